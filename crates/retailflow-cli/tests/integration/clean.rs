@@ -1,0 +1,4 @@
+//! Integration tests of `retailflow clean`.
+
+#[allow(unused_imports)]
+use crate::support;

@@ -1,0 +1,4 @@
+//! Integration tests of `retailflow generate`.
+
+#[allow(unused_imports)]
+use crate::support;

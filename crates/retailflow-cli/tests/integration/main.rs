@@ -1,0 +1,8 @@
+//! The one integration-test binary of retailflow: runs the built `retailflow` command end to end.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod clean;
+mod generate;
+mod stream;

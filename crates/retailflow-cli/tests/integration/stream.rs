@@ -1,0 +1,4 @@
+//! Integration tests of `retailflow stream`.
+
+#[allow(unused_imports)]
+use crate::support;

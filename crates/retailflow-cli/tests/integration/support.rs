@@ -1,0 +1,35 @@
+//! Helpers shared by the integration tests.
+
+use std::path::PathBuf;
+
+/// The `retailflow` binary under test.
+pub fn retailflow() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("retailflow").unwrap()
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// The real Kaggle file: `$RETAIL_SALES_CSV`, else `../shared/data/retail_store_sales.csv` beside the
+/// workspace. `None` when it is absent and we are not in CI; in CI (`CI=true`) its absence fails the
+/// test instead of skipping it.
+pub fn real_sales_csv() -> Option<PathBuf> {
+    let path = std::env::var_os("RETAIL_SALES_CSV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/data/retail_store_sales.csv"));
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("CI=true and the real sales file is missing at {}", path.display());
+    }
+    eprintln!("skipping: the real sales file is missing at {}", path.display());
+    None
+}
+
+/// The project's hand-made fixtures folder.
+pub fn fixture(name: &str) -> PathBuf {
+    workspace_root().join("tests/fixtures").join(name)
+}

@@ -1,0 +1,7 @@
+//! Shared pieces of retailflow, used by both the batch and the streaming half:
+//! the retail product catalog ([`catalog`]), a small seeded random source ([`rng`]) and
+//! Spark-style console tables ([`table`]).
+
+pub mod catalog;
+pub mod rng;
+pub mod table;
