@@ -1,0 +1,1 @@
+//! Deterministic dirty retail sales CSVs with the same columns and damage as the real file.

@@ -1,0 +1,46 @@
+//! The typed store receipt that the streaming analyses consume: what a well-formed message becomes
+//! after parsing (parsing and validation live in `retailflow-stream`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::EventTime;
+
+/// One line of a receipt: an item bought in some quantity at a unit price.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineItem {
+    /// Item name, e.g. `Item_17_MILK`.
+    pub name: String,
+    /// Category, e.g. `Milk Products`.
+    pub category: String,
+    /// Unit price (roubles), finite and not negative.
+    pub price: f64,
+    /// Units bought, at least 1.
+    pub quantity: i64,
+}
+
+/// A store receipt with its event time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Unique receipt id.
+    pub receipt_id: String,
+    /// The store that issued it (also the Kafka message key).
+    pub store_id: String,
+    /// The cashier at the till.
+    pub cashier_id: String,
+    /// When the sale happened (event time).
+    pub ts: EventTime,
+    /// The items bought; never empty.
+    pub items: Vec<LineItem>,
+}
+
+impl Receipt {
+    /// The receipt's total: Σ price × quantity.
+    pub fn total(&self) -> f64 {
+        self.items.iter().map(|item| item.price * item.quantity as f64).sum()
+    }
+
+    /// Units sold on the receipt: Σ quantity.
+    pub fn units(&self) -> i64 {
+        self.items.iter().map(|item| item.quantity).sum()
+    }
+}
