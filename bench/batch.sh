@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The batch benchmark: the same job (every step, Parquet out, the three aggregates, the report) in
+# retailflow, Polars, DuckDB and PySpark, on a generated file, with the figures cross-checked.
+#
+#   bench/batch.sh            compare the engines: ROWS rows (default 1,000,000), RUNS runs each (5)
+#   bench/batch.sh rss        retailflow alone on ROWS rows (default 10,000,000): peak RSS and wall
+#
+# Environment: ROWS, RUNS, SEED (42), VENV (bench/out/.venv), ENGINES (default
+# "retailflow polars duckdb pyspark"), CHECK_REFERENCE (1 in compare mode: also run the pure-Python
+# reference once and check every engine's report against it; 0 in rss mode).
+# Everything it writes (venv, data, Parquet, reports) stays under bench/out/, which git ignores.
+set -euo pipefail
+
+MODE=${1:-compare}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/bench/out"
+SEED=${SEED:-42}
+VENV=${VENV:-$OUT/.venv}
+PEERS="$ROOT/bench/peers"
+mkdir -p "$OUT"
+case "$MODE" in
+  compare) ROWS=${ROWS:-1000000}; RUNS=${RUNS:-5}; CHECK_REFERENCE=${CHECK_REFERENCE:-1} ;;
+  rss) ROWS=${ROWS:-10000000}; RUNS=${RUNS:-1}; CHECK_REFERENCE=${CHECK_REFERENCE:-0} ;;
+  *) echo "usage: bench/batch.sh [compare|rss]" >&2; exit 2 ;;
+esac
+ENGINES=${ENGINES:-retailflow polars duckdb pyspark}
+[ "$MODE" = rss ] && ENGINES=retailflow
+
+log() { printf '== %s\n' "$*" >&2; }
+
+machine() {
+  local cpu
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
+  [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+  echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM," \
+    "$(uname -sr); rows: $ROWS, runs: $RUNS"
+}
+
+# 1. The peers, pinned, in a throw-away venv (reinstalled when bench/requirements.txt changes).
+if [ "$ENGINES" != retailflow ] || [ "$CHECK_REFERENCE" = 1 ]; then
+  if ! cmp -s "$ROOT/bench/requirements.txt" "$VENV/requirements.txt" 2>/dev/null; then
+    log "installing the peers into $VENV"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/bench/requirements.txt"
+    cp "$ROOT/bench/requirements.txt" "$VENV/requirements.txt"
+  fi
+fi
+PY="$VENV/bin/python"
+if [[ " $ENGINES " == *" pyspark "* ]]; then
+  java -version >/dev/null 2>&1 || { echo "PySpark needs Java 17 or later on PATH" >&2; exit 1; }
+fi
+export SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON="$PY"
+
+# 2. retailflow, optimised.
+log "building retailflow (release)"
+(cd "$ROOT" && cargo build --release --quiet -p retailflow)
+RETAILFLOW="$ROOT/target/release/retailflow"
+
+# 3. The input, generated once per (rows, seed).
+DATA="$OUT/sales_${ROWS}_seed${SEED}.csv"
+if [ ! -s "$DATA" ]; then
+  log "generating $ROWS rows"
+  start=$(date +%s%N)
+  "$RETAILFLOW" generate --rows "$ROWS" --seed "$SEED" --out "$DATA.tmp"
+  mv "$DATA.tmp" "$DATA"
+  log "generated $(du -h "$DATA" | cut -f1) in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+fi
+
+RUN_DIR="$OUT/run_${MODE}_${ROWS}"
+rm -rf "$RUN_DIR"
+mkdir -p "$RUN_DIR"
+RESULTS="$RUN_DIR/results.jsonl"
+
+# Sets COMMAND to the command line of one engine's run.
+command_for() {
+  local engine=$1 parquet=$2 report=$3
+  case "$engine" in
+    retailflow) COMMAND=("$RETAILFLOW" clean "$DATA" --out "$parquet" --report "$report" --quiet) ;;
+    polars | duckdb | pyspark) COMMAND=("$PY" "$PEERS/${engine}_job.py" "$DATA" "$parquet" "$report") ;;
+    *) echo "unknown engine $engine" >&2; exit 2 ;;
+  esac
+}
+
+# 4. Each engine RUNS times; the outputs of the last run are kept for the figure check.
+for engine in $ENGINES; do
+  for run in $(seq 1 "$RUNS"); do
+    parquet="$RUN_DIR/$engine.parquet"
+    report="$RUN_DIR/$engine.json"
+    rm -rf "$parquet" "$report"
+    log "$engine run $run/$RUNS"
+    command_for "$engine" "$parquet" "$report"
+    if ! python3 "$ROOT/bench/measure.py" "$engine" "$RESULTS" -- "${COMMAND[@]}" \
+        >"$RUN_DIR/$engine.log" 2>&1; then
+      echo "$engine failed; see $RUN_DIR/$engine.log:" >&2
+      tail -5 "$RUN_DIR/$engine.log" >&2
+      exit 1
+    fi
+  done
+done
+
+# 5. The figures: every engine against the pure-Python reference (or, without it, against the first).
+status=0
+reports=()
+for engine in $ENGINES; do reports+=("$RUN_DIR/$engine.json"); done
+if [ "$CHECK_REFERENCE" = 1 ]; then
+  log "computing the reference report (pure Python)"
+  "$PY" "$PEERS/reference.py" "$DATA" "$RUN_DIR/reference.parquet" "$RUN_DIR/reference.json"
+  python3 "$ROOT/bench/compare_reports.py" "$RUN_DIR/reference.json" "${reports[@]}" || status=1
+elif [ ${#reports[@]} -gt 1 ]; then
+  python3 "$ROOT/bench/compare_reports.py" "${reports[@]}" || status=1
+fi
+
+# 6. The table.
+echo
+machine
+echo
+python3 "$ROOT/bench/table.py" "$RESULTS"
+if [ "$status" != 0 ]; then
+  echo
+  echo "The engines' reports DISAGREE (see above)." >&2
+fi
+exit "$status"
