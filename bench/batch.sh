@@ -50,7 +50,7 @@ PY="$VENV/bin/python"
 if [[ " $ENGINES " == *" pyspark "* ]]; then
   java -version >/dev/null 2>&1 || { echo "PySpark needs Java 17 or later on PATH" >&2; exit 1; }
 fi
-export SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON="$PY"
+export SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON="$PY" PYTHONDONTWRITEBYTECODE=1
 
 # 2. retailflow, optimised.
 log "building retailflow (release)"
