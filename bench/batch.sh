@@ -4,6 +4,9 @@
 #
 #   bench/batch.sh            compare the engines: ROWS rows (default 1,000,000), RUNS runs each (5)
 #   bench/batch.sh rss        retailflow alone on ROWS rows (default 10,000,000): peak RSS and wall
+#   bench/batch.sh real       every engine once on the real file ($RETAIL_SALES_CSV, default
+#                             ../shared/data/retail_store_sales.csv), each report checked against
+#                             tests/golden/real_report_expected.json (the pure-Python reference's)
 #
 # Environment: ROWS, RUNS, SEED (42), VENV (bench/out/.venv), ENGINES (default
 # "retailflow polars duckdb pyspark"), CHECK_REFERENCE (1 in compare mode: also run the pure-Python
@@ -21,7 +24,8 @@ mkdir -p "$OUT"
 case "$MODE" in
   compare) ROWS=${ROWS:-1000000}; RUNS=${RUNS:-5}; CHECK_REFERENCE=${CHECK_REFERENCE:-1} ;;
   rss) ROWS=${ROWS:-10000000}; RUNS=${RUNS:-1}; CHECK_REFERENCE=${CHECK_REFERENCE:-0} ;;
-  *) echo "usage: bench/batch.sh [compare|rss]" >&2; exit 2 ;;
+  real) ROWS=real; RUNS=${RUNS:-1}; CHECK_REFERENCE=1 ;;
+  *) echo "usage: bench/batch.sh [compare|rss|real]" >&2; exit 2 ;;
 esac
 ENGINES=${ENGINES:-retailflow polars duckdb pyspark}
 [ "$MODE" = rss ] && ENGINES=retailflow
@@ -52,14 +56,19 @@ if [[ " $ENGINES " == *" pyspark "* ]]; then
 fi
 export SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON="$PY" PYTHONDONTWRITEBYTECODE=1
 
-# 2. retailflow, optimised.
-log "building retailflow (release)"
-(cd "$ROOT" && cargo build --release --quiet -p retailflow)
-RETAILFLOW="$ROOT/target/release/retailflow"
-
-# 3. The input, generated once per (rows, seed).
+# 2. retailflow, optimised (only when it runs or generates the input).
 DATA="$OUT/sales_${ROWS}_seed${SEED}.csv"
-if [ ! -s "$DATA" ]; then
+RETAILFLOW="$ROOT/target/release/retailflow"
+if [[ " $ENGINES " == *" retailflow "* ]] || { [ "$MODE" != real ] && [ ! -s "$DATA" ]; }; then
+  log "building retailflow (release)"
+  (cd "$ROOT" && cargo build --release --quiet -p retailflow)
+fi
+
+# 3. The input: the real file, or one generated once per (rows, seed).
+if [ "$MODE" = real ]; then
+  DATA=${RETAIL_SALES_CSV:-$ROOT/../shared/data/retail_store_sales.csv}
+  [ -f "$DATA" ] || { echo "the real sales file is missing at $DATA" >&2; exit 1; }
+elif [ ! -s "$DATA" ]; then
   log "generating $ROWS rows"
   start=$(date +%s%N)
   "$RETAILFLOW" generate --rows "$ROWS" --seed "$SEED" --out "$DATA.tmp"
@@ -106,7 +115,12 @@ for engine in $ENGINES; do reports+=("$RUN_DIR/$engine.json"); done
 if [ "$CHECK_REFERENCE" = 1 ]; then
   log "computing the reference report (pure Python)"
   "$PY" "$PEERS/reference.py" "$DATA" "$RUN_DIR/reference.parquet" "$RUN_DIR/reference.json"
-  python3 "$ROOT/bench/compare_reports.py" "$RUN_DIR/reference.json" "${reports[@]}" || status=1
+  expected="$RUN_DIR/reference.json"
+  if [ "$MODE" = real ]; then
+    expected="$ROOT/tests/golden/real_report_expected.json"
+    reports=("$RUN_DIR/reference.json" "${reports[@]}")
+  fi
+  python3 "$ROOT/bench/compare_reports.py" "$expected" "${reports[@]}" || status=1
 elif [ ${#reports[@]} -gt 1 ]; then
   python3 "$ROOT/bench/compare_reports.py" "${reports[@]}" || status=1
 fi

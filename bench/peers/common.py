@@ -53,8 +53,13 @@ def snake_columns(headers):
     return names
 
 
-def choose_date_format(non_empty, parsed, only_other):
-    """`parsed[i]`: values format i parses; `only_other[i][j]`: values format j parses and i does not."""
+def choose_date_format(mask_counts):
+    """The format of FORMATS the dates fit, from (mask, values) pairs over the non-empty values,
+    where bit i of mask is set when FORMATS[i] parses the value. Errors on a tie between the best
+    two and on a second format that parses over 1% of the values (at least 2) the best does not."""
+    mask_counts = [(int(m), int(n)) for m, n in mask_counts]
+    non_empty = sum(n for _, n in mask_counts)
+    parsed = [sum(n for m, n in mask_counts if m >> i & 1) for i in range(len(FORMATS))]
     best = max(range(len(FORMATS)), key=lambda i: (parsed[i], -i))
     if parsed[best] == 0:
         return FORMATS[0]
@@ -62,10 +67,10 @@ def choose_date_format(non_empty, parsed, only_other):
         if i != best and parsed[i] == parsed[best]:
             raise JobError(f"dates fit {FORMATS[best]} and {FORMATS[i]} equally well; "
                            "give --date-format")
-    for j in range(len(FORMATS)):
-        n = only_other[best][j]
-        if j != best and n >= 2 and n * 100 > non_empty:
-            raise JobError(f"dates mix {FORMATS[best]} and {FORMATS[j]}; give --date-format")
+    for i in range(len(FORMATS)):
+        only_other = sum(n for m, n in mask_counts if m >> i & 1 and not m >> best & 1)
+        if i != best and only_other >= 2 and only_other * 100 > non_empty:
+            raise JobError(f"dates mix {FORMATS[best]} and {FORMATS[i]}; give --date-format")
     return FORMATS[best]
 
 

@@ -32,17 +32,12 @@ def run(input_path, out_path, report_path):
     names = snake_columns(headers)
     original = dict(zip(names, headers))
 
-    date_text = text(original["transaction_date"])
-    oks = [f"(try_strptime(d, {literal(f)}) IS NOT NULL)" for f in FORMATS]
-    aggs = ["count(d)"] + [f"count_if({ok})" for ok in oks]
-    aggs += [f"count_if({oks[j]} AND NOT {oks[i]})"
-             for i in range(len(FORMATS)) for j in range(len(FORMATS))]
-    counts = con.execute(
-        f"SELECT {', '.join(aggs)} FROM (SELECT {date_text} AS d FROM {source})").fetchone()
-    n = len(FORMATS)
-    parsed = list(counts[1:1 + n])
-    only_other = [list(counts[1 + n + i * n:1 + n + (i + 1) * n]) for i in range(n)]
-    date_format = choose_date_format(counts[0], parsed, only_other)
+    mask = " + ".join(f"CASE WHEN try_strptime(d, {literal(f)}) IS NULL THEN 0 ELSE {1 << i} END"
+                      for i, f in enumerate(FORMATS))
+    # Each distinct date text is tried once: a file has far fewer distinct dates than rows.
+    date_format = choose_date_format(con.execute(
+        f"SELECT {mask} AS mask, sum(n) FROM (SELECT {text(original['transaction_date'])} AS d, "
+        f"count(*) AS n FROM {source} GROUP BY d) WHERE d IS NOT NULL GROUP BY mask").fetchall())
 
     casts = []
     for name in names:

@@ -52,16 +52,13 @@ def run(input_path, out_path, report_path):
         names = snake_columns(headers)
         original = dict(zip(names, headers))
 
-        dates = raw.select(text(original["transaction_date"]).alias("d"))
-        oks = [F.to_date("d", SPARK_PATTERNS[f]).isNotNull() for f in FORMATS]
-        aggs = [F.count("d")] + [F.count_if(ok) for ok in oks]
-        aggs += [F.count_if(oks[j] & ~oks[i])
-                 for i in range(len(FORMATS)) for j in range(len(FORMATS))]
-        counts = dates.agg(*aggs).first()
-        n = len(FORMATS)
-        parsed = list(counts[1:1 + n])
-        only_other = [list(counts[1 + n + i * n:1 + n + (i + 1) * n]) for i in range(n)]
-        date_format = choose_date_format(counts[0], parsed, only_other)
+        # Each distinct date text is tried once: a file has far fewer distinct dates than rows.
+        dates = raw.select(text(original["transaction_date"]).alias("d")).dropna() \
+            .groupBy("d").count()
+        mask = sum(F.when(F.to_date("d", SPARK_PATTERNS[f]).isNotNull(), 1 << i).otherwise(0)
+                   for i, f in enumerate(FORMATS))
+        date_format = choose_date_format(
+            (r[0], r[1]) for r in dates.groupBy(mask.alias("mask")).agg(F.sum("count")).collect())
 
         casts = []
         for name in names:
@@ -111,6 +108,7 @@ def run(input_path, out_path, report_path):
             .withColumn("item", F.coalesce(F.col("item"), F.col("catalog_item")))
             .drop("catalog_item")
             .select(*names)
+            .cache()
         )
         clean = (
             repaired.filter(F.col("category").isNotNull() & q.isNotNull() & t.isNotNull()
