@@ -4,5 +4,6 @@
 mod support;
 
 mod clean;
+mod compose;
 mod generate;
 mod stream;
