@@ -1,8 +1,61 @@
 //! The pure event-time core of retailflow: window assignment, per-partition watermarks, window state,
 //! emission and late data. No I/O and no wall clock: time is whatever the caller says it is.
+//!
+//! The [`Engine`] is what the stream pipeline drives. Per micro-batch:
+//!
+//! ```
+//! use retailflow_eventtime::{Engine, EngineConfig, EventTime, LineItem, Output, PartitionId, ProcessingTime, Receipt};
+//!
+//! let mut engine = Engine::new(EngineConfig::default())?;
+//! let now = ProcessingTime::from_millis(1_714_564_800_000);
+//! engine.declare_partitions([PartitionId(0)], now); // the partitions assigned to this reader
+//! let mut outputs: Vec<Output> = Vec::new();
+//! let receipt = Receipt {
+//!     receipt_id: "R1".into(),
+//!     store_id: "S1".into(),
+//!     cashier_id: "C1".into(),
+//!     ts: EventTime::from_secs(1_714_564_803),
+//!     items: vec![LineItem { name: "Item_1_MILK".into(), category: "Milk Products".into(), price: 5.0, quantity: 2 }],
+//! };
+//! for (partition, receipt) in [(PartitionId(0), &receipt)] {
+//!     if let Err(late) = engine.process(partition, receipt, now, &mut outputs) {
+//!         // dead-letter it: reason `late`, detail `late.to_string()`
+//!         let _ = late;
+//!     }
+//! }
+//! engine.on_trigger(now, &mut outputs); // end of the batch
+//! // write `outputs` in order, then checkpoint offsets together with `engine.snapshot()`
+//! let _snapshot = engine.snapshot();
+//! outputs.clear();
+//! engine.finish(&mut outputs); // bounded input over: every open window is emitted
+//! assert_eq!(outputs.iter().map(Output::kind).collect::<Vec<_>>(), ["top_stores", "popular_items", "window_summary"]);
+//! # Ok::<(), retailflow_eventtime::ConfigError>(())
+//! ```
 
+pub mod analyses;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod intern;
+pub mod money;
+pub mod output;
 pub mod receipt;
+pub mod snapshot;
+pub mod state;
 pub mod time;
+pub mod watermark;
+pub mod window;
 
+pub use config::{EngineConfig, OutputMode};
+pub use engine::{Counters, Engine, Late};
+pub use error::{ConfigError, RestoreError};
+pub use money::Money;
+pub use output::{
+    BigReceipt, ItemQuantity, Output, PopularItems, StoreRevenue, TopStores, WindowSummary,
+};
 pub use receipt::{LineItem, Receipt};
-pub use time::{EventTime, TimeSpan};
+pub use snapshot::{EngineSnapshot, SNAPSHOT_FORMAT, WindowSnapshot};
+pub use state::StateSize;
+pub use time::{EventTime, ProcessingTime, TimeSpan};
+pub use watermark::{PartitionId, PartitionStatus};
+pub use window::{Window, Windowing};

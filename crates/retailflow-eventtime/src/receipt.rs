@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::money::Money;
 use crate::time::EventTime;
 
 /// One line of a receipt: an item bought in some quantity at a unit price.
@@ -34,9 +35,18 @@ pub struct Receipt {
 }
 
 impl Receipt {
-    /// The receipt's total: Σ price × quantity.
+    /// The receipt's total in exact hundredths (prices rounded to hundredths): the total the
+    /// analyses use.
+    pub fn exact_total(&self) -> Money {
+        crate::analyses::big_receipts::receipt_totals(self).total
+    }
+
+    /// The receipt's total: Σ price × quantity, in floating point.
     pub fn total(&self) -> f64 {
-        self.items.iter().map(|item| item.price * item.quantity as f64).sum()
+        self.items
+            .iter()
+            .map(|item| item.price * item.quantity as f64)
+            .sum()
     }
 
     /// Units sold on the receipt: Σ quantity.

@@ -1,0 +1,96 @@
+//! Big receipts: every receipt whose total is strictly over the threshold (default 500.00), reported
+//! as soon as it is processed. It belongs to no window, so a receipt that is late for the windowed
+//! analyses is still reported as big (and is also rejected as late for the windows).
+
+use crate::money::Money;
+use crate::output::BigReceipt;
+use crate::receipt::Receipt;
+
+/// Totals and units of a receipt, in exact money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiptTotals {
+    /// Σ price × quantity, prices rounded to hundredths.
+    pub total: Money,
+    /// Σ quantity.
+    pub units: i64,
+}
+
+/// Exact totals of `receipt`.
+#[inline]
+pub fn receipt_totals(receipt: &Receipt) -> ReceiptTotals {
+    receipt.items.iter().fold(
+        ReceiptTotals {
+            total: Money::ZERO,
+            units: 0,
+        },
+        |acc, item| ReceiptTotals {
+            total: acc
+                .total
+                .plus(Money::from_decimal(item.price).times(item.quantity)),
+            units: acc.units.saturating_add(item.quantity),
+        },
+    )
+}
+
+/// The big-receipt result for `receipt` if `total` is over `threshold`.
+#[inline]
+pub fn check(receipt: &Receipt, total: Money, threshold: Money) -> Option<BigReceipt> {
+    (total > threshold).then(|| BigReceipt {
+        receipt_id: receipt.receipt_id.clone(),
+        store_id: receipt.store_id.clone(),
+        cashier_id: receipt.cashier_id.clone(),
+        ts: receipt.ts,
+        total,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::receipt::LineItem;
+    use crate::time::EventTime;
+
+    fn receipt(lines: &[(f64, i64)]) -> Receipt {
+        Receipt {
+            receipt_id: "R1".into(),
+            store_id: "S1".into(),
+            cashier_id: "C1".into(),
+            ts: EventTime(1_000),
+            items: lines
+                .iter()
+                .map(|&(price, quantity)| LineItem {
+                    name: "Item_1_MILK".into(),
+                    category: "Milk Products".into(),
+                    price,
+                    quantity,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn totals_are_exact_hundredths() {
+        let totals = receipt_totals(&receipt(&[(0.1, 3), (0.2, 1), (19.99, 10)]));
+        assert_eq!(totals.total, Money::from_hundredths(30 + 20 + 19_990));
+        assert_eq!(totals.units, 14);
+    }
+
+    #[test]
+    fn only_totals_strictly_over_the_threshold_are_big() {
+        let threshold = Money::from_hundredths(50_000);
+        let exactly = receipt(&[(250.0, 2)]);
+        assert!(check(&exactly, receipt_totals(&exactly).total, threshold).is_none());
+        let over = receipt(&[(250.0, 2), (0.01, 1)]);
+        let big = check(&over, receipt_totals(&over).total, threshold).unwrap();
+        assert_eq!(big.total, Money::from_hundredths(50_001));
+        assert_eq!(
+            (
+                big.receipt_id.as_str(),
+                big.store_id.as_str(),
+                big.cashier_id.as_str()
+            ),
+            ("R1", "S1", "C1")
+        );
+        assert_eq!(big.ts, EventTime(1_000));
+    }
+}

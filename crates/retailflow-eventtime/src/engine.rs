@@ -1,0 +1,269 @@
+//! The engine: takes receipts with their partition and event time, keeps per-partition watermarks
+//! and open-window state, rejects late records, and emits results in a deterministic order.
+//!
+//! # Semantics
+//! - Every record is judged against the stream watermark as it stood **before** the record. It is
+//!   **late** when every window it belongs to ends at or before that watermark: it is counted,
+//!   left out of the windowed analyses, and [`Engine::process`] returns [`Late`] so the caller can
+//!   dead-letter it. A record with some windows still open updates only the open ones (the closed
+//!   ones are counted in [`Counters::closed_window_updates_skipped`]).
+//! - After each record its partition's watermark is updated; if the stream watermark moves, every
+//!   window whose end it has reached is emitted at once (final) and freed. Closing therefore
+//!   depends only on the sequence of records, not on where micro-batches are cut; idle detection,
+//!   the one thing that depends on processing time, happens only in [`Engine::on_trigger`].
+//! - Big receipts are emitted by [`Engine::process`] as the record is processed, late or not.
+//! - Output order: per record, its big receipt (if any) and then the windows it closed, in order of
+//!   window end; per window, top stores, popular items by category name, then the summary. Two
+//!   engines fed the same calls produce identical outputs.
+
+use thiserror::Error;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analyses::{self, Names, RankingLimits, big_receipts};
+use crate::config::{EngineConfig, OutputMode};
+use crate::error::ConfigError;
+use crate::output::Output;
+use crate::receipt::Receipt;
+use crate::state::{Contribution, ItemKey, StateSize, WindowStore, item_key};
+use crate::time::{EventTime, ProcessingTime};
+use crate::watermark::{PartitionId, PartitionStatus, WatermarkTracker};
+use crate::window::Windowing;
+
+/// A record behind the watermark for every window it belongs to. Its `Display` is the one-line
+/// detail for the dead-letter record (reason `late`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error(
+    "event time {event_time} is behind the watermark {watermark}: its last window ended at {last_window_end}"
+)]
+pub struct Late {
+    /// The record's event time.
+    pub event_time: EventTime,
+    /// The stream watermark when it arrived.
+    pub watermark: EventTime,
+    /// End of the latest window containing it (at or before the watermark).
+    pub last_window_end: EventTime,
+}
+
+/// Running totals, for the per-batch line and the run summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Counters {
+    /// Records passed to [`Engine::process`].
+    pub received: u64,
+    /// Records counted in at least one window.
+    pub accepted: u64,
+    /// Records rejected as late.
+    pub late: u64,
+    /// (record, window) pairs left out because that window had already closed while another
+    /// window of the record was open (sliding windows only).
+    pub closed_window_updates_skipped: u64,
+    /// Big receipts reported (late ones included).
+    pub big_receipts: u64,
+    /// Windows closed and freed.
+    pub windows_closed: u64,
+    /// Final window results emitted.
+    pub final_results: u64,
+    /// Provisional window results emitted (update mode).
+    pub provisional_results: u64,
+    /// Calls to [`Engine::on_trigger`].
+    pub triggers: u64,
+}
+
+/// The event-time engine. See the module docs for its semantics.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub(crate) config: EngineConfig,
+    pub(crate) windowing: Windowing,
+    pub(crate) watermarks: WatermarkTracker,
+    pub(crate) windows: WindowStore,
+    pub(crate) names: Names,
+    pub(crate) counters: Counters,
+    /// Scratch for the current record's interned lines.
+    pub(crate) lines: Vec<(ItemKey, i64)>,
+}
+
+impl Engine {
+    /// A fresh engine: no partitions, no windows, watermark at the beginning of time.
+    pub fn new(config: EngineConfig) -> Result<Self, ConfigError> {
+        let windowing = config.validate()?;
+        Ok(Engine {
+            config,
+            windowing,
+            watermarks: WatermarkTracker::new(config.allowed_lateness, config.idle_timeout),
+            windows: WindowStore::new(windowing.length().millis()),
+            names: Names::default(),
+            counters: Counters::default(),
+            lines: Vec::new(),
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The stream watermark.
+    pub fn watermark(&self) -> EventTime {
+        self.watermarks.watermark()
+    }
+
+    /// Known partitions, by id, with their newest event time and idleness.
+    pub fn partitions(&self) -> &[PartitionStatus] {
+        self.watermarks.partitions()
+    }
+
+    /// Running totals.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Whether [`Engine::finish`] has run (every later record is late).
+    pub fn is_finished(&self) -> bool {
+        self.watermark() == EventTime::MAX
+    }
+
+    /// How much state is held.
+    pub fn state_size(&self) -> StateSize {
+        let (open_windows, store_keys, item_keys) = self.windows.size();
+        StateSize {
+            open_windows,
+            store_keys,
+            item_keys,
+            interned_names: self.names.stores.len()
+                + self.names.categories.len()
+                + self.names.items.len(),
+            partitions: self.watermarks.partitions().len(),
+        }
+    }
+
+    /// Declares the partitions this input reads (e.g. the Kafka assignment), so that one that has
+    /// sent nothing yet holds the watermark back until it sends or is idle for the idle timeout
+    /// counted from `now`. Already known partitions are unaffected.
+    pub fn declare_partitions(
+        &mut self,
+        partitions: impl IntoIterator<Item = PartitionId>,
+        now: ProcessingTime,
+    ) {
+        for partition in partitions {
+            self.watermarks.declare(partition, now);
+        }
+    }
+
+    /// Forgets a partition that is no longer read (e.g. revoked). If that releases the watermark,
+    /// the windows it closes are appended to `out`.
+    pub fn remove_partition(&mut self, partition: PartitionId, out: &mut Vec<Output>) {
+        if self.watermarks.remove(partition) {
+            self.close_windows(out);
+        }
+    }
+
+    /// Processes one receipt read from `partition` at processing time `now`, appending any results
+    /// it causes to `out` (its big receipt, windows it closes). Returns [`Late`] if the record was
+    /// left out of the windowed analyses for being late.
+    #[inline]
+    pub fn process(
+        &mut self,
+        partition: PartitionId,
+        receipt: &Receipt,
+        now: ProcessingTime,
+        out: &mut Vec<Output>,
+    ) -> Result<(), Late> {
+        self.counters.received += 1;
+        let totals = big_receipts::receipt_totals(receipt);
+        if let Some(big) =
+            big_receipts::check(receipt, totals.total, self.config.big_receipt_threshold)
+        {
+            self.counters.big_receipts += 1;
+            out.push(Output::BigReceipt(big));
+        }
+
+        let event_time = receipt.ts;
+        let watermark = self.watermarks.watermark();
+        let windows = self.windowing.windows_of(event_time);
+        let last_window_end = windows.last().end;
+        let verdict = if last_window_end <= watermark {
+            self.counters.late += 1;
+            Err(Late {
+                event_time,
+                watermark,
+                last_window_end,
+            })
+        } else {
+            self.counters.accepted += 1;
+            let store = self.names.stores.intern(&receipt.store_id);
+            self.lines.clear();
+            for item in &receipt.items {
+                let category = self.names.categories.intern(&item.category);
+                let name = self.names.items.intern(&item.name);
+                self.lines.push((item_key(category, name), item.quantity));
+            }
+            let contribution = Contribution {
+                store,
+                total: totals.total,
+                units: totals.units,
+                lines: &self.lines,
+            };
+            for window in windows.iter() {
+                if window.end <= watermark {
+                    self.counters.closed_window_updates_skipped += 1;
+                } else {
+                    self.windows.add(window, &contribution);
+                }
+            }
+            Ok(())
+        };
+
+        if self.watermarks.observe(partition, event_time, now) {
+            self.close_windows(out);
+        }
+        verdict
+    }
+
+    /// The end of a micro-batch at processing time `now`: partitions silent for the idle timeout
+    /// stop holding the watermark back (closing the windows that releases), and in update mode
+    /// every open window that changed since the last trigger gets provisional results.
+    pub fn on_trigger(&mut self, now: ProcessingTime, out: &mut Vec<Output>) {
+        self.counters.triggers += 1;
+        if self.watermarks.check_idle(now) {
+            self.close_windows(out);
+        }
+        if self.config.output_mode == OutputMode::Update {
+            let limits = self.limits();
+            for (window, aggregate) in self
+                .windows
+                .iter_mut()
+                .filter(|(_, aggregate)| aggregate.changed)
+            {
+                self.counters.provisional_results +=
+                    analyses::window_results(window, aggregate, &self.names, limits, false, out);
+                aggregate.changed = false;
+            }
+        }
+    }
+
+    /// The bounded input is over: the watermark moves to the end of time and every open window is
+    /// emitted (final) and freed. Records processed afterwards are late.
+    pub fn finish(&mut self, out: &mut Vec<Output>) {
+        self.watermarks.finish();
+        self.close_windows(out);
+    }
+
+    fn limits(&self) -> RankingLimits {
+        RankingLimits {
+            top_stores: self.config.top_stores,
+            top_items: self.config.top_items,
+        }
+    }
+
+    /// Emits and frees every window whose end the watermark has reached, earliest first.
+    fn close_windows(&mut self, out: &mut Vec<Output>) {
+        let watermark = self.watermarks.watermark();
+        let limits = self.limits();
+        while let Some((window, aggregate)) = self.windows.pop_closed(watermark) {
+            self.counters.windows_closed += 1;
+            self.counters.final_results +=
+                analyses::window_results(window, &aggregate, &self.names, limits, true, out);
+            self.windows.recycle(aggregate);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! Checkpointing: the whole engine state as plain, serialisable data, and the engine rebuilt from
+//! it. Restoring a snapshot and feeding the rest of the input gives exactly the results an
+//! uninterrupted run gives.
+//!
+//! The snapshot is deterministic (the same state always serialises to the same bytes): names are in
+//! id order, windows by start, keys within a window sorted. Money is kept as integer hundredths.
+//! Partition activity times are kept as given, so callers that restore should pass processing
+//! times from a clock that survives restarts (see [`ProcessingTime`](crate::time::ProcessingTime)).
+
+use serde::{Deserialize, Serialize};
+
+use crate::analyses::Names;
+use crate::config::EngineConfig;
+use crate::engine::{Counters, Engine};
+use crate::error::RestoreError;
+use crate::intern::Interner;
+use crate::money::Money;
+use crate::state::{StoreTotals, WindowAggregate, WindowStore, item_key, split_item_key};
+use crate::time::{EventTime, TimeSpan};
+use crate::watermark::{PartitionStatus, WatermarkTracker};
+
+/// Version of the snapshot layout; bumped on incompatible changes.
+pub const SNAPSHOT_FORMAT: u32 = 1;
+
+/// Everything the engine knows, as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EngineSnapshot {
+    /// [`SNAPSHOT_FORMAT`] of the writer.
+    pub format: u32,
+    /// Window length the state was built with.
+    pub window_length: TimeSpan,
+    /// Window slide the state was built with.
+    pub window_slide: TimeSpan,
+    /// Stream watermark.
+    pub watermark: EventTime,
+    /// Every known partition, by id.
+    pub partitions: Vec<PartitionStatus>,
+    /// Interned store ids, in id order.
+    pub stores: Vec<String>,
+    /// Interned categories, in id order.
+    pub categories: Vec<String>,
+    /// Interned item names, in id order.
+    pub items: Vec<String>,
+    /// Open windows, by start.
+    pub windows: Vec<WindowSnapshot>,
+    /// Running totals.
+    pub counters: Counters,
+}
+
+/// One open window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowSnapshot {
+    /// Window start.
+    pub start: EventTime,
+    /// Receipts in it.
+    pub receipts: u64,
+    /// Revenue in hundredths.
+    pub revenue_hundredths: i64,
+    /// Units sold.
+    pub units: i64,
+    /// Changed since its last provisional results (update mode).
+    pub changed: bool,
+    /// `[store id index, revenue in hundredths, receipts]`, by store index.
+    pub stores: Vec<(u32, i64, u64)>,
+    /// `[category index, item index, units]`, by category then item index.
+    pub items: Vec<(u32, u32, i64)>,
+}
+
+impl Engine {
+    /// The engine state as a snapshot (no side effects).
+    pub fn snapshot(&self) -> EngineSnapshot {
+        let windows = self
+            .windows
+            .iter()
+            .map(|(window, aggregate)| {
+                let mut stores: Vec<(u32, i64, u64)> = aggregate
+                    .stores
+                    .iter()
+                    .map(|(&store, totals)| (store, totals.revenue.hundredths(), totals.receipts))
+                    .collect();
+                stores.sort_unstable();
+                let mut items: Vec<(u32, u32, i64)> = aggregate
+                    .items
+                    .iter()
+                    .map(|(&key, &quantity)| {
+                        let (category, item) = split_item_key(key);
+                        (category, item, quantity)
+                    })
+                    .collect();
+                items.sort_unstable();
+                WindowSnapshot {
+                    start: window.start,
+                    receipts: aggregate.receipts,
+                    revenue_hundredths: aggregate.revenue.hundredths(),
+                    units: aggregate.units,
+                    changed: aggregate.changed,
+                    stores,
+                    items,
+                }
+            })
+            .collect();
+        let names = |interner: &Interner| interner.names().map(str::to_owned).collect();
+        EngineSnapshot {
+            format: SNAPSHOT_FORMAT,
+            window_length: self.windowing.length(),
+            window_slide: self.windowing.slide(),
+            watermark: self.watermarks.watermark(),
+            partitions: self.watermarks.partitions().to_vec(),
+            stores: names(&self.names.stores),
+            categories: names(&self.names.categories),
+            items: names(&self.names.items),
+            windows,
+            counters: self.counters,
+        }
+    }
+
+    /// An engine with `config` resuming from `snapshot`. The windows must be the ones the snapshot
+    /// was taken with; the other settings may change between runs.
+    pub fn restore(config: EngineConfig, snapshot: EngineSnapshot) -> Result<Self, RestoreError> {
+        let mut engine = Engine::new(config)?;
+        if snapshot.format != SNAPSHOT_FORMAT {
+            return Err(RestoreError::UnsupportedFormat {
+                found: snapshot.format,
+                supported: SNAPSHOT_FORMAT,
+            });
+        }
+        let (length, slide) = (engine.windowing.length(), engine.windowing.slide());
+        if (snapshot.window_length, snapshot.window_slide) != (length, slide) {
+            return Err(RestoreError::WindowsChanged {
+                snapshot_length: snapshot.window_length,
+                snapshot_slide: snapshot.window_slide,
+                length,
+                slide,
+            });
+        }
+        let names = Names {
+            stores: interner(snapshot.stores, "store ids")?,
+            categories: interner(snapshot.categories, "categories")?,
+            items: interner(snapshot.items, "item names")?,
+        };
+        let mut windows = WindowStore::new(length.millis());
+        let mut previous_start: Option<EventTime> = None;
+        for window in snapshot.windows {
+            if window.start.millis().rem_euclid(slide.millis()) != 0 {
+                return corrupt(format!(
+                    "window start {} is not on a {slide} boundary",
+                    window.start
+                ));
+            }
+            if previous_start.is_some_and(|previous| previous >= window.start) {
+                return corrupt(format!(
+                    "windows are not in order of start at {}",
+                    window.start
+                ));
+            }
+            previous_start = Some(window.start);
+            windows.insert(window.start, aggregate(window, &names)?);
+        }
+        engine.watermarks = WatermarkTracker::resume(
+            config.allowed_lateness,
+            config.idle_timeout,
+            snapshot.partitions,
+            snapshot.watermark,
+        );
+        engine.windows = windows;
+        engine.names = names;
+        engine.counters = snapshot.counters;
+        Ok(engine)
+    }
+}
+
+fn corrupt<T>(reason: String) -> Result<T, RestoreError> {
+    Err(RestoreError::Corrupt { reason })
+}
+
+fn interner(names: Vec<String>, what: &str) -> Result<Interner, RestoreError> {
+    Interner::from_names(names).ok_or_else(|| RestoreError::Corrupt {
+        reason: format!("{what} repeat a name"),
+    })
+}
+
+fn aggregate(window: WindowSnapshot, names: &Names) -> Result<WindowAggregate, RestoreError> {
+    let mut aggregate = WindowAggregate {
+        receipts: window.receipts,
+        revenue: Money::from_hundredths(window.revenue_hundredths),
+        units: window.units,
+        changed: window.changed,
+        ..WindowAggregate::default()
+    };
+    for (store, revenue, receipts) in window.stores {
+        if store as usize >= names.stores.len() {
+            return corrupt(format!(
+                "window {} refers to unknown store #{store}",
+                window.start
+            ));
+        }
+        let totals = StoreTotals {
+            revenue: Money::from_hundredths(revenue),
+            receipts,
+        };
+        if aggregate.stores.insert(store, totals).is_some() {
+            return corrupt(format!(
+                "window {} lists store #{store} twice",
+                window.start
+            ));
+        }
+    }
+    for (category, item, quantity) in window.items {
+        if category as usize >= names.categories.len() || item as usize >= names.items.len() {
+            return corrupt(format!(
+                "window {} refers to unknown item #{category}/#{item}",
+                window.start
+            ));
+        }
+        if aggregate
+            .items
+            .insert(item_key(category, item), quantity)
+            .is_some()
+        {
+            return corrupt(format!(
+                "window {} lists item #{category}/#{item} twice",
+                window.start
+            ));
+        }
+    }
+    Ok(aggregate)
+}

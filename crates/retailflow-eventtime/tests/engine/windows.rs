@@ -1,0 +1,191 @@
+//! Window assignment through the engine: exact boundaries, tumbling and sliding windows.
+
+use retailflow_eventtime::{Output, PartitionId};
+
+use crate::support::*;
+
+#[test]
+fn a_record_exactly_at_a_window_end_belongs_to_the_next_window() {
+    let mut engine = engine(config_with(10, 10, 0));
+    let mut out = Vec::new();
+    engine
+        .process(P0, &receipt("a", "S1", at_ms(9_999), 1.0), now(0), &mut out)
+        .unwrap();
+    engine
+        .process(P0, &receipt("b", "S1", at(10), 1.0), now(0), &mut out)
+        .unwrap();
+    // With no lateness the watermark is 10 s: [0, 10) has closed with only the first record.
+    assert_eq!(summaries(&out), [(0, 10, 1, true)]);
+    assert_eq!(engine.watermark(), at(10));
+    // 9.999 s is now late; exactly 10 s is not (its window [10, 20) is open).
+    let late = engine
+        .process(P0, &receipt("c", "S1", at_ms(9_999), 1.0), now(0), &mut out)
+        .unwrap_err();
+    assert_eq!(
+        (late.event_time, late.last_window_end),
+        (at_ms(9_999), at(10))
+    );
+    engine
+        .process(P0, &receipt("d", "S1", at(10), 1.0), now(0), &mut out)
+        .unwrap();
+    out.clear();
+    engine
+        .process(P0, &receipt("e", "S1", at(20), 1.0), now(0), &mut out)
+        .unwrap();
+    assert_eq!(summaries(&out), [(10, 20, 2, true)]);
+}
+
+#[test]
+fn tumbling_windows_are_aligned_to_the_epoch() {
+    let mut engine = engine(config());
+    let mut out = Vec::new();
+    for (id, s) in [("a", 3), ("b", 7), ("c", 14), ("d", 29), ("e", 31)] {
+        engine
+            .process(
+                P0,
+                &receipt(id, "S1", at_ms(s * 1000 + 250), 1.0),
+                now(0),
+                &mut out,
+            )
+            .unwrap();
+    }
+    engine.finish(&mut out);
+    assert_eq!(
+        summaries(&out),
+        [
+            (0, 10, 2, true),
+            (10, 20, 1, true),
+            (20, 30, 1, true),
+            (30, 40, 1, true)
+        ]
+    );
+    let window = out[0].window().unwrap();
+    assert_eq!(window.start.to_string(), "2024-05-01T12:00:00.000Z");
+    assert_eq!(window.end.to_string(), "2024-05-01T12:00:10.000Z");
+}
+
+#[test]
+fn ten_second_windows_every_two_seconds_put_a_record_in_five_windows() {
+    let mut engine = engine(config_with(10, 2, 5));
+    let mut out = Vec::new();
+    engine
+        .process(
+            P0,
+            &receipt("a", "S1", at_ms(13_500), 4.0),
+            now(0),
+            &mut out,
+        )
+        .unwrap();
+    assert!(out.is_empty());
+    assert_eq!(engine.state_size().open_windows, 5);
+    engine.finish(&mut out);
+    assert_eq!(
+        summaries(&out),
+        [
+            (4, 14, 1, true),
+            (6, 16, 1, true),
+            (8, 18, 1, true),
+            (10, 20, 1, true),
+            (12, 22, 1, true)
+        ]
+    );
+    // Each window has its full set of results, windows in order of end.
+    let kinds: Vec<_> = out
+        .iter()
+        .map(|output| (output.kind(), rel(output.window().unwrap().end)))
+        .collect();
+    assert_eq!(
+        &kinds[..3],
+        [
+            ("top_stores", 14),
+            ("popular_items", 14),
+            ("window_summary", 14)
+        ]
+    );
+    assert_eq!(kinds.len(), 15);
+}
+
+#[test]
+fn sliding_windows_close_one_slide_at_a_time() {
+    let mut engine = engine(config_with(10, 2, 0));
+    let mut out = Vec::new();
+    for s in 0..10 {
+        engine
+            .process(
+                P0,
+                &receipt(&format!("r{s}"), "S1", at(s), 1.0),
+                now(0),
+                &mut out,
+            )
+            .unwrap();
+    }
+    // Watermark 9 s: windows ending at 2, 4, 6, 8 (starting -8 .. -2) have closed.
+    assert_eq!(
+        summaries(&out),
+        [
+            (-8, 2, 2, true),
+            (-6, 4, 4, true),
+            (-4, 6, 6, true),
+            (-2, 8, 8, true)
+        ]
+    );
+    out.clear();
+    engine
+        .process(P0, &receipt("r10", "S1", at(10), 1.0), now(0), &mut out)
+        .unwrap();
+    assert_eq!(summaries(&out), [(0, 10, 10, true)]);
+}
+
+#[test]
+fn a_sliding_record_updates_only_its_windows_that_are_still_open() {
+    let mut engine = engine(config_with(10, 2, 0));
+    let mut out = Vec::new();
+    engine
+        .process(P0, &receipt("a", "S1", at(20), 1.0), now(0), &mut out)
+        .unwrap();
+    out.clear();
+    // 13.5 s falls in [4,14) [6,16) [8,18) [10,20) — all ended by the 20 s watermark — and [12,22).
+    engine
+        .process(
+            P0,
+            &receipt("b", "S1", at_ms(13_500), 1.0),
+            now(0),
+            &mut out,
+        )
+        .unwrap();
+    assert_eq!(engine.counters().closed_window_updates_skipped, 4);
+    assert_eq!(engine.counters().late, 0);
+    engine.finish(&mut out);
+    let summaries = summaries(&out);
+    assert_eq!(summaries[0], (12, 22, 2, true));
+    assert!(
+        summaries[1..]
+            .iter()
+            .all(|&(start, _, receipts, _)| start >= 14 && receipts == 1)
+    );
+}
+
+#[test]
+fn windows_with_no_records_produce_no_results() {
+    let mut engine = engine(config());
+    let mut out = Vec::new();
+    engine
+        .process(
+            PartitionId(0),
+            &receipt("a", "S1", at(1), 1.0),
+            now(0),
+            &mut out,
+        )
+        .unwrap();
+    engine
+        .process(
+            PartitionId(0),
+            &receipt("b", "S1", at(95), 1.0),
+            now(0),
+            &mut out,
+        )
+        .unwrap();
+    engine.finish(&mut out);
+    assert_eq!(summaries(&out), [(0, 10, 1, true), (90, 100, 1, true)]);
+    assert!(out.iter().all(Output::is_final));
+}
