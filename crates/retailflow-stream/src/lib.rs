@@ -1,2 +1,36 @@
 //! The streaming half of retailflow: receipt schemas, Kafka and file sources, sinks, the dead-letter
 //! queue and Spark-style console output. The event-time logic lives in `retailflow-eventtime`.
+//!
+//! The flow of `retailflow stream`:
+//! [`source`] → [`message::MessageBatch`] → [`pipeline::Pipeline`] (size check, [`schema`] parsing,
+//! a [`stage::Stage`]) → [`output`] sinks and the [`dead_letter_sink`], then offsets are committed.
+//! `retailflow produce` is [`produce`] over a [`generate`] generator. Time, shutdown and status
+//! lines are passed in ([`clock`], [`shutdown`], [`status`]) so tests run on a manual clock.
+
+pub mod backoff;
+pub mod clock;
+pub mod command;
+pub mod dead_letter;
+pub mod dead_letter_sink;
+pub mod duration;
+pub mod error;
+pub mod generate;
+pub mod kafka;
+pub mod message;
+pub mod output;
+pub mod pipeline;
+pub mod produce;
+pub mod progress;
+pub mod schema;
+pub mod shutdown;
+pub mod signals;
+pub mod source;
+pub mod stage;
+pub mod status;
+pub mod timestamp;
+
+pub use dead_letter::{DeadLetter, Reason, ReasonCounts, Rejection};
+pub use error::StreamError;
+pub use message::{MessageBatch, MessageMeta, Positions, SourceMessage};
+pub use pipeline::{Environment, Pipeline, PipelineConfig, RunEnd, RunSummary};
+pub use stage::{BatchContext, Stage};

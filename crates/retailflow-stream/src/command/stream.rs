@@ -1,0 +1,184 @@
+//! `retailflow stream` as a library call: open the source, the dead-letter sink and the outputs
+//! that the settings name, and run the pipeline with the stage for the chosen format.
+
+use retailflow_eventtime::Receipt;
+
+use crate::dead_letter_sink::{
+    DeadLetterSink, DeadLetterSpec, FileDeadLetters, KafkaDeadLetters, default_dead_letter_file,
+};
+use crate::error::StreamError;
+use crate::kafka::WriterConfig;
+use crate::output::{OutputSpec, RecordsStage, Sink};
+use crate::pipeline::{Environment, Pipeline, PipelineConfig, RunSummary};
+use crate::schema::{ReceiptFormat, ValueFormat, ValueRecord};
+use crate::source::{FileSource, KafkaSource, KafkaSourceConfig, Source, SourceSpec, StartFrom};
+
+/// The schema messages are read with (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamFormat {
+    /// `{"value": n}`.
+    Value,
+    /// Store receipts.
+    Receipts,
+}
+
+/// Everything `retailflow stream` needs.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    /// Kafka or a file.
+    pub source: SourceSpec,
+    /// Bootstrap servers (Kafka source and topic dead letters).
+    pub brokers: String,
+    /// The topic read.
+    pub topic: String,
+    /// The consumer group.
+    pub group: String,
+    /// Where a group without committed offsets starts.
+    pub start: StartFrom,
+    /// Stop at the end offsets seen at start (Kafka; a file always ends).
+    pub until_end: bool,
+    /// The schema.
+    pub format: StreamFormat,
+    /// Dead letters; `None` picks the default (`<topic>-dlq` topic, or `<input>.dlq.jsonl`).
+    pub dead_letters: Option<DeadLetterSpec>,
+    /// Results.
+    pub output: OutputSpec,
+    /// Rows shown per console table.
+    pub show_rows: usize,
+    /// Trigger, batch size, batch limit, size limit.
+    pub pipeline: PipelineConfig,
+}
+
+impl StreamSettings {
+    /// The default consumer group for a topic: `retailflow-<topic>`.
+    pub fn default_group(topic: &str) -> String {
+        format!("retailflow-{topic}")
+    }
+
+    /// The dead-letter sink in effect.
+    pub fn dead_letter_spec(&self) -> DeadLetterSpec {
+        match (&self.dead_letters, &self.source) {
+            (Some(spec), _) => spec.clone(),
+            (None, SourceSpec::Kafka) => DeadLetterSpec::Topic(format!("{}-dlq", self.topic)),
+            (None, SourceSpec::File(path)) => DeadLetterSpec::File(default_dead_letter_file(path)),
+        }
+    }
+
+    /// Files are appended to when reading Kafka (a run resumes where the group left off) and
+    /// replaced when reading a file (a run reads it all again).
+    fn append_outputs(&self) -> bool {
+        matches!(self.source, SourceSpec::Kafka)
+    }
+
+    /// Opens the source.
+    pub fn open_source(&self, environment: &Environment) -> Result<Box<dyn Source>, StreamError> {
+        Ok(match &self.source {
+            SourceSpec::Kafka => Box::new(KafkaSource::connect(
+                KafkaSourceConfig {
+                    brokers: self.brokers.clone(),
+                    topic: self.topic.clone(),
+                    group: self.group.clone(),
+                    start: self.start,
+                    until_end: self.until_end,
+                    max_message_size: self.pipeline.max_message_size,
+                },
+                environment.clock.clone(),
+                environment.shutdown.clone(),
+                environment.status.clone(),
+            )?),
+            SourceSpec::File(path) => {
+                Box::new(FileSource::open(path, self.pipeline.max_message_size)?)
+            }
+        })
+    }
+
+    /// Opens the dead-letter sink.
+    pub fn open_dead_letters(
+        &self,
+        environment: &Environment,
+    ) -> Result<Box<dyn DeadLetterSink>, StreamError> {
+        Ok(match self.dead_letter_spec() {
+            DeadLetterSpec::Topic(topic) => Box::new(KafkaDeadLetters::connect(
+                WriterConfig {
+                    brokers: self.brokers.clone(),
+                    topic,
+                    delivery_timeout: std::time::Duration::from_secs(30),
+                    label: "dead letters".to_string(),
+                },
+                environment.status.clone(),
+            )?),
+            DeadLetterSpec::File(path) => {
+                Box::new(FileDeadLetters::create(&path, self.append_outputs())?)
+            }
+        })
+    }
+
+    /// Opens the result sinks.
+    pub fn open_sinks(&self) -> Result<Vec<Box<dyn Sink>>, StreamError> {
+        Ok(vec![
+            self.output.open(self.show_rows, self.append_outputs())?,
+        ])
+    }
+
+    /// A line describing the run, for the status log.
+    pub fn describe(&self) -> String {
+        let source = match &self.source {
+            SourceSpec::Kafka => format!(
+                "topic {} at {} (group {}, from {}{})",
+                self.topic,
+                self.brokers,
+                self.group,
+                match self.start {
+                    StartFrom::Earliest => "earliest",
+                    StartFrom::Latest => "latest",
+                },
+                if self.until_end {
+                    ", until the end offsets seen at start"
+                } else {
+                    ""
+                }
+            ),
+            SourceSpec::File(path) => format!("file {}", path.display()),
+        };
+        let dead_letters = match self.dead_letter_spec() {
+            DeadLetterSpec::Topic(topic) => format!("topic {topic}"),
+            DeadLetterSpec::File(path) => format!("file {}", path.display()),
+        };
+        format!(
+            "stream: reading {} from {source}; dead letters to {dead_letters}",
+            match self.format {
+                StreamFormat::Value => "values",
+                StreamFormat::Receipts => "receipts",
+            }
+        )
+    }
+}
+
+/// Runs `retailflow stream`: the records of each batch shown by [`RecordsStage`].
+pub fn run_stream(
+    settings: &StreamSettings,
+    environment: &Environment,
+) -> Result<RunSummary, StreamError> {
+    environment.status.line(settings.describe());
+    let mut source = settings.open_source(environment)?;
+    let dead_letters = settings.open_dead_letters(environment)?;
+    let sinks = settings.open_sinks()?;
+    let mut pipeline = Pipeline::new(
+        settings.pipeline.clone(),
+        environment.clone(),
+        sinks,
+        dead_letters,
+    );
+    match settings.format {
+        StreamFormat::Value => pipeline.run(
+            source.as_mut(),
+            &ValueFormat,
+            &mut RecordsStage::<ValueRecord>::new(),
+        ),
+        StreamFormat::Receipts => pipeline.run(
+            source.as_mut(),
+            &ReceiptFormat,
+            &mut RecordsStage::<Receipt>::new(),
+        ),
+    }
+}

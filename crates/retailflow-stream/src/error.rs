@@ -1,0 +1,125 @@
+//! The errors of the streaming half, sorted by who is at fault: the user's arguments and files, the
+//! Kafka broker, or the data and outputs while running.
+//!
+//! A record that does not parse is never an error: it becomes a dead letter
+//! ([`crate::dead_letter::Rejection`]) and the pipeline goes on.
+
+use std::path::PathBuf;
+
+use rdkafka::error::KafkaError;
+
+/// Everything that can stop a produce or stream run.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    // ---- the user: arguments, paths, configuration ----
+    /// A command-line value that does not parse (duration, size, time, spec).
+    #[error("invalid {what} `{input}`: {reason}")]
+    InvalidArgument {
+        /// What the value was for, e.g. `duration`.
+        what: &'static str,
+        /// The value as given.
+        input: String,
+        /// Why it was refused, with a hint.
+        reason: String,
+    },
+    /// An input file that cannot be opened.
+    #[error("cannot open {}: {source}", path.display())]
+    OpenInput {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// An output file that cannot be created.
+    #[error("cannot create {}: {source}", path.display())]
+    CreateOutput {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A Kafka client that librdkafka refuses to create (bad broker list, bad setting).
+    #[error("cannot create the Kafka {role} for `{brokers}`: {}", crate::kafka::describe_error(.source))]
+    KafkaClient {
+        /// `producer` or `consumer`.
+        role: &'static str,
+        /// The bootstrap servers as given.
+        brokers: String,
+        /// The cause.
+        source: KafkaError,
+    },
+
+    // ---- the broker ----
+    /// Messages the broker never acknowledged (after librdkafka's own retries).
+    #[error("{failed} of {total} messages were not delivered to {target}{}", first_error_suffix(.first_error))]
+    Undelivered {
+        /// How many failed.
+        failed: u64,
+        /// How many were sent.
+        total: u64,
+        /// Where they were going, e.g. `topic receipts-dlq`.
+        target: String,
+        /// The first delivery error seen.
+        first_error: Option<String>,
+    },
+    /// A Kafka operation that failed in a way retrying cannot fix.
+    #[error("Kafka {operation} failed: {}", crate::kafka::describe_error(.source))]
+    Kafka {
+        /// What was being done, e.g. `subscribe to receipts`.
+        operation: String,
+        /// The cause.
+        source: KafkaError,
+    },
+    /// The in-process mock cluster could not be started or set up.
+    #[error("the in-process Kafka mock cluster failed to {operation}: {}", crate::kafka::describe_error(.source))]
+    MockCluster {
+        /// What was being done.
+        operation: String,
+        /// The cause.
+        source: KafkaError,
+    },
+
+    // ---- data and outputs while running ----
+    /// Reading an input file failed part-way.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadInput {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing an output (console, JSONL, dead letters) failed, e.g. a full disk or a closed pipe.
+    #[error("cannot write {what}: {source}")]
+    WriteOutput {
+        /// The output, e.g. `dead letters to out.dlq.jsonl`.
+        what: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+fn first_error_suffix(first_error: &Option<String>) -> String {
+    first_error
+        .as_ref()
+        .map(|e| format!(" (first error: {e})"))
+        .unwrap_or_default()
+}
+
+impl StreamError {
+    /// A refused command-line value.
+    pub fn invalid(what: &'static str, input: &str, reason: impl Into<String>) -> Self {
+        StreamError::InvalidArgument {
+            what,
+            input: input.to_string(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A failed write to `what`.
+    pub fn write(what: impl Into<String>, source: std::io::Error) -> Self {
+        StreamError::WriteOutput {
+            what: what.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Where results go. A stage returns its results for a batch as [`ResultSet`]s (rows that can be
+//! shown as a table or written as JSON objects); every [`Sink`] writes them in its own way:
+//! [`console`] as Spark's console sink does, [`jsonl`] as one JSON object per line.
+//!
+//! [`records`] is the stage that shows the parsed records themselves (the plain `stream` output).
+
+pub mod console;
+pub mod jsonl;
+pub mod records;
+
+use std::path::PathBuf;
+
+use crate::error::StreamError;
+
+pub use console::ConsoleSink;
+pub use jsonl::JsonlSink;
+pub use records::{RecordRow, RecordsStage};
+
+/// Rows of results from one batch, readable both as table cells and as JSON objects. Only the rows
+/// a sink needs are rendered (the console shows the first few; JSONL writes them all).
+pub trait ResultSet {
+    /// A heading printed above the table when a batch has several kinds of results.
+    fn title(&self) -> Option<&str> {
+        None
+    }
+
+    /// The table's column names.
+    fn columns(&self) -> Vec<&str>;
+
+    /// How many rows there are.
+    fn row_count(&self) -> usize;
+
+    /// The cells of row `row` (`None` prints as `null`).
+    fn cells(&self, row: usize) -> Vec<Option<String>>;
+
+    /// Appends row `row` as one JSON object (no newline) to `out`.
+    fn write_json(&self, row: usize, out: &mut Vec<u8>);
+}
+
+/// A destination for results, written once per micro-batch and flushed before offsets are
+/// committed.
+pub trait Sink {
+    /// Writes one micro-batch's results and flushes them.
+    fn write_batch(
+        &mut self,
+        batch_id: u64,
+        results: &[Box<dyn ResultSet>],
+    ) -> Result<(), StreamError>;
+}
+
+/// The `--output` choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputSpec {
+    /// Spark-style tables on standard output.
+    Console,
+    /// One JSON object per line on standard output (`jsonl:-` or `-`).
+    JsonlStdout,
+    /// One JSON object per line in a file (`jsonl:PATH`).
+    JsonlFile(PathBuf),
+}
+
+impl OutputSpec {
+    /// Parses `console`, `jsonl:PATH`, `jsonl:-` or `-`.
+    pub fn parse(text: &str) -> Result<Self, StreamError> {
+        match text {
+            "console" => Ok(OutputSpec::Console),
+            "-" | "jsonl:-" => Ok(OutputSpec::JsonlStdout),
+            _ => match text.strip_prefix("jsonl:") {
+                Some(path) if !path.is_empty() => Ok(OutputSpec::JsonlFile(PathBuf::from(path))),
+                _ => Err(StreamError::invalid(
+                    "output",
+                    text,
+                    "use `console`, `jsonl:PATH` or `jsonl:-` (standard output)",
+                )),
+            },
+        }
+    }
+
+    /// Opens the sink; a JSONL file is appended to when `append`, else replaced.
+    pub fn open(&self, show_rows: usize, append: bool) -> Result<Box<dyn Sink>, StreamError> {
+        Ok(match self {
+            OutputSpec::Console => {
+                Box::new(ConsoleSink::new(Box::new(std::io::stdout()), show_rows))
+            }
+            OutputSpec::JsonlStdout => Box::new(JsonlSink::new(
+                Box::new(std::io::stdout()),
+                "standard output",
+            )),
+            OutputSpec::JsonlFile(path) => Box::new(JsonlSink::create(path, append)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_specs() {
+        assert_eq!(OutputSpec::parse("console").unwrap(), OutputSpec::Console);
+        assert_eq!(OutputSpec::parse("-").unwrap(), OutputSpec::JsonlStdout);
+        assert_eq!(
+            OutputSpec::parse("jsonl:-").unwrap(),
+            OutputSpec::JsonlStdout
+        );
+        assert_eq!(
+            OutputSpec::parse("jsonl:out.jsonl").unwrap(),
+            OutputSpec::JsonlFile("out.jsonl".into())
+        );
+        let error = OutputSpec::parse("parquet:x").unwrap_err().to_string();
+        assert!(error.contains("use `console`, `jsonl:PATH`"), "{error}");
+        assert!(OutputSpec::parse("jsonl:").is_err());
+    }
+}

@@ -1,0 +1,249 @@
+//! The store receipt schema:
+//! `{"receipt_id": str, "store_id": str, "cashier_id": str, "ts": RFC 3339,
+//!   "items": [{"name": str, "category": str, "price": number, "quantity": int}, ...]}`.
+//!
+//! Shape errors (a missing field, a wrong type) are `schema`; values that make no sense (no items,
+//! a quantity below 1, a negative price, an empty id, a timestamp that is not RFC 3339) are
+//! `invalid_value`. Unknown keys are ignored so producers can add fields.
+
+use std::borrow::Cow;
+
+use retailflow_eventtime::{LineItem, Receipt};
+use serde::Deserialize;
+
+use crate::dead_letter::{Reason, Rejection};
+use crate::schema::{RecordFormat, json_rejection, object_text};
+use crate::timestamp::parse_rfc3339;
+
+/// The receipt as it is on the wire: ids and items read straight into their final strings, the
+/// timestamp borrowed from the payload until it is parsed.
+#[derive(Deserialize)]
+struct WireReceipt<'a> {
+    receipt_id: String,
+    store_id: String,
+    cashier_id: String,
+    #[serde(borrow)]
+    ts: Cow<'a, str>,
+    items: Vec<LineItem>,
+}
+
+/// The receipt schema.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReceiptFormat;
+
+impl RecordFormat for ReceiptFormat {
+    type Record = Receipt;
+
+    fn parse(&self, payload: &[u8]) -> Result<Receipt, Rejection> {
+        let text = object_text(payload)?;
+        let wire: WireReceipt<'_> = serde_json::from_str(text).map_err(|e| json_rejection(&e))?;
+        validate(wire)
+    }
+}
+
+fn invalid(detail: String) -> Rejection {
+    Rejection::new(Reason::InvalidValue, detail)
+}
+
+fn validate(wire: WireReceipt<'_>) -> Result<Receipt, Rejection> {
+    for (field, value) in [
+        ("receipt_id", &wire.receipt_id),
+        ("store_id", &wire.store_id),
+        ("cashier_id", &wire.cashier_id),
+    ] {
+        if value.trim().is_empty() {
+            return Err(invalid(format!("{field} is empty")));
+        }
+    }
+    let ts = parse_rfc3339(&wire.ts)
+        .ok_or_else(|| invalid(format!("ts `{}` is not an RFC 3339 timestamp", wire.ts)))?;
+    if wire.items.is_empty() {
+        return Err(invalid(
+            "items is empty: a receipt needs at least one item".to_string(),
+        ));
+    }
+    for (i, item) in wire.items.iter().enumerate() {
+        if item.quantity < 1 {
+            return Err(invalid(format!(
+                "items[{i}].quantity is {}: must be at least 1",
+                item.quantity
+            )));
+        }
+        if !item.price.is_finite() || item.price < 0.0 {
+            return Err(invalid(format!(
+                "items[{i}].price is {}: must be 0 or more",
+                item.price
+            )));
+        }
+        if item.name.trim().is_empty() {
+            return Err(invalid(format!("items[{i}].name is empty")));
+        }
+        if item.category.trim().is_empty() {
+            return Err(invalid(format!("items[{i}].category is empty")));
+        }
+    }
+    Ok(Receipt {
+        receipt_id: wire.receipt_id,
+        store_id: wire.store_id,
+        cashier_id: wire.cashier_id,
+        ts,
+        items: wire.items,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use retailflow_eventtime::EventTime;
+
+    use super::*;
+
+    const GOOD: &str = r#"{"receipt_id":"R1","store_id":"S001","cashier_id":"S001-C1","ts":"2025-01-01T00:00:01.500Z","items":[{"name":"Item_1_FOOD","category":"Food","price":5.0,"quantity":2},{"name":"Item_3_BEV","category":"Beverages","price":8,"quantity":1}]}"#;
+
+    fn rejected(payload: &[u8]) -> Rejection {
+        ReceiptFormat.parse(payload).unwrap_err()
+    }
+
+    fn with(from: &str, to: &str) -> Vec<u8> {
+        assert!(GOOD.contains(from), "{from}");
+        GOOD.replacen(from, to, 1).into_bytes()
+    }
+
+    #[test]
+    fn a_good_receipt_parses() {
+        let receipt = ReceiptFormat.parse(GOOD.as_bytes()).unwrap();
+        assert_eq!(receipt.receipt_id, "R1");
+        assert_eq!(receipt.store_id, "S001");
+        assert_eq!(receipt.cashier_id, "S001-C1");
+        assert_eq!(receipt.ts, EventTime(1_735_689_601_500));
+        assert_eq!(receipt.items.len(), 2);
+        assert_eq!(receipt.items[1].price, 8.0);
+        assert_eq!(receipt.total(), 18.0);
+        assert_eq!(receipt.units(), 3);
+    }
+
+    #[test]
+    fn escaped_strings_and_unknown_keys_are_fine() {
+        let payload = with(
+            r#""store_id":"S001""#,
+            r#""store_id":"S\u0030","note":[1,{"a":2}]"#,
+        );
+        assert_eq!(ReceiptFormat.parse(&payload).unwrap().store_id, "S0");
+    }
+
+    #[test]
+    fn broken_json_is_malformed_json() {
+        let truncated = &GOOD.as_bytes()[..GOOD.len() / 2];
+        assert_eq!(rejected(truncated).reason, Reason::MalformedJson);
+        assert!(
+            rejected(truncated).detail.contains("EOF"),
+            "{}",
+            rejected(truncated).detail
+        );
+        assert_eq!(
+            rejected(&with("}]}", "}]} trailing")).reason,
+            Reason::MalformedJson
+        );
+        assert_eq!(rejected(b"not json").reason, Reason::MalformedJson);
+        assert_eq!(rejected(b"").reason, Reason::MalformedJson);
+        assert_eq!(
+            rejected(&with("\"price\":8", "\"price\":NaN")).reason,
+            Reason::MalformedJson
+        );
+    }
+
+    #[test]
+    fn non_utf8_bytes_are_malformed_json() {
+        let mut payload = GOOD.as_bytes().to_vec();
+        let at = GOOD.find("S001-C1").unwrap();
+        payload[at] = 0xFF;
+        let rejection = rejected(&payload);
+        assert_eq!(rejection.reason, Reason::MalformedJson);
+        assert_eq!(
+            rejection.detail,
+            format!("payload is not UTF-8 (invalid byte at offset {at})")
+        );
+    }
+
+    #[test]
+    fn missing_fields_and_wrong_types_are_schema() {
+        let missing = with(r#""store_id":"S001","#, "");
+        let rejection = rejected(&missing);
+        assert_eq!(rejection.reason, Reason::Schema);
+        assert!(
+            rejection.detail.starts_with("missing field `store_id`"),
+            "{}",
+            rejection.detail
+        );
+        for (from, to) in [
+            (r#""quantity":2"#, r#""quantity":"2""#),
+            (r#""quantity":2"#, r#""quantity":2.5"#),
+            (r#""price":8"#, r#""price":"8""#),
+            (
+                r#""ts":"2025-01-01T00:00:01.500Z""#,
+                r#""ts":1735689601500"#,
+            ),
+            (r#""receipt_id":"R1""#, r#""receipt_id":1"#),
+            (r#""items":["#, r#""items":"none","rest":["#),
+            (r#""name":"Item_1_FOOD","#, ""),
+        ] {
+            let payload = with(from, to);
+            let text = String::from_utf8_lossy(&payload).into_owned();
+            assert_eq!(rejected(&payload).reason, Reason::Schema, "{text}");
+        }
+        assert_eq!(rejected(b"[1,2]").reason, Reason::Schema);
+        assert_eq!(rejected(br#""receipt""#).reason, Reason::Schema);
+    }
+
+    #[test]
+    fn senseless_values_are_invalid_value() {
+        for (from, to, detail) in [
+            (
+                r#""quantity":2"#,
+                r#""quantity":-2"#,
+                "items[0].quantity is -2: must be at least 1",
+            ),
+            (
+                r#""quantity":2"#,
+                r#""quantity":0"#,
+                "items[0].quantity is 0: must be at least 1",
+            ),
+            (
+                r#""price":8"#,
+                r#""price":-0.5"#,
+                "items[1].price is -0.5: must be 0 or more",
+            ),
+            (r#""price":8"#, r#""price":1e999"#, "number out of range"),
+            (
+                r#""ts":"2025-01-01T00:00:01.500Z""#,
+                r#""ts":"2025-02-30T00:00:00.000Z""#,
+                "ts `2025-02-30T00:00:00.000Z` is not an RFC 3339 timestamp",
+            ),
+            (
+                r#""ts":"2025-01-01T00:00:01.500Z""#,
+                r#""ts":"yesterday""#,
+                "ts `yesterday`",
+            ),
+            (
+                r#""store_id":"S001""#,
+                r#""store_id":" ""#,
+                "store_id is empty",
+            ),
+            (
+                r#""name":"Item_1_FOOD""#,
+                r#""name":"""#,
+                "items[0].name is empty",
+            ),
+        ] {
+            let rejection = rejected(&with(from, to));
+            assert_eq!(rejection.reason, Reason::InvalidValue, "{to}");
+            assert!(rejection.detail.starts_with(detail), "{}", rejection.detail);
+        }
+        let empty = format!("{}[]}}", &GOOD[..GOOD.find("[").unwrap()]);
+        let rejection = rejected(empty.as_bytes());
+        assert_eq!(rejection.reason, Reason::InvalidValue);
+        assert_eq!(
+            rejection.detail,
+            "items is empty: a receipt needs at least one item"
+        );
+    }
+}

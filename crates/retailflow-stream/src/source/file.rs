@@ -1,0 +1,221 @@
+//! A JSONL file as a source: each line is a message of partition 0 whose offset is its 1-based line
+//! number. Lines may end in `\n` or `\r\n`; the last line needs no newline. A line longer than the
+//! size limit is not kept whole in memory: only its start is kept (for the dead letter) and its
+//! real size is recorded.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::dead_letter::OVERSIZED_PAYLOAD_PREVIEW;
+use crate::error::StreamError;
+use crate::message::{MessageBatch, MessageMeta, Positions};
+use crate::source::{Polled, Source};
+
+/// Reads a JSONL file line by line.
+#[derive(Debug)]
+pub struct FileSource {
+    name: String,
+    path: PathBuf,
+    reader: BufReader<File>,
+    line_number: i64,
+    max_message_size: usize,
+    line: Vec<u8>,
+    finished: bool,
+}
+
+impl FileSource {
+    /// Opens `path`; lines over `max_message_size` bytes are kept only in part.
+    pub fn open(path: &Path, max_message_size: usize) -> Result<Self, StreamError> {
+        let file = File::open(path).map_err(|source| StreamError::OpenInput {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(StreamError::OpenInput {
+                path: path.to_path_buf(),
+                source: std::io::Error::other("it is a directory"),
+            });
+        }
+        Ok(Self {
+            name: format!("file:{}", path.display()),
+            path: path.to_path_buf(),
+            reader: BufReader::with_capacity(1 << 20, file),
+            line_number: 0,
+            max_message_size,
+            line: Vec::new(),
+            finished: false,
+        })
+    }
+
+    fn read_error(&self, source: std::io::Error) -> StreamError {
+        StreamError::ReadInput {
+            path: self.path.clone(),
+            source,
+        }
+    }
+}
+
+impl Source for FileSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll(
+        &mut self,
+        _timeout: Duration,
+        batch: &mut MessageBatch,
+    ) -> Result<Polled, StreamError> {
+        if self.finished {
+            return Ok(Polled::End);
+        }
+        self.line.clear();
+        // Room for the limit plus one byte (to notice a line over it) and a `\r\n`.
+        let limit = self.max_message_size.saturating_add(3) as u64;
+        let read = (&mut self.reader)
+            .take(limit)
+            .read_until(b'\n', &mut self.line)
+            .map_err(|e| self.read_error(e))?;
+        if read == 0 {
+            self.finished = true;
+            return Ok(Polled::End);
+        }
+        let oversized = self.line.last() != Some(&b'\n') && read as u64 == limit;
+        let size = if oversized {
+            // Keep only the start of an oversized line and skip the rest without storing it.
+            let rest = skip_line(&mut self.reader).map_err(|e| self.read_error(e))?;
+            let size = self.line.len() + rest;
+            self.line.truncate(OVERSIZED_PAYLOAD_PREVIEW);
+            size
+        } else {
+            if self.line.last() == Some(&b'\n') {
+                self.line.pop();
+                if self.line.last() == Some(&b'\r') {
+                    self.line.pop();
+                }
+            }
+            self.line.len()
+        };
+        self.line_number += 1;
+        let meta = MessageMeta {
+            partition: 0,
+            offset: self.line_number,
+            timestamp: None,
+            size,
+        };
+        batch.push(&self.line, None, meta);
+        Ok(Polled::Message)
+    }
+
+    fn commit(&mut self, _positions: &Positions) -> Result<(), StreamError> {
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), StreamError> {
+        Ok(())
+    }
+}
+
+/// Consumes the rest of the current line and its newline; returns how many bytes came before it.
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<usize> {
+    let mut skipped = 0;
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(skipped);
+        }
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok(skipped + at);
+            }
+            None => {
+                let len = buffer.len();
+                skipped += len;
+                reader.consume(len);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn read_all(content: &[u8], max: usize) -> Vec<(Vec<u8>, MessageMeta)> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(content).unwrap();
+        let mut source = FileSource::open(file.path(), max).unwrap();
+        let mut batch = MessageBatch::new();
+        while source.poll(Duration::ZERO, &mut batch).unwrap() == Polled::Message {}
+        assert_eq!(
+            source.poll(Duration::ZERO, &mut batch).unwrap(),
+            Polled::End
+        );
+        batch.iter().map(|m| (m.payload.to_vec(), m.meta)).collect()
+    }
+
+    #[test]
+    fn lines_become_messages_numbered_from_one() {
+        let messages = read_all(b"{\"value\":1}\r\n\n{\"value\":3}", 100);
+        let payloads: Vec<&[u8]> = messages.iter().map(|(p, _)| p.as_slice()).collect();
+        assert_eq!(payloads, vec![&b"{\"value\":1}"[..], b"", b"{\"value\":3}"]);
+        let offsets: Vec<i64> = messages.iter().map(|(_, m)| m.offset).collect();
+        assert_eq!(offsets, vec![1, 2, 3]);
+        assert!(
+            messages
+                .iter()
+                .all(|(p, m)| m.partition == 0 && m.size == p.len())
+        );
+    }
+
+    #[test]
+    fn an_oversized_line_keeps_its_start_and_real_size() {
+        let mut content = b"short\n".to_vec();
+        content.extend(std::iter::repeat_n(b'x', 5000));
+        content.extend(b"\nafter\n");
+        let messages = read_all(&content, 2000);
+        assert_eq!(messages.len(), 3);
+        assert_eq!(messages[1].1.size, 5000);
+        assert_eq!(messages[1].0.len(), OVERSIZED_PAYLOAD_PREVIEW);
+        assert_eq!(messages[2].0, b"after");
+        assert_eq!(messages[2].1.offset, 3);
+    }
+
+    #[test]
+    fn sizes_at_the_limit() {
+        let at_limit = [
+            vec![b'a'; 10],
+            b"\r\n".to_vec(),
+            vec![b'b'; 11],
+            b"\n".to_vec(),
+            vec![b'c'; 12],
+        ]
+        .concat();
+        let messages = read_all(&at_limit, 10);
+        let sizes: Vec<usize> = messages.iter().map(|(_, m)| m.size).collect();
+        assert_eq!(sizes, vec![10, 11, 12]);
+        assert_eq!(messages[0].0, vec![b'a'; 10]);
+        assert_eq!(messages[1].0, vec![b'b'; 11]);
+    }
+
+    #[test]
+    fn non_utf8_lines_are_kept_as_bytes() {
+        let messages = read_all(b"\xff\xfe\n", 100);
+        assert_eq!(messages[0].0, b"\xff\xfe");
+    }
+
+    #[test]
+    fn a_missing_file_is_an_open_error() {
+        let error = FileSource::open(Path::new("/no/such/file.jsonl"), 10).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("cannot open /no/such/file.jsonl"),
+            "{error}"
+        );
+    }
+}

@@ -1,0 +1,400 @@
+//! A Kafka topic as a source: a member of a consumer group (`BaseConsumer`, polled with a timeout,
+//! so it never spins), offsets committed only after a batch's results and dead letters are
+//! written (at-least-once), and a deliberate close that leaves the group.
+//!
+//! With `until_end` the input is bounded like Spark's `Trigger.AvailableNow`: the end offsets seen
+//! at start are the target, and the source ends once every partition reached them. Messages past
+//! them are neither handled nor committed; a later run reads them.
+//!
+//! A broker that is down or goes away is reported on the status log and retried with back-off.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::backoff::Backoff;
+use crate::clock::Clock;
+use crate::dead_letter::OVERSIZED_PAYLOAD_PREVIEW;
+use crate::error::StreamError;
+use crate::kafka::{ConsumerStatus, describe_error};
+use crate::message::{MessageBatch, MessageMeta, Positions};
+use crate::shutdown::Shutdown;
+use crate::source::{Polled, Source};
+use crate::status::StatusLog;
+
+/// How long a metadata or offset request may block.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long closing the consumer may take before it is abandoned.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a consumer group with no committed offset starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartFrom {
+    /// The oldest message still in the topic.
+    Earliest,
+    /// Only messages written after the start.
+    Latest,
+}
+
+/// How to consume.
+#[derive(Debug, Clone)]
+pub struct KafkaSourceConfig {
+    /// Bootstrap servers, `host:port[,host:port...]`.
+    pub brokers: String,
+    /// The topic.
+    pub topic: String,
+    /// The consumer group (committed offsets live there).
+    pub group: String,
+    /// Where to start without a committed offset.
+    pub start: StartFrom,
+    /// Stop at the end offsets seen at start.
+    pub until_end: bool,
+    /// Payloads over this many bytes keep only their start (they go to the dead letters).
+    pub max_message_size: usize,
+}
+
+/// The end offsets a bounded run still has to reach, per partition.
+#[derive(Debug)]
+enum EndTarget {
+    Unbounded,
+    NotYetKnown,
+    Remaining(BTreeMap<i32, i64>),
+}
+
+/// A consumer-group member reading one topic.
+pub struct KafkaSource {
+    config: KafkaSourceConfig,
+    name: String,
+    consumer: Option<BaseConsumer<ConsumerStatus>>,
+    end: EndTarget,
+    backoff: Backoff,
+    retry_at: Option<Instant>,
+    clock: Arc<dyn Clock>,
+    shutdown: Shutdown,
+    status: StatusLog,
+}
+
+impl std::fmt::Debug for KafkaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSource")
+            .field("config", &self.config)
+            .field("end", &self.end)
+            .finish()
+    }
+}
+
+impl KafkaSource {
+    /// Creates the consumer and subscribes. Nothing here waits for the broker: an unreachable
+    /// broker shows up (and is retried) while polling.
+    pub fn connect(
+        config: KafkaSourceConfig,
+        clock: Arc<dyn Clock>,
+        shutdown: Shutdown,
+        status: StatusLog,
+    ) -> Result<Self, StreamError> {
+        let consumer: BaseConsumer<ConsumerStatus> = ClientConfig::new()
+            .set("bootstrap.servers", &config.brokers)
+            .set("group.id", &config.group)
+            .set("client.id", "retailflow-stream")
+            .set("enable.auto.commit", "false")
+            .set("enable.auto.offset.store", "false")
+            .set(
+                "auto.offset.reset",
+                match config.start {
+                    StartFrom::Earliest => "earliest",
+                    StartFrom::Latest => "latest",
+                },
+            )
+            .set("fetch.wait.max.ms", "100")
+            .set("socket.timeout.ms", "10000")
+            .set("session.timeout.ms", "10000")
+            .set("allow.auto.create.topics", "false")
+            .create_with_context(ConsumerStatus::default())
+            .map_err(|source| StreamError::KafkaClient {
+                role: "consumer",
+                brokers: config.brokers.clone(),
+                source,
+            })?;
+        consumer
+            .subscribe(&[&config.topic])
+            .map_err(|source| StreamError::Kafka {
+                operation: format!("subscribe to {}", config.topic),
+                source,
+            })?;
+        Ok(Self {
+            name: format!("kafka:{}", config.topic),
+            end: if config.until_end {
+                EndTarget::NotYetKnown
+            } else {
+                EndTarget::Unbounded
+            },
+            config,
+            consumer: Some(consumer),
+            backoff: Backoff::default(),
+            retry_at: None,
+            clock,
+            shutdown,
+            status,
+        })
+    }
+
+    fn consumer(&self) -> Result<&BaseConsumer<ConsumerStatus>, StreamError> {
+        self.consumer.as_ref().ok_or_else(|| StreamError::Kafka {
+            operation: format!("read from {}", self.config.topic),
+            source: KafkaError::Canceled,
+        })
+    }
+
+    /// Reports a broker problem and schedules the next attempt.
+    fn back_off(&mut self, what: &str, error: &KafkaError) {
+        let context_text = self
+            .consumer
+            .as_ref()
+            .and_then(|c| c.context().take_last_error());
+        let text = context_text.unwrap_or_else(|| describe_error(error));
+        let wait = self.backoff.fail();
+        self.status.line(format!(
+            "kafka: {what} {} at {}: {text}; retrying in {}",
+            self.config.topic,
+            self.config.brokers,
+            crate::progress::human_duration(wait)
+        ));
+        self.retry_at = Some(self.clock.now() + wait);
+    }
+
+    fn recovered(&mut self) {
+        if self.backoff.failures() > 0 {
+            self.status
+                .line(format!("kafka: reading {} again", self.config.topic));
+        }
+        self.backoff.succeed();
+    }
+
+    /// The end offsets still to reach, from the partitions' high watermarks and the group's
+    /// committed offsets.
+    fn fetch_end_target(&self) -> Result<BTreeMap<i32, i64>, KafkaError> {
+        let consumer = self.consumer.as_ref().ok_or(KafkaError::Canceled)?;
+        let topic = &self.config.topic;
+        let metadata = consumer.fetch_metadata(Some(topic), REQUEST_TIMEOUT)?;
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic)
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if partitions.is_empty() {
+            return Err(KafkaError::MetadataFetch(
+                rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
+            ));
+        }
+        let mut all = TopicPartitionList::new();
+        for &partition in &partitions {
+            all.add_partition(topic, partition);
+        }
+        let committed = consumer.committed_offsets(all, REQUEST_TIMEOUT)?;
+        let mut remaining = BTreeMap::new();
+        for &partition in &partitions {
+            let (low, high) = consumer.fetch_watermarks(topic, partition, REQUEST_TIMEOUT)?;
+            let start = match committed
+                .find_partition(topic, partition)
+                .map(|e| e.offset())
+            {
+                Some(Offset::Offset(offset)) => offset,
+                _ => match self.config.start {
+                    StartFrom::Earliest => low,
+                    StartFrom::Latest => high,
+                },
+            };
+            if start < high {
+                remaining.insert(partition, high);
+            }
+        }
+        Ok(remaining)
+    }
+
+    /// Drops partitions whose position already reached their end (e.g. past transaction markers).
+    fn check_positions(&mut self) {
+        let EndTarget::Remaining(remaining) = &mut self.end else {
+            return;
+        };
+        let Some(consumer) = self.consumer.as_ref() else {
+            return;
+        };
+        let Ok(positions) = consumer.position() else {
+            return;
+        };
+        remaining.retain(|&partition, end| {
+            match positions
+                .find_partition(&self.config.topic, partition)
+                .map(|e| e.offset())
+            {
+                Some(Offset::Offset(position)) => position < *end,
+                _ => true,
+            }
+        });
+    }
+
+    fn pause(&self, partition: i32) {
+        if let Some(consumer) = self.consumer.as_ref() {
+            let mut list = TopicPartitionList::new();
+            list.add_partition(&self.config.topic, partition);
+            // A partition that is not assigned cannot be paused; it is ignored when read anyway.
+            let _ = consumer.pause(&list);
+        }
+    }
+}
+
+impl Source for KafkaSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn poll(&mut self, timeout: Duration, batch: &mut MessageBatch) -> Result<Polled, StreamError> {
+        if let Some(retry_at) = self.retry_at {
+            let now = self.clock.now();
+            if now < retry_at {
+                self.clock
+                    .sleep((retry_at - now).min(timeout), &self.shutdown);
+                return Ok(Polled::Nothing);
+            }
+            self.retry_at = None;
+        }
+        if matches!(self.end, EndTarget::NotYetKnown) {
+            match self.fetch_end_target() {
+                Ok(remaining) => {
+                    self.recovered();
+                    self.end = EndTarget::Remaining(remaining);
+                }
+                Err(error) => {
+                    self.back_off("cannot find the end offsets of", &error);
+                    return Ok(Polled::Nothing);
+                }
+            }
+        }
+        if let EndTarget::Remaining(remaining) = &self.end
+            && remaining.is_empty()
+        {
+            return Ok(Polled::End);
+        }
+        let max_message_size = self.config.max_message_size;
+        let polled = self.consumer()?.poll(timeout);
+        let (partition, offset) = match polled {
+            None => {
+                self.check_positions();
+                return Ok(Polled::Nothing);
+            }
+            Some(Ok(message)) => {
+                let (partition, offset) = (message.partition(), message.offset());
+                let wanted = match &self.end {
+                    EndTarget::Remaining(remaining) => {
+                        remaining.get(&partition).is_some_and(|&end| offset < end)
+                    }
+                    _ => true,
+                };
+                if wanted {
+                    let payload = message.payload().unwrap_or_default();
+                    let kept = if payload.len() > max_message_size {
+                        &payload[..OVERSIZED_PAYLOAD_PREVIEW.min(payload.len())]
+                    } else {
+                        payload
+                    };
+                    let meta = MessageMeta {
+                        partition,
+                        offset,
+                        timestamp: message.timestamp().to_millis(),
+                        size: payload.len(),
+                    };
+                    batch.push(kept, message.key(), meta);
+                }
+                (partition, if wanted { Some(offset) } else { None })
+            }
+            Some(Err(KafkaError::PartitionEOF(_))) => return Ok(Polled::Nothing),
+            Some(Err(KafkaError::MessageConsumptionFatal(code))) => {
+                return Err(StreamError::Kafka {
+                    operation: format!("reading {}", self.config.topic),
+                    source: KafkaError::MessageConsumptionFatal(code),
+                });
+            }
+            Some(Err(error)) => {
+                self.back_off("cannot read", &error);
+                return Ok(Polled::Nothing);
+            }
+        };
+        self.recovered();
+        let Some(offset) = offset else {
+            // Past the end offsets of a bounded run: leave it for a later run.
+            self.pause(partition);
+            return Ok(Polled::Nothing);
+        };
+        if let EndTarget::Remaining(remaining) = &mut self.end
+            && remaining
+                .get(&partition)
+                .is_some_and(|&end| offset + 1 >= end)
+        {
+            remaining.remove(&partition);
+            self.pause(partition);
+        }
+        Ok(Polled::Message)
+    }
+
+    fn commit(&mut self, positions: &Positions) -> Result<(), StreamError> {
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let mut list = TopicPartitionList::new();
+        for (partition, next) in positions.iter() {
+            list.add_partition_offset(&self.config.topic, partition, Offset::Offset(next))
+                .map_err(|source| StreamError::Kafka {
+                    operation: "prepare the offset commit".into(),
+                    source,
+                })?;
+        }
+        self.consumer()?
+            .commit(&list, CommitMode::Sync)
+            .map_err(|source| StreamError::Kafka {
+                operation: format!(
+                    "committing offsets of {} for group {}",
+                    self.config.topic, self.config.group
+                ),
+                source,
+            })
+    }
+
+    fn close(&mut self) -> Result<(), StreamError> {
+        let Some(consumer) = self.consumer.take() else {
+            return Ok(());
+        };
+        if consumer.close_queue().is_ok() {
+            let deadline = Instant::now() + CLOSE_TIMEOUT;
+            while !consumer.closed() && Instant::now() < deadline {
+                let _ = consumer.poll(Duration::from_millis(100));
+            }
+        }
+        if consumer.closed() {
+            drop(consumer);
+            Ok(())
+        } else {
+            // Dropping a consumer that cannot close would wait for it forever; the process is
+            // about to end, so let it go and say so.
+            std::mem::forget(consumer);
+            self.status.line(format!(
+                "kafka: could not leave group {} cleanly within {}s; it will time out on the broker",
+                self.config.group,
+                CLOSE_TIMEOUT.as_secs()
+            ));
+            Ok(())
+        }
+    }
+}
+
+impl Drop for KafkaSource {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}

@@ -1,0 +1,70 @@
+//! Where messages come from. A [`Source`] hands out messages one poll at a time into the current
+//! [`MessageBatch`]; after that, Kafka and files take the same path through the pipeline.
+//!
+//! One file per source: [`kafka`] (a consumer-group member, optionally bounded by the end offsets
+//! seen at start) and [`file`] (a JSONL file, line by line, bounded by its end).
+
+pub mod file;
+pub mod kafka;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::StreamError;
+use crate::message::{MessageBatch, Positions};
+
+pub use file::FileSource;
+pub use kafka::{KafkaSource, KafkaSourceConfig, StartFrom};
+
+/// The `--source` choice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// A Kafka topic (`kafka`).
+    Kafka,
+    /// A JSONL file (`file:PATH`).
+    File(PathBuf),
+}
+
+impl SourceSpec {
+    /// Parses `kafka` or `file:PATH`.
+    pub fn parse(text: &str) -> Result<Self, StreamError> {
+        if text == "kafka" {
+            return Ok(SourceSpec::Kafka);
+        }
+        match text.strip_prefix("file:") {
+            Some(path) if !path.is_empty() => Ok(SourceSpec::File(PathBuf::from(path))),
+            _ => Err(StreamError::invalid(
+                "source",
+                text,
+                "use `kafka` or `file:PATH.jsonl`",
+            )),
+        }
+    }
+}
+
+/// What one poll produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polled {
+    /// One message was appended to the batch.
+    Message,
+    /// Nothing arrived within the timeout (or the source is backing off after an error).
+    Nothing,
+    /// A bounded input is exhausted: no message will ever come.
+    End,
+}
+
+/// A source of messages.
+pub trait Source {
+    /// Where the messages come from, as written in dead letters: `kafka:<topic>` or `file:<path>`.
+    fn name(&self) -> &str;
+
+    /// Waits up to about `timeout` for one message and appends it to `batch`.
+    fn poll(&mut self, timeout: Duration, batch: &mut MessageBatch) -> Result<Polled, StreamError>;
+
+    /// Records that everything before `positions` is fully handled (results and dead letters
+    /// written). Kafka commits these offsets for the consumer group; a file has nothing to do.
+    fn commit(&mut self, positions: &Positions) -> Result<(), StreamError>;
+
+    /// Releases the source (for Kafka: leaves the consumer group cleanly).
+    fn close(&mut self) -> Result<(), StreamError>;
+}

@@ -1,0 +1,44 @@
+//! The processing stage plugged into the pipeline after parsing.
+//!
+//! The pipeline calls a [`Stage`] for every parsed record of a micro-batch (with the record's
+//! partition and offset), then once at the end of the batch and once at the end of a bounded input;
+//! what the stage returns goes to every sink. The plain `stream` command uses
+//! [`crate::output::RecordsStage`] (show the records); the windowed analytics are another stage.
+
+use retailflow_eventtime::EventTime;
+
+use crate::dead_letter::Rejection;
+use crate::message::{MessageMeta, Positions};
+use crate::output::ResultSet;
+
+/// What a stage knows about the batch being finished.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchContext<'a> {
+    /// The number this batch is printed with, if it is printed (batches with nothing to show are
+    /// skipped without using a number).
+    pub batch_id: u64,
+    /// Wall-clock time at the end of the batch (processing time, milliseconds since the epoch),
+    /// from the pipeline's clock.
+    pub processing_time: EventTime,
+    /// Read positions after this batch, per partition (the offsets about to be committed).
+    pub positions: &'a Positions,
+}
+
+/// A step that consumes parsed records and produces results per micro-batch.
+pub trait Stage<R> {
+    /// Takes one parsed record. Returning a rejection (e.g. reason `late`) sends the original
+    /// message to the dead letters instead; the record then counts as dead-lettered, not processed.
+    fn on_record(&mut self, meta: &MessageMeta, record: R) -> Result<(), Rejection>;
+
+    /// The batch is complete: return its results (possibly none). Called after every trigger, even
+    /// when no message arrived, so processing-time logic (idle partitions) can run.
+    fn end_batch(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>>;
+
+    /// A bounded input is exhausted (end of file, or `--until-end` reached): return the final
+    /// results (e.g. every window still open). Called once, after the last `end_batch`; the results
+    /// belong to that last batch.
+    fn end_input(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+        let _ = context;
+        Vec::new()
+    }
+}
