@@ -1,4 +1,36 @@
 //! The batch half of retailflow: load a retail sales CSV, normalise and cast it, repair what can be
-//! repaired, drop what cannot, and analyse the result, all as DataFusion plans.
+//! repaired, drop what cannot, analyse the result and write it, all as DataFusion plans.
+//!
+//! The entry point is [`run_clean`] (or [`clean`] inside an async runtime):
+//!
+//! ```no_run
+//! let options = retailflow_batch::CleanOptions::new("sales.csv");
+//! let report = retailflow_batch::run_clean(&options, &mut std::io::stdout())?;
+//! println!("{} clean rows", report.rows_clean);
+//! # Ok::<(), retailflow_batch::BatchError>(())
+//! ```
 
+pub mod analyse;
+pub mod cast;
+pub mod catalog;
+pub mod dates;
+pub mod error;
+pub mod features;
 pub mod generate;
+pub mod headers;
+pub mod job;
+mod plan;
+pub mod profile;
+pub mod repair;
+pub mod report;
+pub mod rounding;
+pub mod show;
+pub mod source;
+mod udf;
+
+pub use error::{BatchError, Fault};
+pub use job::{
+    CleanOptions, NoProgress, OutputFormat, Progress, Stage, clean, run_clean,
+    run_clean_with_progress,
+};
+pub use report::Report;

@@ -1,12 +1,180 @@
-//! `retailflow clean`.
+//! `retailflow clean`: clean, repair and analyse a retail sales CSV. Parses the arguments, shows a
+//! progress bar for large inputs, and hands over to `retailflow_batch::run_clean_with_progress`.
 
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use retailflow_batch::{CleanOptions, OutputFormat, Progress, Stage};
+
+/// Inputs at least this large get a progress bar (when stderr is a terminal).
+const PROGRESS_MIN_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Output formats of `retailflow clean`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Apache Parquet (snappy)
+    Parquet,
+    /// CSV with a header line
+    Csv,
+}
+
+/// How `retailflow clean` works, shown by `--help` after the options.
+const HOW_IT_WORKS: &str = "\
+How it works:
+Loads INPUT (a header line is required; any line ending, an optional UTF-8 BOM and quoted fields are
+fine), renames the headers to snake_case, casts every column (junk becomes null and is counted),
+detects the date format, builds the (category, item, price_per_unit) catalog, repairs missing
+totals, quantities, prices and items until nothing changes, drops rows still missing category,
+quantity, total_spent or price_per_unit, adds day_of_week and transaction_month, writes the clean
+rows, and analyses them.
+
+The story, Spark-style tables of each step, goes to stdout (--quiet turns it off); a progress bar
+goes to stderr for large inputs. Columns the job does not know are kept and passed through as text.
+
+Examples:
+  retailflow clean ../shared/data/retail_store_sales.csv
+  retailflow clean sales.csv --out clean.csv --report report.json --quiet
+  retailflow clean sales.csv --date-format '%d/%m/%Y'";
 
 /// Arguments of `retailflow clean`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_long_help = HOW_IT_WORKS)]
+pub struct Args {
+    /// The retail sales CSV to clean.
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+
+    /// Where to write the clean rows [default: <INPUT stem>_clean.parquet beside INPUT].
+    #[arg(long, short, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+
+    /// Output format [default: parquet, or csv when --out ends in .csv].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// Also write the machine-readable JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Rows per table in the story [default: 5 for samples, 20 for the catalog and repaired rows].
+    #[arg(long, value_name = "N")]
+    pub show: Option<usize>,
+
+    /// The strftime format of transaction_date (e.g. '%d/%m/%Y'), instead of detecting it.
+    #[arg(long, value_name = "FMT")]
+    pub date_format: Option<String>,
+
+    /// Print nothing on stdout; errors still go to stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
 
 /// Runs `retailflow clean`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`retailflow clean` is not available in this build")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let format = match args.format {
+        Some(Format::Csv) => OutputFormat::Csv,
+        Some(Format::Parquet) => OutputFormat::Parquet,
+        None if args
+            .out
+            .as_ref()
+            .is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))) =>
+        {
+            OutputFormat::Csv
+        }
+        None => OutputFormat::Parquet,
+    };
+    let options = CleanOptions {
+        input: args.input,
+        output: args.out,
+        format,
+        report: args.report,
+        show_rows: args.show,
+        date_format: args.date_format,
+        story: !args.quiet,
+        partitions: None,
+    };
+
+    let size = std::fs::metadata(&options.input).map_or(0, |m| m.len());
+    let progress = (std::io::stderr().is_terminal() && size >= PROGRESS_MIN_BYTES)
+        .then(|| BarProgress::start(size));
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = match &progress {
+        Some(bar) => retailflow_batch::run_clean_with_progress(&options, &mut out, bar),
+        None => retailflow_batch::run_clean(&options, &mut out),
+    };
+    if let Some(bar) = progress {
+        bar.finish();
+    }
+    // The library's errors are one line each already; keep them so (no cause chain).
+    result.map_err(|error| anyhow::anyhow!("{error}"))?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A progress bar over the bytes the two passes read, fed from the process's read counter.
+struct BarProgress {
+    bar: ProgressBar,
+    running: Arc<AtomicBool>,
+    poller: Option<std::thread::JoinHandle<()>>,
+}
+
+impl BarProgress {
+    fn start(input_bytes: u64) -> Self {
+        let bar = ProgressBar::new(input_bytes * 2);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {msg:32} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        let running = Arc::new(AtomicBool::new(true));
+        let poller = {
+            let bar = bar.clone();
+            let running = Arc::clone(&running);
+            std::thread::spawn(move || {
+                let start = bytes_read().unwrap_or(0);
+                while running.load(Ordering::Relaxed) {
+                    if let Some(now) = bytes_read() {
+                        bar.set_position(now.saturating_sub(start).min(input_bytes * 2));
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            })
+        };
+        Self {
+            bar,
+            running,
+            poller: Some(poller),
+        }
+    }
+
+    fn finish(mut self) {
+        self.running.store(false, Ordering::Relaxed);
+        if let Some(poller) = self.poller.take() {
+            let _ = poller.join();
+        }
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for BarProgress {
+    fn stage(&self, stage: Stage) {
+        self.bar.set_message(stage.describe());
+    }
+}
+
+/// Bytes this process has read so far (Linux `/proc/self/io`), if the platform tells.
+fn bytes_read() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|line| line.strip_prefix("rchar: "))
+        .and_then(|n| n.trim().parse().ok())
 }

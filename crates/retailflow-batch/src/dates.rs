@@ -1,0 +1,582 @@
+//! Transaction dates: the formats retailflow recognises, a fast parser for each, detection of the
+//! format a file uses, and the calendar arithmetic behind `day_of_week` and `transaction_month`.
+//!
+//! Detection counts, for every value, which formats parse it (a bit mask per value). The format that
+//! parses the most values wins. A tie between the best two (e.g. `%d/%m/%Y` and `%m/%d/%Y` when no day
+//! is over 12) is an error, and so is a second format that parses a real share of values the best
+//! does not (over 1% of the non-empty values and at least 2 of them): the user chooses with
+//! `--date-format`. Values that fit no format are junk and become null.
+
+use std::fmt;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use chrono::format::{Item, StrftimeItems};
+use datafusion::arrow::array::{ArrayRef, Date32Array, StringArray, UInt32Array};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_datafusion_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+
+use crate::error::BatchError;
+use crate::udf::columns_of;
+
+/// A date format: one of the five recognised ones, or a strftime format given by the user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum DateFormat {
+    /// `%Y-%m-%d`, e.g. `2024-04-08`.
+    IsoDate,
+    /// `%d/%m/%Y`, e.g. `8/4/2024`.
+    DaySlashMonth,
+    /// `%m/%d/%Y`, e.g. `4/8/2024`.
+    MonthSlashDay,
+    /// `%d-%m-%y`, e.g. `08-04-24`.
+    DayDashMonthShortYear,
+    /// `%d.%m.%Y`, e.g. `08.04.2024`.
+    DayDotMonth,
+    /// Any other strftime format, parsed by chrono.
+    Custom(String),
+}
+
+/// The recognised formats, in the order detection reports them.
+pub const RECOGNISED: [DateFormat; 5] = [
+    DateFormat::IsoDate,
+    DateFormat::DaySlashMonth,
+    DateFormat::MonthSlashDay,
+    DateFormat::DayDashMonthShortYear,
+    DateFormat::DayDotMonth,
+];
+
+impl DateFormat {
+    /// The strftime form, e.g. `%Y-%m-%d`.
+    pub fn strftime(&self) -> &str {
+        match self {
+            DateFormat::IsoDate => "%Y-%m-%d",
+            DateFormat::DaySlashMonth => "%d/%m/%Y",
+            DateFormat::MonthSlashDay => "%m/%d/%Y",
+            DateFormat::DayDashMonthShortYear => "%d-%m-%y",
+            DateFormat::DayDotMonth => "%d.%m.%Y",
+            DateFormat::Custom(format) => format,
+        }
+    }
+
+    /// The format a user gave: a recognised one by its strftime form, else a custom format, which
+    /// must be valid strftime and name a year, a month and a day.
+    pub fn from_user(format: &str) -> Result<Self, BatchError> {
+        if let Some(known) = RECOGNISED.iter().find(|f| f.strftime() == format) {
+            return Ok(known.clone());
+        }
+        let invalid = |reason: &str| BatchError::InvalidDateFormat {
+            format: format.to_string(),
+            reason: reason.to_string(),
+        };
+        if StrftimeItems::new(format).any(|item| matches!(item, Item::Error)) {
+            return Err(invalid("not a strftime format (e.g. %d/%m/%Y)"));
+        }
+        let probe = NaiveDate::from_ymd_opt(2024, 11, 23)
+            .ok_or_else(|| BatchError::Internal("probe date".into()))?;
+        let written = probe.format(format).to_string();
+        if NaiveDate::parse_from_str(&written, format) != Ok(probe) {
+            return Err(invalid(
+                "it must name a year, a month and a day (e.g. %d/%m/%Y)",
+            ));
+        }
+        Ok(DateFormat::Custom(format.to_string()))
+    }
+
+    /// Parses a trimmed value into days since 1970-01-01, or `None` when it does not fit.
+    /// Numeric fields follow C/Python `strptime`: `%Y` is 4 digits, `%y` 2 digits (69–99 → 19xx,
+    /// 00–68 → 20xx), `%m` and `%d` 1 or 2 digits; the date must exist.
+    pub fn parse(&self, value: &str) -> Option<i32> {
+        let bytes = value.as_bytes();
+        match self {
+            DateFormat::IsoDate => {
+                let [y, m, d] = three_fields(bytes, b'-')?;
+                civil(year4(y)?, small(m)?, small(d)?)
+            }
+            DateFormat::DaySlashMonth => {
+                let [d, m, y] = three_fields(bytes, b'/')?;
+                civil(year4(y)?, small(m)?, small(d)?)
+            }
+            DateFormat::MonthSlashDay => {
+                let [m, d, y] = three_fields(bytes, b'/')?;
+                civil(year4(y)?, small(m)?, small(d)?)
+            }
+            DateFormat::DayDashMonthShortYear => {
+                let [d, m, y] = three_fields(bytes, b'-')?;
+                civil(year2(y)?, small(m)?, small(d)?)
+            }
+            DateFormat::DayDotMonth => {
+                let [d, m, y] = three_fields(bytes, b'.')?;
+                civil(year4(y)?, small(m)?, small(d)?)
+            }
+            DateFormat::Custom(format) => {
+                let date = NaiveDate::parse_from_str(value, format).ok()?;
+                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+                i32::try_from(date.signed_duration_since(epoch).num_days()).ok()
+            }
+        }
+    }
+}
+
+impl fmt::Display for DateFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.strftime())
+    }
+}
+
+fn three_fields(bytes: &[u8], separator: u8) -> Option<[&[u8]; 3]> {
+    let first = bytes.iter().position(|&b| b == separator)?;
+    let rest = &bytes[first + 1..];
+    let second = rest.iter().position(|&b| b == separator)?;
+    let third = &rest[second + 1..];
+    if third.contains(&separator) {
+        return None;
+    }
+    Some([&bytes[..first], &rest[..second], third])
+}
+
+fn digits(field: &[u8], min: usize, max: usize) -> Option<u32> {
+    if field.len() < min || field.len() > max || !field.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(
+        field
+            .iter()
+            .fold(0, |acc, d| acc * 10 + u32::from(d - b'0')),
+    )
+}
+
+fn small(field: &[u8]) -> Option<u32> {
+    digits(field, 1, 2)
+}
+
+fn year4(field: &[u8]) -> Option<i64> {
+    digits(field, 4, 4).map(i64::from)
+}
+
+fn year2(field: &[u8]) -> Option<i64> {
+    let short = i64::from(digits(field, 2, 2)?);
+    Some(if short >= 69 {
+        1900 + short
+    } else {
+        2000 + short
+    })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date, or `None` if the date does not exist.
+pub fn civil(year: i64, month: u32, day: u32) -> Option<i32> {
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let year_of_era = y - era * 400;
+    let shifted_month = i64::from((month + 9) % 12);
+    let day_of_year = (153 * shifted_month + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    i32::try_from(era * 146_097 + day_of_era - 719_468).ok()
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// The month (1–12) of a day counted from 1970-01-01.
+pub fn month_of(days: i32) -> u32 {
+    let z = i64::from(days) + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    // shifted_month is 0..=11 (March = 0)
+    if shifted_month < 10 {
+        (shifted_month + 3) as u32
+    } else {
+        (shifted_month - 9) as u32
+    }
+}
+
+/// English day names, Monday first.
+pub const DAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// The English name of the weekday of a day counted from 1970-01-01 (a Thursday).
+pub fn day_name_of(days: i32) -> &'static str {
+    DAY_NAMES[(i64::from(days) + 3).rem_euclid(7) as usize]
+}
+
+/// How many non-empty date values fit exactly the set of formats in `mask` (bit `i` = `formats[i]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MaskCount {
+    /// Bit `i` set when `formats[i]` parses the value.
+    pub mask: u32,
+    /// How many values have this mask.
+    pub values: u64,
+}
+
+/// The outcome of detection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    /// The chosen format.
+    pub format: DateFormat,
+    /// How many values it parses.
+    pub parsed: u64,
+    /// How many non-empty values there are.
+    pub non_empty: u64,
+}
+
+/// How many values the format at `index` parses.
+pub fn parsed_by(index: usize, counts: &[MaskCount]) -> u64 {
+    counts
+        .iter()
+        .filter(|c| c.mask & (1 << index) != 0)
+        .map(|c| c.values)
+        .sum()
+}
+
+/// Chooses the format of `formats` that the values fit, or explains why none can be chosen.
+/// When no value fits any format, `%Y-%m-%d` is chosen (there is nothing to tell formats apart, and
+/// every value is junk whatever the format).
+pub fn detect(formats: &[DateFormat], counts: &[MaskCount]) -> Result<Detection, BatchError> {
+    let non_empty: u64 = counts.iter().map(|c| c.values).sum();
+    let parsed: Vec<u64> = (0..formats.len()).map(|i| parsed_by(i, counts)).collect();
+    let Some(best) = (0..formats.len()).max_by_key(|&i| (parsed[i], std::cmp::Reverse(i))) else {
+        return Err(BatchError::Internal(
+            "no date formats to detect from".into(),
+        ));
+    };
+    if parsed[best] == 0 {
+        return Ok(Detection {
+            format: DateFormat::IsoDate,
+            parsed: 0,
+            non_empty,
+        });
+    }
+    if let Some(rival) = (0..formats.len()).find(|&i| i != best && parsed[i] == parsed[best]) {
+        return Err(BatchError::AmbiguousDateFormat {
+            first: formats[best].to_string(),
+            second: formats[rival].to_string(),
+            values: parsed[best],
+        });
+    }
+    let exclusive = |other: usize| -> u64 {
+        counts
+            .iter()
+            .filter(|c| c.mask & (1 << other) != 0 && c.mask & (1 << best) == 0)
+            .map(|c| c.values)
+            .sum()
+    };
+    let mixed = (0..formats.len())
+        .filter(|&i| i != best)
+        .map(|i| (exclusive(i), i))
+        .filter(|&(only_other, _)| only_other >= 2 && only_other * 100 > non_empty)
+        .max_by_key(|&(only_other, i)| (only_other, std::cmp::Reverse(i)));
+    if let Some((other_values, other)) = mixed {
+        return Err(BatchError::MixedDateFormats {
+            best: formats[best].to_string(),
+            best_values: parsed[best],
+            other: formats[other].to_string(),
+            other_values,
+        });
+    }
+    Ok(Detection {
+        format: formats[best].clone(),
+        parsed: parsed[best],
+        non_empty,
+    })
+}
+
+/// The bit mask of `formats` that parse `value` (already trimmed and non-empty).
+pub fn mask_of(formats: &[DateFormat], value: &str) -> u32 {
+    formats
+        .iter()
+        .enumerate()
+        .filter(|(_, format)| format.parse(value).is_some())
+        .fold(0, |mask, (i, _)| mask | (1 << i))
+}
+
+fn string_input(array: &ArrayRef) -> Result<&StringArray> {
+    array
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| exec_datafusion_err!("expected a Utf8 column, got {}", array.data_type()))
+}
+
+/// `rf_date_format_mask(text)`: for each value, the formats (bit mask) that parse it; null for an
+/// empty or null value.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct DateFormatMask {
+    formats: Vec<DateFormat>,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for DateFormatMask {
+    fn name(&self) -> &str {
+        "rf_date_format_mask"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::UInt32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let columns = columns_of(&args)?;
+        let text = string_input(&columns[0])?;
+        let masks: UInt32Array = text
+            .iter()
+            .map(|value| {
+                let value = value?.trim();
+                (!value.is_empty()).then(|| mask_of(&self.formats, value))
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(masks)))
+    }
+}
+
+/// The `rf_date_format_mask` function over `formats` (at most 32).
+pub fn format_mask_function(formats: Vec<DateFormat>) -> ScalarUDF {
+    ScalarUDF::new_from_impl(DateFormatMask {
+        formats,
+        signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+    })
+}
+
+/// `rf_parse_date(text)`: the value (trimmed) as a date in one format; null when empty or junk.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ParseDate {
+    format: DateFormat,
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ParseDate {
+    fn name(&self) -> &str {
+        "rf_parse_date"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Date32)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let columns = columns_of(&args)?;
+        let text = string_input(&columns[0])?;
+        let dates: Date32Array = text
+            .iter()
+            .map(|value| self.format.parse(value?.trim()))
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(dates) as ArrayRef))
+    }
+}
+
+/// The `rf_parse_date` function for `format`.
+pub fn parse_function(format: DateFormat) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ParseDate {
+        format,
+        signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use DateFormat::*;
+
+    #[test]
+    fn each_format_parses_its_own_values() {
+        let day = civil(2024, 4, 8).unwrap();
+        assert_eq!(IsoDate.parse("2024-04-08"), Some(day));
+        assert_eq!(IsoDate.parse("2024-4-8"), Some(day));
+        assert_eq!(DaySlashMonth.parse("08/04/2024"), Some(day));
+        assert_eq!(DaySlashMonth.parse("8/4/2024"), Some(day));
+        assert_eq!(MonthSlashDay.parse("4/8/2024"), Some(day));
+        assert_eq!(DayDashMonthShortYear.parse("08-04-24"), Some(day));
+        assert_eq!(DayDotMonth.parse("08.04.2024"), Some(day));
+        assert_eq!(
+            DateFormat::Custom("%Y/%m/%d".into()).parse("2024/04/08"),
+            Some(day)
+        );
+    }
+
+    #[test]
+    fn junk_and_impossible_dates_do_not_parse() {
+        for junk in [
+            "",
+            "2024-13-01",
+            "2024-02-30",
+            "2023-02-29",
+            "24-04-08",
+            "2024-04-08x",
+            "2024-04",
+            "2024-04-08-01",
+            "N/A",
+            "2024-004-08",
+            " 2024-04-08",
+        ] {
+            assert_eq!(IsoDate.parse(junk), None, "{junk:?}");
+        }
+        assert_eq!(
+            IsoDate.parse("2024-02-29"),
+            Some(civil(2024, 2, 29).unwrap())
+        );
+        assert_eq!(DaySlashMonth.parse("31/04/2024"), None);
+        assert_eq!(DayDashMonthShortYear.parse("08-04-2024"), None);
+        assert_eq!(DayDotMonth.parse("08.04.24"), None);
+    }
+
+    #[test]
+    fn two_digit_years_pivot_like_posix() {
+        assert_eq!(DayDashMonthShortYear.parse("01-01-68"), civil(2068, 1, 1));
+        assert_eq!(DayDashMonthShortYear.parse("01-01-69"), civil(1969, 1, 1));
+        assert_eq!(DayDashMonthShortYear.parse("01-01-00"), civil(2000, 1, 1));
+    }
+
+    #[test]
+    fn calendar_arithmetic() {
+        assert_eq!(civil(1970, 1, 1), Some(0));
+        assert_eq!(civil(2000, 3, 1), Some(11_017));
+        assert_eq!(civil(1969, 12, 31), Some(-1));
+        assert_eq!(day_name_of(0), "Thursday");
+        assert_eq!(day_name_of(-1), "Wednesday");
+        assert_eq!(day_name_of(civil(2024, 4, 8).unwrap()), "Monday");
+        assert_eq!(day_name_of(civil(2023, 7, 23).unwrap()), "Sunday");
+        for (y, m, d) in [
+            (2024, 1, 31),
+            (2024, 2, 29),
+            (2023, 12, 1),
+            (1900, 3, 1),
+            (1960, 10, 10),
+        ] {
+            assert_eq!(month_of(civil(y, m, d).unwrap()), m);
+        }
+    }
+
+    #[test]
+    fn user_formats_are_validated() {
+        assert_eq!(DateFormat::from_user("%d/%m/%Y").unwrap(), DaySlashMonth);
+        assert_eq!(
+            DateFormat::from_user("%Y/%m/%d").unwrap(),
+            Custom("%Y/%m/%d".into())
+        );
+        assert!(DateFormat::from_user("%Q").is_err());
+        let error = DateFormat::from_user("%Y").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "invalid --date-format \"%Y\": it must name a year, a month and a day (e.g. %d/%m/%Y)"
+        );
+    }
+
+    fn counts(values: &[&str]) -> Vec<MaskCount> {
+        let mut out: Vec<MaskCount> = Vec::new();
+        for value in values {
+            let mask = mask_of(&RECOGNISED, value);
+            match out.iter_mut().find(|c| c.mask == mask) {
+                Some(count) => count.values += 1,
+                None => out.push(MaskCount { mask, values: 1 }),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn detects_each_recognised_format() {
+        let cases: [(&[&str], DateFormat); 5] = [
+            (&["2024-04-08", "2023-12-31", "2022-01-05"], IsoDate),
+            (&["08/04/2024", "25/12/2023", "1/2/2022"], DaySlashMonth),
+            (&["04/08/2024", "12/25/2023", "1/2/2022"], MonthSlashDay),
+            (&["08-04-24", "31-12-23"], DayDashMonthShortYear),
+            (&["08.04.2024", "31.12.2023"], DayDotMonth),
+        ];
+        for (values, expected) in cases {
+            let detection = detect(&RECOGNISED, &counts(values)).unwrap();
+            assert_eq!(detection.format, expected, "{values:?}");
+            assert_eq!(detection.parsed, values.len() as u64);
+        }
+    }
+
+    #[test]
+    fn a_day_over_twelve_tells_day_first_from_month_first() {
+        let detection = detect(
+            &RECOGNISED,
+            &counts(&["01/02/2024", "03/04/2024", "13/04/2024"]),
+        )
+        .unwrap();
+        assert_eq!(detection.format, DaySlashMonth);
+        assert_eq!(detection.parsed, 3);
+    }
+
+    #[test]
+    fn a_tie_is_an_error_suggesting_date_format() {
+        let error = detect(&RECOGNISED, &counts(&["01/02/2024", "03/04/2024"])).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "transaction_date fits both %d/%m/%Y and %m/%d/%Y equally well (2 values each, none with a day over 12); choose one with --date-format '%d/%m/%Y' or --date-format '%m/%d/%Y'"
+        );
+    }
+
+    #[test]
+    fn mixing_in_earnest_is_an_error() {
+        let mut values = vec!["2024-04-08"; 100];
+        values.extend(["25/12/2023", "26/12/2023"]);
+        let error = detect(&RECOGNISED, &counts(&values)).unwrap_err();
+        assert!(
+            matches!(&error, BatchError::MixedDateFormats { best, other, other_values: 2, .. } if best == "%Y-%m-%d" && other == "%d/%m/%Y"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("--date-format"));
+    }
+
+    #[test]
+    fn a_stray_value_or_a_small_share_is_junk_not_a_mix() {
+        // one stray value in another format: fewer than 2
+        let mut values = vec!["2024-04-08"; 10];
+        values.push("25/12/2023");
+        values.push("N/A");
+        let detection = detect(&RECOGNISED, &counts(&values)).unwrap();
+        assert_eq!(
+            (detection.format, detection.parsed, detection.non_empty),
+            (IsoDate, 10, 12)
+        );
+        // two values, but not over 1% of the non-empty values
+        let mut values = vec!["2024-04-08"; 300];
+        values.extend(["25/12/2023", "26/12/2023"]);
+        assert_eq!(
+            detect(&RECOGNISED, &counts(&values)).unwrap().format,
+            IsoDate
+        );
+    }
+
+    #[test]
+    fn no_parsable_value_defaults_to_iso() {
+        let detection = detect(&RECOGNISED, &counts(&["N/A", "junk"])).unwrap();
+        assert_eq!(
+            (detection.format, detection.parsed, detection.non_empty),
+            (IsoDate, 0, 2)
+        );
+        assert_eq!(detect(&RECOGNISED, &[]).unwrap().format, IsoDate);
+    }
+}

@@ -1,0 +1,185 @@
+//! Errors of the batch job, sorted by who is at fault: the user's input (a file or option that cannot
+//! be used as given), the data inside a readable file, or retailflow itself. Every message is one line
+//! that a user can act on.
+
+use std::path::PathBuf;
+
+use datafusion::arrow::error::ArrowError;
+use datafusion::error::DataFusionError;
+
+/// Who is at fault for a [`BatchError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A path or option the user gave cannot be used.
+    UserInput,
+    /// The file is readable but its contents cannot be processed as asked.
+    Data,
+    /// A fault in retailflow or its environment (a bug, a full disk).
+    Internal,
+}
+
+/// Everything that can stop `retailflow clean`.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    // ---- user input ----
+    /// The input path does not exist.
+    #[error("{}: no such file", path.display())]
+    InputMissing { path: PathBuf },
+    /// The input path exists but is not a regular file.
+    #[error("{}: not a file", path.display())]
+    InputNotAFile { path: PathBuf },
+    /// The input file cannot be opened or read.
+    #[error("{}: cannot read: {reason}", path.display())]
+    InputUnreadable { path: PathBuf, reason: String },
+    /// The input file has no bytes (or only a byte-order mark and blank space).
+    #[error("{} is empty: expected a CSV header line followed by rows", path.display())]
+    InputEmpty { path: PathBuf },
+    /// The first line of the input is blank.
+    #[error("{} has no header line: the first line is blank", path.display())]
+    NoHeader { path: PathBuf },
+    /// Required columns are absent.
+    #[error(
+        "{}: missing required column(s): {}; found: {}{}",
+        path.display(),
+        missing.join(", "),
+        found.join(", "),
+        if *looks_like_data { " (is the first line a header?)" } else { "" }
+    )]
+    MissingColumns {
+        path: PathBuf,
+        missing: Vec<String>,
+        found: Vec<String>,
+        looks_like_data: bool,
+    },
+    /// Two headers become the same snake_case name.
+    #[error(
+        "headers {first:?} (column {first_position}) and {second:?} (column {second_position}) both become {name:?}; rename one of them"
+    )]
+    HeaderCollision {
+        first: String,
+        first_position: usize,
+        second: String,
+        second_position: usize,
+        name: String,
+    },
+    /// A header is empty or blank.
+    #[error("{}: the header of column {position} is empty", path.display())]
+    EmptyHeader { path: PathBuf, position: usize },
+    /// The input already has a column that clean adds.
+    #[error("the input already has a column {name:?}, which clean adds; rename or remove it")]
+    ReservedColumn { name: String },
+    /// `--date-format` is not a usable strftime format.
+    #[error("invalid --date-format {format:?}: {reason}")]
+    InvalidDateFormat { format: String, reason: String },
+    /// The output would overwrite the input.
+    #[error("{}: the output would overwrite the input; choose another --out", path.display())]
+    OutputIsInput { path: PathBuf },
+    /// The output (or report) cannot be written.
+    #[error("{}: cannot write: {reason}", path.display())]
+    OutputUnwritable { path: PathBuf, reason: String },
+
+    // ---- data ----
+    /// The input contains bytes that are not UTF-8 text.
+    #[error("{}: unreadable bytes: {detail} (the file must be UTF-8 text)", path.display())]
+    NotUtf8 { path: PathBuf, detail: String },
+    /// The input is not well-formed CSV (e.g. a row with too many fields).
+    #[error("{}: malformed CSV: {detail}", path.display())]
+    MalformedCsv { path: PathBuf, detail: String },
+    /// Two date formats fit the dates equally well.
+    #[error(
+        "transaction_date fits both {first} and {second} equally well ({values} values each, none with a day over 12); choose one with --date-format '{first}' or --date-format '{second}'"
+    )]
+    AmbiguousDateFormat {
+        first: String,
+        second: String,
+        values: u64,
+    },
+    /// The dates mix formats in earnest.
+    #[error(
+        "transaction_date mixes date formats: {best} fits {best_values} values, but {other} fits {other_values} others; choose one with --date-format (values in other formats become null)"
+    )]
+    MixedDateFormats {
+        best: String,
+        best_values: u64,
+        other: String,
+        other_values: u64,
+    },
+
+    // ---- internal ----
+    /// The query engine failed for a reason not caused by the input.
+    #[error("internal error: {}", one_line(&.0.to_string()))]
+    Engine(#[source] DataFusionError),
+    /// An invariant of the job did not hold.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl BatchError {
+    /// Who is at fault.
+    pub fn fault(&self) -> Fault {
+        use BatchError::*;
+        match self {
+            InputMissing { .. }
+            | InputNotAFile { .. }
+            | InputUnreadable { .. }
+            | InputEmpty { .. }
+            | NoHeader { .. }
+            | MissingColumns { .. }
+            | HeaderCollision { .. }
+            | EmptyHeader { .. }
+            | ReservedColumn { .. }
+            | InvalidDateFormat { .. }
+            | OutputIsInput { .. }
+            | OutputUnwritable { .. } => Fault::UserInput,
+            NotUtf8 { .. }
+            | MalformedCsv { .. }
+            | AmbiguousDateFormat { .. }
+            | MixedDateFormats { .. } => Fault::Data,
+            Engine(_) | Internal(_) => Fault::Internal,
+        }
+    }
+
+    /// Classifies an engine error raised while reading `path`: CSV problems in the file are the data's
+    /// fault, anything else is internal.
+    pub(crate) fn reading(path: &std::path::Path, error: DataFusionError) -> Self {
+        match csv_problem(&error) {
+            Some(detail) if detail.contains("invalid UTF-8") => Self::NotUtf8 {
+                path: path.to_path_buf(),
+                detail,
+            },
+            Some(detail) => Self::MalformedCsv {
+                path: path.to_path_buf(),
+                detail,
+            },
+            None => Self::Engine(error),
+        }
+    }
+}
+
+impl From<DataFusionError> for BatchError {
+    fn from(error: DataFusionError) -> Self {
+        Self::Engine(error)
+    }
+}
+
+/// The message of the CSV reader's error somewhere in `error`'s chain, if there is one.
+fn csv_problem(error: &DataFusionError) -> Option<String> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(level) = current {
+        if let Some(ArrowError::CsvError(message)) = level.downcast_ref::<ArrowError>() {
+            return Some(one_line(message));
+        }
+        if let Some(DataFusionError::ArrowError(inner, _)) = level.downcast_ref::<DataFusionError>()
+            && let ArrowError::CsvError(message) = inner.as_ref()
+        {
+            return Some(one_line(message));
+        }
+        current = level.source();
+    }
+    None
+}
+
+/// Collapses a message onto one line.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,663 @@
+//! The clean job end to end: check the input, show what it looks like, learn about it in one pass
+//! (pass 1: counts, date formats, catalog), write the repaired clean rows in a second pass, analyse
+//! what was written, and report. The step-by-step story goes to a writer the caller passes in.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::common::config::{CsvOptions, TableParquetOptions};
+use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::logical_expr::Expr;
+use datafusion::prelude::{
+    CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, ident, lit,
+};
+use retailflow_core::table::{Table, Truncate};
+
+use crate::analyse::{Analysis, analyse};
+use crate::cast::ColumnKind;
+use crate::dates::{self, DateFormat, RECOGNISED};
+use crate::error::BatchError;
+use crate::features::{DAY_OF_WEEK, TRANSACTION_MONTH};
+use crate::headers::Columns;
+use crate::plan::{self, RESTORED_FLAGS};
+use crate::profile::profile;
+use crate::report::{Ordered, Report, RestoredCounts};
+use crate::show::{cells, schema_tree, show};
+use crate::source::InputFile;
+
+/// Rows per Parquet row group: bounds the writer's memory whatever the input size.
+const ROW_GROUP_ROWS: usize = 256 * 1024;
+
+/// The file format of the clean rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutputFormat {
+    /// Apache Parquet, snappy-compressed.
+    #[default]
+    Parquet,
+    /// CSV with a header line.
+    Csv,
+}
+
+impl OutputFormat {
+    /// The file extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Parquet => "parquet",
+            OutputFormat::Csv => "csv",
+        }
+    }
+}
+
+/// What to clean, where to write, and how much to say.
+#[derive(Debug, Clone)]
+pub struct CleanOptions {
+    /// The input CSV.
+    pub input: PathBuf,
+    /// Where to write the clean rows; `None`: `<input stem>_clean.<ext>` beside the input.
+    pub output: Option<PathBuf>,
+    /// The output format.
+    pub format: OutputFormat,
+    /// Where to write the JSON report, if anywhere.
+    pub report: Option<PathBuf>,
+    /// Rows per table in the story; `None`: 5 for samples, 20 for the catalog and repaired rows.
+    pub show_rows: Option<usize>,
+    /// A strftime date format that overrides detection.
+    pub date_format: Option<String>,
+    /// Whether to write the step-by-step story.
+    pub story: bool,
+    /// Partitions (threads) for the engine; `None`: one per CPU.
+    pub partitions: Option<usize>,
+}
+
+impl CleanOptions {
+    /// Options for cleaning `input` with every default: Parquet beside the input, story on.
+    pub fn new(input: impl Into<PathBuf>) -> Self {
+        Self {
+            input: input.into(),
+            output: None,
+            format: OutputFormat::Parquet,
+            report: None,
+            show_rows: None,
+            date_format: None,
+            story: true,
+            partitions: None,
+        }
+    }
+
+    /// Where the clean rows go: `output`, else `<input stem>_clean.<ext>` beside the input.
+    pub fn output_path(&self) -> PathBuf {
+        if let Some(output) = &self.output {
+            return output.clone();
+        }
+        let stem = self.input.file_stem().map_or_else(
+            || "retail".to_string(),
+            |stem| stem.to_string_lossy().into_owned(),
+        );
+        self.input
+            .with_file_name(format!("{stem}_clean.{}", self.format.extension()))
+    }
+}
+
+/// The stages of a run, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Pass 1: reading the whole input to learn counts, date formats and the catalog.
+    Profiling,
+    /// Pass 2: reading the input again and writing the clean rows.
+    Writing,
+    /// Aggregating the written rows.
+    Analysing,
+}
+
+impl Stage {
+    /// A short description.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::Profiling => "pass 1/2: profiling",
+            Stage::Writing => "pass 2/2: cleaning and writing",
+            Stage::Analysing => "analysing",
+        }
+    }
+}
+
+/// Receives the stages of a run as they start.
+pub trait Progress {
+    /// A stage starts.
+    fn stage(&self, stage: Stage);
+}
+
+/// No progress display.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn stage(&self, _stage: Stage) {}
+}
+
+/// Runs the clean job on its own runtime and returns the report; the story goes to `out`.
+/// Must not be called from inside an async runtime (use [`clean`] there).
+pub fn run_clean(options: &CleanOptions, out: &mut dyn Write) -> Result<Report, BatchError> {
+    run_clean_with_progress(options, out, &NoProgress)
+}
+
+/// [`run_clean`] with a progress display.
+pub fn run_clean_with_progress(
+    options: &CleanOptions,
+    out: &mut dyn Write,
+    progress: &dyn Progress,
+) -> Result<Report, BatchError> {
+    let threads = partitions(options);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .map_err(|e| BatchError::Internal(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(clean(options, out, progress))
+}
+
+fn partitions(options: &CleanOptions) -> usize {
+    options
+        .partitions
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1)
+}
+
+/// The story, when it is on.
+struct Story<'a> {
+    out: &'a mut dyn Write,
+    on: bool,
+}
+
+impl Story<'_> {
+    fn say(&mut self, text: &str) -> Result<(), BatchError> {
+        if self.on {
+            self.out
+                .write_all(text.as_bytes())
+                .map_err(|e| BatchError::OutputUnwritable {
+                    path: PathBuf::from("<stdout>"),
+                    reason: e.to_string(),
+                })?;
+        }
+        Ok(())
+    }
+
+    fn step(&mut self, number: usize, title: &str) -> Result<(), BatchError> {
+        self.say(&format!("\n== Step {number}. {title} ==\n"))
+    }
+}
+
+/// Removes a partly written output unless the run completes.
+struct PartialOutput {
+    path: PathBuf,
+    done: bool,
+}
+
+impl Drop for PartialOutput {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The clean job, as a future; see [`run_clean`].
+pub async fn clean(
+    options: &CleanOptions,
+    out: &mut dyn Write,
+    progress: &dyn Progress,
+) -> Result<Report, BatchError> {
+    let mut story = Story {
+        out,
+        on: options.story,
+    };
+    let sample_rows = options.show_rows.unwrap_or(5);
+    let long_rows = options.show_rows.unwrap_or(20);
+
+    let input = InputFile::open(&options.input)?;
+    let columns = Columns::from_headers(&input.path, input.headers.clone())?;
+    let given_format = options
+        .date_format
+        .as_deref()
+        .map(DateFormat::from_user)
+        .transpose()?;
+    let output_path = options.output_path();
+    check_output(&output_path, &input)?;
+    let threads = partitions(options);
+
+    // Step 1 and 2: the file as it is, and its columns renamed.
+    let profiling_context = plan::session(threads);
+    let text = plan::read_text(&profiling_context, &input, &columns).await?;
+    if story.on {
+        story.step(1, &format!("Load {}", input.path.display()))?;
+        let first = first_rows(text.clone(), sample_rows, &input.path).await?;
+        story.say(&first.render(&input.headers))?;
+        let utf8 = datafusion::arrow::datatypes::DataType::Utf8;
+        story.say(&schema_tree(
+            input.headers.iter().map(|h| (h.as_str(), &utf8)),
+        ))?;
+        story.step(2, "Headers to snake_case")?;
+        let renamed: Vec<String> = input
+            .headers
+            .iter()
+            .zip(&columns.names)
+            .filter(|(original, name)| original != name)
+            .map(|(original, name)| format!("{original:?} -> {name}"))
+            .collect();
+        story.say(&format!(
+            "Renamed {} of {} headers.\n",
+            renamed.len(),
+            columns.len()
+        ))?;
+        story.say(&schema_tree(
+            columns.names.iter().map(|n| (n.as_str(), &utf8)),
+        ))?;
+    }
+
+    // Pass 1.
+    progress.stage(Stage::Profiling);
+    let formats = match &given_format {
+        Some(format) => vec![format.clone()],
+        None => RECOGNISED.to_vec(),
+    };
+    let learnt = profile(text, &columns, formats.clone(), &input.path).await?;
+    let (date_format, parsed_dates) = match &given_format {
+        Some(format) => (format.clone(), dates::parsed_by(0, &learnt.date_masks)),
+        None => {
+            let detection = dates::detect(&formats, &learnt.date_masks)?;
+            (detection.format, detection.parsed)
+        }
+    };
+    let non_empty_dates: u64 = learnt.date_masks.iter().map(|m| m.values).sum();
+    let nulls_after_cast: Ordered<u64> = columns
+        .names
+        .iter()
+        .zip(&learnt.non_null)
+        .map(|(name, non_null)| (name.clone(), learnt.rows - non_null.unwrap_or(parsed_dates)))
+        .collect();
+    let catalog = Arc::new(learnt.catalog());
+    let restored = RestoredCounts {
+        item: learnt.restored_items(&catalog),
+        total_spent: learnt.restored_total,
+        quantity: learnt.restored_quantity,
+        price_per_unit: learnt.restored_price,
+    };
+    let rows_clean = learnt.rows - learnt.dropped;
+
+    // The plans of pass 2, on a session that keeps the input's row order.
+    let functions = plan::job_functions(date_format.clone(), Arc::clone(&catalog));
+    let writing_context = plan::session(1);
+    let text = plan::read_text(&writing_context, &input, &columns).await?;
+    let repaired = plan::repaired(text, &columns, &functions)?;
+
+    if story.on {
+        story.step(3, "Cast types")?;
+        let how = if given_format.is_some() {
+            "given with --date-format"
+        } else {
+            "detected"
+        };
+        story.say(&format!(
+            "Loaded {} rows. Dates: {date_format} ({how}; {parsed_dates} of {non_empty_dates} non-empty values fit it).\n",
+            learnt.rows
+        ))?;
+        let types: Vec<_> = columns
+            .names
+            .iter()
+            .map(|n| ColumnKind::of(n).data_type())
+            .collect();
+        story.say(&schema_tree(
+            columns.names.iter().map(String::as_str).zip(types.iter()),
+        ))?;
+        story.say("Nulls after cast (empty or junk values):\n")?;
+        story.say(&counts_table("column", "nulls", &nulls_after_cast))?;
+
+        story.step(4, "Catalog of (category, item, price_per_unit)")?;
+        story.say(&format!(
+            "{} distinct rows. Ambiguous (category, price_per_unit) keys, which name more than one item and never fill one: {}.\n",
+            catalog.len(),
+            catalog.ambiguous_keys()
+        ))?;
+        let mut table = Table::new(["category", "item", "price_per_unit"]);
+        for entry in catalog.entries().iter().take(long_rows) {
+            table.push_values([
+                entry.category.clone(),
+                entry.item.clone(),
+                crate::show::spark_double(entry.price),
+            ]);
+        }
+        story.say(&table.render(Truncate::default(), catalog.len() > long_rows))?;
+
+        story.step(5, "Repair until nothing changes")?;
+        story.say(&format!(
+            "Restored: item {}, total_spent {}, quantity {}, price_per_unit {}.\n",
+            restored.item, restored.total_spent, restored.quantity, restored.price_per_unit
+        ))?;
+        story.say(&repaired_rows(repaired.clone(), long_rows, &input.path).await?)?;
+
+        story.step(
+            6,
+            "Drop rows still missing category, quantity, total_spent or price_per_unit",
+        )?;
+        story.say(&format!(
+            "Dropped {} rows; {rows_clean} clean rows remain.\n",
+            learnt.dropped
+        ))?;
+    }
+
+    // Pass 2: write the clean rows next to the final path, then move them into place.
+    progress.stage(Stage::Writing);
+    let clean_rows = plan::clean_rows(repaired, &columns, &functions.features)?;
+    let output_schema = Schema::new(
+        clean_rows
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), f.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    );
+    let mut partial = PartialOutput {
+        path: partial_path(&output_path),
+        done: false,
+    };
+    write_rows(clean_rows, &partial.path, options.format, &input.path).await?;
+
+    // Analysis over what was written.
+    progress.stage(Stage::Analysing);
+    let reading_context = plan::session(threads);
+    let written = read_written(
+        &reading_context,
+        &partial.path,
+        options.format,
+        &output_schema,
+    )
+    .await?;
+    let output_names = plan::output_names(&columns);
+    let analysis = analyse(written.clone(), &output_names).await?;
+    if analysis.rows != rows_clean {
+        return Err(BatchError::Internal(format!(
+            "wrote {} rows but expected {rows_clean}",
+            analysis.rows
+        )));
+    }
+    if story.on {
+        story.step(7, "Analyse")?;
+        tell_analysis(&mut story, &analysis)?;
+        story.say("Clean rows with day_of_week and transaction_month:\n")?;
+        let sample: Vec<Expr> = [
+            "transaction_id",
+            "category",
+            "total_spent",
+            "transaction_date",
+            DAY_OF_WEEK,
+            TRANSACTION_MONTH,
+        ]
+        .iter()
+        .map(|n| ident(*n))
+        .collect();
+        let shown = first_rows(written.select(sample)?, sample_rows, &input.path).await?;
+        story.say(&shown.render_own())?;
+    }
+
+    std::fs::rename(&partial.path, &output_path).map_err(|e| BatchError::OutputUnwritable {
+        path: output_path.clone(),
+        reason: e.to_string(),
+    })?;
+    partial.done = true;
+
+    let report = Report {
+        rows_loaded: learnt.rows,
+        columns: columns.names.clone(),
+        nulls_after_cast,
+        catalog_rows: catalog.len() as u64,
+        catalog_ambiguous_keys: catalog.ambiguous_keys() as u64,
+        restored,
+        rows_dropped: learnt.dropped,
+        rows_clean,
+        still_null: analysis.still_null,
+        date_format: date_format.strftime().to_string(),
+        date_format_detected: given_format.is_none(),
+        top_categories: analysis.top_categories,
+        avg_total_spent_by_payment_method: analysis.avg_by_payment_method,
+        avg_total_spent_by_location: analysis.avg_by_location,
+        rows_by_day_of_week: analysis.rows_by_day_of_week,
+        rows_by_month: analysis.rows_by_month,
+    };
+    story.step(8, "Write")?;
+    story.say(&format!(
+        "Wrote {rows_clean} clean rows to {} ({}).\n",
+        output_path.display(),
+        options.format.extension()
+    ))?;
+    if let Some(report_path) = &options.report {
+        report.write_json(report_path)?;
+        story.say(&format!("Wrote the report to {}.\n", report_path.display()))?;
+    }
+    Ok(report)
+}
+
+/// Refuses an output that would overwrite the input or that cannot be created.
+fn check_output(output: &Path, input: &InputFile) -> Result<(), BatchError> {
+    let unwritable = |reason: String| BatchError::OutputUnwritable {
+        path: output.to_path_buf(),
+        reason,
+    };
+    let parent = match output.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let parent = std::fs::canonicalize(&parent)
+        .map_err(|e| unwritable(format!("folder {}: {e}", parent.display())))?;
+    let file_name = output
+        .file_name()
+        .ok_or_else(|| unwritable("not a file name".into()))?;
+    if parent.join(file_name) == input.absolute {
+        return Err(BatchError::OutputIsInput {
+            path: output.to_path_buf(),
+        });
+    }
+    if output.is_dir() {
+        return Err(unwritable("it is a folder".into()));
+    }
+    Ok(())
+}
+
+/// `.<name>.partial` beside `output`.
+fn partial_path(output: &Path) -> PathBuf {
+    let name = output
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    output.with_file_name(format!(".{name}.partial"))
+}
+
+async fn write_rows(
+    rows: DataFrame,
+    path: &Path,
+    format: OutputFormat,
+    input: &Path,
+) -> Result<(), BatchError> {
+    let target = path.to_string_lossy().into_owned();
+    let options = DataFrameWriteOptions::new().with_single_file_output(true);
+    let written = match format {
+        OutputFormat::Parquet => {
+            let mut parquet = TableParquetOptions::default();
+            parquet.global.compression = Some("snappy".into());
+            parquet.global.max_row_group_size = ROW_GROUP_ROWS;
+            rows.write_parquet(&target, options, Some(parquet)).await
+        }
+        OutputFormat::Csv => {
+            let csv = CsvOptions {
+                has_header: Some(true),
+                ..CsvOptions::default()
+            };
+            rows.write_csv(&target, options, Some(csv)).await
+        }
+    };
+    written
+        .map(|_| ())
+        .map_err(|error| match BatchError::reading(input, error) {
+            BatchError::Engine(error) => BatchError::OutputUnwritable {
+                path: path.to_path_buf(),
+                reason: crate::error::one_line(&error.to_string()),
+            },
+            other => other,
+        })
+}
+
+async fn read_written(
+    context: &SessionContext,
+    path: &Path,
+    format: OutputFormat,
+    schema: &Schema,
+) -> Result<DataFrame, BatchError> {
+    let target = path.to_string_lossy().into_owned();
+    let frame = match format {
+        OutputFormat::Parquet => {
+            context
+                .read_parquet(target, ParquetReadOptions::new().file_extension(""))
+                .await?
+        }
+        OutputFormat::Csv => {
+            let options = CsvReadOptions::new()
+                .has_header(true)
+                .schema(schema)
+                .file_extension("");
+            context.read_csv(target, options).await?
+        }
+    };
+    Ok(frame)
+}
+
+/// The first rows of a frame, and whether more exist.
+struct FirstRows {
+    names: Vec<String>,
+    batches: Vec<datafusion::arrow::record_batch::RecordBatch>,
+    more: bool,
+}
+
+impl FirstRows {
+    fn render(&self, headers: &[String]) -> String {
+        show(headers, &self.batches, self.more).unwrap_or_default()
+    }
+
+    fn render_own(&self) -> String {
+        self.render(&self.names)
+    }
+}
+
+async fn first_rows(frame: DataFrame, rows: usize, input: &Path) -> Result<FirstRows, BatchError> {
+    let names: Vec<String> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let batches = frame
+        .limit(0, Some(rows + 1))?
+        .collect()
+        .await
+        .map_err(|e| BatchError::reading(input, e))?;
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let mut kept = Vec::new();
+    let mut left = rows;
+    for batch in batches {
+        let take = batch.num_rows().min(left);
+        if take > 0 {
+            kept.push(batch.slice(0, take));
+        }
+        left -= take;
+    }
+    Ok(FirstRows {
+        names,
+        batches: kept,
+        more: total > rows,
+    })
+}
+
+/// The first repaired rows, with a `restored` column naming what was filled.
+async fn repaired_rows(
+    repaired: DataFrame,
+    rows: usize,
+    input: &Path,
+) -> Result<String, BatchError> {
+    let shown = [
+        "transaction_id",
+        "category",
+        "item",
+        "price_per_unit",
+        "quantity",
+        "total_spent",
+    ];
+    let any_restored = RESTORED_FLAGS
+        .iter()
+        .map(|(_, flag)| ident(*flag))
+        .reduce(|a, b| a.or(b))
+        .unwrap_or_else(|| lit(false));
+    let columns: Vec<Expr> = shown
+        .iter()
+        .chain(RESTORED_FLAGS.iter().map(|(_, flag)| flag))
+        .map(|n| ident(*n))
+        .collect();
+    let first = first_rows(repaired.filter(any_restored)?.select(columns)?, rows, input).await?;
+    let mut headers: Vec<String> = shown.iter().map(|s| s.to_string()).collect();
+    headers.push("restored".into());
+    let mut table = Table::new(headers);
+    for row in cells(&first.batches)? {
+        let restored: Vec<&str> = RESTORED_FLAGS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| row[shown.len() + i].as_deref() == Some("true"))
+            .map(|(_, (column, _))| *column)
+            .collect();
+        let mut cells: Vec<Option<String>> = row[..shown.len()].to_vec();
+        cells.push(Some(restored.join(",")));
+        table.push_row(cells);
+    }
+    Ok(table.render(Truncate::default(), first.more))
+}
+
+fn counts_table(key: &str, value: &str, counts: &Ordered<u64>) -> String {
+    let mut table = Table::new([key, value]);
+    for (name, count) in &counts.0 {
+        table.push_values([name.clone(), count.to_string()]);
+    }
+    table.render(Truncate::Off, false)
+}
+
+fn tell_analysis(story: &mut Story<'_>, analysis: &Analysis) -> Result<(), BatchError> {
+    story.say("Top 5 categories by units sold:\n")?;
+    let mut table = Table::new(["category", "units"]);
+    for entry in &analysis.top_categories {
+        table.push_values([entry.category.clone(), entry.units.to_string()]);
+    }
+    story.say(&table.render(Truncate::Off, false))?;
+    for (title, key, averages) in [
+        (
+            "payment method",
+            "payment_method",
+            &analysis.avg_by_payment_method,
+        ),
+        ("location", "location", &analysis.avg_by_location),
+    ] {
+        story.say(&format!("Average total_spent by {title}:\n"))?;
+        let mut table = Table::new([key, "avg_total_spent"]);
+        for (name, mean) in &averages.0 {
+            table.push_values([name.clone(), format!("{mean:.2}")]);
+        }
+        story.say(&table.render(Truncate::Off, false))?;
+    }
+    story.say("Clean rows by day of week:\n")?;
+    story.say(&counts_table(
+        DAY_OF_WEEK,
+        "rows",
+        &analysis.rows_by_day_of_week,
+    ))?;
+    story.say("Clean rows by month:\n")?;
+    story.say(&counts_table(
+        TRANSACTION_MONTH,
+        "rows",
+        &analysis.rows_by_month,
+    ))?;
+    Ok(())
+}

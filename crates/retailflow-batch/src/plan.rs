@@ -1,0 +1,193 @@
+//! The job's DataFusion plans, built with the DataFrame API from built-in expressions and the
+//! registered retailflow functions, so the same plans could run on a Ballista cluster:
+//!
+//! - [`read_text`]: the CSV with every column as text (explicit all-Utf8 schema, snake_case names);
+//! - [`repaired`]: cast → arithmetic repairs → item repair, with a flag per restored column;
+//! - [`clean_rows`]: the rows to keep, with `day_of_week` and `transaction_month` added.
+
+use std::ops::Not;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::logical_expr::Expr;
+use datafusion::prelude::{CsvReadOptions, DataFrame, SessionConfig, SessionContext, ident};
+
+use crate::cast::CastFunctions;
+use crate::error::BatchError;
+use crate::features::FeatureFunctions;
+use crate::headers::Columns;
+use crate::repair::RepairFunctions;
+use crate::source::InputFile;
+
+/// Hidden column: total_spent after rule 1.
+pub(crate) const REPAIRED_TOTAL: &str = "__rf_total_spent";
+/// Hidden column: quantity after rule 2.
+pub(crate) const REPAIRED_QUANTITY: &str = "__rf_quantity";
+/// Hidden column: price_per_unit after rule 3.
+pub(crate) const REPAIRED_PRICE: &str = "__rf_price_per_unit";
+/// Flags: which column a repair restored, in the report's order.
+pub(crate) const RESTORED_FLAGS: [(&str, &str); 4] = [
+    ("item", "__rf_restored_item"),
+    ("total_spent", "__rf_restored_total_spent"),
+    ("quantity", "__rf_restored_quantity"),
+    ("price_per_unit", "__rf_restored_price_per_unit"),
+];
+
+/// Rows per Arrow batch: large enough to amortise per-batch costs, small enough to stay in cache.
+const BATCH_ROWS: usize = 16 * 1024;
+
+/// A session running plans over `partitions` partitions.
+pub(crate) fn session(partitions: usize) -> SessionContext {
+    let config = SessionConfig::new()
+        .with_target_partitions(partitions.max(1))
+        .with_batch_size(BATCH_ROWS)
+        .with_repartition_file_scans(partitions > 1)
+        .with_repartition_file_min_size(4 * 1024 * 1024);
+    SessionContext::new_with_config(config)
+}
+
+/// The input as text: every column Utf8, named by its snake_case name. Reading with an explicit
+/// schema means the engine never guesses types, and the header line is skipped, not interpreted.
+pub(crate) async fn read_text(
+    context: &SessionContext,
+    input: &InputFile,
+    columns: &Columns,
+) -> Result<DataFrame, BatchError> {
+    let schema = Schema::new(
+        columns
+            .names
+            .iter()
+            .map(|name| Field::new(name, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    );
+    let options = CsvReadOptions::new()
+        .has_header(true)
+        .schema(&schema)
+        .file_extension("");
+    let path = input.absolute.to_string_lossy().into_owned();
+    context
+        .read_csv(path, options)
+        .await
+        .map_err(|e| BatchError::reading(&input.path, e))
+}
+
+/// The functions of one job.
+#[derive(Debug, Clone)]
+pub(crate) struct JobFunctions {
+    pub casts: CastFunctions,
+    pub repairs: RepairFunctions,
+    pub features: FeatureFunctions,
+}
+
+/// Cast, then repaired: the input's columns under their own names, cast and repaired, followed by one
+/// boolean flag per restored column ([`RESTORED_FLAGS`]).
+pub(crate) fn repaired(
+    text: DataFrame,
+    columns: &Columns,
+    functions: &JobFunctions,
+) -> Result<DataFrame, BatchError> {
+    let JobFunctions { casts, repairs, .. } = functions;
+    let cast = text.select(
+        columns
+            .names
+            .iter()
+            .map(|name| casts.cast(name))
+            .collect::<Vec<_>>(),
+    )?;
+
+    let mut with_arithmetic: Vec<Expr> = columns.names.iter().map(ident).collect();
+    with_arithmetic.extend(arithmetic_repairs(repairs));
+    let arithmetic = cast.select(with_arithmetic)?;
+
+    let item = || repairs.item(ident("item"), ident("category"), ident(REPAIRED_PRICE));
+    let mut finished: Vec<Expr> = columns
+        .names
+        .iter()
+        .map(|name| match name.as_str() {
+            "item" => item().alias("item"),
+            "total_spent" => ident(REPAIRED_TOTAL).alias(name),
+            "quantity" => ident(REPAIRED_QUANTITY).alias(name),
+            "price_per_unit" => ident(REPAIRED_PRICE).alias(name),
+            _ => ident(name),
+        })
+        .collect();
+    let restored =
+        |column: &str, repaired: Expr| ident(column).is_null().and(repaired.is_not_null());
+    finished.extend([
+        restored("item", item()).alias(RESTORED_FLAGS[0].1),
+        restored("total_spent", ident(REPAIRED_TOTAL)).alias(RESTORED_FLAGS[1].1),
+        restored("quantity", ident(REPAIRED_QUANTITY)).alias(RESTORED_FLAGS[2].1),
+        restored("price_per_unit", ident(REPAIRED_PRICE)).alias(RESTORED_FLAGS[3].1),
+    ]);
+    Ok(arithmetic.select(finished)?)
+}
+
+/// Rules 1–3 over the cast columns, named [`REPAIRED_TOTAL`], [`REPAIRED_QUANTITY`],
+/// [`REPAIRED_PRICE`] (see [`crate::repair`] for why they can be computed side by side).
+pub(crate) fn arithmetic_repairs(repairs: &RepairFunctions) -> [Expr; 3] {
+    let (total, quantity, price) = (
+        ident("total_spent"),
+        ident("quantity"),
+        ident("price_per_unit"),
+    );
+    [
+        repairs
+            .total(total.clone(), quantity.clone(), price.clone())
+            .alias(REPAIRED_TOTAL),
+        repairs
+            .quantity(quantity.clone(), total.clone(), price.clone())
+            .alias(REPAIRED_QUANTITY),
+        repairs.price(price, total, quantity).alias(REPAIRED_PRICE),
+    ]
+}
+
+/// True for a row still missing category, quantity, total_spent or price_per_unit.
+pub(crate) fn is_dropped(category: Expr, quantity: Expr, total: Expr, price: Expr) -> Expr {
+    category
+        .is_null()
+        .or(quantity.is_null())
+        .or(total.is_null())
+        .or(price.is_null())
+}
+
+/// The clean rows: repaired rows that are not dropped, the input's columns in file order, then
+/// `day_of_week` and `transaction_month`.
+pub(crate) fn clean_rows(
+    repaired: DataFrame,
+    columns: &Columns,
+    features: &FeatureFunctions,
+) -> Result<DataFrame, BatchError> {
+    let keep = is_dropped(
+        ident("category"),
+        ident("quantity"),
+        ident("total_spent"),
+        ident("price_per_unit"),
+    )
+    .not();
+    let mut output: Vec<Expr> = columns.names.iter().map(ident).collect();
+    output.push(features.day_of_week(ident("transaction_date")));
+    output.push(features.month(ident("transaction_date")));
+    Ok(repaired.filter(keep)?.select(output)?)
+}
+
+/// The output column names: the input's, then the added ones.
+pub(crate) fn output_names(columns: &Columns) -> Vec<String> {
+    columns
+        .names
+        .iter()
+        .cloned()
+        .chain(crate::headers::ADDED_COLUMNS.iter().map(|n| n.to_string()))
+        .collect()
+}
+
+/// The functions of a job parsing dates in `date_format` and filling items from `catalog`.
+pub(crate) fn job_functions(
+    date_format: crate::dates::DateFormat,
+    catalog: Arc<crate::catalog::Catalog>,
+) -> JobFunctions {
+    JobFunctions {
+        casts: CastFunctions::new(date_format),
+        repairs: RepairFunctions::new(catalog),
+        features: FeatureFunctions::default(),
+    }
+}

@@ -1,0 +1,180 @@
+//! The input file: checks that it can be used (exists, is a file, is not empty, has a header line of
+//! UTF-8 text) and reads its header row. DataFusion reads the rows; this module reads only the first
+//! record, so that the job can name its columns and give clear errors before any plan runs.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::error::BatchError;
+
+/// How many bytes the header row may take.
+const HEADER_LIMIT: usize = 1 << 20;
+
+/// The UTF-8 byte-order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A checked input file and its header row.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    /// The path as the user gave it (for messages).
+    pub path: PathBuf,
+    /// The absolute path (for the engine).
+    pub absolute: PathBuf,
+    /// The file size in bytes.
+    pub size: u64,
+    /// The header fields as written (byte-order mark removed, quotes resolved, not trimmed).
+    pub headers: Vec<String>,
+}
+
+impl InputFile {
+    /// Checks `path` and reads its header row.
+    pub fn open(path: &Path) -> Result<Self, BatchError> {
+        let metadata = match std::fs::metadata(path) {
+            Ok(metadata) => metadata,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(BatchError::InputMissing {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(error) => return Err(unreadable(path, &error)),
+        };
+        if !metadata.is_file() {
+            return Err(BatchError::InputNotAFile {
+                path: path.to_path_buf(),
+            });
+        }
+        let absolute = std::fs::canonicalize(path).map_err(|e| unreadable(path, &e))?;
+        let mut head = Vec::new();
+        File::open(path)
+            .and_then(|file| file.take(HEADER_LIMIT as u64).read_to_end(&mut head))
+            .map_err(|e| unreadable(path, &e))?;
+        let headers = header_fields(path, &head)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            absolute,
+            size: metadata.len(),
+            headers,
+        })
+    }
+}
+
+fn unreadable(path: &Path, error: &std::io::Error) -> BatchError {
+    BatchError::InputUnreadable {
+        path: path.to_path_buf(),
+        reason: error.to_string(),
+    }
+}
+
+/// Parses the first CSV record of `head` (RFC 4180: `,` separates, `"` quotes, `""` is a quote inside
+/// quotes; the record ends at an unquoted `\n`, `\r\n` or `\r`).
+pub(crate) fn header_fields(path: &Path, head: &[u8]) -> Result<Vec<String>, BatchError> {
+    let body = head.strip_prefix(BOM).unwrap_or(head);
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(BatchError::InputEmpty {
+            path: path.to_path_buf(),
+        });
+    }
+    if matches!(body.first(), Some(b'\n' | b'\r')) {
+        return Err(BatchError::NoHeader {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut fields: Vec<Vec<u8>> = vec![Vec::new()];
+    let mut in_quotes = false;
+    let mut ended = false;
+    let mut i = 0;
+    while i < body.len() {
+        let byte = body[i];
+        let field = fields
+            .last_mut()
+            .ok_or_else(|| BatchError::Internal("no field".into()))?;
+        if in_quotes {
+            if byte == b'"' {
+                if body.get(i + 1) == Some(&b'"') {
+                    field.push(b'"');
+                    i += 1;
+                } else {
+                    in_quotes = false;
+                }
+            } else {
+                field.push(byte);
+            }
+        } else {
+            match byte {
+                b'"' => in_quotes = true,
+                b',' => fields.push(Vec::new()),
+                b'\n' | b'\r' => {
+                    ended = true;
+                    break;
+                }
+                _ => field.push(byte),
+            }
+        }
+        i += 1;
+    }
+    if !ended && head.len() >= HEADER_LIMIT {
+        return Err(BatchError::MalformedCsv {
+            path: path.to_path_buf(),
+            detail: format!("the header line is longer than {HEADER_LIMIT} bytes"),
+        });
+    }
+    fields
+        .into_iter()
+        .enumerate()
+        .map(|(index, bytes)| {
+            String::from_utf8(bytes).map_err(|_| BatchError::NotUtf8 {
+                path: path.to_path_buf(),
+                detail: format!("invalid UTF-8 in the header of column {}", index + 1),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(bytes: &[u8]) -> Result<Vec<String>, BatchError> {
+        header_fields(Path::new("in.csv"), bytes)
+    }
+
+    #[test]
+    fn reads_plain_crlf_bom_and_quoted_headers() {
+        assert_eq!(parse(b"a,b,c\n1,2,3\n").unwrap(), ["a", "b", "c"]);
+        assert_eq!(parse(b"a,b\r\n1,2\r\n").unwrap(), ["a", "b"]);
+        assert_eq!(parse(b"\xEF\xBB\xBFa,b\r\n").unwrap(), ["a", "b"]);
+        assert_eq!(
+            parse(b"\"a, x\",\"say \"\"hi\"\"\",c").unwrap(),
+            ["a, x", "say \"hi\"", "c"]
+        );
+        assert_eq!(parse(b"\"multi\nline\",b\n").unwrap(), ["multi\nline", "b"]);
+        assert_eq!(parse(b"a,,b\n").unwrap(), ["a", "", "b"]);
+    }
+
+    #[test]
+    fn empty_blank_and_headerless_inputs_are_errors() {
+        assert!(matches!(parse(b""), Err(BatchError::InputEmpty { .. })));
+        assert!(matches!(
+            parse(b"\xEF\xBB\xBF"),
+            Err(BatchError::InputEmpty { .. })
+        ));
+        assert!(matches!(
+            parse(b"\n\n  \r\n"),
+            Err(BatchError::InputEmpty { .. })
+        ));
+        assert!(matches!(
+            parse(b"\na,b\n1,2\n"),
+            Err(BatchError::NoHeader { .. })
+        ));
+    }
+
+    #[test]
+    fn non_utf8_header_is_a_data_error() {
+        let error = parse(b"a,b\xff\xfe,c\n").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "in.csv: unreadable bytes: invalid UTF-8 in the header of column 2 (the file must be UTF-8 text)"
+        );
+    }
+}
