@@ -8,7 +8,8 @@
 #                             ../shared/data/retail_store_sales.csv), each report checked against
 #                             tests/golden/real_report_expected.json (the pure-Python reference's)
 #
-# Environment: ROWS, RUNS, SEED (42), VENV (bench/out/.venv), ENGINES (default
+# Environment: ROWS, RUNS, SEED (42), VENV (bench/out/.venv), RETAILFLOW_BIN (a built binary to use
+# instead of building target/release/retailflow), ENGINES (default
 # "retailflow polars duckdb pyspark"), CHECK_REFERENCE (1 in compare mode: also run the pure-Python
 # reference once and check every engine's report against it; 0 in rss mode).
 # Everything it writes (venv, data, Parquet, reports) stays under bench/out/, which git ignores.
@@ -37,7 +38,7 @@ machine() {
   cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
   [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
   echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM," \
-    "$(uname -sr); rows: $ROWS, runs: $RUNS"
+    "$(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg); rows: $ROWS, runs: $RUNS"
 }
 
 # 1. The peers, pinned, in a throw-away venv (reinstalled when bench/requirements.txt changes).
@@ -58,8 +59,10 @@ export SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON="$PY" PYTHONDONTWRITEBYTECODE=1
 
 # 2. retailflow, optimised (only when it runs or generates the input).
 DATA="$OUT/sales_${ROWS}_seed${SEED}.csv"
-RETAILFLOW="$ROOT/target/release/retailflow"
-if [[ " $ENGINES " == *" retailflow "* ]] || { [ "$MODE" != real ] && [ ! -s "$DATA" ]; }; then
+RETAILFLOW=${RETAILFLOW_BIN:-$ROOT/target/release/retailflow}
+if [ -n "${RETAILFLOW_BIN:-}" ]; then
+  [ -x "$RETAILFLOW" ] || { echo "RETAILFLOW_BIN=$RETAILFLOW is not an executable" >&2; exit 1; }
+elif [[ " $ENGINES " == *" retailflow "* ]] || { [ "$MODE" != real ] && [ ! -s "$DATA" ]; }; then
   log "building retailflow (release)"
   (cd "$ROOT" && cargo build --release --quiet -p retailflow)
 fi
