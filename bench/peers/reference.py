@@ -149,12 +149,14 @@ def load(path):
 def run(input_path, out_path, report_path):
     names, body = load(input_path)
     index = {name: i for i, name in enumerate(names)}
-    date_format = detect_date_format(r[index["transaction_date"]] for r in body)
+    date_column = index["transaction_date"]
+    date_format = detect_date_format(r[date_column] if date_column < len(r) else "" for r in body)
 
     # Cast.
     rows = []
     for raw in body:
         row = {}
+        raw = raw + [""] * (len(names) - len(raw))  # a short row's missing fields are empty
         for name, value in zip(names, raw):
             if name in FLOAT_COLUMNS:
                 row[name] = to_float(value)
