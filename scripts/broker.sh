@@ -12,17 +12,22 @@
 #   BROKER_START_TIMEOUT   seconds to wait for the broker to answer (default 60)
 #   TANSU                  a tansu binary to use instead of the pinned install
 #
-# Storage is in memory: a restart starts from empty topics.
+# Storage: a SQLite file in the state dir, emptied at each start (a restart starts from empty topics).
+# Tansu's libsql engine is used rather than its in-memory one (memory://), whose ListOffsets answers
+# the offset of the last record batch instead of the end of the partition, so clients that read up to
+# the end offsets (high watermarks) stop early there.
 set -euo pipefail
 
 TANSU_VERSION=0.6.0
-TANSU_FEATURES=dynostore
+TANSU_FEATURES=dynostore,libsql
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PORT="${BROKER_PORT:-9092}"
 STATE_DIR="${RETAILFLOW_STATE_DIR:-$ROOT/.broker}"
+STATE_DIR="$(mkdir -p "$STATE_DIR" && cd "$STATE_DIR" && pwd)"
 PID_FILE="$STATE_DIR/broker.pid"
 PORT_FILE="$STATE_DIR/broker.port"
 LOG_FILE="$STATE_DIR/broker.log"
+DB_NAME=tansu.db
 START_TIMEOUT="${BROKER_START_TIMEOUT:-60}"
 # name:partitions
 TOPICS=(test-topic:1 receipts:3 receipts-dlq:1 analytics:1)
@@ -41,13 +46,14 @@ tansu_bin() {
   local candidate
   for candidate in "$cargo_bin" "$(command -v tansu 2>/dev/null || true)"; do
     if [ -n "$candidate" ] && [ -x "$candidate" ] \
-      && "$candidate" --version 2>/dev/null | grep -qw "$TANSU_VERSION"; then
+      && "$candidate" --version 2>/dev/null | grep -qw "$TANSU_VERSION" \
+      && "$candidate" --help 2>/dev/null | grep -q "^Storage engines:.*libsql"; then
       echo "$candidate"
       return
     fi
   done
   command -v cargo >/dev/null 2>&1 || die "tansu $TANSU_VERSION is not installed and cargo is not on PATH"
-  say "installing tansu $TANSU_VERSION from crates.io (a one-time build of several minutes)"
+  say "installing tansu $TANSU_VERSION ($TANSU_FEATURES) from crates.io (a one-time build of several minutes)"
   local started=$SECONDS
   cargo install tansu --version "$TANSU_VERSION" --locked --features "$TANSU_FEATURES" >&2 \
     || die "cargo install tansu --version $TANSU_VERSION failed"
@@ -111,11 +117,16 @@ cmd_start() {
   local url
   url="$(broker_url "$PORT")"
   : >"$LOG_FILE"
-  nohup "$tansu" broker \
-    --listener-url "$url" \
-    --advertised-listener-url "$url" \
-    --storage-engine memory://tansu/ \
-    </dev/null >>"$LOG_FILE" 2>&1 &
+  rm -f "$STATE_DIR/$DB_NAME" "$STATE_DIR/$DB_NAME"-*
+  # Started from the state dir: the database lives there (and tansu reads a .env from its cwd).
+  (
+    cd "$STATE_DIR"
+    exec nohup "$tansu" broker \
+      --listener-url "$url" \
+      --advertised-listener-url "$url" \
+      --storage-engine "sqlite://$DB_NAME" \
+      </dev/null >>"$LOG_FILE" 2>&1
+  ) &
   pid=$!
   echo "$pid" >"$PID_FILE"
   echo "$PORT" >"$PORT_FILE"

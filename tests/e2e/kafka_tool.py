@@ -5,6 +5,7 @@ Sub-commands:
   create-topic      create a topic (an existing one is fine)
   produce-values    the classic producer: {"value": n}, n uniform in 1..=100, one message per interval
   consume-receipts  read receipts written by `retailflow produce`, check their schema, print a summary
+  end-offsets       the end offset (high watermark) of every partition of a topic
   check             produce one message to a topic and read it back (is the broker usable?)
 
 Every sub-command prints one JSON object on stdout and exits non-zero when something is wrong.
@@ -17,7 +18,7 @@ import re
 import sys
 import time
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -143,6 +144,15 @@ def consume_receipts(args):
     return 0 if not invalid and len(receipt_ids) == args.expect else 1
 
 
+def end_offsets(args):
+    consumer = KafkaConsumer(bootstrap_servers=args.brokers)
+    partitions = [TopicPartition(args.topic, p) for p in sorted(consumer.partitions_for_topic(args.topic) or [])]
+    ends = consumer.end_offsets(partitions) if partitions else {}
+    consumer.close()
+    print(json.dumps({"topic": args.topic, "end_offsets": {str(tp.partition): ends[tp] for tp in partitions}}))
+    return 0 if partitions else 1
+
+
 def check(args):
     """Round trip one message, so a set-up script can tell the broker and the client work together."""
     args.partitions, args.timeout = 1, 30
@@ -155,8 +165,6 @@ def check(args):
     consumer = KafkaConsumer(
         bootstrap_servers=args.brokers, auto_offset_reset="earliest", consumer_timeout_ms=10000
     )
-    from kafka import TopicPartition
-
     partition = TopicPartition(args.topic, metadata.partition)
     consumer.assign([partition])
     consumer.seek(partition, metadata.offset)
@@ -191,6 +199,10 @@ def main():
     p.add_argument("--group", default=None)
     p.add_argument("--timeout", type=float, default=60)
     p.set_defaults(run=consume_receipts)
+
+    p = sub.add_parser("end-offsets")
+    p.add_argument("--topic", required=True)
+    p.set_defaults(run=end_offsets)
 
     p = sub.add_parser("check")
     p.add_argument("--topic", default="e2e-check")
