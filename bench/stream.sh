@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# The stream benchmark: retailflow's event-time analytics (top stores, big receipts, popular items,
+# window summary) against Bytewax and PySpark Structured Streaming on the same receipts, and
+# retailflow's end-to-end latency through a real broker.
+#
+#   bench/stream.sh [throughput]   generate RECEIPTS receipts (default 5,000,000) to
+#                                  bench/out/receipts.jsonl, run `retailflow stream` from the file with
+#                                  every analysis on (tumbling 10 s; on all cores and pinned to one
+#                                  core; sliding 10 s / 2 s), then Bytewax and PySpark on the first
+#                                  PEER_RECEIPTS of them; check every engine's results against
+#                                  retailflow's; print the table
+#   bench/stream.sh latency        start the broker (scripts/broker.sh) if it is not running, produce
+#                                  5,000 receipts/s with wall-clock event times for DURATION, run
+#                                  `retailflow stream --source kafka` alongside, and print p50/p99 of
+#                                  window close -> result written
+#
+# Environment (throughput): RECEIPTS, PEER_RECEIPTS (default min(RECEIPTS, 1,000,000): the peers
+# read that many from the start of the same file, and their receipts/s are computed on that count),
+# SEED (42), START_TIME (2025-01-01T00:00:00Z), EVENTS_PER_SECOND (2000), RUNS (3, retailflow runs per
+# variant; the table shows the median), PEER_RUNS (1), ENGINES (default "retailflow retailflow-1core
+# retailflow-sliding retailflow-sliding-1core bytewax pyspark"; also "reference", the plain-Python
+# model in bench/stream/reference.py, on by default when PEER_RECEIPTS <= 1,000,000), CORE (the core
+# for the pinned runs, 0), VENV (bench/out/.venv-stream), RETAILFLOW_BIN (a built binary instead of
+# building target/release/retailflow).
+# Environment (latency): RATE (5000), DURATION (60s), LATENCY_WINDOW (1s: many windows in a short
+# run; closing does not depend on the length), LATENCY_TRIGGER (10ms, the stream's --trigger),
+# BROKER_PORT (9092), TOPIC (receipts), SETTLE (seconds after the producer ends before the stream is
+# stopped, 3).
+# Everything it writes (venv, data, outputs, logs) stays under bench/out/, which git ignores.
+set -euo pipefail
+
+MODE=${1:-throughput}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/bench/out"
+HERE="$ROOT/bench/stream"
+SEED=${SEED:-42}
+START_TIME=${START_TIME:-2025-01-01T00:00:00Z}
+EVENTS_PER_SECOND=${EVENTS_PER_SECOND:-2000}
+VENV=${VENV:-$OUT/.venv-stream}
+WINDOW=10s
+SLIDE=2s
+LATENESS=5s
+BIG=500
+mkdir -p "$OUT"
+
+log() { printf '== %s\n' "$*" >&2; }
+die() { echo "bench/stream.sh: $*" >&2; exit 1; }
+
+machine() {
+  local cpu
+  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
+  [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+  echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM," \
+    "$(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
+}
+
+# retailflow, optimised, unless RETAILFLOW_BIN names a build.
+RETAILFLOW=${RETAILFLOW_BIN:-$ROOT/target/release/retailflow}
+if [ -n "${RETAILFLOW_BIN:-}" ]; then
+  [ -x "$RETAILFLOW" ] || die "RETAILFLOW_BIN=$RETAILFLOW is not an executable"
+else
+  log "building retailflow (release)"
+  (cd "$ROOT" && cargo build --release --quiet -p retailflow)
+fi
+
+# The analyses' flags; a build without them cannot be measured.
+ANALYSES=(--window "$WINDOW" --allowed-lateness "$LATENESS" --big-receipt "$BIG")
+if ! "$RETAILFLOW" stream --help | grep -q -- '--window'; then
+  WINDOWED=0
+else
+  WINDOWED=1
+fi
+
+if [ "$MODE" = latency ]; then
+  exec "$HERE/latency.sh" "$RETAILFLOW" "$WINDOWED"
+fi
+[ "$MODE" = throughput ] || { echo "usage: bench/stream.sh [throughput|latency]" >&2; exit 2; }
+
+RECEIPTS=${RECEIPTS:-5000000}
+PEER_RECEIPTS=${PEER_RECEIPTS:-$((RECEIPTS < 1000000 ? RECEIPTS : 1000000))}
+[ "$PEER_RECEIPTS" -le "$RECEIPTS" ] || die "PEER_RECEIPTS ($PEER_RECEIPTS) is above RECEIPTS ($RECEIPTS)"
+RUNS=${RUNS:-3}
+PEER_RUNS=${PEER_RUNS:-1}
+CORE=${CORE:-0}
+ENGINES=${ENGINES:-retailflow retailflow-1core retailflow-sliding retailflow-sliding-1core bytewax pyspark}
+if [ "$PEER_RECEIPTS" -le 1000000 ] && [ -z "${NO_REFERENCE:-}" ] && [[ " $ENGINES " != *" reference "* ]]; then
+  ENGINES="$ENGINES reference"
+fi
+if [[ " $ENGINES " == *" retailflow"* ]] && [ "$WINDOWED" = 0 ]; then
+  die "this retailflow build has no windowed analytics (\`retailflow stream --help\` lists no --window);" \
+    "build one that does, or run only the peers: ENGINES=\"bytewax pyspark reference\""
+fi
+
+# 1. The peers, pinned, in a throw-away venv (reinstalled when bench/stream-requirements.txt changes).
+if [[ " $ENGINES " == *" bytewax "* ]] || [[ " $ENGINES " == *" pyspark "* ]]; then
+  if ! cmp -s "$ROOT/bench/stream-requirements.txt" "$VENV/requirements.txt" 2>/dev/null; then
+    log "installing the peers into $VENV"
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/bench/stream-requirements.txt"
+    cp "$ROOT/bench/stream-requirements.txt" "$VENV/requirements.txt"
+  fi
+fi
+PY="$VENV/bin/python"
+if [[ " $ENGINES " == *" pyspark "* ]]; then
+  java -version >/dev/null 2>&1 || die "PySpark needs Java 17 or later on PATH"
+fi
+export SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON="$PY" PYTHONDONTWRITEBYTECODE=1
+
+# 2. The receipts, generated once per (count, seed, clock).
+DATA="$OUT/receipts.jsonl"
+PARAMS="receipts=$RECEIPTS seed=$SEED start=$START_TIME events_per_second=$EVENTS_PER_SECOND"
+if [ ! -s "$DATA" ] || [ "$(cat "$DATA.params" 2>/dev/null)" != "$PARAMS" ]; then
+  log "generating $RECEIPTS receipts ($PARAMS)"
+  rm -f "$DATA" "$DATA.params"
+  start=$(date +%s%N)
+  "$RETAILFLOW" produce --mode receipts --seed "$SEED" --start-time "$START_TIME" \
+    --events-per-second "$EVENTS_PER_SECOND" --count "$RECEIPTS" --out "$DATA.tmp" 2>"$OUT/receipts.log" \
+    || { tail -5 "$OUT/receipts.log" >&2; die "generating the receipts failed"; }
+  mv "$DATA.tmp" "$DATA"
+  echo "$PARAMS" >"$DATA.params"
+  log "generated $(du -h "$DATA" | cut -f1) in $(( ($(date +%s%N) - start) / 1000000 )) ms"
+fi
+lines=$(wc -l <"$DATA")
+[ "$lines" -eq "$RECEIPTS" ] || die "$DATA has $lines lines, expected $RECEIPTS"
+
+RUN_DIR="$OUT/stream_run_$RECEIPTS"
+rm -rf "$RUN_DIR"
+mkdir -p "$RUN_DIR"
+RESULTS="$RUN_DIR/results.jsonl"
+COUNTS="$RUN_DIR/receipts.jsonl"
+CHECKS="$RUN_DIR/checks.jsonl"
+
+# The peers read the first PEER_RECEIPTS receipts, in a folder of their own (Spark's file source
+# reads a folder).
+PEER_DIR="$RUN_DIR/peer_input"
+mkdir -p "$PEER_DIR"
+if [ "$PEER_RECEIPTS" -eq "$RECEIPTS" ]; then
+  ln -s "$DATA" "$PEER_DIR/receipts.jsonl"
+else
+  head -n "$PEER_RECEIPTS" "$DATA" >"$PEER_DIR/receipts.jsonl"
+fi
+PEER_DATA="$PEER_DIR/receipts.jsonl"
+
+retailflow_command() { # INPUT OUTPUT SLIDE [PIN]
+  COMMAND=()
+  [ -n "${4:-}" ] && COMMAND=(taskset -c "$CORE")
+  COMMAND+=("$RETAILFLOW" stream --source "file:$1" --format receipts --output "jsonl:$2"
+    --dlq "file:$2.dlq.jsonl" "${ANALYSES[@]}" --slide "$3")
+}
+
+# Sets COMMAND, INPUT_COUNT, OUTPUT, NOTE for one engine.
+command_for() {
+  local engine=$1
+  NOTE=""
+  case "$engine" in
+    retailflow) OUTPUT="$RUN_DIR/retailflow.jsonl"; INPUT_COUNT=$RECEIPTS
+      retailflow_command "$DATA" "$OUTPUT" "$WINDOW"; NOTE="tumbling $WINDOW, all cores" ;;
+    retailflow-1core) OUTPUT="$RUN_DIR/retailflow-1core.jsonl"; INPUT_COUNT=$RECEIPTS
+      retailflow_command "$DATA" "$OUTPUT" "$WINDOW" pin; NOTE="tumbling $WINDOW, taskset -c $CORE" ;;
+    retailflow-sliding) OUTPUT="$RUN_DIR/retailflow-sliding.jsonl"; INPUT_COUNT=$RECEIPTS
+      retailflow_command "$DATA" "$OUTPUT" "$SLIDE"; NOTE="sliding $WINDOW/$SLIDE, all cores" ;;
+    retailflow-sliding-1core) OUTPUT="$RUN_DIR/retailflow-sliding-1core.jsonl"; INPUT_COUNT=$RECEIPTS
+      retailflow_command "$DATA" "$OUTPUT" "$SLIDE" pin; NOTE="sliding $WINDOW/$SLIDE, taskset -c $CORE" ;;
+    bytewax) OUTPUT="$RUN_DIR/bytewax.jsonl"; INPUT_COUNT=$PEER_RECEIPTS
+      COMMAND=("$PY" "$HERE/bytewax_job.py" "$PEER_DATA" "$OUTPUT" --window "$WINDOW"
+        --allowed-lateness "$LATENESS" --big-receipt "$BIG")
+      NOTE="tumbling $WINDOW, 1 worker" ;;
+    pyspark) OUTPUT="$RUN_DIR/pyspark"; INPUT_COUNT=$PEER_RECEIPTS
+      COMMAND=("$PY" "$HERE/pyspark_job.py" "$PEER_DIR" "$OUTPUT" --window "$WINDOW"
+        --allowed-lateness "$LATENESS" --big-receipt "$BIG")
+      NOTE="tumbling $WINDOW, local[*], 4 queries, AvailableNow" ;;
+    reference) OUTPUT="$RUN_DIR/reference.jsonl"; INPUT_COUNT=$PEER_RECEIPTS
+      COMMAND=(python3 "$HERE/reference.py" "$PEER_DATA" "$OUTPUT" --window "$WINDOW"
+        --allowed-lateness "$LATENESS" --big-receipt "$BIG")
+      NOTE="plain Python, the check's model" ;;
+    *) die "unknown engine $engine" ;;
+  esac
+  if [ "$INPUT_COUNT" != "$RECEIPTS" ]; then
+    NOTE="$NOTE; first $INPUT_COUNT receipts"
+  fi
+}
+
+# 3. Each engine, measured by the batch benchmark's helper (wall time, peak RSS of the process tree).
+for engine in $ENGINES; do
+  runs=$RUNS
+  [[ "$engine" == retailflow* ]] || runs=$PEER_RUNS
+  for run in $(seq 1 "$runs"); do
+    command_for "$engine"
+    rm -rf "$OUTPUT" "$OUTPUT.dlq.jsonl"
+    log "$engine run $run/$runs ($INPUT_COUNT receipts)"
+    if ! python3 "$ROOT/bench/measure.py" "$engine" "$RESULTS" -- "${COMMAND[@]}" \
+        >"$RUN_DIR/$engine.log" 2>&1; then
+      echo "$engine failed; see $RUN_DIR/$engine.log:" >&2
+      tail -5 "$RUN_DIR/$engine.log" >&2
+      exit 1
+    fi
+  done
+  printf '{"engine": "%s", "receipts": %s, "note": "%s"}\n' "$engine" "$INPUT_COUNT" "$NOTE" >>"$COUNTS"
+done
+
+# 4. The check: every engine against retailflow on the same input (retailflow once more on the
+# peers' input when that is shorter), or against the first engine when retailflow did not run.
+status=0
+baseline=""
+peers=()
+for engine in $ENGINES; do
+  command_for "$engine"
+  case "$engine" in
+    retailflow-sliding*) ;;  # the peers compute tumbling windows
+    retailflow*) ;;
+    *) peers+=("$engine=$OUTPUT") ;;
+  esac
+done
+if [[ " $ENGINES " == *" retailflow "* ]] || [[ " $ENGINES " == *" retailflow-1core "* ]]; then
+  baseline_output="$RUN_DIR/retailflow.jsonl"
+  [ -s "$baseline_output" ] || baseline_output="$RUN_DIR/retailflow-1core.jsonl"
+  if [ "$PEER_RECEIPTS" -ne "$RECEIPTS" ] && [ ${#peers[@]} -gt 0 ]; then
+    log "retailflow on the peers' $PEER_RECEIPTS receipts, for the check"
+    baseline_output="$RUN_DIR/retailflow-peer-input.jsonl"
+    retailflow_command "$PEER_DATA" "$baseline_output" "$WINDOW"
+    "${COMMAND[@]}" 2>"$RUN_DIR/retailflow-peer-input.log" || die "retailflow on the peers' input failed"
+  fi
+  baseline="retailflow=$baseline_output"
+  # The pinned run must give the same results as the unpinned one.
+  if [ -s "$RUN_DIR/retailflow.jsonl" ] && [ -s "$RUN_DIR/retailflow-1core.jsonl" ]; then
+    cmp -s "$RUN_DIR/retailflow.jsonl" "$RUN_DIR/retailflow-1core.jsonl" \
+      || { echo "retailflow's pinned and unpinned runs wrote different results" >&2; status=1; }
+  fi
+  if [ -s "$RUN_DIR/retailflow-sliding.jsonl" ] && [ -s "$RUN_DIR/retailflow-sliding-1core.jsonl" ]; then
+    cmp -s "$RUN_DIR/retailflow-sliding.jsonl" "$RUN_DIR/retailflow-sliding-1core.jsonl" \
+      || { echo "retailflow's pinned and unpinned sliding runs wrote different results" >&2; status=1; }
+  fi
+elif [ ${#peers[@]} -gt 0 ]; then
+  baseline=${peers[0]}
+  peers=("${peers[@]:1}")
+fi
+if [ -n "$baseline" ] && [ ${#peers[@]} -gt 0 ]; then
+  echo
+  python3 "$HERE/compare.py" --summary "$CHECKS" "$baseline" "${peers[@]}" || status=1
+fi
+
+# 5. The table.
+echo
+echo "Stream benchmark: $RECEIPTS receipts (seed $SEED, $EVENTS_PER_SECOND receipts per second of" \
+  "event time from $START_TIME), window $WINDOW, allowed lateness $LATENESS, big receipt > $BIG"
+machine
+echo
+python3 "$HERE/table.py" "$RESULTS" "$COUNTS" "$CHECKS"
+if [ "$status" != 0 ]; then
+  echo
+  echo "The engines' results DISAGREE (see above)." >&2
+fi
+exit "$status"
