@@ -20,12 +20,13 @@ use thiserror::Error;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyses::{self, Names, RankingLimits, big_receipts};
+use crate::analyses::{self, RankingLimits, big_receipts};
 use crate::config::{EngineConfig, OutputMode};
 use crate::error::ConfigError;
+use crate::names::{ItemLine, Names};
 use crate::output::Output;
 use crate::receipt::Receipt;
-use crate::state::{Contribution, ItemKey, StateSize, WindowStore, item_key};
+use crate::state::{Contribution, StateSize, WindowStore};
 use crate::time::{EventTime, ProcessingTime};
 use crate::watermark::{PartitionId, PartitionStatus, WatermarkTracker};
 use crate::window::Windowing;
@@ -79,7 +80,7 @@ pub struct Engine {
     pub(crate) names: Names,
     pub(crate) counters: Counters,
     /// Scratch for the current record's interned lines.
-    pub(crate) lines: Vec<(ItemKey, i64)>,
+    pub(crate) lines: Vec<ItemLine>,
 }
 
 impl Engine {
@@ -129,9 +130,7 @@ impl Engine {
             open_windows,
             store_keys,
             item_keys,
-            interned_names: self.names.stores.len()
-                + self.names.categories.len()
-                + self.names.items.len(),
+            interned_names: self.names.len(),
             partitions: self.watermarks.partitions().len(),
         }
     }
@@ -193,9 +192,8 @@ impl Engine {
             let store = self.names.stores.intern(&receipt.store_id);
             self.lines.clear();
             for item in &receipt.items {
-                let category = self.names.categories.intern(&item.category);
-                let name = self.names.items.intern(&item.name);
-                self.lines.push((item_key(category, name), item.quantity));
+                self.lines
+                    .push(self.names.line(&item.name, &item.category, item.quantity));
             }
             let contribution = Contribution {
                 store,

@@ -38,6 +38,7 @@ pub mod engine;
 pub mod error;
 pub mod intern;
 pub mod money;
+pub mod names;
 pub mod output;
 pub mod receipt;
 pub mod snapshot;

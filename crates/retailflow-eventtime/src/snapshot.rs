@@ -9,13 +9,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyses::Names;
 use crate::config::EngineConfig;
 use crate::engine::{Counters, Engine};
 use crate::error::RestoreError;
 use crate::intern::Interner;
 use crate::money::Money;
-use crate::state::{StoreTotals, WindowAggregate, WindowStore, item_key, split_item_key};
+use crate::names::Names;
+use crate::state::{StoreTotals, WindowAggregate, WindowStore};
 use crate::time::{EventTime, TimeSpan};
 use crate::watermark::{PartitionStatus, WatermarkTracker};
 
@@ -41,6 +41,8 @@ pub struct EngineSnapshot {
     pub categories: Vec<String>,
     /// Interned item names, in id order.
     pub items: Vec<String>,
+    /// Index into `categories` of each item's usual (first-seen) category, in item order.
+    pub item_categories: Vec<u32>,
     /// Open windows, by start.
     pub windows: Vec<WindowSnapshot>,
     /// Running totals.
@@ -60,9 +62,9 @@ pub struct WindowSnapshot {
     pub units: i64,
     /// Changed since its last provisional results (update mode).
     pub changed: bool,
-    /// `[store id index, revenue in hundredths, receipts]`, by store index.
+    /// `[store index, revenue in hundredths, receipts]`, by store index, stores with receipts only.
     pub stores: Vec<(u32, i64, u64)>,
-    /// `[category index, item index, units]`, by category then item index.
+    /// `[category index, item index, units]`, by category then item index, sold items only.
     pub items: Vec<(u32, u32, i64)>,
 }
 
@@ -73,20 +75,11 @@ impl Engine {
             .windows
             .iter()
             .map(|(window, aggregate)| {
-                let mut stores: Vec<(u32, i64, u64)> = aggregate
-                    .stores
-                    .iter()
-                    .map(|(&store, totals)| (store, totals.revenue.hundredths(), totals.receipts))
+                let stores: Vec<(u32, i64, u64)> = aggregate
+                    .stores()
+                    .map(|(store, totals)| (store, totals.revenue.hundredths(), totals.receipts))
                     .collect();
-                stores.sort_unstable();
-                let mut items: Vec<(u32, u32, i64)> = aggregate
-                    .items
-                    .iter()
-                    .map(|(&key, &quantity)| {
-                        let (category, item) = split_item_key(key);
-                        (category, item, quantity)
-                    })
-                    .collect();
+                let mut items: Vec<(u32, u32, i64)> = aggregate.items(&self.names).collect();
                 items.sort_unstable();
                 WindowSnapshot {
                     start: window.start,
@@ -109,6 +102,7 @@ impl Engine {
             stores: names(&self.names.stores),
             categories: names(&self.names.categories),
             items: names(&self.names.items),
+            item_categories: self.names.item_categories.clone(),
             windows,
             counters: self.counters,
         }
@@ -137,7 +131,16 @@ impl Engine {
             stores: interner(snapshot.stores, "store ids")?,
             categories: interner(snapshot.categories, "categories")?,
             items: interner(snapshot.items, "item names")?,
+            item_categories: snapshot.item_categories,
         };
+        if names.item_categories.len() != names.items.len()
+            || names
+                .item_categories
+                .iter()
+                .any(|&category| category as usize >= names.categories.len())
+        {
+            return corrupt("item categories do not match the items and categories".to_owned());
+        }
         let mut windows = WindowStore::new(length.millis());
         let mut previous_start: Option<EventTime> = None;
         for window in snapshot.windows {
@@ -154,7 +157,7 @@ impl Engine {
                 ));
             }
             previous_start = Some(window.start);
-            windows.insert(window.start, aggregate(window, &names)?);
+            windows.insert(window.start, restored_aggregate(window, &names)?);
         }
         engine.watermarks = WatermarkTracker::resume(
             config.allowed_lateness,
@@ -179,49 +182,47 @@ fn interner(names: Vec<String>, what: &str) -> Result<Interner, RestoreError> {
     })
 }
 
-fn aggregate(window: WindowSnapshot, names: &Names) -> Result<WindowAggregate, RestoreError> {
-    let mut aggregate = WindowAggregate {
-        receipts: window.receipts,
-        revenue: Money::from_hundredths(window.revenue_hundredths),
-        units: window.units,
-        changed: window.changed,
-        ..WindowAggregate::default()
-    };
-    for (store, revenue, receipts) in window.stores {
-        if store as usize >= names.stores.len() {
-            return corrupt(format!(
-                "window {} refers to unknown store #{store}",
-                window.start
-            ));
-        }
-        let totals = StoreTotals {
-            revenue: Money::from_hundredths(revenue),
-            receipts,
-        };
-        if aggregate.stores.insert(store, totals).is_some() {
-            return corrupt(format!(
-                "window {} lists store #{store} twice",
-                window.start
-            ));
-        }
+fn restored_aggregate(
+    window: WindowSnapshot,
+    names: &Names,
+) -> Result<WindowAggregate, RestoreError> {
+    let mut aggregate = WindowAggregate::default();
+    aggregate.receipts = window.receipts;
+    aggregate.revenue = Money::from_hundredths(window.revenue_hundredths);
+    aggregate.units = window.units;
+    aggregate.changed = window.changed;
+    let start = window.start;
+    if !window.stores.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+        return corrupt(format!("window {start} lists stores out of order or twice"));
     }
-    for (category, item, quantity) in window.items {
+    for (store, revenue, receipts) in window.stores {
+        if store as usize >= names.stores.len() || receipts == 0 {
+            return corrupt(format!(
+                "window {start} has an unknown or empty store #{store}"
+            ));
+        }
+        aggregate.set_store(
+            store,
+            StoreTotals {
+                revenue: Money::from_hundredths(revenue),
+                receipts,
+            },
+        );
+    }
+    if !window
+        .items
+        .windows(2)
+        .all(|pair| (pair[0].0, pair[0].1) < (pair[1].0, pair[1].1))
+    {
+        return corrupt(format!("window {start} lists items out of order or twice"));
+    }
+    for (category, item, units) in window.items {
         if category as usize >= names.categories.len() || item as usize >= names.items.len() {
             return corrupt(format!(
-                "window {} refers to unknown item #{category}/#{item}",
-                window.start
+                "window {start} refers to unknown item #{category}/#{item}"
             ));
         }
-        if aggregate
-            .items
-            .insert(item_key(category, item), quantity)
-            .is_some()
-        {
-            return corrupt(format!(
-                "window {} lists item #{category}/#{item} twice",
-                window.start
-            ));
-        }
+        aggregate.set_item(category, item, units, names);
     }
     Ok(aggregate)
 }

@@ -2,35 +2,24 @@
 //! window start. A window is removed — and its memory reused — as soon as the watermark passes its
 //! end, so state is bounded by the number of windows between the watermark and the newest record,
 //! not by how long the stream has run.
+//!
+//! Per-store and per-item totals are dense vectors indexed by interned id (a store or item absent
+//! from the window reads as zero), so adding a record to a window is a few array updates.
 
 use std::collections::BTreeMap;
 
 use crate::intern::FastMap;
 use crate::money::Money;
+use crate::names::{ItemLine, Names};
 use crate::time::EventTime;
 use crate::window::Window;
-
-/// Interned `(category, item)` pair: category id in the high 32 bits, item-name id in the low.
-pub type ItemKey = u64;
-
-/// Packs a category id and an item-name id into an [`ItemKey`].
-#[inline]
-pub fn item_key(category: u32, item: u32) -> ItemKey {
-    (u64::from(category) << 32) | u64::from(item)
-}
-
-/// Splits an [`ItemKey`] into (category id, item-name id).
-#[inline]
-pub fn split_item_key(key: ItemKey) -> (u32, u32) {
-    ((key >> 32) as u32, key as u32)
-}
 
 /// Revenue and receipt count of one store in one window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StoreTotals {
     /// Σ price × quantity over the store's receipts.
     pub revenue: Money,
-    /// How many receipts.
+    /// How many receipts (0: the store has none in the window).
     pub receipts: u64,
 }
 
@@ -43,8 +32,8 @@ pub struct Contribution<'a> {
     pub total: Money,
     /// Units on the receipt.
     pub units: i64,
-    /// `(item, quantity)` per line.
-    pub lines: &'a [(ItemKey, i64)],
+    /// The receipt's lines.
+    pub lines: &'a [ItemLine],
 }
 
 /// Everything the analyses need about one window.
@@ -56,12 +45,14 @@ pub struct WindowAggregate {
     pub revenue: Money,
     /// Σ units sold.
     pub units: i64,
-    /// Per interned store.
-    pub stores: FastMap<u32, StoreTotals>,
-    /// Units sold per item.
-    pub items: FastMap<ItemKey, i64>,
     /// Whether it changed since results were last emitted for it (update mode).
     pub changed: bool,
+    /// By store id.
+    stores: Vec<StoreTotals>,
+    /// Units by item id, for lines in the item's usual category.
+    items: Vec<i64>,
+    /// Units by (category, item) for lines in another category than the item's usual one.
+    other_items: FastMap<(u32, u32), i64>,
 }
 
 impl WindowAggregate {
@@ -70,14 +61,90 @@ impl WindowAggregate {
         self.receipts += 1;
         self.revenue = self.revenue.plus(contribution.total);
         self.units = self.units.saturating_add(contribution.units);
-        let store = self.stores.entry(contribution.store).or_default();
-        store.revenue = store.revenue.plus(contribution.total);
-        store.receipts += 1;
-        for &(item, quantity) in contribution.lines {
-            let sold = self.items.entry(item).or_insert(0);
-            *sold = sold.saturating_add(quantity);
+        let store = contribution.store as usize;
+        if store >= self.stores.len() {
+            self.stores.resize(store + 1, StoreTotals::default());
+        }
+        let totals = &mut self.stores[store];
+        totals.revenue = totals.revenue.plus(contribution.total);
+        totals.receipts += 1;
+        for line in contribution.lines {
+            self.add_units(line.item, line.category, line.usual_category, line.quantity);
         }
         self.changed = true;
+    }
+
+    #[inline]
+    fn add_units(&mut self, item: u32, category: u32, usual_category: bool, quantity: i64) {
+        let sold = if usual_category {
+            let index = item as usize;
+            if index >= self.items.len() {
+                self.items.resize(index + 1, 0);
+            }
+            &mut self.items[index]
+        } else {
+            self.other_items.entry((category, item)).or_insert(0)
+        };
+        *sold = sold.saturating_add(quantity);
+    }
+
+    /// Stores with receipts in the window: `(store id, totals)`, by id.
+    pub fn stores(&self) -> impl Iterator<Item = (u32, StoreTotals)> + '_ {
+        self.stores
+            .iter()
+            .enumerate()
+            .filter(|(_, totals)| totals.receipts > 0)
+            .map(|(store, &totals)| (store as u32, totals))
+    }
+
+    /// Items sold in the window: `(category id, item id, units)`, items with no units left out;
+    /// unordered.
+    pub fn items<'a>(&'a self, names: &'a Names) -> impl Iterator<Item = (u32, u32, i64)> + 'a {
+        let usual = self
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, units)| **units != 0)
+            .map(|(item, &units)| (names.usual_category(item as u32), item as u32, units));
+        let other = self
+            .other_items
+            .iter()
+            .filter(|(_, units)| **units != 0)
+            .map(|(&(category, item), &units)| (category, item, units));
+        usual.chain(other)
+    }
+
+    /// Sets a store's totals (restoring a checkpoint).
+    pub fn set_store(&mut self, store: u32, totals: StoreTotals) {
+        let index = store as usize;
+        if index >= self.stores.len() {
+            self.stores.resize(index + 1, StoreTotals::default());
+        }
+        self.stores[index] = totals;
+    }
+
+    /// Adds units of an item (restoring a checkpoint).
+    pub fn set_item(&mut self, category: u32, item: u32, units: i64, names: &Names) {
+        let usual_category = names.usual_category(item) == category;
+        self.add_units(item, category, usual_category, units);
+    }
+
+    /// Number of stores with receipts in the window.
+    pub fn store_count(&self) -> usize {
+        self.stores
+            .iter()
+            .filter(|totals| totals.receipts > 0)
+            .count()
+    }
+
+    /// Number of items sold in the window.
+    pub fn item_count(&self) -> usize {
+        self.items.iter().filter(|units| **units != 0).count()
+            + self
+                .other_items
+                .values()
+                .filter(|units| **units != 0)
+                .count()
     }
 
     /// Empties the aggregate, keeping its allocations for the next window.
@@ -85,9 +152,10 @@ impl WindowAggregate {
         self.receipts = 0;
         self.revenue = Money::ZERO;
         self.units = 0;
+        self.changed = false;
         self.stores.clear();
         self.items.clear();
-        self.changed = false;
+        self.other_items.clear();
     }
 }
 
@@ -107,7 +175,7 @@ pub struct StateSize {
 }
 
 /// Aggregates kept for reuse, at most this many.
-const SPARE_LIMIT: usize = 32;
+const SPARE_LIMIT: usize = 16;
 
 /// The open windows, by start.
 #[derive(Debug, Clone)]
@@ -180,10 +248,11 @@ impl WindowStore {
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (Window, &mut WindowAggregate)> {
         let length = self.length;
         self.open.iter_mut().map(move |(&start, aggregate)| {
+            let end = EventTime(start.saturating_add(length));
             (
                 Window {
                     start: EventTime(start),
-                    end: EventTime(start.saturating_add(length)),
+                    end,
                 },
                 aggregate,
             )
@@ -200,18 +269,10 @@ impl WindowStore {
         self.open.is_empty()
     }
 
-    /// Open windows and the keys in them.
+    /// Open windows, and the store and item keys in them.
     pub fn size(&self) -> (usize, usize, usize) {
-        let store_keys = self
-            .open
-            .values()
-            .map(|aggregate| aggregate.stores.len())
-            .sum();
-        let item_keys = self
-            .open
-            .values()
-            .map(|aggregate| aggregate.items.len())
-            .sum();
+        let store_keys = self.open.values().map(WindowAggregate::store_count).sum();
+        let item_keys = self.open.values().map(WindowAggregate::item_count).sum();
         (self.open.len(), store_keys, item_keys)
     }
 }
@@ -229,12 +290,17 @@ mod tests {
 
     #[test]
     fn contributions_add_up_per_window_and_store_and_item() {
+        let mut names = Names::default();
+        let lines = [
+            names.line("Item_1_MILK", "Milk Products", 2),
+            names.line("Item_2_MILK", "Milk Products", 1),
+            names.line("Item_1_MILK", "Patisserie", 5),
+        ];
         let mut store = WindowStore::new(10_000);
-        let lines = [(item_key(0, 1), 2), (item_key(0, 2), 1)];
         let first = Contribution {
             store: 7,
             total: Money::from_hundredths(1_050),
-            units: 3,
+            units: 8,
             lines: &lines,
         };
         let second = Contribution {
@@ -247,19 +313,25 @@ mod tests {
         store.add(window(0), &second);
         store.add(window(10), &first);
         let (_, aggregate) = store.iter().next().unwrap();
-        assert_eq!(aggregate.receipts, 2);
-        assert_eq!(aggregate.revenue, Money::from_hundredths(1_100));
-        assert_eq!(aggregate.units, 5);
         assert_eq!(
-            aggregate.stores[&7],
-            StoreTotals {
-                revenue: Money::from_hundredths(1_100),
-                receipts: 2
-            }
+            (aggregate.receipts, aggregate.revenue, aggregate.units),
+            (2, Money::from_hundredths(1_100), 10)
         );
-        assert_eq!(aggregate.items[&item_key(0, 1)], 4);
-        assert_eq!(aggregate.items[&item_key(0, 2)], 1);
-        assert_eq!(store.size(), (2, 2, 4));
+        let stores: Vec<_> = aggregate.stores().collect();
+        assert_eq!(
+            stores,
+            [(
+                7,
+                StoreTotals {
+                    revenue: Money::from_hundredths(1_100),
+                    receipts: 2
+                }
+            )]
+        );
+        let mut items: Vec<_> = aggregate.items(&names).collect();
+        items.sort_unstable();
+        assert_eq!(items, [(0, 0, 4), (0, 1, 1), (1, 0, 5)]);
+        assert_eq!(store.size(), (2, 2, 6));
     }
 
     #[test]
@@ -284,6 +356,9 @@ mod tests {
         );
         assert!(store.pop_closed(EventTime::from_secs(20)).is_none());
         assert_eq!(store.len(), 1);
-        assert_eq!(split_item_key(item_key(3, 9)), (3, 9));
+        // A recycled aggregate starts empty.
+        store.add(window(40), &contribution);
+        let (_, reused) = store.iter().last().unwrap();
+        assert_eq!((reused.receipts, reused.store_count()), (1, 1));
     }
 }

@@ -9,21 +9,10 @@ pub mod popular_items;
 pub mod summary;
 pub mod top_stores;
 
-use crate::intern::Interner;
+use crate::names::Names;
 use crate::output::Output;
 use crate::state::WindowAggregate;
 use crate::window::Window;
-
-/// Names behind the interned ids in window state.
-#[derive(Debug, Clone, Default)]
-pub struct Names {
-    /// Store ids.
-    pub stores: Interner,
-    /// Categories.
-    pub categories: Interner,
-    /// Item names.
-    pub items: Interner,
-}
 
 /// Appends every windowed result for `window` to `out`, in the fixed order; returns how many.
 pub fn window_results(

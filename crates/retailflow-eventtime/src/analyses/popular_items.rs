@@ -3,9 +3,9 @@
 
 use std::cmp::Ordering;
 
-use crate::analyses::Names;
+use crate::names::Names;
 use crate::output::{ItemQuantity, Output, PopularItems};
-use crate::state::{WindowAggregate, split_item_key};
+use crate::state::WindowAggregate;
 use crate::window::Window;
 
 /// Appends one [`PopularItems`] per category of `aggregate` to `out`, each with at most `limit`
@@ -19,10 +19,8 @@ pub fn rank(
     out: &mut Vec<Output>,
 ) {
     let mut sold: Vec<(&str, &str, i64)> = aggregate
-        .items
-        .iter()
-        .map(|(&key, &quantity)| {
-            let (category, item) = split_item_key(key);
+        .items(names)
+        .map(|(category, item, quantity)| {
             (
                 names.categories.name(category),
                 names.items.name(item),
@@ -54,13 +52,14 @@ pub fn rank(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::item_key;
+    use crate::money::Money;
+    use crate::state::{Contribution, WindowStore};
     use crate::time::EventTime;
 
     #[test]
     fn top_items_per_category_with_ties_by_name() {
         let mut names = Names::default();
-        let mut aggregate = WindowAggregate::default();
+        let mut lines = Vec::new();
         for (category, item, quantity) in [
             ("Milk Products", "Item_9_MILK", 4),
             ("Beverages", "Item_2_BEV", 7),
@@ -69,15 +68,23 @@ mod tests {
             ("Milk Products", "Item_12_MILK", 4),
             ("Milk Products", "Item_5_MILK", 9),
         ] {
-            let key = item_key(names.categories.intern(category), names.items.intern(item));
-            aggregate.items.insert(key, quantity);
+            lines.push(names.line(item, category, quantity));
         }
         let window = Window {
             start: EventTime(0),
             end: EventTime(10_000),
         };
+        let mut store = WindowStore::new(10_000);
+        let contribution = Contribution {
+            store: 0,
+            total: Money::ZERO,
+            units: 0,
+            lines: &lines,
+        };
+        store.add(window, &contribution);
+        let (_, aggregate) = store.iter().next().unwrap();
         let mut out = Vec::new();
-        rank(window, &aggregate, &names, 3, true, &mut out);
+        rank(window, aggregate, &names, 3, true, &mut out);
         let got: Vec<(String, Vec<(String, i64)>)> = out
             .into_iter()
             .map(|output| match output {

@@ -17,9 +17,8 @@ pub fn rank(
     is_final: bool,
 ) -> TopStores {
     let mut ranked: Vec<(&str, StoreTotals)> = aggregate
-        .stores
-        .iter()
-        .map(|(&store, &totals)| (stores.name(store), totals))
+        .stores()
+        .map(|(store, totals)| (stores.name(store), totals))
         .collect();
     let order = |a: &(&str, StoreTotals), b: &(&str, StoreTotals)| -> Ordering {
         b.1.revenue.cmp(&a.1.revenue).then_with(|| a.0.cmp(b.0))
@@ -63,7 +62,7 @@ mod tests {
             ("S5", 50, 1),
         ] {
             let id = stores.intern(name);
-            aggregate.stores.insert(
+            aggregate.set_store(
                 id,
                 StoreTotals {
                     revenue: Money::from_hundredths(hundredths),

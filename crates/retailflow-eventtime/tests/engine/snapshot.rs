@@ -62,11 +62,18 @@ fn fresh(config: EngineConfig) -> Engine {
 
 fn check_every_cut(config: EngineConfig, steps: &[Step]) {
     let mut whole = fresh(config);
+    let mut mixed_categories = false;
     let mut expected = Vec::new();
     let mut cuts_while_idle = 0;
     for step in steps {
         run(&mut whole, std::slice::from_ref(step), &mut expected);
         cuts_while_idle += usize::from(whole.partitions()[1].idle);
+        let snapshot = whole.snapshot();
+        mixed_categories |= snapshot
+            .windows
+            .iter()
+            .flat_map(|window| &window.items)
+            .any(|&(category, item, _)| snapshot.item_categories[item as usize] != category);
     }
     let before_finish = serde_json::to_string(&whole.snapshot()).unwrap();
     whole.finish(&mut expected);
@@ -80,6 +87,7 @@ fn check_every_cut(config: EngineConfig, steps: &[Step]) {
         cuts_while_idle > 10,
         "only {cuts_while_idle} cuts fall while partition 1 is idle"
     );
+    assert!(mixed_categories, "some window holds an item under a second category");
 
     for cut in 0..=steps.len() {
         let mut first = fresh(config);

@@ -133,13 +133,18 @@ const CATEGORIES: [(&str, &str); 4] = [
     ("Food", "FOOD"),
 ];
 
-/// A random receipt with 1–4 lines from a small catalog, at event time `ts`.
+/// A random receipt with 1–4 lines from a small catalog, at event time `ts`; one line in 40 has
+/// its item under a random category.
 pub fn random_receipt(random: &mut Random, id: u64, ts: EventTime) -> Receipt {
     let store = format!("S{}", random.below(12));
     let lines = 1 + random.below(4);
     let items = (0..lines)
         .map(|_| {
-            let (category, code) = CATEGORIES[random.below(CATEGORIES.len() as u64) as usize];
+            let (mut category, code) = CATEGORIES[random.below(CATEGORIES.len() as u64) as usize];
+            // Now and then an item name turns up under another category (dirty data).
+            if random.below(40) == 0 {
+                category = CATEGORIES[random.below(CATEGORIES.len() as u64) as usize].0;
+            }
             let n = 1 + random.below(6);
             LineItem {
                 name: format!("Item_{n}_{code}"),

@@ -1,0 +1,130 @@
+//! Engine-only throughput: receipts per second through `Engine::process` with every analysis on,
+//! for tumbling and sliding windows, on one core. Receipts are built in memory first so only the
+//! engine is measured.
+//!
+//! `cargo run --release -p retailflow-eventtime --example engine_throughput -- [RECEIPTS] [EVENTS_PER_SECOND]`
+
+use std::time::Instant;
+
+use retailflow_eventtime::{
+    Engine, EngineConfig, EventTime, LineItem, Output, OutputMode, PartitionId, ProcessingTime,
+    Receipt, TimeSpan,
+};
+
+const CATEGORIES: [(&str, &str); 8] = [
+    ("Beverages", "BEV"),
+    ("Butchers", "BUT"),
+    ("Computers and electric accessories", "CEA"),
+    ("Electric household essentials", "EHE"),
+    ("Food", "FOOD"),
+    ("Furniture", "FUR"),
+    ("Milk Products", "MILK"),
+    ("Patisserie", "PAT"),
+];
+
+/// SplitMix64.
+struct Random(u64);
+
+impl Random {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) % n
+    }
+}
+
+fn receipts(count: u64, events_per_second: u64) -> Vec<Receipt> {
+    let mut random = Random(1);
+    let start_ms = 1_714_564_800_000_i64;
+    (0..count)
+        .map(|index| {
+            // Skewed stores: the square of a uniform draw favours low ids.
+            let draw = random.below(1000);
+            let store = draw * draw / 20_000;
+            let lines = 1 + random.below(5);
+            let items = (0..lines)
+                .map(|_| {
+                    let (category, code) = CATEGORIES[random.below(8) as usize];
+                    let n = 1 + random.below(25);
+                    LineItem {
+                        name: format!("Item_{n}_{code}"),
+                        category: category.to_owned(),
+                        price: 5.0 + 1.5 * (n - 1) as f64,
+                        quantity: 1 + random.below(10) as i64,
+                    }
+                })
+                .collect();
+            let jitter = random.below(2_000) as i64;
+            Receipt {
+                receipt_id: format!("R{index}"),
+                store_id: format!("S{store:02}"),
+                cashier_id: format!("S{store:02}-C{}", random.below(4)),
+                ts: EventTime(start_ms + (index * 1000 / events_per_second) as i64 - jitter),
+                items,
+            }
+        })
+        .collect()
+}
+
+fn measure(name: &str, config: EngineConfig, input: &[Receipt]) {
+    let mut engine = Engine::new(config).expect("valid configuration");
+    let mut out: Vec<Output> = Vec::with_capacity(1024);
+    let (mut results, mut late) = (0usize, 0u64);
+    let started = Instant::now();
+    for (index, receipt) in input.iter().enumerate() {
+        let now = ProcessingTime::from_millis(index as i64 / 1000);
+        late += u64::from(
+            engine
+                .process(PartitionId((index % 4) as i32), receipt, now, &mut out)
+                .is_err(),
+        );
+        if index % 10_000 == 0 {
+            engine.on_trigger(now, &mut out);
+            results += out.len();
+            out.clear();
+        }
+    }
+    engine.finish(&mut out);
+    results += out.len();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{name:<32} {:>12.0} receipts/s  ({} receipts in {seconds:.3} s, {results} results, {late} late, {} windows)",
+        input.len() as f64 / seconds,
+        input.len(),
+        engine.counters().windows_closed,
+    );
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let count: u64 = args
+        .next()
+        .and_then(|arg| arg.parse().ok())
+        .unwrap_or(2_000_000);
+    let events_per_second: u64 = args
+        .next()
+        .and_then(|arg| arg.parse().ok())
+        .unwrap_or(10_000);
+    let input = receipts(count, events_per_second);
+    let lines: usize = input.iter().map(|receipt| receipt.items.len()).sum();
+    println!(
+        "{count} receipts, {lines} lines, {events_per_second} receipts per event-time second, 4 partitions"
+    );
+    let tumbling = EngineConfig::default();
+    let sliding = EngineConfig {
+        window_slide: TimeSpan::from_secs(2),
+        ..tumbling
+    };
+    measure("10 s tumbling, append", tumbling, &input);
+    measure("10 s every 2 s, append", sliding, &input);
+    measure(
+        "10 s every 2 s, update",
+        EngineConfig {
+            output_mode: OutputMode::Update,
+            ..sliding
+        },
+        &input,
+    );
+}
