@@ -21,6 +21,7 @@ pub mod headers;
 pub mod job;
 mod plan;
 pub mod profile;
+pub mod receipt_windows;
 pub mod repair;
 pub mod report;
 pub mod rounding;

@@ -1,0 +1,53 @@
+//! Errors of the batch windows, sorted by who is at fault: the user's settings or input path, the
+//! file while it is read, or retailflow itself. Lines that do not parse are not errors: they are
+//! left out and counted by reason, as the stream dead-letters them.
+
+use datafusion::error::DataFusionError;
+use retailflow_eventtime::ConfigError;
+use retailflow_stream::StreamError;
+
+use crate::error::one_line;
+
+/// Everything that can stop the batch windows.
+#[derive(Debug, thiserror::Error)]
+pub enum WindowsError {
+    // ---- user input ----
+    /// A window, threshold or ranking setting the stream would refuse too.
+    #[error(transparent)]
+    Setting(#[from] ConfigError),
+    /// The size limit is zero, so every line would be rejected.
+    #[error("the maximum message size must be above 0")]
+    MaxMessageSizeZero,
+    /// The input cannot be opened.
+    #[error("{0}")]
+    Open(StreamError),
+
+    // ---- data ----
+    /// The input failed while being read (e.g. an I/O error midway).
+    #[error("{0}")]
+    Read(StreamError),
+
+    // ---- internal ----
+    /// The query engine failed.
+    #[error("internal error: {}", one_line(&.0.to_string()))]
+    Engine(#[from] DataFusionError),
+    /// An invariant of the plans did not hold.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl WindowsError {
+    /// A result column of an unexpected type.
+    pub(crate) fn column_type(name: &str, expected: &str) -> Self {
+        WindowsError::Internal(format!("result column {name} is not {expected}"))
+    }
+
+    /// Whether the user's settings or input path are at fault (as opposed to the data or
+    /// retailflow).
+    pub fn is_user_input(&self) -> bool {
+        matches!(
+            self,
+            WindowsError::Setting(_) | WindowsError::MaxMessageSizeZero | WindowsError::Open(_)
+        )
+    }
+}

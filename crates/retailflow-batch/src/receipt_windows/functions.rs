@@ -1,0 +1,283 @@
+//! The scalar functions the window plans call, registered by name in the session so the plans can
+//! be shipped to any executor that registers them too:
+//!
+//! - `rf_window_starts(ts, length, slide)`: the starts of every epoch-aligned window of `length`
+//!   sliding every `slide` (milliseconds) that contains `ts`, earliest first — Spark's `window()`.
+//! - `rf_receipt_total(items)`: Σ price × quantity in exact hundredths, each price first rounded to
+//!   the nearest hundredth (half away from zero), saturating instead of overflowing.
+//! - `rf_receipt_units(items)`: Σ quantity, saturating.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, Int64Builder, ListArray, ListBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
+use datafusion::common::{DataFusionError, Result};
+use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::prelude::{SessionContext, lit};
+use retailflow_eventtime::{Money, TimeSpan};
+
+use crate::receipt_windows::source::items_type;
+use crate::udf::array_function;
+
+/// Name of the window-assignment function.
+pub const WINDOW_STARTS: &str = "rf_window_starts";
+/// Name of the exact receipt-total function.
+pub const RECEIPT_TOTAL: &str = "rf_receipt_total";
+/// Name of the units-per-receipt function.
+pub const RECEIPT_UNITS: &str = "rf_receipt_units";
+
+/// Registers every function of this module in `context`.
+pub fn register(context: &SessionContext) {
+    for function in [
+        window_starts_udf(),
+        receipt_total_udf(),
+        receipt_units_udf(),
+    ] {
+        context.register_udf(function);
+    }
+}
+
+/// The type `rf_window_starts` returns.
+pub fn window_starts_type() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Int64, true)))
+}
+
+fn window_starts_udf() -> ScalarUDF {
+    array_function(
+        WINDOW_STARTS,
+        vec![DataType::Int64, DataType::Int64, DataType::Int64],
+        window_starts_type(),
+        window_starts_kernel,
+    )
+}
+
+fn receipt_total_udf() -> ScalarUDF {
+    array_function(
+        RECEIPT_TOTAL,
+        vec![items_type()],
+        DataType::Int64,
+        receipt_total_kernel,
+    )
+}
+
+fn receipt_units_udf() -> ScalarUDF {
+    array_function(
+        RECEIPT_UNITS,
+        vec![items_type()],
+        DataType::Int64,
+        receipt_units_kernel,
+    )
+}
+
+/// `rf_window_starts(ts, length, slide)`.
+pub fn window_starts(ts: Expr, length: TimeSpan, slide: TimeSpan) -> Expr {
+    window_starts_udf().call(vec![ts, lit(length.millis()), lit(slide.millis())])
+}
+
+/// `rf_receipt_total(items)`.
+pub fn receipt_total(items: Expr) -> Expr {
+    receipt_total_udf().call(vec![items])
+}
+
+/// `rf_receipt_units(items)`.
+pub fn receipt_units(items: Expr) -> Expr {
+    receipt_units_udf().call(vec![items])
+}
+
+/// The starts of the windows of `length` every `slide` (both positive, milliseconds) containing
+/// `t`, earliest first: every `k·slide` with `t − length < k·slide ≤ t`.
+pub fn starts_containing(t: i64, length: i64, slide: i64) -> impl Iterator<Item = i64> {
+    let last_start = t.saturating_sub(t.rem_euclid(slide));
+    // At most ⌈length / slide⌉ windows can contain an instant.
+    let candidates = length / slide + i64::from(length % slide != 0);
+    (0..candidates)
+        .rev()
+        .map(move |k| last_start.saturating_sub(k.saturating_mul(slide)))
+        .filter(move |&start| start.saturating_add(length) > t)
+}
+
+fn window_starts_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let [ts, length, slide] = args else {
+        return Err(argument_count(WINDOW_STARTS, 3, args.len()));
+    };
+    let (ts, length, slide) = (
+        int64s(WINDOW_STARTS, ts)?,
+        int64s(WINDOW_STARTS, length)?,
+        int64s(WINDOW_STARTS, slide)?,
+    );
+    let mut starts = ListBuilder::with_capacity(Int64Builder::new(), ts.len());
+    for row in 0..ts.len() {
+        if ts.is_null(row) || length.is_null(row) || slide.is_null(row) {
+            starts.append_null();
+            continue;
+        }
+        let (length, slide) = (length.value(row), slide.value(row));
+        if length <= 0 || slide <= 0 {
+            return Err(DataFusionError::Execution(format!(
+                "{WINDOW_STARTS}: window length {length} ms and slide {slide} ms must be positive"
+            )));
+        }
+        starts
+            .values()
+            .extend(starts_containing(ts.value(row), length, slide).map(Some));
+        starts.append(true);
+    }
+    Ok(Arc::new(starts.finish()))
+}
+
+fn receipt_total_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    per_receipt(RECEIPT_TOTAL, args, |items, range| {
+        let prices = items.column(2).as_primitive::<Float64Type>();
+        let quantities = items.column(3).as_primitive::<Int64Type>();
+        range
+            .fold(Money::ZERO, |total, line| {
+                total.plus(Money::from_decimal(prices.value(line)).times(quantities.value(line)))
+            })
+            .hundredths()
+    })
+}
+
+fn receipt_units_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    per_receipt(RECEIPT_UNITS, args, |items, range| {
+        let quantities = items.column(3).as_primitive::<Int64Type>();
+        range.fold(0_i64, |units, line| {
+            units.saturating_add(quantities.value(line))
+        })
+    })
+}
+
+/// One Int64 per receipt from its lines: `reduce(lines struct array, line index range)`.
+fn per_receipt(
+    name: &str,
+    args: &[ArrayRef],
+    reduce: impl Fn(&datafusion::arrow::array::StructArray, std::ops::Range<usize>) -> i64,
+) -> Result<ArrayRef> {
+    let [items] = args else {
+        return Err(argument_count(name, 1, args.len()));
+    };
+    let items: &ListArray = items
+        .as_list_opt::<i32>()
+        .ok_or_else(|| DataFusionError::Execution(format!("{name}: expected a list of items")))?;
+    let lines = items
+        .values()
+        .as_struct_opt()
+        .ok_or_else(|| DataFusionError::Execution(format!("{name}: expected items as structs")))?;
+    if lines.num_columns() != 4
+        || lines.column(2).as_primitive_opt::<Float64Type>().is_none()
+        || lines.column(3).as_primitive_opt::<Int64Type>().is_none()
+    {
+        return Err(DataFusionError::Execution(format!(
+            "{name}: items must be {{name, category, price: Float64, quantity: Int64}}"
+        )));
+    }
+    let offsets = items.value_offsets();
+    let values: Int64Array = (0..items.len())
+        .map(|row| {
+            items.is_valid(row).then(|| {
+                let range = offsets[row] as usize..offsets[row + 1] as usize;
+                reduce(lines, range)
+            })
+        })
+        .collect();
+    Ok(Arc::new(values))
+}
+
+fn int64s<'a>(name: &str, array: &'a ArrayRef) -> Result<&'a Int64Array> {
+    array
+        .as_primitive_opt::<Int64Type>()
+        .ok_or_else(|| DataFusionError::Execution(format!("{name}: expected Int64 arguments")))
+}
+
+fn argument_count(name: &str, expected: usize, got: usize) -> DataFusionError {
+    DataFusionError::Execution(format!("{name} takes {expected} arguments, got {got}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starts(t: i64, length: i64, slide: i64) -> Vec<i64> {
+        starts_containing(t, length, slide).collect()
+    }
+
+    #[test]
+    fn tumbling_windows_floor_to_the_length() {
+        assert_eq!(starts(13_500, 10_000, 10_000), [10_000]);
+        assert_eq!(starts(20_000, 10_000, 10_000), [20_000]);
+        assert_eq!(starts(19_999, 10_000, 10_000), [10_000]);
+        assert_eq!(starts(-1, 10_000, 10_000), [-10_000]);
+    }
+
+    #[test]
+    fn sliding_windows_are_every_start_within_one_length() {
+        assert_eq!(
+            starts(13_500, 10_000, 2_000),
+            [4_000, 6_000, 8_000, 10_000, 12_000]
+        );
+        // At a slide boundary the window ending there is left out and the one starting there is in.
+        assert_eq!(
+            starts(14_000, 10_000, 2_000),
+            [6_000, 8_000, 10_000, 12_000, 14_000]
+        );
+        // A slide that does not divide the length: 3 or 4 windows.
+        assert_eq!(starts(10_000, 10_000, 3_000), [3_000, 6_000, 9_000]);
+        assert_eq!(starts(9_500, 10_000, 3_000), [0, 3_000, 6_000, 9_000]);
+        assert_eq!(starts(-1, 10_000, 5_000), [-10_000, -5_000]);
+    }
+
+    #[test]
+    fn the_kernel_builds_one_list_per_row() {
+        let ts: ArrayRef = Arc::new(Int64Array::from(vec![Some(13_500), None]));
+        let length: ArrayRef = Arc::new(Int64Array::from(vec![10_000, 10_000]));
+        let slide: ArrayRef = Arc::new(Int64Array::from(vec![5_000, 5_000]));
+        let out = window_starts_kernel(&[ts, length, slide]).unwrap();
+        let out = out.as_list::<i32>();
+        assert_eq!(out.data_type(), &window_starts_type());
+        assert_eq!(
+            out.value(0).as_primitive::<Int64Type>().values(),
+            &[5_000, 10_000]
+        );
+        assert!(out.is_null(1));
+    }
+
+    #[test]
+    fn totals_round_each_price_to_hundredths_then_multiply() {
+        use crate::receipt_windows::source::{item_field, item_fields};
+        use datafusion::arrow::array::{Float64Array, StringArray, StructArray};
+        use datafusion::arrow::buffer::OffsetBuffer;
+        let names: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c", "d"]));
+        let categories: ArrayRef = Arc::new(StringArray::from(vec!["x", "x", "x", "x"]));
+        let prices: ArrayRef = Arc::new(Float64Array::from(vec![0.1, 0.2, 19.995, 1.004]));
+        let quantities: ArrayRef = Arc::new(Int64Array::from(vec![3, 1, 2, i64::MAX]));
+        let lines = StructArray::try_new(
+            item_fields(),
+            vec![names, categories, prices, quantities],
+            None,
+        )
+        .unwrap();
+        let items: ArrayRef = Arc::new(
+            ListArray::try_new(
+                item_field(),
+                OffsetBuffer::new(vec![0, 2, 3, 4].into()),
+                Arc::new(lines),
+                None,
+            )
+            .unwrap(),
+        );
+        let totals = receipt_total_kernel(std::slice::from_ref(&items)).unwrap();
+        // 0.1×3 + 0.2 = 0.50 exactly; 19.995 × 100 is 1999.5 in floating point, so the price is
+        // 20.00 as the engine's money makes it; 1.00 × i64::MAX saturates.
+        assert_eq!(
+            totals.as_primitive::<Int64Type>().values(),
+            &[50, 4000, i64::MAX]
+        );
+        assert_eq!(Money::from_decimal(19.995).hundredths(), 2000);
+        let units = receipt_units_kernel(&[items]).unwrap();
+        assert_eq!(
+            units.as_primitive::<Int64Type>().values(),
+            &[4, 2, i64::MAX]
+        );
+    }
+}
