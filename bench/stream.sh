@@ -24,7 +24,8 @@
 # building target/release/retailflow).
 # Environment (latency): RATE (5000), DURATION (60s), LATENCY_WINDOW (1s: many windows in a short
 # run; closing does not depend on the length), LATENCY_TRIGGER (10ms, the stream's --trigger),
-# BROKER_PORT (9092), TOPIC (receipts), SETTLE (seconds after the producer ends before the stream is
+# BROKER_PORT (19092) and RETAILFLOW_STATE_DIR (bench/out/.broker): the benchmark starts a broker of its
+# own there with scripts/broker.sh, away from the tests' one, unless one is running there; TOPIC (receipts), SETTLE (seconds after the producer ends before the stream is
 # stopped, 3).
 # Everything it writes (venv, data, outputs, logs) stays under bench/out/, which git ignores.
 set -euo pipefail

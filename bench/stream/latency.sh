@@ -22,7 +22,10 @@ DURATION=${DURATION:-60s}
 LATENCY_WINDOW=${LATENCY_WINDOW:-1s}
 LATENCY_TRIGGER=${LATENCY_TRIGGER:-10ms}
 LATENESS=5s
-PORT=${BROKER_PORT:-9092}
+PORT=${BROKER_PORT:-19092}
+# A broker of the benchmark's own (its own port and state dir), so that the load never reaches the
+# tests' or a user's broker.
+export RETAILFLOW_STATE_DIR=${RETAILFLOW_STATE_DIR:-$ROOT/bench/out/.broker}
 TOPIC=${TOPIC:-receipts}
 SETTLE=${SETTLE:-3}
 WARMUP=${WARMUP:-5}

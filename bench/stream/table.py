@@ -54,7 +54,7 @@ def main(argv):
                      len(results), count, receipts.get(engine, {}).get("note", "")))
     base = next((row[1] for row in rows if row[0].startswith("retailflow")), None)
     print("| engine | receipts/s | wall s | peak RSS MB | retailflow is × faster | receipts | runs |"
-          " check vs retailflow | notes |")
+          " results check | notes |")
     print("|---|---:|---:|---:|---:|---:|---:|---|---|")
     for engine, rate, wall, rss, n, count, note in rows:
         ratio = f"{base / rate:.1f}" if base and rate else "n/a"
