@@ -7,6 +7,7 @@
 //! `retailflow produce` is [`produce`] over a [`generate`] generator. Time, shutdown and status
 //! lines are passed in ([`clock`], [`shutdown`], [`status`]) so tests run on a manual clock.
 
+pub mod analytics;
 pub mod backoff;
 pub mod clock;
 pub mod command;

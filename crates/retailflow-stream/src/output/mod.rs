@@ -16,6 +16,8 @@ pub use console::ConsoleSink;
 pub use jsonl::JsonlSink;
 pub use records::{RecordRow, RecordsStage};
 
+pub use crate::analytics::write_outputs;
+
 /// Rows of results from one batch, readable both as table cells and as JSON objects. Only the rows
 /// a sink needs are rendered (the console shows the first few; JSONL writes them all).
 pub trait ResultSet {

@@ -1,0 +1,163 @@
+//! The windowed analytics stage of `retailflow stream --format receipts`: every parsed receipt goes
+//! to the event-time [`Engine`] (partition = the message's partition, processing time = the
+//! pipeline's clock, for idle partitions); a receipt behind the watermark is rejected with reason
+//! `late`, so the pipeline dead-letters and counts it. The engine's results of each batch become
+//! result sets: Spark-style tables per analysis for the console, or one JSON object per result in
+//! the exact documented form ([`json`]) for JSONL. A bounded input ends with [`Engine::finish`]: the
+//! watermark moves to the end of time and every open window is emitted.
+
+pub mod json;
+pub mod results;
+
+use retailflow_eventtime::{
+    Engine, EngineConfig, EngineSnapshot, Output, OutputMode, PartitionId, ProcessingTime, Receipt,
+};
+
+use crate::command::StreamSettings;
+use crate::dead_letter::{Reason, Rejection};
+use crate::error::StreamError;
+use crate::message::MessageMeta;
+use crate::output::{OutputSpec, ResultSet};
+use crate::pipeline::{Environment, Pipeline, RunSummary};
+use crate::schema::ReceiptFormat;
+use crate::stage::{BatchContext, Stage};
+
+pub use json::write_output_json;
+pub use results::{Presentation, result_sets};
+
+/// Feeds receipts to the event-time engine and hands its results to the sinks.
+#[derive(Debug)]
+pub struct AnalyticsStage {
+    engine: Engine,
+    presentation: Presentation,
+    now: ProcessingTime,
+    pending: Vec<Output>,
+}
+
+impl AnalyticsStage {
+    /// A stage over a fresh engine with `config`, laying results out for `presentation`.
+    pub fn new(config: EngineConfig, presentation: Presentation) -> Result<Self, StreamError> {
+        let engine = Engine::new(config)
+            .map_err(|e| StreamError::invalid("analytics settings", "", e.to_string()))?;
+        Ok(Self::with_engine(engine, presentation))
+    }
+
+    /// A stage over an existing engine (e.g. one restored from a checkpoint).
+    pub fn with_engine(engine: Engine, presentation: Presentation) -> Self {
+        Self {
+            engine,
+            presentation,
+            now: ProcessingTime::from_millis(0),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The presentation that suits an `--output` choice.
+    pub fn presentation_for(output: &OutputSpec) -> Presentation {
+        match output {
+            OutputSpec::Console => Presentation::Tables,
+            _ => Presentation::Objects,
+        }
+    }
+
+    /// The engine (watermark, counters, state size).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The engine's state, for a checkpoint taken after a batch.
+    pub fn snapshot(&self) -> EngineSnapshot {
+        self.engine.snapshot()
+    }
+
+    fn take_results(&mut self) -> Vec<Box<dyn ResultSet>> {
+        let with_final = self.engine.config().output_mode == OutputMode::Update;
+        result_sets(
+            std::mem::take(&mut self.pending),
+            self.presentation,
+            with_final,
+        )
+    }
+}
+
+impl Stage<Receipt> for AnalyticsStage {
+    fn begin_batch(&mut self, processing_time: ProcessingTime) {
+        self.now = processing_time;
+    }
+
+    fn on_record(&mut self, meta: &MessageMeta, record: Receipt) -> Result<(), Rejection> {
+        self.engine
+            .process(
+                PartitionId(meta.partition),
+                &record,
+                self.now,
+                &mut self.pending,
+            )
+            .map_err(|late| Rejection::new(Reason::Late, late.to_string()))
+    }
+
+    fn end_batch(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+        self.now = context.processing_time;
+        self.engine.declare_partitions(
+            context.positions.iter().map(|(p, _)| PartitionId(p)),
+            self.now,
+        );
+        self.engine.on_trigger(self.now, &mut self.pending);
+        self.take_results()
+    }
+
+    fn end_input(&mut self, _context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+        self.engine.finish(&mut self.pending);
+        self.take_results()
+    }
+}
+
+/// Writes finished results (every window final, as in append mode) to an `--output` choice:
+/// console tables as one batch, or one JSON object per line. Used by `retailflow windows`.
+pub fn write_outputs(output: &OutputSpec, outputs: &[Output]) -> Result<(), StreamError> {
+    let mut sink = output.open(20, false)?;
+    let presentation = AnalyticsStage::presentation_for(output);
+    let results = result_sets(outputs.to_vec(), presentation, false);
+    sink.write_batch(0, &results)
+}
+
+/// Runs `retailflow stream --format receipts` with the windowed analytics instead of the record
+/// table: same source, dead letters and sinks as [`crate::command::run_stream`].
+pub fn run_analytics(
+    settings: &StreamSettings,
+    config: EngineConfig,
+    environment: &Environment,
+) -> Result<RunSummary, StreamError> {
+    let mut stage =
+        AnalyticsStage::new(config, AnalyticsStage::presentation_for(&settings.output))?;
+    environment.status.line(format!(
+        "{}; windowed analytics: window {}, slide {}, allowed lateness {}, idle timeout {}, big receipts over {}, {} mode",
+        settings.describe(),
+        config.window_length,
+        config.window_slide,
+        config.allowed_lateness,
+        config.idle_timeout,
+        config.big_receipt_threshold,
+        config.output_mode
+    ));
+    let mut source = settings.open_source(environment)?;
+    let dead_letters = settings.open_dead_letters(environment)?;
+    let sinks = settings.open_sinks()?;
+    let mut pipeline = Pipeline::new(
+        settings.pipeline.clone(),
+        environment.clone(),
+        sinks,
+        dead_letters,
+    );
+    let summary = pipeline.run(source.as_mut(), &ReceiptFormat, &mut stage)?;
+    let counters = stage.engine().counters();
+    environment.status.line(format!(
+        "analytics: {} receipts in windows, {} late, {} big receipts, {} windows closed, {} final results",
+        counters.accepted,
+        counters.late,
+        counters.big_receipts,
+        counters.windows_closed,
+        counters.final_results
+    ));
+    Ok(summary)
+}
