@@ -91,7 +91,7 @@ impl Engine {
             config,
             windowing,
             watermarks: WatermarkTracker::new(config.allowed_lateness, config.idle_timeout),
-            windows: WindowStore::new(windowing.length().millis()),
+            windows: WindowStore::new(&windowing),
             names: Names::default(),
             counters: Counters::default(),
             lines: Vec::new(),
@@ -125,9 +125,10 @@ impl Engine {
 
     /// How much state is held.
     pub fn state_size(&self) -> StateSize {
-        let (open_windows, store_keys, item_keys) = self.windows.size();
+        let (open_windows, panes, store_keys, item_keys) = self.windows.size();
         StateSize {
             open_windows,
+            panes,
             store_keys,
             item_keys,
             interned_names: self.names.len(),
@@ -201,13 +202,14 @@ impl Engine {
                 units: totals.units,
                 lines: &self.lines,
             };
-            for window in windows.iter() {
-                if window.end <= watermark {
-                    self.counters.closed_window_updates_skipped += 1;
-                } else {
-                    self.windows.add(window, &contribution);
-                }
+            if windows.first().end <= watermark {
+                let closed = windows
+                    .iter()
+                    .filter(|window| window.end <= watermark)
+                    .count();
+                self.counters.closed_window_updates_skipped += closed as u64;
             }
+            self.windows.add(event_time, &contribution);
             Ok(())
         };
 
@@ -227,15 +229,16 @@ impl Engine {
         }
         if self.config.output_mode == OutputMode::Update {
             let limits = self.limits();
-            for (window, aggregate) in self
-                .windows
-                .iter_mut()
-                .filter(|(_, aggregate)| aggregate.changed)
-            {
-                self.counters.provisional_results +=
-                    analyses::window_results(window, aggregate, &self.names, limits, false, out);
-                aggregate.changed = false;
-            }
+            let Engine {
+                windows,
+                names,
+                counters,
+                ..
+            } = self;
+            windows.emit_changed(|window, aggregate| {
+                counters.provisional_results +=
+                    analyses::window_results(window, aggregate, names, limits, false, out);
+            });
         }
     }
 
@@ -257,11 +260,16 @@ impl Engine {
     fn close_windows(&mut self, out: &mut Vec<Output>) {
         let watermark = self.watermarks.watermark();
         let limits = self.limits();
-        while let Some((window, aggregate)) = self.windows.pop_closed(watermark) {
-            self.counters.windows_closed += 1;
-            self.counters.final_results +=
-                analyses::window_results(window, &aggregate, &self.names, limits, true, out);
-            self.windows.recycle(aggregate);
-        }
+        let Engine {
+            windows,
+            names,
+            counters,
+            ..
+        } = self;
+        windows.close(watermark, |window, aggregate| {
+            counters.windows_closed += 1;
+            counters.final_results +=
+                analyses::window_results(window, aggregate, names, limits, true, out);
+        });
     }
 }

@@ -55,7 +55,7 @@ pub use output::{
     BigReceipt, ItemQuantity, Output, PopularItems, StoreRevenue, TopStores, WindowSummary,
 };
 pub use receipt::{LineItem, Receipt};
-pub use snapshot::{EngineSnapshot, SNAPSHOT_FORMAT, WindowSnapshot};
+pub use snapshot::{EngineSnapshot, PaneSnapshot, SNAPSHOT_FORMAT};
 pub use state::StateSize;
 pub use time::{EventTime, ProcessingTime, TimeSpan};
 pub use watermark::{PartitionId, PartitionStatus};

@@ -3,7 +3,8 @@
 //! uninterrupted run gives.
 //!
 //! The snapshot is deterministic (the same state always serialises to the same bytes): names are in
-//! id order, windows by start, keys within a window sorted. Money is kept as integer hundredths.
+//! id order, panes by start, keys within a pane sorted. Which windows are finished follows from the
+//! watermark, so it is not stored. Money is kept as integer hundredths.
 //! Partition activity times are kept as given, so callers that restore should pass processing
 //! times from a clock that survives restarts (see [`ProcessingTime`](crate::time::ProcessingTime)).
 
@@ -43,16 +44,17 @@ pub struct EngineSnapshot {
     pub items: Vec<String>,
     /// Index into `categories` of each item's usual (first-seen) category, in item order.
     pub item_categories: Vec<u32>,
-    /// Open windows, by start.
-    pub windows: Vec<WindowSnapshot>,
+    /// Panes of the open windows, by start (each pane spans the largest duration dividing both
+    /// window length and slide).
+    pub panes: Vec<PaneSnapshot>,
     /// Running totals.
     pub counters: Counters,
 }
 
-/// One open window.
+/// The totals of one pane.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WindowSnapshot {
-    /// Window start.
+pub struct PaneSnapshot {
+    /// Pane start.
     pub start: EventTime,
     /// Receipts in it.
     pub receipts: u64,
@@ -71,18 +73,18 @@ pub struct WindowSnapshot {
 impl Engine {
     /// The engine state as a snapshot (no side effects).
     pub fn snapshot(&self) -> EngineSnapshot {
-        let windows = self
+        let panes = self
             .windows
-            .iter()
-            .map(|(window, aggregate)| {
+            .panes()
+            .map(|(start, aggregate)| {
                 let stores: Vec<(u32, i64, u64)> = aggregate
                     .stores()
                     .map(|(store, totals)| (store, totals.revenue.hundredths(), totals.receipts))
                     .collect();
                 let mut items: Vec<(u32, u32, i64)> = aggregate.items(&self.names).collect();
                 items.sort_unstable();
-                WindowSnapshot {
-                    start: window.start,
+                PaneSnapshot {
+                    start,
                     receipts: aggregate.receipts,
                     revenue_hundredths: aggregate.revenue.hundredths(),
                     units: aggregate.units,
@@ -103,7 +105,7 @@ impl Engine {
             categories: names(&self.names.categories),
             items: names(&self.names.items),
             item_categories: self.names.item_categories.clone(),
-            windows,
+            panes,
             counters: self.counters,
         }
     }
@@ -141,23 +143,21 @@ impl Engine {
         {
             return corrupt("item categories do not match the items and categories".to_owned());
         }
-        let mut windows = WindowStore::new(length.millis());
+        let mut windows = WindowStore::new(&engine.windowing);
+        windows.resume_at(snapshot.watermark);
         let mut previous_start: Option<EventTime> = None;
-        for window in snapshot.windows {
-            if window.start.millis().rem_euclid(slide.millis()) != 0 {
+        for pane in snapshot.panes {
+            let start = pane.start;
+            if !windows.fits_pane(start) {
                 return corrupt(format!(
-                    "window start {} is not on a {slide} boundary",
-                    window.start
+                    "pane {start} is off the pane grid or behind the watermark"
                 ));
             }
-            if previous_start.is_some_and(|previous| previous >= window.start) {
-                return corrupt(format!(
-                    "windows are not in order of start at {}",
-                    window.start
-                ));
+            if previous_start.is_some_and(|previous| previous >= start) {
+                return corrupt(format!("panes are not in order of start at {start}"));
             }
-            previous_start = Some(window.start);
-            windows.insert(window.start, restored_aggregate(window, &names)?);
+            previous_start = Some(start);
+            windows.insert(start, restored_aggregate(pane, &names)?);
         }
         engine.watermarks = WatermarkTracker::resume(
             config.allowed_lateness,
@@ -182,23 +182,20 @@ fn interner(names: Vec<String>, what: &str) -> Result<Interner, RestoreError> {
     })
 }
 
-fn restored_aggregate(
-    window: WindowSnapshot,
-    names: &Names,
-) -> Result<WindowAggregate, RestoreError> {
+fn restored_aggregate(pane: PaneSnapshot, names: &Names) -> Result<WindowAggregate, RestoreError> {
     let mut aggregate = WindowAggregate::default();
-    aggregate.receipts = window.receipts;
-    aggregate.revenue = Money::from_hundredths(window.revenue_hundredths);
-    aggregate.units = window.units;
-    aggregate.changed = window.changed;
-    let start = window.start;
-    if !window.stores.windows(2).all(|pair| pair[0].0 < pair[1].0) {
-        return corrupt(format!("window {start} lists stores out of order or twice"));
+    aggregate.receipts = pane.receipts;
+    aggregate.revenue = Money::from_hundredths(pane.revenue_hundredths);
+    aggregate.units = pane.units;
+    aggregate.changed = pane.changed;
+    let start = pane.start;
+    if !pane.stores.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+        return corrupt(format!("pane {start} lists stores out of order or twice"));
     }
-    for (store, revenue, receipts) in window.stores {
+    for (store, revenue, receipts) in pane.stores {
         if store as usize >= names.stores.len() || receipts == 0 {
             return corrupt(format!(
-                "window {start} has an unknown or empty store #{store}"
+                "pane {start} has an unknown or empty store #{store}"
             ));
         }
         aggregate.set_store(
@@ -209,17 +206,17 @@ fn restored_aggregate(
             },
         );
     }
-    if !window
+    if !pane
         .items
         .windows(2)
         .all(|pair| (pair[0].0, pair[0].1) < (pair[1].0, pair[1].1))
     {
-        return corrupt(format!("window {start} lists items out of order or twice"));
+        return corrupt(format!("pane {start} lists items out of order or twice"));
     }
-    for (category, item, units) in window.items {
+    for (category, item, units) in pane.items {
         if category as usize >= names.categories.len() || item as usize >= names.items.len() {
             return corrupt(format!(
-                "window {start} refers to unknown item #{category}/#{item}"
+                "pane {start} refers to unknown item #{category}/#{item}"
             ));
         }
         aggregate.set_item(category, item, units, names);

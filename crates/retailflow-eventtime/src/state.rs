@@ -1,10 +1,15 @@
-//! Open-window state: one aggregate per window that has received data and not yet closed, keyed by
-//! window start. A window is removed — and its memory reused — as soon as the watermark passes its
-//! end, so state is bounded by the number of windows between the watermark and the newest record,
-//! not by how long the stream has run.
+//! Open-window state, kept per **pane**: the span that divides both window length and slide (the
+//! whole window for tumbling windows, 2 s for "10 s every 2 s"). A record updates the one pane it
+//! falls in, whatever the number of windows it belongs to; a window's totals are the merge of its
+//! panes, done once when its results are emitted.
+//!
+//! All windows starting before the first open window (the first whose end is past the watermark)
+//! are finished; a pane is freed — and its memory reused — as soon as every window containing it
+//! is, so state is bounded by the panes between the watermark and the newest record, not by how
+//! long the stream has run.
 //!
 //! Per-store and per-item totals are dense vectors indexed by interned id (a store or item absent
-//! from the window reads as zero), so adding a record to a window is a few array updates.
+//! from a pane reads as zero), so adding a record is a few array updates.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +17,7 @@ use crate::intern::FastMap;
 use crate::money::Money;
 use crate::names::{ItemLine, Names};
 use crate::time::EventTime;
-use crate::window::Window;
+use crate::window::{Window, Windowing, floor_to_multiple};
 
 /// Revenue and receipt count of one store in one window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,7 +41,7 @@ pub struct Contribution<'a> {
     pub lines: &'a [ItemLine],
 }
 
-/// Everything the analyses need about one window.
+/// Everything the analyses need about one pane or window.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WindowAggregate {
     /// Receipts in the window.
@@ -147,6 +152,31 @@ impl WindowAggregate {
                 .count()
     }
 
+    /// Adds every total of `other` into this one.
+    fn merge_from(&mut self, other: &WindowAggregate) {
+        self.receipts += other.receipts;
+        self.revenue = self.revenue.plus(other.revenue);
+        self.units = self.units.saturating_add(other.units);
+        if other.stores.len() > self.stores.len() {
+            self.stores
+                .resize(other.stores.len(), StoreTotals::default());
+        }
+        for (mine, theirs) in self.stores.iter_mut().zip(&other.stores) {
+            mine.revenue = mine.revenue.plus(theirs.revenue);
+            mine.receipts += theirs.receipts;
+        }
+        if other.items.len() > self.items.len() {
+            self.items.resize(other.items.len(), 0);
+        }
+        for (mine, theirs) in self.items.iter_mut().zip(&other.items) {
+            *mine = mine.saturating_add(*theirs);
+        }
+        for (&key, &units) in &other.other_items {
+            let sold = self.other_items.entry(key).or_insert(0);
+            *sold = sold.saturating_add(units);
+        }
+    }
+
     /// Empties the aggregate, keeping its allocations for the next window.
     fn clear(&mut self) {
         self.receipts = 0;
@@ -162,11 +192,13 @@ impl WindowAggregate {
 /// How much state is held: for showing it stays flat over a long run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct StateSize {
-    /// Windows with data that have not closed.
+    /// Windows with data whose end the watermark has not reached.
     pub open_windows: usize,
-    /// Σ over open windows of the stores in them.
+    /// Panes held (each window is `length / pane` panes).
+    pub panes: usize,
+    /// Σ over panes of the stores in them.
     pub store_keys: usize,
-    /// Σ over open windows of the items in them.
+    /// Σ over panes of the items in them.
     pub item_keys: usize,
     /// Distinct store ids, categories and item names ever seen (bounded by the catalog).
     pub interned_names: usize,
@@ -174,40 +206,80 @@ pub struct StateSize {
     pub partitions: usize,
 }
 
-/// Aggregates kept for reuse, at most this many.
+/// Pane aggregates kept for reuse, at most this many.
 const SPARE_LIMIT: usize = 16;
 
-/// The open windows, by start.
+/// The panes of the open windows, by start.
 #[derive(Debug, Clone)]
 pub struct WindowStore {
     length: i64,
-    open: BTreeMap<i64, WindowAggregate>,
+    slide: i64,
+    pane: i64,
+    panes: BTreeMap<i64, WindowAggregate>,
+    /// Start of the first window not yet finished; every earlier window has been emitted or had
+    /// no data when it closed.
+    first_open_start: i64,
     spare: Vec<WindowAggregate>,
+    /// Scratch for merging the panes of one window.
+    merged: WindowAggregate,
 }
 
 impl WindowStore {
-    /// No open windows; every window is `length` ms long.
-    pub fn new(length: i64) -> Self {
+    /// No panes; windows as `windowing` assigns them, all open.
+    pub fn new(windowing: &Windowing) -> Self {
         WindowStore {
-            length,
-            open: BTreeMap::new(),
+            length: windowing.length().millis(),
+            slide: windowing.slide().millis(),
+            pane: windowing.pane().millis(),
+            panes: BTreeMap::new(),
+            first_open_start: i64::MIN,
             spare: Vec::new(),
+            merged: WindowAggregate::default(),
         }
     }
 
-    /// Adds a record's contribution to `window`, opening it if needed.
+    /// Pane length in milliseconds.
+    pub fn pane_length(&self) -> i64 {
+        self.pane
+    }
+
+    /// Adds a record at `t` to its pane. The caller has checked that at least one window
+    /// containing `t` is open, so the pane is in no finished window only.
     #[inline]
-    pub fn add(&mut self, window: Window, contribution: &Contribution<'_>) {
+    pub fn add(&mut self, t: EventTime, contribution: &Contribution<'_>) {
         let spare = &mut self.spare;
-        self.open
-            .entry(window.start.millis())
+        self.panes
+            .entry(floor_to_multiple(t.millis(), self.pane))
             .or_insert_with(|| spare.pop().unwrap_or_default())
             .add(contribution);
     }
 
-    /// Puts back a window read from a checkpoint.
+    /// Puts back a pane read from a checkpoint.
     pub fn insert(&mut self, start: EventTime, aggregate: WindowAggregate) {
-        self.open.insert(start.millis(), aggregate);
+        self.panes.insert(start.millis(), aggregate);
+    }
+
+    /// Panes, by start.
+    pub fn panes(&self) -> impl Iterator<Item = (EventTime, &WindowAggregate)> {
+        self.panes
+            .iter()
+            .map(|(&start, pane)| (EventTime(start), pane))
+    }
+
+    /// The first window start whose window ends after `watermark`.
+    fn open_start_for(&self, watermark: EventTime) -> i64 {
+        match watermark.millis().checked_sub(self.length) {
+            Some(limit) => floor_to_multiple(limit, self.slide).saturating_add(self.slide),
+            None => i64::MIN,
+        }
+    }
+
+    /// The earliest window start whose window contains the pane starting at `pane_start`.
+    fn first_window_of_pane(&self, pane_start: i64) -> i64 {
+        match pane_start.checked_sub(self.length) {
+            Some(limit) => floor_to_multiple(limit, self.slide).saturating_add(self.slide),
+            None => i64::MIN,
+        }
     }
 
     fn window_at(&self, start: i64) -> Window {
@@ -217,86 +289,161 @@ impl WindowStore {
         }
     }
 
-    /// Removes and returns the earliest open window if it ends at or before `watermark`.
-    pub fn pop_closed(&mut self, watermark: EventTime) -> Option<(Window, WindowAggregate)> {
-        let (&start, _) = self.open.first_key_value()?;
+    /// Marks every window ending at or before `watermark` finished: each that has data is passed
+    /// to `emit`, in order of start, and panes no open window needs are freed.
+    pub fn close(&mut self, watermark: EventTime, mut emit: impl FnMut(Window, &WindowAggregate)) {
+        let open_start = self.open_start_for(watermark);
+        if open_start <= self.first_open_start {
+            return;
+        }
+        while let Some((&first_pane, _)) = self.panes.first_key_value() {
+            // Panes before `first_open_start` are freed, so this window contains `first_pane`.
+            let start = self
+                .first_open_start
+                .max(self.first_window_of_pane(first_pane));
+            if start >= open_start {
+                break;
+            }
+            self.emit_window(start, &mut emit);
+            self.finish_before(start.saturating_add(self.slide));
+        }
+        self.finish_before(open_start);
+    }
+
+    /// Passes every open window containing a changed pane to `emit`, in order of start, and
+    /// clears the change marks.
+    pub fn emit_changed(&mut self, mut emit: impl FnMut(Window, &WindowAggregate)) {
+        let starts = self.open_window_starts(|pane| pane.changed);
+        for start in starts {
+            self.emit_window(start, &mut emit);
+        }
+        for pane in self.panes.values_mut() {
+            pane.changed = false;
+        }
+    }
+
+    /// Starts of the open windows containing a pane that satisfies `which`, sorted.
+    fn open_window_starts(&self, which: impl Fn(&WindowAggregate) -> bool) -> Vec<i64> {
+        let mut starts = Vec::new();
+        for (&pane_start, pane) in &self.panes {
+            if !which(pane) {
+                continue;
+            }
+            let mut start = self
+                .first_open_start
+                .max(self.first_window_of_pane(pane_start));
+            let last = floor_to_multiple(pane_start, self.slide);
+            while start <= last {
+                starts.push(start);
+                match start.checked_add(self.slide) {
+                    Some(next) => start = next,
+                    None => break,
+                }
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        starts
+    }
+
+    /// Passes the window starting at `start` to `emit`: its one pane as is, or its panes merged.
+    fn emit_window(&mut self, start: i64, emit: &mut impl FnMut(Window, &WindowAggregate)) {
         let window = self.window_at(start);
-        if window.end > watermark {
-            return None;
+        let mut panes = self.panes.range(start..window.end.millis());
+        let (Some((_, first)), second) = (panes.next(), panes.next()) else {
+            return;
+        };
+        match second {
+            None => emit(window, first),
+            Some((_, second)) => {
+                self.merged.clear();
+                self.merged.merge_from(first);
+                self.merged.merge_from(second);
+                for (_, pane) in panes {
+                    self.merged.merge_from(pane);
+                }
+                emit(window, &self.merged);
+            }
         }
-        self.open
-            .remove(&start)
-            .map(|aggregate| (window, aggregate))
     }
 
-    /// Hands a closed window's aggregate back for reuse.
-    pub fn recycle(&mut self, mut aggregate: WindowAggregate) {
-        if self.spare.len() < SPARE_LIMIT {
-            aggregate.clear();
-            self.spare.push(aggregate);
+    /// Marks windows starting before `start` finished and frees the panes only they contain.
+    fn finish_before(&mut self, start: i64) {
+        self.first_open_start = self.first_open_start.max(start);
+        while let Some(entry) = self.panes.first_entry() {
+            if *entry.key() >= self.first_open_start {
+                break;
+            }
+            let mut pane = entry.remove();
+            if self.spare.len() < SPARE_LIMIT {
+                pane.clear();
+                self.spare.push(pane);
+            }
         }
     }
 
-    /// Open windows, earliest first.
-    pub fn iter(&self) -> impl Iterator<Item = (Window, &WindowAggregate)> {
-        self.open
-            .iter()
-            .map(|(&start, aggregate)| (self.window_at(start), aggregate))
+    /// Re-derives which windows are finished from a restored watermark.
+    pub fn resume_at(&mut self, watermark: EventTime) {
+        self.first_open_start = self.open_start_for(watermark);
     }
 
-    /// Open windows, earliest first, mutably (to clear `changed`).
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Window, &mut WindowAggregate)> {
-        let length = self.length;
-        self.open.iter_mut().map(move |(&start, aggregate)| {
-            let end = EventTime(start.saturating_add(length));
-            (
-                Window {
-                    start: EventTime(start),
-                    end,
-                },
-                aggregate,
-            )
-        })
+    /// Whether a restored pane at `start` lies where panes can be: on a pane boundary, in an open
+    /// window.
+    pub fn fits_pane(&self, start: EventTime) -> bool {
+        start.millis().rem_euclid(self.pane) == 0 && start.millis() >= self.first_open_start
     }
 
-    /// Number of open windows.
+    /// Number of panes held.
     pub fn len(&self) -> usize {
-        self.open.len()
+        self.panes.len()
     }
 
-    /// Whether no window is open.
+    /// Whether no pane is held.
     pub fn is_empty(&self) -> bool {
-        self.open.is_empty()
+        self.panes.is_empty()
     }
 
-    /// Open windows, and the store and item keys in them.
-    pub fn size(&self) -> (usize, usize, usize) {
-        let store_keys = self.open.values().map(WindowAggregate::store_count).sum();
-        let item_keys = self.open.values().map(WindowAggregate::item_count).sum();
-        (self.open.len(), store_keys, item_keys)
+    /// Open windows with data, panes, and the store and item keys in the panes.
+    pub fn size(&self) -> (usize, usize, usize, usize) {
+        let open_windows = self.open_window_starts(|_| true).len();
+        let store_keys = self.panes.values().map(WindowAggregate::store_count).sum();
+        let item_keys = self.panes.values().map(WindowAggregate::item_count).sum();
+        (open_windows, self.panes.len(), store_keys, item_keys)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::TimeSpan;
 
-    fn window(start_s: i64) -> Window {
-        Window {
-            start: EventTime::from_secs(start_s),
-            end: EventTime::from_secs(start_s + 10),
-        }
+    fn store(length_s: i64, slide_s: i64) -> WindowStore {
+        WindowStore::new(
+            &Windowing::new(TimeSpan::from_secs(length_s), TimeSpan::from_secs(slide_s)).unwrap(),
+        )
+    }
+
+    fn closed(store: &mut WindowStore, watermark_s: i64) -> Vec<(i64, i64, u64)> {
+        let mut emitted = Vec::new();
+        store.close(EventTime::from_secs(watermark_s), |window, aggregate| {
+            emitted.push((
+                window.start.millis() / 1000,
+                window.end.millis() / 1000,
+                aggregate.receipts,
+            ));
+        });
+        emitted
     }
 
     #[test]
-    fn contributions_add_up_per_window_and_store_and_item() {
+    fn contributions_add_up_per_pane_and_store_and_item() {
         let mut names = Names::default();
         let lines = [
             names.line("Item_1_MILK", "Milk Products", 2),
             names.line("Item_2_MILK", "Milk Products", 1),
             names.line("Item_1_MILK", "Patisserie", 5),
         ];
-        let mut store = WindowStore::new(10_000);
+        let mut store = store(10, 10);
         let first = Contribution {
             store: 7,
             total: Money::from_hundredths(1_050),
@@ -309,10 +456,10 @@ mod tests {
             units: 2,
             lines: &lines[..1],
         };
-        store.add(window(0), &first);
-        store.add(window(0), &second);
-        store.add(window(10), &first);
-        let (_, aggregate) = store.iter().next().unwrap();
+        store.add(EventTime::from_secs(1), &first);
+        store.add(EventTime::from_secs(9), &second);
+        store.add(EventTime::from_secs(10), &first);
+        let (_, aggregate) = store.panes().next().unwrap();
         assert_eq!(
             (aggregate.receipts, aggregate.revenue, aggregate.units),
             (2, Money::from_hundredths(1_100), 10)
@@ -331,34 +478,81 @@ mod tests {
         let mut items: Vec<_> = aggregate.items(&names).collect();
         items.sort_unstable();
         assert_eq!(items, [(0, 0, 4), (0, 1, 1), (1, 0, 5)]);
-        assert_eq!(store.size(), (2, 2, 6));
+        assert_eq!(store.size(), (2, 2, 2, 6));
     }
 
     #[test]
-    fn windows_close_in_order_once_the_watermark_reaches_their_end() {
-        let mut store = WindowStore::new(10_000);
+    fn tumbling_windows_close_in_order_once_the_watermark_reaches_their_end() {
+        let mut store = store(10, 10);
         let contribution = Contribution {
             store: 0,
             total: Money::ZERO,
             units: 1,
             lines: &[],
         };
-        for start in [20, 0, 10] {
-            store.add(window(start), &contribution);
+        for s in [25, 3, 14, 15] {
+            store.add(EventTime::from_secs(s), &contribution);
         }
-        assert!(store.pop_closed(EventTime(9_999)).is_none());
-        let (closed, aggregate) = store.pop_closed(EventTime::from_secs(20)).unwrap();
-        assert_eq!(closed, window(0));
-        store.recycle(aggregate);
-        assert_eq!(
-            store.pop_closed(EventTime::from_secs(20)).unwrap().0,
-            window(10)
-        );
-        assert!(store.pop_closed(EventTime::from_secs(20)).is_none());
+        assert_eq!(closed(&mut store, 9), []);
+        assert_eq!(closed(&mut store, 20), [(0, 10, 1), (10, 20, 2)]);
         assert_eq!(store.len(), 1);
-        // A recycled aggregate starts empty.
-        store.add(window(40), &contribution);
-        let (_, reused) = store.iter().last().unwrap();
-        assert_eq!((reused.receipts, reused.store_count()), (1, 1));
+        assert_eq!(closed(&mut store, 20), []);
+        // A recycled pane starts empty.
+        store.add(EventTime::from_secs(41), &contribution);
+        assert_eq!(
+            closed(&mut store, i64::MAX / 1000),
+            [(20, 30, 1), (40, 50, 1)]
+        );
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn sliding_windows_merge_their_panes() {
+        let mut store = store(10, 2);
+        let contribution = Contribution {
+            store: 0,
+            total: Money::ZERO,
+            units: 1,
+            lines: &[],
+        };
+        for s in [1, 3, 3, 9, 12] {
+            store.add(EventTime::from_secs(s), &contribution);
+        }
+        assert_eq!(store.size().0, 11, "windows starting -8 s … 12 s");
+        assert_eq!(closed(&mut store, 4), [(-8, 2, 1), (-6, 4, 3)]);
+        // The pane [0, 2) is still in the open window [-4, 6).
+        assert_eq!(store.len(), 4);
+        assert_eq!(
+            closed(&mut store, 12),
+            [(-4, 6, 3), (-2, 8, 3), (0, 10, 4), (2, 12, 3)]
+        );
+        assert_eq!(store.len(), 2, "panes [8, 10) and [12, 14) remain");
+        assert_eq!(
+            closed(&mut store, 100),
+            [(4, 14, 2), (6, 16, 2), (8, 18, 2), (10, 20, 1), (12, 22, 1)]
+        );
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn windows_that_closed_empty_stay_finished() {
+        let mut store = store(10, 2);
+        let contribution = Contribution {
+            store: 0,
+            total: Money::ZERO,
+            units: 1,
+            lines: &[],
+        };
+        store.add(EventTime::from_secs(50), &contribution);
+        assert_eq!(closed(&mut store, 30), []);
+        // Windows starting before 22 s have ended; a record at 31 s may only reach [22, 32) onwards.
+        store.add(EventTime::from_secs(31), &contribution);
+        let emitted = closed(&mut store, 100);
+        assert_eq!(emitted[0], (22, 32, 1));
+        assert_eq!(
+            emitted.len(),
+            10,
+            "starts 22 … 30 s for the record at 31 s, 42 … 50 s for 50 s"
+        );
     }
 }

@@ -54,7 +54,8 @@ mod tests {
     use super::*;
     use crate::money::Money;
     use crate::state::{Contribution, WindowStore};
-    use crate::time::EventTime;
+    use crate::time::{EventTime, TimeSpan};
+    use crate::window::Windowing;
 
     #[test]
     fn top_items_per_category_with_ties_by_name() {
@@ -74,15 +75,17 @@ mod tests {
             start: EventTime(0),
             end: EventTime(10_000),
         };
-        let mut store = WindowStore::new(10_000);
+        let mut store = WindowStore::new(
+            &Windowing::new(TimeSpan::from_secs(10), TimeSpan::from_secs(10)).unwrap(),
+        );
         let contribution = Contribution {
             store: 0,
             total: Money::ZERO,
             units: 0,
             lines: &lines,
         };
-        store.add(window, &contribution);
-        let (_, aggregate) = store.iter().next().unwrap();
+        store.add(EventTime(0), &contribution);
+        let (_, aggregate) = store.panes().next().unwrap();
         let mut out = Vec::new();
         rank(window, aggregate, &names, 3, true, &mut out);
         let got: Vec<(String, Vec<(String, i64)>)> = out

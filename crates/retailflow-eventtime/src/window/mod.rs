@@ -73,6 +73,16 @@ impl Windowing {
         }
     }
 
+    /// The pane length: the largest span that divides both length and slide. Every window is a
+    /// whole number of consecutive panes, so per-pane totals can be merged into window totals.
+    pub fn pane(&self) -> TimeSpan {
+        let (mut a, mut b) = (self.length().millis(), self.slide().millis());
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        TimeSpan(a)
+    }
+
     /// The windows that contain `t`, earliest first.
     #[inline]
     pub fn windows_of(&self, t: EventTime) -> WindowRange {
@@ -142,7 +152,7 @@ impl WindowRange {
 }
 
 /// The largest multiple of `step` at or before `t` (clamped to `i64::MIN` at the far past).
-fn floor_to_multiple(t: i64, step: i64) -> i64 {
+pub(crate) fn floor_to_multiple(t: i64, step: i64) -> i64 {
     t.div_euclid(step).checked_mul(step).unwrap_or(i64::MIN)
 }
 
@@ -164,6 +174,15 @@ mod tests {
             Windowing::new(secs(10), secs(2)).unwrap(),
             Windowing::Sliding(_)
         ));
+    }
+
+    #[test]
+    fn panes_divide_both_length_and_slide() {
+        let pane = |length, slide| Windowing::new(secs(length), secs(slide)).unwrap().pane();
+        assert_eq!(pane(10, 10), secs(10));
+        assert_eq!(pane(10, 2), secs(2));
+        assert_eq!(pane(10, 3), secs(1));
+        assert_eq!(pane(10, 4), secs(2));
     }
 
     #[test]

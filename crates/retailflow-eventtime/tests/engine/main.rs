@@ -6,6 +6,7 @@ mod analyses;
 mod bounded_state;
 mod late_data;
 mod output_modes;
+mod reference;
 mod snapshot;
 mod support;
 mod watermark;

@@ -70,9 +70,9 @@ fn check_every_cut(config: EngineConfig, steps: &[Step]) {
         cuts_while_idle += usize::from(whole.partitions()[1].idle);
         let snapshot = whole.snapshot();
         mixed_categories |= snapshot
-            .windows
+            .panes
             .iter()
-            .flat_map(|window| &window.items)
+            .flat_map(|pane| &pane.items)
             .any(|&(category, item, _)| snapshot.item_categories[item as usize] != category);
     }
     let before_finish = serde_json::to_string(&whole.snapshot()).unwrap();
@@ -87,7 +87,10 @@ fn check_every_cut(config: EngineConfig, steps: &[Step]) {
         cuts_while_idle > 10,
         "only {cuts_while_idle} cuts fall while partition 1 is idle"
     );
-    assert!(mixed_categories, "some window holds an item under a second category");
+    assert!(
+        mixed_categories,
+        "some window holds an item under a second category"
+    );
 
     for cut in 0..=steps.len() {
         let mut first = fresh(config);
@@ -177,7 +180,7 @@ fn corrupt_or_foreign_snapshots_are_refused() {
     let mut engine = fresh(config());
     run(&mut engine, &script(50), &mut Vec::new());
     let good = engine.snapshot();
-    assert!(!good.windows.is_empty());
+    assert!(!good.panes.is_empty());
 
     let mut future = good.clone();
     future.format = 99;
@@ -190,12 +193,12 @@ fn corrupt_or_foreign_snapshots_are_refused() {
     );
 
     let mut unknown_store = good.clone();
-    unknown_store.windows[0].stores.push((9_999, 1, 1));
+    unknown_store.panes[0].stores.push((9_999, 1, 1));
     let error = Engine::restore(config(), unknown_store).unwrap_err();
     assert!(
         error
             .to_string()
-            .starts_with("checkpoint state is corrupt: window "),
+            .starts_with("checkpoint state is corrupt: pane "),
         "{error}"
     );
 
@@ -207,7 +210,7 @@ fn corrupt_or_foreign_snapshots_are_refused() {
     ));
 
     let mut misaligned = good;
-    misaligned.windows[0].start = at_ms(1);
+    misaligned.panes[0].start = at_ms(1);
     assert!(matches!(
         Engine::restore(config(), misaligned),
         Err(RestoreError::Corrupt { .. })
