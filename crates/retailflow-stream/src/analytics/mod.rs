@@ -9,6 +9,9 @@
 pub mod json;
 pub mod results;
 
+#[cfg(test)]
+mod tests;
+
 use retailflow_eventtime::{
     Engine, EngineConfig, EngineSnapshot, Output, OutputMode, PartitionId, ProcessingTime, Receipt,
 };
