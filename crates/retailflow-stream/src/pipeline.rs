@@ -12,6 +12,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use retailflow_eventtime::ProcessingTime;
+
 use crate::clock::Clock;
 use crate::dead_letter::{DeadLetter, Reason, ReasonCounts, Rejection};
 use crate::dead_letter_sink::DeadLetterSink;
@@ -183,10 +185,11 @@ impl<'a> Pipeline<'a> {
         loop {
             batch.clear();
             let input_ended = self.gather(source, &mut batch)?;
+            stage.begin_batch(self.processing_time());
             let counts = self.process(source.name(), &batch, format, stage, &mut positions)?;
             let context = BatchContext {
                 batch_id: summary.batches,
-                processing_time: self.environment.clock.wall_time(),
+                processing_time: self.processing_time(),
                 positions: &positions,
             };
             let mut results = stage.end_batch(&context);
@@ -227,6 +230,10 @@ impl<'a> Pipeline<'a> {
                 return Ok(summary);
             }
         }
+    }
+
+    fn processing_time(&self) -> ProcessingTime {
+        ProcessingTime::from_millis(self.environment.clock.wall_time().millis())
     }
 
     /// Fills `batch` for one trigger interval; returns whether the input ended.
@@ -311,5 +318,475 @@ impl<'a> Pipeline<'a> {
             thousands(summary.processed),
             thousands(summary.dead_lettered.total()),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    use retailflow_eventtime::EventTime;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::output::records::RecordRow;
+    use crate::output::{RecordsStage, ResultSet};
+    use crate::schema::{ValueFormat, ValueRecord};
+    use crate::status::CapturedStatus;
+
+    /// A list shared between the test and the pipeline's parts.
+    type Shared<T> = Rc<RefCell<Vec<T>>>;
+    /// The positions of one commit.
+    type Commit = Vec<(i32, i64)>;
+    /// A batch as a sink received it: its id and its rows as JSON.
+    type WrittenBatch = (u64, Vec<String>);
+    /// A dead letter as the sink received it: reason, offset, payload.
+    type DeadLetterSeen = (Reason, i64, Vec<u8>);
+
+    /// What the scripted source does next.
+    enum Step {
+        Message(&'static [u8]),
+        Silence(Duration),
+        Shutdown,
+        End,
+    }
+
+    /// A source that plays a script on the manual clock and records commits.
+    struct ScriptedSource {
+        steps: VecDeque<Step>,
+        clock: Arc<ManualClock>,
+        shutdown: Shutdown,
+        offset: i64,
+        commits: Shared<Commit>,
+        closed: Rc<RefCell<bool>>,
+    }
+
+    impl Source for ScriptedSource {
+        fn name(&self) -> &str {
+            "test:script"
+        }
+
+        fn poll(
+            &mut self,
+            timeout: Duration,
+            batch: &mut MessageBatch,
+        ) -> Result<Polled, StreamError> {
+            match self.steps.pop_front() {
+                Some(Step::Message(payload)) => {
+                    let meta = crate::message::MessageMeta {
+                        partition: (self.offset % 2) as i32,
+                        offset: self.offset,
+                        timestamp: None,
+                        size: payload.len(),
+                    };
+                    self.offset += 1;
+                    batch.push(payload, None, meta);
+                    Ok(Polled::Message)
+                }
+                Some(Step::Silence(left)) => {
+                    let waited = left.min(timeout);
+                    self.clock.advance(waited);
+                    if left > waited {
+                        self.steps.push_front(Step::Silence(left - waited));
+                    }
+                    Ok(Polled::Nothing)
+                }
+                Some(Step::Shutdown) => {
+                    self.shutdown.request();
+                    Ok(Polled::Nothing)
+                }
+                Some(Step::End) | None => Ok(Polled::End),
+            }
+        }
+
+        fn commit(&mut self, positions: &Positions) -> Result<(), StreamError> {
+            self.commits.borrow_mut().push(positions.iter().collect());
+            Ok(())
+        }
+
+        fn close(&mut self) -> Result<(), StreamError> {
+            *self.closed.borrow_mut() = true;
+            Ok(())
+        }
+    }
+
+    /// A sink that keeps each batch as (id, JSON rows).
+    struct MemorySink(Shared<WrittenBatch>);
+
+    impl Sink for MemorySink {
+        fn write_batch(
+            &mut self,
+            batch_id: u64,
+            results: &[Box<dyn ResultSet>],
+        ) -> Result<(), StreamError> {
+            let mut rows = Vec::new();
+            for result in results {
+                for row in 0..result.row_count() {
+                    let mut out = Vec::new();
+                    result.write_json(row, &mut out);
+                    rows.push(String::from_utf8(out).unwrap());
+                }
+            }
+            self.0.borrow_mut().push((batch_id, rows));
+            Ok(())
+        }
+    }
+
+    struct FailingSink;
+
+    impl Sink for FailingSink {
+        fn write_batch(&mut self, _: u64, _: &[Box<dyn ResultSet>]) -> Result<(), StreamError> {
+            Err(StreamError::write(
+                "the test sink",
+                std::io::Error::other("disk full"),
+            ))
+        }
+    }
+
+    /// Dead letters kept as (reason, offset, payload).
+    struct MemoryDeadLetters(Shared<DeadLetterSeen>);
+
+    impl DeadLetterSink for MemoryDeadLetters {
+        fn send(&mut self, letter: &DeadLetter<'_>) -> Result<(), StreamError> {
+            self.0
+                .borrow_mut()
+                .push((letter.reason, letter.offset, letter.payload.to_vec()));
+            Ok(())
+        }
+
+        fn flush(&mut self) -> Result<(), StreamError> {
+            Ok(())
+        }
+
+        fn describe(&self) -> String {
+            "memory".into()
+        }
+    }
+
+    struct Harness {
+        clock: Arc<ManualClock>,
+        environment: Environment,
+        status: CapturedStatus,
+        batches: Shared<WrittenBatch>,
+        dead: Shared<DeadLetterSeen>,
+        commits: Shared<Commit>,
+        closed: Rc<RefCell<bool>>,
+    }
+
+    impl Harness {
+        fn new() -> Self {
+            let clock = Arc::new(ManualClock::new(EventTime(1_000_000)));
+            let (status, captured) = StatusLog::captured();
+            let environment = Environment {
+                clock: clock.clone(),
+                shutdown: Shutdown::new(),
+                status,
+            };
+            Self {
+                clock,
+                environment,
+                status: captured,
+                batches: Rc::default(),
+                dead: Rc::default(),
+                commits: Rc::default(),
+                closed: Rc::default(),
+            }
+        }
+
+        fn source(&self, steps: Vec<Step>) -> ScriptedSource {
+            ScriptedSource {
+                steps: steps.into(),
+                clock: self.clock.clone(),
+                shutdown: self.environment.shutdown.clone(),
+                offset: 0,
+                commits: self.commits.clone(),
+                closed: self.closed.clone(),
+            }
+        }
+
+        fn run_with<S: Stage<ValueRecord>>(
+            &self,
+            config: PipelineConfig,
+            steps: Vec<Step>,
+            stage: &mut S,
+        ) -> Result<RunSummary, StreamError> {
+            let sinks: Vec<Box<dyn Sink>> = vec![Box::new(MemorySink(self.batches.clone()))];
+            let dead_letters = Box::new(MemoryDeadLetters(self.dead.clone()));
+            let mut pipeline = Pipeline::new(config, self.environment.clone(), sinks, dead_letters);
+            pipeline.run(&mut self.source(steps), &ValueFormat, stage)
+        }
+
+        fn run(&self, config: PipelineConfig, steps: Vec<Step>) -> RunSummary {
+            self.run_with(config, steps, &mut RecordsStage::<ValueRecord>::new())
+                .unwrap()
+        }
+    }
+
+    fn one_second() -> PipelineConfig {
+        PipelineConfig {
+            trigger: Duration::from_secs(1),
+            ..PipelineConfig::default()
+        }
+    }
+
+    #[test]
+    fn batches_close_at_each_trigger_and_commit_after_writing() {
+        let harness = Harness::new();
+        let summary = harness.run(
+            one_second(),
+            vec![
+                Step::Message(br#"{"value":1}"#),
+                Step::Message(br#"{"value":2}"#),
+                Step::Silence(Duration::from_millis(1500)),
+                Step::Message(br#"{"value":3}"#),
+                Step::End,
+            ],
+        );
+        assert_eq!(summary.batches, 2);
+        assert_eq!((summary.messages, summary.processed), (3, 3));
+        assert_eq!(summary.end, RunEnd::EndOfInput);
+        let batches = harness.batches.borrow();
+        assert_eq!(
+            batches[0],
+            (
+                0,
+                vec![r#"{"value":1}"#.to_string(), r#"{"value":2}"#.to_string()]
+            )
+        );
+        assert_eq!(batches[1], (1, vec![r#"{"value":3}"#.to_string()]));
+        // The first batch waited its full trigger; the second ended with the input.
+        assert_eq!(harness.clock.elapsed(), Duration::from_millis(1500));
+        assert_eq!(
+            *harness.commits.borrow(),
+            vec![vec![(0, 1), (1, 2)], vec![(0, 3), (1, 2)]]
+        );
+        assert!(*harness.closed.borrow());
+        let status = harness.status.text();
+        assert!(
+            status.contains("Batch 0: 2 messages, 2 processed, 0 dead-lettered (none)"),
+            "{status}"
+        );
+        assert!(
+            status.contains("done (end of input): 2 batches, 3 messages, 3 processed"),
+            "{status}"
+        );
+    }
+
+    #[test]
+    fn quiet_intervals_print_nothing_and_use_no_batch_number() {
+        let harness = Harness::new();
+        let summary = harness.run(
+            one_second(),
+            vec![
+                Step::Message(br#"{"value":1}"#),
+                Step::Silence(Duration::from_secs(5)),
+                Step::Message(br#"{"value":2}"#),
+                Step::End,
+            ],
+        );
+        assert_eq!(summary.batches, 2);
+        let ids: Vec<u64> = harness.batches.borrow().iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, vec![0, 1]);
+        assert_eq!(harness.commits.borrow().len(), 2);
+    }
+
+    #[test]
+    fn every_message_is_processed_or_dead_lettered_with_its_reason() {
+        let harness = Harness::new();
+        let config = PipelineConfig {
+            max_message_size: 40,
+            ..one_second()
+        };
+        let summary = harness.run(
+            config,
+            vec![
+                Step::Message(br#"{"value":1}"#),
+                Step::Message(br#"{"value":"#),
+                Step::Message(br#"{"value":"x"}"#),
+                Step::Message(b"{\"value\":\xff}"),
+                Step::Message(br#"{"value":2,"padding":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}"#),
+                Step::Message(br#"{"value":3}"#),
+                Step::End,
+            ],
+        );
+        assert_eq!(summary.messages, 6);
+        assert_eq!(summary.processed, 2);
+        assert_eq!(summary.dead_lettered.get(Reason::MalformedJson), 2);
+        assert_eq!(summary.dead_lettered.get(Reason::Schema), 1);
+        assert_eq!(summary.dead_lettered.get(Reason::TooLarge), 1);
+        assert_eq!(
+            summary.processed + summary.dead_lettered.total(),
+            summary.messages
+        );
+        let dead = harness.dead.borrow();
+        let reasons: Vec<(Reason, i64)> = dead.iter().map(|(r, o, _)| (*r, *o)).collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (Reason::MalformedJson, 1),
+                (Reason::Schema, 2),
+                (Reason::MalformedJson, 3),
+                (Reason::TooLarge, 4)
+            ]
+        );
+        assert_eq!(dead[1].2, br#"{"value":"x"}"#);
+        let status = harness.status.text();
+        assert!(
+            status.contains(
+                "6 messages, 2 processed, 4 dead-lettered (malformed_json 2, schema 1, too_large 1)"
+            ),
+            "{status}"
+        );
+    }
+
+    #[test]
+    fn max_batches_stops_an_endless_source() {
+        let harness = Harness::new();
+        let config = PipelineConfig {
+            max_batches: Some(2),
+            max_records_per_batch: 2,
+            ..one_second()
+        };
+        let steps = (0..10).map(|_| Step::Message(br#"{"value":7}"#)).collect();
+        let summary = harness.run(config, steps);
+        assert_eq!(summary.end, RunEnd::MaxBatches);
+        assert_eq!((summary.batches, summary.messages), (2, 4));
+        assert_eq!(
+            harness.commits.borrow().last().unwrap(),
+            &vec![(0, 3), (1, 4)]
+        );
+    }
+
+    #[test]
+    fn a_shutdown_finishes_and_commits_the_current_batch() {
+        let harness = Harness::new();
+        let summary = harness.run(
+            one_second(),
+            vec![
+                Step::Message(br#"{"value":1}"#),
+                Step::Shutdown,
+                Step::Message(br#"{"value":2}"#),
+                Step::End,
+            ],
+        );
+        assert_eq!(summary.end, RunEnd::Shutdown);
+        assert_eq!((summary.batches, summary.messages), (1, 1));
+        assert_eq!(*harness.commits.borrow(), vec![vec![(0, 1)]]);
+        assert!(*harness.closed.borrow());
+        assert!(harness.status.text().contains("done (stopped on request)"));
+    }
+
+    /// A stage that calls odd values late and counts its calls.
+    #[derive(Default)]
+    struct OddIsLate {
+        begun: u32,
+        ended_input: u32,
+        kept: Vec<ValueRecord>,
+    }
+
+    impl Stage<ValueRecord> for OddIsLate {
+        fn begin_batch(&mut self, processing_time: ProcessingTime) {
+            assert!(processing_time.millis() >= 1_000_000);
+            self.begun += 1;
+        }
+
+        fn on_record(
+            &mut self,
+            meta: &crate::message::MessageMeta,
+            record: ValueRecord,
+        ) -> Result<(), Rejection> {
+            if record.value % 2 == 1 {
+                return Err(Rejection::new(
+                    Reason::Late,
+                    format!("offset {} is behind the watermark", meta.offset),
+                ));
+            }
+            self.kept.push(record);
+            Ok(())
+        }
+
+        fn end_batch(&mut self, _context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+            Vec::new()
+        }
+
+        fn end_input(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+            self.ended_input += 1;
+            assert_eq!(
+                context.positions.iter().collect::<Vec<_>>(),
+                vec![(0, 3), (1, 2)]
+            );
+            struct Total(i64);
+            impl ResultSet for Total {
+                fn columns(&self) -> Vec<&str> {
+                    vec!["total"]
+                }
+                fn row_count(&self) -> usize {
+                    1
+                }
+                fn cells(&self, _: usize) -> Vec<Option<String>> {
+                    vec![Some(self.0.to_string())]
+                }
+                fn write_json(&self, _: usize, out: &mut Vec<u8>) {
+                    out.extend_from_slice(format!("{{\"total\":{}}}", self.0).as_bytes());
+                }
+            }
+            vec![Box::new(Total(self.kept.iter().map(|r| r.value).sum()))]
+        }
+    }
+
+    #[test]
+    fn a_stage_can_send_records_to_the_dead_letters_and_emit_at_end_of_input() {
+        let harness = Harness::new();
+        let mut stage = OddIsLate::default();
+        let summary = harness
+            .run_with(
+                one_second(),
+                vec![
+                    Step::Message(br#"{"value":1}"#),
+                    Step::Message(br#"{"value":2}"#),
+                    Step::Message(br#"{"value":4}"#),
+                    Step::End,
+                ],
+                &mut stage,
+            )
+            .unwrap();
+        assert_eq!(summary.processed, 2);
+        assert_eq!(summary.dead_lettered.get(Reason::Late), 1);
+        assert_eq!(harness.dead.borrow()[0].0, Reason::Late);
+        assert_eq!((stage.begun, stage.ended_input), (1, 1));
+        assert_eq!(
+            *harness.batches.borrow(),
+            vec![(0, vec![r#"{"total":6}"#.to_string()])]
+        );
+    }
+
+    #[test]
+    fn a_failing_sink_stops_the_run_without_committing() {
+        let harness = Harness::new();
+        let dead_letters = Box::new(MemoryDeadLetters(harness.dead.clone()));
+        let mut pipeline = Pipeline::new(
+            one_second(),
+            harness.environment.clone(),
+            vec![Box::new(FailingSink)],
+            dead_letters,
+        );
+        let mut source = harness.source(vec![Step::Message(br#"{"value":1}"#), Step::End]);
+        let error = pipeline
+            .run(
+                &mut source,
+                &ValueFormat,
+                &mut RecordsStage::<ValueRecord>::new(),
+            )
+            .unwrap_err();
+        assert_eq!(error.to_string(), "cannot write the test sink: disk full");
+        assert!(harness.commits.borrow().is_empty());
+        assert!(*harness.closed.borrow());
+    }
+
+    #[test]
+    fn value_rows_have_one_column() {
+        assert_eq!(<ValueRecord as RecordRow>::COLUMNS, ["value"]);
     }
 }

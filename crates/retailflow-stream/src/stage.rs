@@ -5,7 +5,7 @@
 //! what the stage returns goes to every sink. The plain `stream` command uses
 //! [`crate::output::RecordsStage`] (show the records); the windowed analytics are another stage.
 
-use retailflow_eventtime::EventTime;
+use retailflow_eventtime::ProcessingTime;
 
 use crate::dead_letter::Rejection;
 use crate::message::{MessageMeta, Positions};
@@ -17,15 +17,25 @@ pub struct BatchContext<'a> {
     /// The number this batch is printed with, if it is printed (batches with nothing to show are
     /// skipped without using a number).
     pub batch_id: u64,
-    /// Wall-clock time at the end of the batch (processing time, milliseconds since the epoch),
-    /// from the pipeline's clock.
-    pub processing_time: EventTime,
+    /// Wall-clock time at the end of the batch (milliseconds since the epoch, from the pipeline's
+    /// clock).
+    pub processing_time: ProcessingTime,
     /// Read positions after this batch, per partition (the offsets about to be committed).
     pub positions: &'a Positions,
 }
 
 /// A step that consumes parsed records and produces results per micro-batch.
+///
+/// Call order per batch: [`Stage::begin_batch`], [`Stage::on_record`] for each parsed record in
+/// arrival order, [`Stage::end_batch`]; after the last batch of a bounded input,
+/// [`Stage::end_input`].
 pub trait Stage<R> {
+    /// A batch's messages were gathered and are about to be handed over; `processing_time` is the
+    /// wall clock now (milliseconds since the epoch).
+    fn begin_batch(&mut self, processing_time: ProcessingTime) {
+        let _ = processing_time;
+    }
+
     /// Takes one parsed record. Returning a rejection (e.g. reason `late`) sends the original
     /// message to the dead letters instead; the record then counts as dead-lettered, not processed.
     fn on_record(&mut self, meta: &MessageMeta, record: R) -> Result<(), Rejection>;

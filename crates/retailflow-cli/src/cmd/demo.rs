@@ -1,12 +1,95 @@
-//! `retailflow demo`.
+//! `retailflow demo`: the whole story with nothing installed. The streaming half starts librdkafka's
+//! mock cluster in-process, a receipts producer and the stream consumer, and prints live batches
+//! until Ctrl-C or `--duration`.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use retailflow_stream::Environment;
+use retailflow_stream::clock::SystemClock;
+use retailflow_stream::command::{DemoSettings, run_stream_demo};
+use retailflow_stream::duration::parse_duration;
+use retailflow_stream::shutdown::Shutdown;
+use retailflow_stream::signals::SignalListener;
+use retailflow_stream::status::StatusLog;
 
 /// Arguments of `retailflow demo`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Settings of the stream half.
+    #[command(flatten)]
+    stream: StreamDemoArgs,
+}
 
-/// Runs `retailflow demo`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`retailflow demo` is not available in this build")
+/// Arguments of the stream half of the demo.
+#[derive(Debug, clap::Args)]
+pub struct StreamDemoArgs {
+    /// Stop the stream after this long, e.g. `30s` [default: run until Ctrl-C].
+    #[arg(long, value_parser = duration_arg)]
+    duration: Option<Duration>,
+    /// Receipts per second sent to the in-process broker.
+    #[arg(long, default_value_t = 20.0)]
+    rate: f64,
+    /// Share of damaged receipts, to show the dead letters (0 to 1).
+    #[arg(long, default_value_t = 0.03)]
+    malformed_fraction: f64,
+    /// Micro-batch interval.
+    #[arg(long, default_value = "1s", value_parser = duration_arg)]
+    trigger: Duration,
+    /// Rows shown per console table.
+    #[arg(long, default_value_t = 20)]
+    show: usize,
+}
+
+fn duration_arg(text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|e| e.to_string())
+}
+
+/// Runs `retailflow demo`. Each half has its own function and flattened arguments; the stream half
+/// runs last because it runs until stopped.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    run_stream_half(&args.stream)
+}
+
+/// The stream half: mock cluster, producer and consumer, live batches on stdout.
+fn run_stream_half(args: &StreamDemoArgs) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        args.rate.is_finite() && args.rate > 0.0,
+        "--rate must be above 0"
+    );
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&args.malformed_fraction),
+        "--malformed-fraction must be between 0 and 1"
+    );
+    anyhow::ensure!(!args.trigger.is_zero(), "--trigger must be above 0");
+    let status = StatusLog::stderr();
+    let shutdown = Shutdown::new();
+    let _signals = SignalListener::install(shutdown.clone(), status.clone())
+        .context("cannot listen for Ctrl-C")?;
+    let environment = Environment {
+        clock: Arc::new(SystemClock),
+        shutdown,
+        status: status.clone(),
+    };
+    let settings = DemoSettings {
+        rate: args.rate,
+        malformed_fraction: args.malformed_fraction,
+        duration: args.duration,
+        trigger: args.trigger,
+        show_rows: args.show,
+        ..DemoSettings::default()
+    };
+    let summary = run_stream_demo(&settings, &environment)?;
+    status.line(format!(
+        "demo: produced {} receipts ({} damaged: {}); the stream processed {} and dead-lettered {} ({})",
+        summary.produced.tally.sent,
+        summary.produced.malformed.total(),
+        summary.produced.malformed,
+        summary.streamed.processed,
+        summary.streamed.dead_lettered.total(),
+        summary.streamed.dead_lettered,
+    ));
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,166 @@
-//! `retailflow stream`.
+//! `retailflow stream`: read messages from Kafka or a JSONL file, parse them by schema, print each
+//! micro-batch like Spark's console sink (or as JSONL), and send what does not parse to the
+//! dead letters.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use retailflow_stream::clock::SystemClock;
+use retailflow_stream::command::{StreamFormat, StreamSettings, run_stream};
+use retailflow_stream::dead_letter_sink::DeadLetterSpec;
+use retailflow_stream::duration::{parse_byte_size, parse_duration};
+use retailflow_stream::output::OutputSpec;
+use retailflow_stream::shutdown::Shutdown;
+use retailflow_stream::signals::SignalListener;
+use retailflow_stream::source::{SourceSpec, StartFrom};
+use retailflow_stream::status::StatusLog;
+use retailflow_stream::{Environment, PipelineConfig};
+
+/// Where a group without committed offsets starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum From {
+    /// The oldest message in the topic.
+    Earliest,
+    /// Only messages written after the start.
+    Latest,
+}
+
+/// The message schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `{"value": n}`.
+    Value,
+    /// Store receipts.
+    Receipts,
+}
 
 /// Arguments of `retailflow stream`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Kafka bootstrap servers, HOST:PORT[,HOST:PORT...].
+    #[arg(long, default_value = "localhost:9092")]
+    brokers: String,
+    /// Topic to read [default: `receipts` for receipts, `test-topic` for values].
+    #[arg(long)]
+    topic: Option<String>,
+    /// Consumer group [default: retailflow-<topic>].
+    #[arg(long)]
+    group: Option<String>,
+    /// Where to start when the group has no committed offset.
+    #[arg(long, value_enum, default_value_t = From::Latest)]
+    from: From,
+    /// `kafka`, or `file:PATH.jsonl` (one message per line; ends at the end of the file).
+    #[arg(long, default_value = "kafka", value_parser = source_arg)]
+    source: SourceSpec,
+    /// Micro-batch interval, e.g. `1s`, `500ms`.
+    #[arg(long, default_value = "1s", value_parser = duration_arg)]
+    trigger: Duration,
+    /// Message schema.
+    #[arg(long, value_enum, default_value_t = Format::Receipts)]
+    format: Format,
+    /// Dead letters: `topic:NAME` or `file:PATH` [default: topic <topic>-dlq for Kafka,
+    /// <input>.dlq.jsonl beside a file].
+    #[arg(long, value_parser = dlq_arg)]
+    dlq: Option<DeadLetterSpec>,
+    /// `console` (Spark-style tables), `jsonl:PATH`, or `jsonl:-` / `-` (JSON lines on stdout).
+    #[arg(long, default_value = "console", value_parser = output_arg)]
+    output: OutputSpec,
+    /// Stop after N batches.
+    #[arg(long)]
+    max_batches: Option<u64>,
+    /// Kafka: stop once the end offsets seen at start are reached (a file always stops at its end).
+    #[arg(long)]
+    until_end: bool,
+    /// A batch closes early at this many messages.
+    #[arg(long, default_value_t = 100_000)]
+    max_records_per_batch: usize,
+    /// Larger messages are dead letters with reason too_large, e.g. `1MiB`, `512KiB`.
+    #[arg(long, default_value = "1MiB", value_parser = size_arg)]
+    max_message_size: usize,
+    /// Rows shown per console table.
+    #[arg(long, default_value_t = 20)]
+    show: usize,
+}
+
+fn duration_arg(text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|e| e.to_string())
+}
+
+fn size_arg(text: &str) -> Result<usize, String> {
+    parse_byte_size(text).map_err(|e| e.to_string())
+}
+
+fn source_arg(text: &str) -> Result<SourceSpec, String> {
+    SourceSpec::parse(text).map_err(|e| e.to_string())
+}
+
+fn dlq_arg(text: &str) -> Result<DeadLetterSpec, String> {
+    DeadLetterSpec::parse(text).map_err(|e| e.to_string())
+}
+
+fn output_arg(text: &str) -> Result<OutputSpec, String> {
+    OutputSpec::parse(text).map_err(|e| e.to_string())
+}
+
+impl Args {
+    fn settings(&self) -> anyhow::Result<StreamSettings> {
+        anyhow::ensure!(!self.trigger.is_zero(), "--trigger must be above 0");
+        anyhow::ensure!(
+            self.max_records_per_batch > 0,
+            "--max-records-per-batch must be above 0"
+        );
+        let format = match self.format {
+            Format::Value => StreamFormat::Value,
+            Format::Receipts => StreamFormat::Receipts,
+        };
+        let topic = self.topic.clone().unwrap_or_else(|| {
+            match format {
+                StreamFormat::Value => "test-topic",
+                StreamFormat::Receipts => "receipts",
+            }
+            .to_string()
+        });
+        Ok(StreamSettings {
+            source: self.source.clone(),
+            brokers: self.brokers.clone(),
+            group: self
+                .group
+                .clone()
+                .unwrap_or_else(|| StreamSettings::default_group(&topic)),
+            topic,
+            start: match self.from {
+                From::Earliest => StartFrom::Earliest,
+                From::Latest => StartFrom::Latest,
+            },
+            until_end: self.until_end,
+            format,
+            dead_letters: self.dlq.clone(),
+            output: self.output.clone(),
+            show_rows: self.show,
+            pipeline: PipelineConfig {
+                trigger: self.trigger,
+                max_records_per_batch: self.max_records_per_batch,
+                max_batches: self.max_batches,
+                max_message_size: self.max_message_size,
+            },
+        })
+    }
+}
 
 /// Runs `retailflow stream`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`retailflow stream` is not available in this build")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let settings = args.settings()?;
+    let status = StatusLog::stderr();
+    let shutdown = Shutdown::new();
+    let _signals = SignalListener::install(shutdown.clone(), status.clone())
+        .context("cannot listen for Ctrl-C")?;
+    let environment = Environment {
+        clock: Arc::new(SystemClock),
+        shutdown,
+        status,
+    };
+    run_stream(&settings, &environment)?;
+    Ok(ExitCode::SUCCESS)
 }
