@@ -5,5 +5,6 @@ mod support;
 
 mod clean;
 mod compose;
+mod e2e;
 mod generate;
 mod stream;

@@ -1,0 +1,478 @@
+//! End-to-end tests on a real Kafka-protocol broker (`scripts/broker.sh start` runs one):
+//! `retailflow produce` → broker → `retailflow stream --output jsonl`, and interoperability both ways
+//! with a standard client, kafka-python (`tests/e2e/kafka_tool.py`, in the venv `scripts/e2e-venv.sh`
+//! makes).
+//!
+//! They run when `RETAILFLOW_E2E_BROKERS` names the broker and `RETAILFLOW_E2E_PYTHON` a python that
+//! has kafka-python (`.ci/run` and `scripts/e2e.sh` set both). Without them they are skipped, except
+//! in CI (`CI=true`), where a missing variable fails them. Every test writes to topics of its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use crate::support;
+
+/// The longest any one command of these tests may run.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The broker and the kafka-python interpreter the tests talk to.
+struct E2e {
+    brokers: String,
+    python: PathBuf,
+}
+
+fn required_env(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!(
+            "CI=true and {name} is not set: the end-to-end tests need the broker started by \
+             scripts/broker.sh and the venv of scripts/e2e-venv.sh (see .ci/run)"
+        ),
+        _ => {
+            eprintln!("skipping the end-to-end test: {name} is not set (see scripts/e2e.sh)");
+            None
+        }
+    }
+}
+
+fn e2e() -> Option<E2e> {
+    let brokers = required_env("RETAILFLOW_E2E_BROKERS")?;
+    let python = PathBuf::from(required_env("RETAILFLOW_E2E_PYTHON")?);
+    assert!(
+        python.is_file(),
+        "RETAILFLOW_E2E_PYTHON={} is not a file",
+        python.display()
+    );
+    Some(E2e { brokers, python })
+}
+
+/// A topic name no other test run uses.
+fn unique_topic(case: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("e2e-{case}-{}-{nanos}", std::process::id())
+}
+
+/// Runs a command to its end (killing it after [`COMMAND_TIMEOUT`]) and returns stdout; fails the
+/// test, showing stderr, when it does not succeed.
+fn run_ok(command: &mut Command, what: &str) -> String {
+    let output = wait_with_timeout(
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+        what,
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+fn wait_with_timeout(child: Child, what: &str) -> std::process::Output {
+    let pid = child.id();
+    let (done_tx, done_rx) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let output = child.wait_with_output();
+        let _ = done_tx.send(());
+        output
+    });
+    if done_rx.recv_timeout(COMMAND_TIMEOUT).is_err() {
+        signal(pid, "KILL");
+        let output = waiter.join().unwrap().unwrap();
+        panic!(
+            "{what} did not finish within {COMMAND_TIMEOUT:?}:\nstdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    waiter.join().unwrap().unwrap()
+}
+
+/// Sends a signal to a process the test started.
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name} {pid} failed");
+}
+
+impl E2e {
+    /// Runs `tests/e2e/kafka_tool.py ARGS` and returns the JSON object it prints.
+    fn kafka_tool(&self, args: &[&str]) -> Value {
+        let script = support::workspace_root().join("tests/e2e/kafka_tool.py");
+        let stdout = run_ok(
+            Command::new(&self.python)
+                .arg(script)
+                .args(["--brokers", &self.brokers])
+                .args(args),
+            &format!("kafka_tool.py {}", args.join(" ")),
+        );
+        let last_line = stdout.lines().last().unwrap_or_default();
+        serde_json::from_str(last_line).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    }
+
+    fn create_topic(&self, topic: &str, partitions: u32) {
+        let created = self.kafka_tool(&[
+            "create-topic",
+            "--topic",
+            topic,
+            "--partitions",
+            &partitions.to_string(),
+        ]);
+        assert_eq!(
+            created["partitions"].as_array().unwrap().len(),
+            partitions as usize
+        );
+    }
+
+    /// `retailflow produce` with these arguments, to the broker; returns stderr (the progress).
+    fn retailflow_produce(&self, topic: &str, args: &[&str]) -> String {
+        let output = support::retailflow()
+            .args(["produce", "--brokers", &self.brokers, "--topic", topic])
+            .args(args)
+            .timeout(COMMAND_TIMEOUT)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(
+            output.status.success(),
+            "retailflow produce failed ({}): {stderr}",
+            output.status
+        );
+        stderr
+    }
+}
+
+/// The deterministic receipts flags shared by the producer runs of a test.
+fn receipt_flags(seed: u64, count: usize) -> Vec<String> {
+    [
+        "--mode",
+        "receipts",
+        "--seed",
+        &seed.to_string(),
+        "--start-time",
+        "2026-03-01T09:00:00Z",
+        "--events-per-second",
+        "200",
+        "--count",
+        &count.to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+/// The receipts `retailflow produce` writes for these flags, from its `--out FILE.jsonl` mode.
+fn expected_receipts(dir: &Path, flags: &[String]) -> Vec<Value> {
+    let path = dir.join("expected.jsonl");
+    support::retailflow()
+        .arg("produce")
+        .args(flags)
+        .arg("--out")
+        .arg(&path)
+        .timeout(COMMAND_TIMEOUT)
+        .assert()
+        .success();
+    read_jsonl(&path)
+}
+
+fn read_jsonl(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
+
+fn by_receipt_id(receipts: &[Value]) -> BTreeMap<String, Value> {
+    receipts
+        .iter()
+        .map(|r| (r["receipt_id"].as_str().unwrap().to_owned(), r.clone()))
+        .collect()
+}
+
+#[test]
+fn e2e_receipts_go_from_produce_through_the_broker_to_stream_jsonl() {
+    let Some(e2e) = e2e() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique_topic("receipts");
+    e2e.create_topic(&topic, 3);
+    let count = 400;
+    let flags = receipt_flags(11, count);
+    let expected = expected_receipts(dir.path(), &flags);
+    assert_eq!(expected.len(), count);
+
+    let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+    e2e.retailflow_produce(&topic, &flag_refs);
+
+    let out = dir.path().join("out.jsonl");
+    let dlq = dir.path().join("dlq.jsonl");
+    support::retailflow()
+        .args([
+            "stream",
+            "--source",
+            "kafka",
+            "--brokers",
+            &e2e.brokers,
+            "--topic",
+            &topic,
+        ])
+        .args([
+            "--format",
+            "receipts",
+            "--from",
+            "earliest",
+            "--until-end",
+            "--trigger",
+            "200ms",
+        ])
+        .arg(format!("--output=jsonl:{}", out.display()))
+        .arg(format!("--dlq=file:{}", dlq.display()))
+        .timeout(COMMAND_TIMEOUT)
+        .assert()
+        .success();
+
+    let streamed = read_jsonl(&out);
+    assert_eq!(
+        streamed.len(),
+        count,
+        "every produced receipt is streamed once"
+    );
+    let dead = if dlq.exists() {
+        read_jsonl(&dlq)
+    } else {
+        Vec::new()
+    };
+    assert!(dead.is_empty(), "no dead letters: {dead:?}");
+
+    let expected = by_receipt_id(&expected);
+    let streamed = by_receipt_id(&streamed);
+    assert_eq!(
+        streamed.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    for (id, receipt) in &streamed {
+        let want = &expected[id];
+        for key in ["store_id", "cashier_id", "ts", "items"] {
+            assert_eq!(receipt[key], want[key], "{id}: {key}");
+        }
+        let total: f64 = want["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item["price"].as_f64().unwrap() * item["quantity"].as_f64().unwrap())
+            .sum();
+        assert!(
+            (receipt["total"].as_f64().unwrap() - total).abs() < 0.005,
+            "{id}: total"
+        );
+    }
+}
+
+#[test]
+fn e2e_kafka_python_values_are_printed_by_stream() {
+    let Some(e2e) = e2e() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique_topic("values");
+    e2e.create_topic(&topic, 1);
+
+    // The stream runs first, as in the classic set-up, and prints the values as they come.
+    let stderr_path = dir.path().join("stream.stderr");
+    let mut stream = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+        .args([
+            "stream",
+            "--brokers",
+            &e2e.brokers,
+            "--topic",
+            &topic,
+            "--source",
+            "kafka",
+        ])
+        .args("--format value --from earliest --trigger 500ms".split(' '))
+        .arg(format!(
+            "--dlq=file:{}",
+            dir.path().join("dlq.jsonl").display()
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let (line_tx, line_rx) = mpsc::channel::<String>();
+    let stdout = stream.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line_tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+
+    // The classic kafka-python producer: {"value": n}, one message per second.
+    let produced = e2e.kafka_tool(&[
+        "produce-values",
+        "--topic",
+        &topic,
+        "--count",
+        "4",
+        "--interval",
+        "1",
+        "--seed",
+        "5",
+    ]);
+    let produced: Vec<u64> = produced["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(produced.len(), 4);
+
+    let mut lines = Vec::new();
+    let mut printed = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while printed.len() < produced.len() && Instant::now() < deadline {
+        let Ok(line) = line_rx.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        if let Some(value) = value_cell(&line) {
+            printed.push(value);
+        }
+        lines.push(line);
+    }
+    // Ctrl-C / SIGTERM: the current batch is finished, offsets committed, and it exits 0.
+    signal(stream.id(), "TERM");
+    let status = wait_child(&mut stream, Duration::from_secs(30));
+    while let Ok(line) = line_rx.recv_timeout(Duration::from_millis(500)) {
+        if let Some(value) = value_cell(&line) {
+            printed.push(value);
+        }
+        lines.push(line);
+    }
+    reader.join().unwrap();
+    let output = format!(
+        "{}\n--- stderr ---\n{}",
+        lines.join("\n"),
+        std::fs::read_to_string(&stderr_path).unwrap_or_default()
+    );
+    assert!(
+        status.success(),
+        "retailflow stream exited with {status} on SIGTERM:\n{output}"
+    );
+
+    let mut want = produced.clone();
+    want.sort_unstable();
+    printed.sort_unstable();
+    assert_eq!(printed, want, "every value printed once:\n{output}");
+    let banner = lines.iter().position(|l| l.starts_with("Batch: "));
+    let banner = banner.unwrap_or_else(|| panic!("a `Batch: N` banner:\n{output}"));
+    assert!(
+        banner > 0 && lines[banner - 1].starts_with("-----"),
+        "dashes above the banner:\n{output}"
+    );
+    assert!(
+        lines[banner + 1].starts_with("-----"),
+        "dashes below the banner:\n{output}"
+    );
+    assert!(
+        lines.iter().any(|l| l.trim() == "|value|"),
+        "a `value` column:\n{output}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("+-") && l.ends_with("-+")),
+        "bordered table:\n{output}"
+    );
+}
+
+/// The number in a `|   42|` table row; `None` for any other line.
+fn value_cell(line: &str) -> Option<u64> {
+    let cell = line.strip_prefix('|')?.strip_suffix('|')?;
+    cell.trim().parse().ok()
+}
+
+fn wait_child(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            signal(child.id(), "KILL");
+            panic!("the process did not exit within {limit:?} of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn e2e_receipts_from_produce_are_read_by_kafka_python() {
+    let Some(e2e) = e2e() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let topic = unique_topic("interop");
+    e2e.create_topic(&topic, 3);
+    let count = 300;
+    let flags = receipt_flags(23, count);
+    let expected = expected_receipts(dir.path(), &flags);
+
+    let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+    e2e.retailflow_produce(&topic, &flag_refs);
+
+    let summary = e2e.kafka_tool(&[
+        "consume-receipts",
+        "--topic",
+        &topic,
+        "--expect",
+        &count.to_string(),
+    ]);
+    assert_eq!(summary["count"], count, "{summary}");
+    assert_eq!(summary["valid"], count, "{summary}");
+    let read: BTreeSet<&str> = summary["receipt_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let want: BTreeSet<&str> = expected
+        .iter()
+        .map(|r| r["receipt_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(read, want);
+    // Keyed by store: the receipts spread over the partitions.
+    let partitions = summary["partitions"].as_object().unwrap();
+    assert!(
+        partitions.len() > 1,
+        "receipts keyed by store use several partitions: {partitions:?}"
+    );
+    let total: u64 = partitions.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(total, count as u64);
+
+    // The broker's end offsets (what a bounded `--until-end` run reads up to) count every record,
+    // however the producer batched them.
+    let ends = e2e.kafka_tool(&["end-offsets", "--topic", &topic]);
+    let ends = ends["end_offsets"].as_object().unwrap();
+    let end_total: u64 = ends.values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(end_total, count as u64, "end offsets {ends:?}");
+    for (partition, read) in partitions {
+        assert_eq!(ends[partition], *read, "partition {partition}");
+    }
+}
