@@ -181,7 +181,8 @@ impl Engine {
         let watermark = self.watermarks.watermark();
         let windows = self.windowing.windows_of(event_time);
         let last_window_end = windows.last().end;
-        let verdict = if last_window_end <= watermark {
+        // The end of time itself is in no window (they end there, exclusive).
+        let verdict = if last_window_end <= watermark || event_time == EventTime::MAX {
             self.counters.late += 1;
             Err(Late {
                 event_time,

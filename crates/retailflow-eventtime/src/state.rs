@@ -266,8 +266,11 @@ impl WindowStore {
             .map(|(&start, pane)| (EventTime(start), pane))
     }
 
-    /// The first window start whose window ends after `watermark`.
+    /// The first window start whose window ends after `watermark`; at the end of time, none.
     fn open_start_for(&self, watermark: EventTime) -> i64 {
+        if watermark == EventTime::MAX {
+            return i64::MAX;
+        }
         match watermark.millis().checked_sub(self.length) {
             Some(limit) => floor_to_multiple(limit, self.slide).saturating_add(self.slide),
             None => i64::MIN,

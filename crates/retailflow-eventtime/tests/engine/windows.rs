@@ -1,6 +1,6 @@
 //! Window assignment through the engine: exact boundaries, tumbling and sliding windows.
 
-use retailflow_eventtime::{Output, PartitionId};
+use retailflow_eventtime::{EventTime, Output, PartitionId};
 
 use crate::support::*;
 
@@ -188,4 +188,46 @@ fn windows_with_no_records_produce_no_results() {
     engine.finish(&mut out);
     assert_eq!(summaries(&out), [(0, 10, 1, true), (90, 100, 1, true)]);
     assert!(out.iter().all(Output::is_final));
+}
+
+#[test]
+fn extreme_event_times_neither_panic_nor_hang() {
+    for config in [config(), config_with(10, 3, 5)] {
+        let mut engine = engine(config);
+        let mut out = Vec::new();
+        for (id, ts) in [
+            ("min", EventTime::MIN),
+            ("near-min", EventTime(i64::MIN + 7)),
+            ("zero", EventTime(0)),
+        ] {
+            engine
+                .process(P0, &receipt(id, "S1", ts, 1.0), now(0), &mut out)
+                .unwrap();
+        }
+        engine
+            .process(
+                P0,
+                &receipt("near-max", "S1", EventTime(i64::MAX - 7), 1.0),
+                now(0),
+                &mut out,
+            )
+            .unwrap();
+        let at_end_of_time = receipt("max", "S1", EventTime::MAX, 1.0);
+        let late = engine.process(P0, &at_end_of_time, now(0), &mut out);
+        assert!(late.is_err(), "the end of time is in no window");
+        engine.on_trigger(now(60), &mut out);
+        engine.finish(&mut out);
+        let receipts: u64 = out
+            .iter()
+            .filter_map(|output| match output {
+                Output::WindowSummary(summary) => Some(summary.receipts),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        assert!(receipts >= 1);
+        assert_eq!(engine.state_size().panes, 0);
+        let restored = retailflow_eventtime::Engine::restore(config, engine.snapshot()).unwrap();
+        assert!(restored.is_finished());
+    }
 }
