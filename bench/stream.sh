@@ -200,6 +200,18 @@ for engine in $ENGINES; do
   printf '{"engine": "%s", "receipts": %s, "note": "%s"}\n' "$engine" "$INPUT_COUNT" "$NOTE" >>"$COUNTS"
 done
 
+# Records whether two retailflow runs wrote byte-identical results.
+same_results() { # ENGINE OTHER
+  [ -s "$RUN_DIR/$1.jsonl" ] && [ -s "$RUN_DIR/$2.jsonl" ] || return 0
+  local equal=true
+  if ! cmp -s "$RUN_DIR/$1.jsonl" "$RUN_DIR/$2.jsonl"; then
+    echo "$2 wrote different results from $1" >&2
+    equal=false
+    status=1
+  fi
+  printf '{"engine": "%s", "baseline": "%s", "kind": "byte_identical", "equal": %s}\n' "$2" "$1" "$equal" >>"$CHECKS"
+}
+
 # 4. The check: every engine against retailflow on the same input (retailflow once more on the
 # peers' input when that is shorter), or against the first engine when retailflow did not run.
 status=0
@@ -223,14 +235,19 @@ if [[ " $ENGINES " == *" retailflow "* ]] || [[ " $ENGINES " == *" retailflow-1c
     "${COMMAND[@]}" 2>"$RUN_DIR/retailflow-peer-input.log" || die "retailflow on the peers' input failed"
   fi
   baseline="retailflow=$baseline_output"
-  # The pinned run must give the same results as the unpinned one.
-  if [ -s "$RUN_DIR/retailflow.jsonl" ] && [ -s "$RUN_DIR/retailflow-1core.jsonl" ]; then
-    cmp -s "$RUN_DIR/retailflow.jsonl" "$RUN_DIR/retailflow-1core.jsonl" \
-      || { echo "retailflow's pinned and unpinned runs wrote different results" >&2; status=1; }
-  fi
-  if [ -s "$RUN_DIR/retailflow-sliding.jsonl" ] && [ -s "$RUN_DIR/retailflow-sliding-1core.jsonl" ]; then
-    cmp -s "$RUN_DIR/retailflow-sliding.jsonl" "$RUN_DIR/retailflow-sliding-1core.jsonl" \
-      || { echo "retailflow's pinned and unpinned sliding runs wrote different results" >&2; status=1; }
+  # A pinned run must write exactly what the unpinned one wrote.
+  same_results retailflow retailflow-1core
+  same_results retailflow-sliding retailflow-sliding-1core
+  # Sliding windows: retailflow against the reference on the peers' input.
+  if [ -s "$RUN_DIR/retailflow-sliding.jsonl" ] && [[ " $ENGINES " == *" reference "* ]]; then
+    log "sliding $WINDOW/$SLIDE: retailflow and the reference on the peers' $PEER_RECEIPTS receipts, for the check"
+    retailflow_command "$PEER_DATA" "$RUN_DIR/retailflow-sliding-peer-input.jsonl" "$SLIDE"
+    "${COMMAND[@]}" 2>"$RUN_DIR/retailflow-sliding-peer-input.log" || die "retailflow sliding on the peers' input failed"
+    python3 "$HERE/reference.py" "$PEER_DATA" "$RUN_DIR/reference-sliding.jsonl" --window "$WINDOW" \
+      --slide "$SLIDE" --allowed-lateness "$LATENESS" --big-receipt "$BIG" 2>/dev/null
+    echo
+    python3 "$HERE/compare.py" --summary "$CHECKS" "retailflow-sliding=$RUN_DIR/retailflow-sliding-peer-input.jsonl" \
+      "reference-sliding=$RUN_DIR/reference-sliding.jsonl" || status=1
   fi
 elif [ ${#peers[@]} -gt 0 ]; then
   baseline=${peers[0]}
