@@ -5,3 +5,5 @@ pub mod demo;
 pub mod generate;
 pub mod produce;
 pub mod stream;
+pub mod stream_analytics;
+pub mod windows;

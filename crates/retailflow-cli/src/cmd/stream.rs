@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use retailflow_stream::clock::SystemClock;
+use retailflow_stream::analytics::run_analytics;
 use retailflow_stream::command::{StreamFormat, StreamSettings, run_stream};
 use retailflow_stream::dead_letter_sink::DeadLetterSpec;
 use retailflow_stream::duration::{parse_byte_size, parse_duration};
@@ -82,6 +83,8 @@ pub struct Args {
     /// Rows shown per console table.
     #[arg(long, default_value_t = 20)]
     show: usize,
+    #[command(flatten)]
+    analytics: super::stream_analytics::AnalyticsArgs,
 }
 
 fn duration_arg(text: &str) -> Result<Duration, String> {
@@ -152,6 +155,11 @@ impl Args {
 /// Runs `retailflow stream`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let settings = args.settings()?;
+    let analytics = args.analytics.engine_config()?;
+    anyhow::ensure!(
+        analytics.is_none() || settings.format == StreamFormat::Receipts,
+        "the windowed analytics need --format receipts"
+    );
     let status = StatusLog::stderr();
     let shutdown = Shutdown::new();
     let _signals = SignalListener::install(shutdown.clone(), status.clone())
@@ -161,6 +169,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         shutdown,
         status,
     };
-    run_stream(&settings, &environment)?;
+    match analytics {
+        Some(config) => run_analytics(&settings, config, &environment)?,
+        None => run_stream(&settings, &environment)?,
+    };
     Ok(ExitCode::SUCCESS)
 }

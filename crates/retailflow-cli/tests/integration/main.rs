@@ -8,3 +8,4 @@ mod compose;
 mod e2e;
 mod generate;
 mod stream;
+mod stream_analytics;

@@ -1,0 +1,127 @@
+//! The windowed-analytics options of `retailflow stream` (`--analytics`, `--window`, `--slide`,
+//! `--allowed-lateness`, `--idle-timeout`, `--big-receipt`, `--top-stores`, `--top-items`,
+//! `--output-mode`), named as `retailflow windows` names them. Giving any of them turns the
+//! analytics on; without them `stream` shows the records themselves.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use retailflow_eventtime::{EngineConfig, Money, OutputMode, TimeSpan};
+use retailflow_stream::duration::parse_duration;
+
+/// When window results are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Once per window, when the watermark passes its end.
+    Append,
+    /// Provisional results at each trigger for windows that changed, then the final one (`final`
+    /// key in JSON).
+    Update,
+}
+
+/// Options of the windowed analytics (receipts only).
+#[derive(Debug, Clone, clap::Args)]
+pub struct AnalyticsArgs {
+    /// Windowed analytics over event time (top stores, big receipts, popular items, window
+    /// summaries) instead of the record table; implied by any option below.
+    #[arg(long)]
+    analytics: bool,
+    /// Window length, e.g. `10s`, `1m` [default: 10s].
+    #[arg(long, value_parser = duration_arg)]
+    window: Option<Duration>,
+    /// Distance between window starts [default: the window length, i.e. tumbling windows].
+    #[arg(long, value_parser = duration_arg)]
+    slide: Option<Duration>,
+    /// How far behind its partition's newest receipt a receipt may be and still count; older ones
+    /// go to the dead letters as `late` [default: 5s].
+    #[arg(long, value_parser = duration_arg)]
+    allowed_lateness: Option<Duration>,
+    /// A partition silent this long stops holding the watermark back [default: 10s].
+    #[arg(long, value_parser = duration_arg)]
+    idle_timeout: Option<Duration>,
+    /// Receipts with a total over this amount are big receipts [default: 500].
+    #[arg(long, value_name = "AMOUNT")]
+    big_receipt: Option<f64>,
+    /// Stores in each top-stores ranking [default: 5].
+    #[arg(long, value_name = "N")]
+    top_stores: Option<usize>,
+    /// Items per category in each popular-items ranking [default: 3].
+    #[arg(long, value_name = "N")]
+    top_items: Option<usize>,
+    /// `append`: each window once, final; `update`: also provisional results each trigger
+    /// [default: append].
+    #[arg(long, value_enum)]
+    output_mode: Option<Mode>,
+}
+
+fn duration_arg(text: &str) -> Result<Duration, String> {
+    parse_duration(text).map_err(|e| e.to_string())
+}
+
+/// A duration as whole milliseconds of event time.
+fn span(flag: &str, duration: Duration) -> anyhow::Result<TimeSpan> {
+    let millis = i64::try_from(duration.as_millis())
+        .ok()
+        .with_context(|| format!("--{flag} is too long"))?;
+    Ok(TimeSpan::from_millis(millis))
+}
+
+impl AnalyticsArgs {
+    /// Whether the analytics were asked for, by `--analytics` or any of their options.
+    pub fn enabled(&self) -> bool {
+        self.analytics
+            || self.window.is_some()
+            || self.slide.is_some()
+            || self.allowed_lateness.is_some()
+            || self.idle_timeout.is_some()
+            || self.big_receipt.is_some()
+            || self.top_stores.is_some()
+            || self.top_items.is_some()
+            || self.output_mode.is_some()
+    }
+
+    /// The engine settings, or `None` when the analytics are off.
+    pub fn engine_config(&self) -> anyhow::Result<Option<EngineConfig>> {
+        if !self.enabled() {
+            return Ok(None);
+        }
+        let defaults = EngineConfig::default();
+        let window_length = match self.window {
+            Some(window) => span("window", window)?,
+            None => defaults.window_length,
+        };
+        let config = EngineConfig {
+            window_length,
+            window_slide: match self.slide {
+                Some(slide) => span("slide", slide)?,
+                None => window_length,
+            },
+            allowed_lateness: match self.allowed_lateness {
+                Some(lateness) => span("allowed-lateness", lateness)?,
+                None => defaults.allowed_lateness,
+            },
+            idle_timeout: match self.idle_timeout {
+                Some(timeout) => span("idle-timeout", timeout)?,
+                None => defaults.idle_timeout,
+            },
+            big_receipt_threshold: match self.big_receipt {
+                Some(amount) => {
+                    anyhow::ensure!(
+                        amount.is_finite(),
+                        "--big-receipt must be a number, not {amount}"
+                    );
+                    Money::from_decimal(amount)
+                }
+                None => defaults.big_receipt_threshold,
+            },
+            output_mode: match self.output_mode {
+                Some(Mode::Update) => OutputMode::Update,
+                Some(Mode::Append) | None => OutputMode::Append,
+            },
+            top_stores: self.top_stores.unwrap_or(defaults.top_stores),
+            top_items: self.top_items.unwrap_or(defaults.top_items),
+        };
+        config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(Some(config))
+    }
+}

@@ -1,0 +1,140 @@
+//! `retailflow stream --analytics` over a receipts file written by `retailflow produce`: window
+//! results checked against what was produced, late receipts in the dead letters.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support;
+
+/// 3000 receipts at 100 per second of event time from 2025-03-01T09:00:00Z, 5% pushed back 60 s.
+fn produce(path: &Path) {
+    let output = support::retailflow()
+        .args([
+            "produce", "--mode", "receipts", "--seed", "11", "--count", "3000",
+        ])
+        .args([
+            "--start-time",
+            "2025-03-01T09:00:00Z",
+            "--events-per-second",
+            "100",
+        ])
+        .args(["--late-fraction", "0.05", "--late-by", "60s", "--out"])
+        .arg(path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn windowed_results_account_for_every_receipt_and_late_ones_are_dead_lettered() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("receipts.jsonl");
+    produce(&input);
+    let (out, dlq) = (dir.path().join("out.jsonl"), dir.path().join("dlq.jsonl"));
+    let output = support::retailflow()
+        .args([
+            "stream",
+            "--analytics",
+            "--window",
+            "10s",
+            "--allowed-lateness",
+            "5s",
+        ])
+        .arg(format!("--source=file:{}", input.display()))
+        .arg(format!("--output=jsonl:{}", out.display()))
+        .arg(format!("--dlq=file:{}", dlq.display()))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+
+    let dead = json_lines(&dlq);
+    assert!((100..=200).contains(&dead.len()), "{} late", dead.len());
+    assert!(dead.iter().all(|letter| letter["reason"] == "late"));
+    assert!(stderr.contains(&format!("{} late", dead.len())), "{stderr}");
+
+    let results = json_lines(&out);
+    let mut receipts_per_window: BTreeMap<String, u64> = BTreeMap::new();
+    for summary in results.iter().filter(|r| r["kind"] == "window_summary") {
+        receipts_per_window.insert(
+            summary["window_start"].as_str().unwrap().to_owned(),
+            summary["receipts"].as_u64().unwrap(),
+        );
+    }
+    // 3000 receipts over 30 s of event time: three tumbling 10 s windows, aligned to the epoch.
+    assert_eq!(
+        receipts_per_window.keys().collect::<Vec<_>>(),
+        [
+            "2025-03-01T09:00:00.000Z",
+            "2025-03-01T09:00:10.000Z",
+            "2025-03-01T09:00:20.000Z"
+        ]
+    );
+    assert_eq!(
+        receipts_per_window.values().sum::<u64>(),
+        3000 - dead.len() as u64
+    );
+    let tops: Vec<&serde_json::Value> = results
+        .iter()
+        .filter(|r| r["kind"] == "top_stores")
+        .collect();
+    assert_eq!(tops.len(), 3);
+    assert!(
+        tops.iter()
+            .all(|top| top["stores"].as_array().unwrap().len() == 5)
+    );
+    let popular = results
+        .iter()
+        .filter(|r| r["kind"] == "popular_items")
+        .count();
+    assert_eq!(popular, 3 * 8, "8 categories in each of 3 windows");
+    assert!(results.iter().any(|r| r["kind"] == "big_receipt"));
+}
+
+#[test]
+fn console_shows_a_table_per_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("receipts.jsonl");
+    produce(&input);
+    let output = support::retailflow()
+        .args(["stream", "--big-receipt", "500"])
+        .arg(format!("--source=file:{}", input.display()))
+        .arg(format!(
+            "--dlq=file:{}",
+            dir.path().join("dlq.jsonl").display()
+        ))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for title in [
+        "Batch: 0",
+        "Top stores by revenue",
+        "Big receipts",
+        "Popular items by category",
+        "Window summary",
+        "|window_start       |window_end         |receipts|revenue",
+    ] {
+        assert!(stdout.contains(title), "{title} missing from\n{stdout}");
+    }
+}
