@@ -1,7 +1,27 @@
 //! The pure event-time core of retailflow: window assignment, per-partition watermarks, window state,
 //! emission and late data. No I/O and no wall clock: time is whatever the caller says it is.
 //!
-//! The [`Engine`] is what the stream pipeline drives. Per micro-batch:
+//! The [`Engine`] is what the stream pipeline drives:
+//!
+//! - **At start**: [`Engine::new`], or [`Engine::restore`] from the last checkpoint's
+//!   [`EngineSnapshot`]. Then, before the first record, [`Engine::declare_partitions`] with every
+//!   partition the reader is assigned, so that one with nothing to say yet holds the watermark
+//!   back (until it has been idle for the idle timeout) instead of having its first records judged
+//!   late against the other partitions' progress.
+//! - **Per record**: [`Engine::process`] with the record's partition and the batch's processing
+//!   time. Results it causes (a big receipt; the windows the record's watermark advance closes)
+//!   are appended to the caller's `Vec<Output>`. [`Late`] means the record was left out of the
+//!   windowed analyses: dead-letter it with reason `late` and `late.to_string()` as the detail.
+//! - **Per micro-batch**, after its records: [`Engine::on_trigger`] (idle partitions, provisional
+//!   results in update mode). Write the outputs in order, then checkpoint the source offsets
+//!   together with [`Engine::snapshot`] (serde, deterministic bytes). A restored engine fed the
+//!   rest of the input produces exactly the outputs an uninterrupted one would have.
+//! - **Bounded input at its end**: [`Engine::finish`] emits every open window.
+//!
+//! Processing time ([`ProcessingTime`]) is only used for idle detection and is kept in snapshots:
+//! pass a clock that survives restarts (wall-clock milliseconds since the epoch).
+//!
+//! [`output`] documents the exact JSON for each result kind.
 //!
 //! ```
 //! use retailflow_eventtime::{Engine, EngineConfig, EventTime, LineItem, Output, PartitionId, ProcessingTime, Receipt};
