@@ -131,6 +131,10 @@ mkdir -p "$RUN_DIR"
 RESULTS="$RUN_DIR/results.jsonl"
 COUNTS="$RUN_DIR/receipts.jsonl"
 CHECKS="$RUN_DIR/checks.jsonl"
+CPU="$RUN_DIR/cpu.jsonl"
+# CPU time (user + system) of each run, by GNU time when installed: on a shared machine it tells
+# what a run costs better than wall time does. Its own process adds about 2 MB to the peak RSS.
+GNU_TIME=$(command -v /usr/bin/time || true)
 
 # The peers read the first PEER_RECEIPTS receipts, in a folder of their own (Spark's file source
 # reads a folder).
@@ -190,11 +194,18 @@ for engine in $ENGINES; do
     command_for "$engine"
     rm -rf "$OUTPUT" "$OUTPUT.dlq.jsonl"
     log "$engine run $run/$runs ($INPUT_COUNT receipts)"
-    if ! python3 "$ROOT/bench/measure.py" "$engine" "$RESULTS" -- "${COMMAND[@]}" \
+    TIMED=()
+    # (Not PySpark: its JVM is not a child that Python waits for, so its CPU time would be missed.)
+    [ -n "$GNU_TIME" ] && [ "$engine" != pyspark ] && TIMED=("$GNU_TIME" -o "$RUN_DIR/cpu.txt" -f "%U %S")
+    if ! python3 "$ROOT/bench/measure.py" "$engine" "$RESULTS" -- "${TIMED[@]}" "${COMMAND[@]}" \
         >"$RUN_DIR/$engine.log" 2>&1; then
       echo "$engine failed; see $RUN_DIR/$engine.log:" >&2
       tail -5 "$RUN_DIR/$engine.log" >&2
       exit 1
+    fi
+    if [ ${#TIMED[@]} -gt 0 ]; then
+      read -r user system <"$RUN_DIR/cpu.txt"
+      printf '{"engine": "%s", "user_s": %s, "system_s": %s}\n' "$engine" "$user" "$system" >>"$CPU"
     fi
   done
   printf '{"engine": "%s", "receipts": %s, "note": "%s"}\n' "$engine" "$INPUT_COUNT" "$NOTE" >>"$COUNTS"
@@ -264,7 +275,7 @@ echo "Stream benchmark: $RECEIPTS receipts (seed $SEED, $EVENTS_PER_SECOND recei
   "event time from $START_TIME), window $WINDOW, allowed lateness $LATENESS, big receipt > $BIG"
 machine
 echo
-python3 "$HERE/table.py" "$RESULTS" "$COUNTS" "$CHECKS"
+python3 "$HERE/table.py" "$RESULTS" "$COUNTS" "$CHECKS" "$CPU"
 if [ "$status" != 0 ]; then
   echo
   echo "The engines' results DISAGREE (see above)." >&2

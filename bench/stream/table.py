@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Summarises the stream benchmark as the README's markdown table.
 
-    table.py RESULTS.jsonl RECEIPTS.jsonl [CHECKS.jsonl]
+    table.py RESULTS.jsonl RECEIPTS.jsonl [CHECKS.jsonl [CPU.jsonl]]
 
 RESULTS.jsonl holds bench/measure.py's runs ({"engine", "wall_s", "peak_rss_mb", "exit"}),
 RECEIPTS.jsonl one {"engine", "receipts", "note"} per engine (how many receipts it read), CHECKS.jsonl
-bench/stream/compare.py's --summary lines. Per engine: median wall time over its runs, receipts/s
+bench/stream/compare.py's --summary lines, CPU.jsonl {"engine", "user_s", "system_s"} per run (GNU time). Per engine: median wall time over its runs, receipts/s
 from it, the highest peak RSS, and how many times faster retailflow (the first engine whose name
-starts with `retailflow`) is; the check column says whether its window summaries matched."""
+starts with `retailflow`) is; the median CPU seconds (user + system) and receipts per CPU second,
+which a busy machine disturbs less than wall time; the check column says whether its results
+matched."""
 
 import json
 import statistics
@@ -56,20 +58,25 @@ def main(argv):
             runs.setdefault(result["engine"], []).append(result)
     receipts = {r["engine"]: r for r in read_jsonl(argv[2])}
     checks = read_jsonl(argv[3]) if len(argv) > 3 else []
+    cpu = {}
+    for r in read_jsonl(argv[4]) if len(argv) > 4 else []:
+        cpu.setdefault(r["engine"], []).append(r["user_s"] + r["system_s"])
     rows = []
     for engine, results in runs.items():
         wall = statistics.median(r["wall_s"] for r in results)
         count = receipts.get(engine, {}).get("receipts", 0)
+        cpu_s = statistics.median(cpu[engine]) if engine in cpu else None
         rows.append((engine, count / wall if wall else 0.0, wall, max(r["peak_rss_mb"] for r in results),
-                     len(results), count, receipts.get(engine, {}).get("note", "")))
+                     len(results), count, receipts.get(engine, {}).get("note", ""), cpu_s))
     base = next((row[1] for row in rows if row[0].startswith("retailflow")), None)
-    print("| engine | receipts/s | wall s | peak RSS MB | retailflow is × faster | receipts | runs |"
-          " results check | notes |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|---|")
-    for engine, rate, wall, rss, n, count, note in rows:
+    print("| engine | receipts/s | wall s | peak RSS MB | retailflow is × faster | CPU s |"
+          " receipts per CPU s | receipts | runs | results check | notes |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for engine, rate, wall, rss, n, count, note, cpu_s in rows:
         ratio = f"{base / rate:.1f}" if base and rate else "n/a"
-        print(f"| {engine} | {rate:,.0f} | {wall:.2f} | {rss:.0f} | {ratio} | {count:,} | {n} |"
-              f" {check_cell(checks, engine)} | {note} |")
+        cpu_cells = f"{cpu_s:.2f} | {count / cpu_s:,.0f}" if cpu_s else "n/a | n/a"
+        print(f"| {engine} | {rate:,.0f} | {wall:.2f} | {rss:.0f} | {ratio} | {cpu_cells} | {count:,} |"
+              f" {n} | {check_cell(checks, engine)} | {note} |")
     return 0
 
 
