@@ -71,9 +71,55 @@ pub fn clean_text(value: &str) -> Option<&str> {
 
 /// A float from decimal text; junk, NaN and infinities are `None`. `-0` is `0`.
 pub fn parse_float(value: &str) -> Option<f64> {
-    let number: f64 = value.trim().parse().ok()?;
+    let value = value.trim();
+    let number = match plain_decimal(value.as_bytes()) {
+        Some(number) => number,
+        None => value.parse::<f64>().ok()?,
+    };
     // Adding 0.0 turns -0.0 into 0.0, so equal prices group together.
     number.is_finite().then_some(number + 0.0)
+}
+
+/// Exact powers of ten as f64 (all of them are representable).
+const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The fast path of decimal parsing for text like `185.0` or `-18.5`: when the digits fit in 2^53
+/// and there are at most 22 decimals, one correctly rounded division of two exact floats gives the
+/// correctly rounded value (Clinger's fast path), the same as `str::parse`. Anything else (exponents,
+/// long mantissas, junk) returns `None` and is left to `str::parse`.
+fn plain_decimal(bytes: &[u8]) -> Option<f64> {
+    let (negative, digits) = match bytes.first()? {
+        b'-' => (true, &bytes[1..]),
+        b'+' => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let mut mantissa: u64 = 0;
+    let mut decimals: usize = 0;
+    let mut seen_digit = false;
+    let mut seen_point = false;
+    for &byte in digits {
+        match byte {
+            b'0'..=b'9' => {
+                mantissa = mantissa
+                    .checked_mul(10)?
+                    .checked_add(u64::from(byte - b'0'))?;
+                seen_digit = true;
+                if seen_point {
+                    decimals += 1;
+                }
+            }
+            b'.' if !seen_point => seen_point = true,
+            _ => return None,
+        }
+    }
+    if !seen_digit || mantissa > (1 << 53) || decimals >= POWERS_OF_TEN.len() {
+        return None;
+    }
+    let magnitude = mantissa as f64 / POWERS_OF_TEN[decimals];
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// A whole number read through a float: `10`, `10.0` and ` 10 ` are 10; `10.5` and junk are `None`.
@@ -91,15 +137,23 @@ pub fn whole_number(number: f64) -> Option<i64> {
 /// A boolean from `true/false/yes/no/1/0` in any case; anything else is `None`.
 pub fn parse_flag(value: &str) -> Option<bool> {
     let value = value.trim();
-    const TRUE: [&str; 3] = ["true", "yes", "1"];
-    const FALSE: [&str; 3] = ["false", "no", "0"];
-    if TRUE.iter().any(|t| value.eq_ignore_ascii_case(t)) {
-        Some(true)
-    } else if FALSE.iter().any(|f| value.eq_ignore_ascii_case(f)) {
-        Some(false)
-    } else {
-        None
-    }
+    let (word, meaning) = match value.len() {
+        1 => {
+            return if value == "1" {
+                Some(true)
+            } else if value == "0" {
+                Some(false)
+            } else {
+                None
+            };
+        }
+        2 => ("no", false),
+        3 => ("yes", true),
+        4 => ("true", true),
+        5 => ("false", false),
+        _ => return None,
+    };
+    value.eq_ignore_ascii_case(word).then_some(meaning)
 }
 
 fn strings(column: &ArrayRef) -> Result<&StringArray> {
@@ -109,27 +163,36 @@ fn strings(column: &ArrayRef) -> Result<&StringArray> {
         .ok_or_else(|| exec_datafusion_err!("expected a Utf8 column, got {}", column.data_type()))
 }
 
-fn needs_trim(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    match (bytes.first(), bytes.last()) {
+/// Whether `value` has white space (as `str::trim` sees it) at either end.
+fn needs_trim(value: &[u8]) -> bool {
+    // ASCII white space as `str::trim` counts it includes the vertical tab.
+    let blank = |byte: u8| byte.is_ascii_whitespace() || byte == 0x0B;
+    match (value.first(), value.last()) {
         (Some(&first), Some(&last)) if first.is_ascii() && last.is_ascii() => {
-            first.is_ascii_whitespace() || last.is_ascii_whitespace()
+            blank(first) || blank(last)
         }
         (None, _) | (_, None) => false,
-        _ => value.trim().len() != value.len(),
+        // A multi-byte character at an end: let `str::trim` judge (rare).
+        _ => std::str::from_utf8(value).is_ok_and(|text| text.trim().len() != text.len()),
     }
 }
 
 /// Kernel of `rf_text`: trims every value, empty → null. Shares the input's buffers when no value
-/// needs trimming (the common case), so clean text costs only a validity pass.
+/// needs trimming (the common case), so clean text costs one scan of the offsets.
 fn text_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
     let input = strings(&columns[0])?;
-    if input.iter().flatten().any(needs_trim) {
-        let trimmed: StringArray = input.iter().map(|v| v.and_then(clean_text)).collect();
-        return Ok(Arc::new(trimmed));
+    let offsets = input.value_offsets();
+    let bytes = input.value_data();
+    let mut has_empty = false;
+    for (index, window) in offsets.windows(2).enumerate() {
+        let (start, end) = (window[0] as usize, window[1] as usize);
+        if start == end {
+            has_empty |= input.is_valid(index);
+        } else if needs_trim(&bytes[start..end]) {
+            let trimmed: StringArray = input.iter().map(|v| v.and_then(clean_text)).collect();
+            return Ok(Arc::new(trimmed));
+        }
     }
-    let offsets = input.offsets();
-    let has_empty = (0..input.len()).any(|i| input.is_valid(i) && offsets[i + 1] == offsets[i]);
     if !has_empty {
         return Ok(Arc::clone(&columns[0]));
     }
@@ -137,7 +200,7 @@ fn text_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
         input.is_valid(i) && offsets[i + 1] > offsets[i]
     });
     let shared = StringArray::try_new(
-        offsets.clone(),
+        input.offsets().clone(),
         input.values().clone(),
         Some(NullBuffer::new(validity)),
     )?;
@@ -236,6 +299,68 @@ mod tests {
             "1e400",
         ] {
             assert_eq!(parse_float(junk), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn the_fast_decimal_path_agrees_with_the_standard_parser() {
+        let cases = [
+            "0",
+            "0.0",
+            "-0.0",
+            "7",
+            "18.5",
+            "185.0",
+            "-2.25",
+            "+3.5",
+            "5.",
+            ".5",
+            "0.1",
+            "0.3",
+            "123456789.123456",
+            "9007199254740993",
+            "1.7976931348623157",
+            "64.75",
+            "1e3",
+            "12.5.1",
+            "",
+            "-",
+            ".",
+            "1_000",
+            "0.0000000000000000000001",
+            "0.00000000000000000000001",
+        ];
+        for case in cases {
+            let standard = case
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .map(|n| n + 0.0);
+            assert_eq!(parse_float(case), standard, "{case:?}");
+        }
+        for mantissa in [
+            1u64,
+            3,
+            7,
+            99,
+            185,
+            1234,
+            987_654_321,
+            (1 << 53) - 1,
+            1 << 53,
+        ] {
+            for decimals in 0..=22 {
+                let text = format!("{mantissa}e-{decimals}");
+                let expected: f64 = text.parse().unwrap();
+                let digits = format!("{mantissa:0>width$}", width = decimals + 1);
+                let (whole, fraction) = digits.split_at(digits.len() - decimals);
+                let decimal = format!("{whole}.{fraction}");
+                assert_eq!(
+                    plain_decimal(decimal.as_bytes()),
+                    Some(expected),
+                    "{decimal}"
+                );
+            }
         }
     }
 

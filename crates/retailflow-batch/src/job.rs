@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{Field, Schema};
-use datafusion::common::config::{CsvOptions, TableParquetOptions};
+use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::logical_expr::Expr;
 use datafusion::prelude::{
@@ -224,14 +224,21 @@ pub async fn clean(
         .transpose()?;
     let output_path = options.output_path();
     check_output(&output_path, &input)?;
+    if let Some(report) = &options.report {
+        check_output(report, &input)?;
+    }
     let threads = partitions(options);
 
+    // Two sessions: one in parallel for the aggregates, whose order does not matter, and one over a
+    // single partition for the clean rows and every "first rows" table, which keep the file's order.
+    let parallel = plan::session(threads);
+    let ordered = plan::session(1);
+
     // Step 1 and 2: the file as it is, and its columns renamed.
-    let profiling_context = plan::session(threads);
-    let text = plan::read_text(&profiling_context, &input, &columns).await?;
     if story.on {
         story.step(1, &format!("Load {}", input.path.display()))?;
-        let first = first_rows(text.clone(), sample_rows, &input.path).await?;
+        let text = plan::read_text(&ordered, &input, &columns).await?;
+        let first = first_rows(text, sample_rows, &input.path).await?;
         story.say(&first.render(&input.headers))?;
         let utf8 = datafusion::arrow::datatypes::DataType::Utf8;
         story.say(&schema_tree(
@@ -261,6 +268,7 @@ pub async fn clean(
         Some(format) => vec![format.clone()],
         None => RECOGNISED.to_vec(),
     };
+    let text = plan::read_text(&parallel, &input, &columns).await?;
     let learnt = profile(text, &columns, formats.clone(), &input.path).await?;
     let (date_format, parsed_dates) = match &given_format {
         Some(format) => (format.clone(), dates::parsed_by(0, &learnt.date_masks)),
@@ -285,10 +293,9 @@ pub async fn clean(
     };
     let rows_clean = learnt.rows - learnt.dropped;
 
-    // The plans of pass 2, on a session that keeps the input's row order.
+    // The plans of pass 2, which keep the input's row order.
     let functions = plan::job_functions(date_format.clone(), Arc::clone(&catalog));
-    let writing_context = plan::session(1);
-    let text = plan::read_text(&writing_context, &input, &columns).await?;
+    let text = plan::read_text(&ordered, &input, &columns).await?;
     let repaired = plan::repaired(text, &columns, &functions)?;
 
     if story.on {
@@ -365,16 +372,9 @@ pub async fn clean(
 
     // Analysis over what was written.
     progress.stage(Stage::Analysing);
-    let reading_context = plan::session(threads);
-    let written = read_written(
-        &reading_context,
-        &partial.path,
-        options.format,
-        &output_schema,
-    )
-    .await?;
+    let written = read_written(&parallel, &partial.path, options.format, &output_schema).await?;
     let output_names = plan::output_names(&columns);
-    let analysis = analyse(written.clone(), &output_names).await?;
+    let analysis = analyse(written, &output_names).await?;
     if analysis.rows != rows_clean {
         return Err(BatchError::Internal(format!(
             "wrote {} rows but expected {rows_clean}",
@@ -396,6 +396,7 @@ pub async fn clean(
         .iter()
         .map(|n| ident(*n))
         .collect();
+        let written = read_written(&ordered, &partial.path, options.format, &output_schema).await?;
         let shown = first_rows(written.select(sample)?, sample_rows, &input.path).await?;
         story.say(&shown.render_own())?;
     }
@@ -484,6 +485,14 @@ async fn write_rows(
             let mut parquet = TableParquetOptions::default();
             parquet.global.compression = Some("snappy".into());
             parquet.global.max_row_group_size = ROW_GROUP_ROWS;
+            // Transaction ids are unique: a dictionary would only be built to be thrown away.
+            let plain = ParquetColumnOptions {
+                dictionary_enabled: Some(false),
+                ..Default::default()
+            };
+            parquet
+                .column_specific_options
+                .insert("transaction_id".into(), plain);
             rows.write_parquet(&target, options, Some(parquet)).await
         }
         OutputFormat::Csv => {

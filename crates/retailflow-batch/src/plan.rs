@@ -191,3 +191,116 @@ pub(crate) fn job_functions(
         features: FeatureFunctions::default(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::dates::DateFormat;
+    use crate::repair::{RepairRow, Restored, repair_row};
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+
+    const HEADER: &str = "Transaction ID,Customer ID,Category,Item,Price Per Unit,Quantity,Total Spent,Payment Method,Location,Transaction Date,Discount Applied";
+
+    fn catalog() -> Catalog {
+        Catalog::from_rows([
+            ("Food".to_string(), "Item_2_FOOD".to_string(), 6.5),
+            ("Food".to_string(), "Item_3_FOOD".to_string(), 8.0),
+            ("Food".to_string(), "Item_3b_FOOD".to_string(), 8.0),
+        ])
+    }
+
+    /// Every combination of present and missing values, through the DataFusion plan and through the
+    /// row-by-row reference, must give the same repaired values and the same restored flags.
+    #[tokio::test]
+    async fn the_plan_repairs_exactly_like_the_reference() {
+        let prices = ["", "0", "6.5", "8.0", "abc"];
+        let quantities = ["", "0", "2", "3.0", "2.5"];
+        let totals = ["", "0.0", "13.0", "16.0", "20.0", "19.5"];
+        let items = ["", "Item_2_FOOD"];
+        let categories = ["", "Food"];
+        let mut text = format!("{HEADER}\n");
+        let mut expected = Vec::new();
+        let catalog = catalog();
+        let mut id = 0;
+        for category in categories {
+            for item in items {
+                for price in prices {
+                    for quantity in quantities {
+                        for total in totals {
+                            id += 1;
+                            text.push_str(&format!(
+                                "T{id},C,{category},{item},{price},{quantity},{total},Cash,Online,2024-01-01,True\n"
+                            ));
+                            let mut row = RepairRow {
+                                category: crate::cast::clean_text(category).map(String::from),
+                                item: crate::cast::clean_text(item).map(String::from),
+                                price: crate::cast::parse_float(price),
+                                quantity: crate::cast::parse_quantity(quantity),
+                                total: crate::cast::parse_float(total),
+                            };
+                            let restored = repair_row(&mut row, &catalog);
+                            expected.push((row, restored));
+                        }
+                    }
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("grid.csv");
+        std::fs::write(&path, text).unwrap();
+        let input = InputFile::open(&path).unwrap();
+        let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
+        let context = session(1);
+        let frame = read_text(&context, &input, &columns).await.unwrap();
+        let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog));
+        let repaired = repaired(frame, &columns, &functions).unwrap();
+        let batches = repaired.collect().await.unwrap();
+
+        let mut actual = Vec::new();
+        for batch in &batches {
+            let column = |name: &str| batch.column_by_name(name).unwrap().clone();
+            let (category, item) = (column("category"), column("item"));
+            let (category, item) = (category.as_string::<i32>(), item.as_string::<i32>());
+            let price = column("price_per_unit");
+            let price = price.as_primitive::<Float64Type>();
+            let quantity = column("quantity");
+            let quantity = quantity.as_primitive::<Int64Type>();
+            let total = column("total_spent");
+            let total = total.as_primitive::<Float64Type>();
+            let flags: Vec<_> = RESTORED_FLAGS
+                .iter()
+                .map(|(_, flag)| column(flag))
+                .collect();
+            let flag = |k: usize, i: usize| flags[k].as_boolean().value(i);
+            for i in 0..batch.num_rows() {
+                let text = |a: &datafusion::arrow::array::StringArray| {
+                    a.is_valid(i).then(|| a.value(i).to_string())
+                };
+                actual.push((
+                    RepairRow {
+                        category: text(category),
+                        item: text(item),
+                        price: price.is_valid(i).then(|| price.value(i)),
+                        quantity: quantity.is_valid(i).then(|| quantity.value(i)),
+                        total: total.is_valid(i).then(|| total.value(i)),
+                    },
+                    Restored {
+                        item: flag(0, i),
+                        total_spent: flag(1, i),
+                        quantity: flag(2, i),
+                        price_per_unit: flag(3, i),
+                    },
+                ));
+            }
+        }
+        assert_eq!(actual.len(), expected.len());
+        for (i, (a, e)) in actual.iter().zip(&expected).enumerate() {
+            assert_eq!(a, e, "row {}", i + 1);
+        }
+        assert!(expected.iter().any(|(_, r)| r.item && r.price_per_unit));
+        assert!(expected.iter().any(|(_, r)| r.quantity));
+        assert!(expected.iter().any(|(_, r)| r.total_spent));
+    }
+}

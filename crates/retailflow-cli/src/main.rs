@@ -13,7 +13,13 @@ use clap::{Parser, Subcommand};
 /// Stream: `retailflow produce` writes receipts to Kafka, `retailflow stream` analyses them live.
 /// `retailflow demo` runs both halves with nothing installed.
 #[derive(Debug, Parser)]
-#[command(name = "retailflow", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "retailflow",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,6 +35,8 @@ enum Command {
     Produce(cmd::produce::Args),
     /// Read messages from Kafka or a file, parse them by schema and print live analytics.
     Stream(cmd::stream::Args),
+    /// Compute the stream's windowed analytics over a receipts file in batch (DataFusion).
+    Windows(cmd::windows::Args),
     /// Run the whole story with nothing installed: the batch job on a generated sample, then the
     /// stream on an in-process Kafka mock cluster.
     Demo(cmd::demo::Args),
@@ -41,6 +49,7 @@ fn main() -> ExitCode {
         Command::Generate(args) => cmd::generate::run(args),
         Command::Produce(args) => cmd::produce::run(args),
         Command::Stream(args) => cmd::stream::run(args),
+        Command::Windows(args) => cmd::windows::run(args),
         Command::Demo(args) => cmd::demo::run(args),
     };
     match result {

@@ -15,14 +15,38 @@ pub struct Category {
 
 /// The eight categories of the retail data, in a fixed order.
 pub const CATEGORIES: [Category; 8] = [
-    Category { name: "Beverages", code: "BEV" },
-    Category { name: "Butchers", code: "BUT" },
-    Category { name: "Computers and electric accessories", code: "CEA" },
-    Category { name: "Electric household essentials", code: "EHE" },
-    Category { name: "Food", code: "FOOD" },
-    Category { name: "Furniture", code: "FUR" },
-    Category { name: "Milk Products", code: "MILK" },
-    Category { name: "Patisserie", code: "PAT" },
+    Category {
+        name: "Beverages",
+        code: "BEV",
+    },
+    Category {
+        name: "Butchers",
+        code: "BUT",
+    },
+    Category {
+        name: "Computers and electric accessories",
+        code: "CEA",
+    },
+    Category {
+        name: "Electric household essentials",
+        code: "EHE",
+    },
+    Category {
+        name: "Food",
+        code: "FOOD",
+    },
+    Category {
+        name: "Furniture",
+        code: "FUR",
+    },
+    Category {
+        name: "Milk Products",
+        code: "MILK",
+    },
+    Category {
+        name: "Patisserie",
+        code: "PAT",
+    },
 ];
 
 /// How many items each category has (`Item_1_…` to `Item_25_…`).
@@ -92,8 +116,10 @@ mod tests {
     fn catalog_has_200_products_with_unique_category_price_keys() {
         let all = products();
         assert_eq!(all.len(), 200);
-        let mut keys: Vec<(&str, u64)> =
-            all.iter().map(|p| (p.category.name, p.price.to_bits())).collect();
+        let mut keys: Vec<(&str, u64)> = all
+            .iter()
+            .map(|p| (p.category.name, p.price.to_bits()))
+            .collect();
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), 200);

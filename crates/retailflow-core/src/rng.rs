@@ -57,7 +57,10 @@ impl SeededRng {
     /// Uses a precomputed cumulative table for speed.
     pub fn pick(&mut self, table: &SkewTable) -> usize {
         let u = self.next_f64() * table.total;
-        table.cumulative.partition_point(|&c| c <= u).min(table.cumulative.len().saturating_sub(1))
+        table
+            .cumulative
+            .partition_point(|&c| c <= u)
+            .min(table.cumulative.len().saturating_sub(1))
     }
 }
 

@@ -32,7 +32,10 @@ pub struct Table {
 impl Table {
     /// An empty table with these column headers.
     pub fn new<S: Into<String>>(headers: impl IntoIterator<Item = S>) -> Self {
-        Self { headers: headers.into_iter().map(Into::into).collect(), rows: Vec::new() }
+        Self {
+            headers: headers.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Appends a row; missing trailing cells print as `null`, extra cells are ignored.
@@ -42,7 +45,8 @@ impl Table {
 
     /// Appends a row in which every cell is present.
     pub fn push_values<S: Into<String>>(&mut self, row: impl IntoIterator<Item = S>) {
-        self.rows.push(row.into_iter().map(|cell| Some(cell.into())).collect());
+        self.rows
+            .push(row.into_iter().map(|cell| Some(cell.into())).collect());
     }
 
     /// The number of rows.
@@ -63,8 +67,11 @@ impl Table {
             let text = cell.as_deref().unwrap_or("null");
             truncate_cell(text, truncate)
         };
-        let header_cells: Vec<String> =
-            self.headers.iter().map(|h| truncate_cell(h, truncate)).collect();
+        let header_cells: Vec<String> = self
+            .headers
+            .iter()
+            .map(|h| truncate_cell(h, truncate))
+            .collect();
         let body: Vec<Vec<String>> = self
             .rows
             .iter()
@@ -102,7 +109,10 @@ impl Table {
         out.push_str(&separator);
         if more_rows_exist {
             let n = self.rows.len();
-            out.push_str(&format!("only showing top {n} row{}\n", if n == 1 { "" } else { "s" }));
+            out.push_str(&format!(
+                "only showing top {n} row{}\n",
+                if n == 1 { "" } else { "s" }
+            ));
         }
         out
     }
@@ -142,7 +152,9 @@ fn truncate_cell(text: &str, truncate: Truncate) -> String {
 pub fn render_schema<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str, bool)>) -> String {
     let mut out = String::from("root\n");
     for (name, data_type, nullable) in fields {
-        out.push_str(&format!(" |-- {name}: {data_type} (nullable = {nullable})\n"));
+        out.push_str(&format!(
+            " |-- {name}: {data_type} (nullable = {nullable})\n"
+        ));
     }
     out
 }
@@ -187,7 +199,10 @@ mod tests {
     #[test]
     fn schema_tree() {
         let out = render_schema([("a", "string", true), ("b", "double", false)]);
-        assert_eq!(out, "root\n |-- a: string (nullable = true)\n |-- b: double (nullable = false)\n");
+        assert_eq!(
+            out,
+            "root\n |-- a: string (nullable = true)\n |-- b: double (nullable = false)\n"
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use retailflow_stream::clock::SystemClock;
 use retailflow_stream::analytics::run_analytics;
+use retailflow_stream::clock::SystemClock;
 use retailflow_stream::command::{StreamFormat, StreamSettings, run_stream};
 use retailflow_stream::dead_letter_sink::DeadLetterSpec;
 use retailflow_stream::duration::{parse_byte_size, parse_duration};

@@ -446,6 +446,28 @@ fn the_output_never_overwrites_the_input() {
 }
 
 #[test]
+fn an_output_or_report_in_a_missing_folder_is_a_one_line_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.csv"),
+        sales_csv(&[&row_dated(1, "2024-01-01")]),
+    )
+    .unwrap();
+    assert_one_line_error(
+        &clean_in(dir.path(), &["in.csv", "--out", "missing/out.parquet"]),
+        "missing/out.parquet: cannot write",
+    );
+    assert_one_line_error(
+        &clean_in(dir.path(), &["in.csv", "--report", "missing/report.json"]),
+        "missing/report.json: cannot write",
+    );
+    assert!(
+        !dir.path().join("in_clean.parquet").exists(),
+        "nothing is written"
+    );
+}
+
+#[test]
 fn a_header_only_file_cleans_to_nothing() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("header.csv"), sales_csv(&[])).unwrap();

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agreement;
 mod clean;
 mod compose;
 mod e2e;

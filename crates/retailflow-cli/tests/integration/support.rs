@@ -9,7 +9,10 @@ pub fn retailflow() -> assert_cmd::Command {
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// The real Kaggle file: `$RETAIL_SALES_CSV`, else `../shared/data/retail_store_sales.csv` beside the
@@ -23,9 +26,15 @@ pub fn real_sales_csv() -> Option<PathBuf> {
         return Some(path);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true and the real sales file is missing at {}", path.display());
+        panic!(
+            "CI=true and the real sales file is missing at {}",
+            path.display()
+        );
     }
-    eprintln!("skipping: the real sales file is missing at {}", path.display());
+    eprintln!(
+        "skipping: the real sales file is missing at {}",
+        path.display()
+    );
     None
 }
 
