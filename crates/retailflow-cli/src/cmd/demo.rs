@@ -1,4 +1,5 @@
-//! `retailflow demo`: the whole story with nothing installed. The streaming half starts librdkafka's
+//! `retailflow demo`: the whole story with nothing installed. The batch half generates a dirty sales
+//! sample and runs the `clean` job on it, step by step. The streaming half starts librdkafka's
 //! mock cluster in-process, a receipts producer and the stream consumer, and prints live batches
 //! until Ctrl-C or `--duration`.
 
@@ -18,6 +19,18 @@ use retailflow_stream::status::StatusLog;
 /// Arguments of `retailflow demo`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Rows in the generated sales sample of the batch half.
+    #[arg(long, default_value_t = 20_000)]
+    rows: u64,
+    /// Seed of the generated sample.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Run only the stream half.
+    #[arg(long)]
+    skip_batch: bool,
+    /// Run only the batch half.
+    #[arg(long)]
+    skip_stream: bool,
     /// Settings of the stream half.
     #[command(flatten)]
     stream: StreamDemoArgs,
@@ -50,7 +63,42 @@ fn duration_arg(text: &str) -> Result<Duration, String> {
 /// Runs `retailflow demo`. Each half has its own function and flattened arguments; the stream half
 /// runs last because it runs until stopped.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if !args.skip_batch {
+        run_batch_half(args.rows, args.seed)?;
+    }
+    if args.skip_stream {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("== Stream: receipts through an in-process Kafka mock cluster ==");
     run_stream_half(&args.stream)
+}
+
+/// The batch half: a generated dirty sample in a temporary folder, cleaned with the story on stdout.
+fn run_batch_half(rows: u64, seed: u64) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let folder = std::env::temp_dir().join(format!("retailflow-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
+    let input = folder.join("sales.csv");
+    let file = std::fs::File::create(&input)
+        .with_context(|| format!("cannot create {}", input.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    retailflow_batch::generate::generate_csv(rows, seed, &mut writer)
+        .context("cannot write the sample")?;
+    writer.flush().context("cannot write the sample")?;
+    drop(writer);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    writeln!(
+        out,
+        "== Batch: a generated sample of {rows} dirty sales rows ({}) ==",
+        input.display()
+    )?;
+    let mut options = retailflow_batch::CleanOptions::new(&input);
+    options.report = Some(folder.join("report.json"));
+    retailflow_batch::run_clean(&options, &mut out).context("the batch job failed")?;
+    out.flush()?;
+    Ok(())
 }
 
 /// The stream half: mock cluster, producer and consumer, live batches on stdout.

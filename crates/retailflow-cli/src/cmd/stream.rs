@@ -61,7 +61,7 @@ pub struct Args {
     /// Message schema.
     #[arg(long, value_enum, default_value_t = Format::Receipts)]
     format: Format,
-    /// Dead letters: `topic:NAME` or `file:PATH` [default: topic <topic>-dlq for Kafka,
+    /// Dead letters: `topic:NAME` or `file:PATH` [default: topic receipts-dlq for Kafka,
     /// <input>.dlq.jsonl beside a file].
     #[arg(long, value_parser = dlq_arg)]
     dlq: Option<DeadLetterSpec>,

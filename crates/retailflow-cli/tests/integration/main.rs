@@ -6,6 +6,7 @@ mod support;
 mod agreement;
 mod clean;
 mod compose;
+mod demo;
 mod e2e;
 mod generate;
 mod stream;

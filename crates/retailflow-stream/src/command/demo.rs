@@ -76,7 +76,7 @@ pub fn run_stream_demo(
     cluster.create_topic(DEMO_DLQ_TOPIC, 1)?;
     let brokers = cluster.bootstrap_servers();
     environment.status.line(format!(
-        "demo: Kafka mock cluster at {brokers} with topics {DEMO_TOPIC} ({DEMO_PARTITIONS} partitions) and {DEMO_DLQ_TOPIC}; {} receipts/s, {}% damaged; {}",
+        "demo: Kafka mock cluster at {brokers} with topics {DEMO_TOPIC} ({DEMO_PARTITIONS} partitions) and {DEMO_DLQ_TOPIC}; {} receipts/s, {}% damaged; the consumer joins its group (about 3 s), then prints a batch per trigger; {}",
         settings.rate,
         settings.malformed_fraction * 100.0,
         match settings.duration {

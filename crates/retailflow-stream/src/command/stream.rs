@@ -13,6 +13,9 @@ use crate::pipeline::{Environment, Pipeline, PipelineConfig, RunSummary};
 use crate::schema::{ReceiptFormat, ValueFormat, ValueRecord};
 use crate::source::{FileSource, KafkaSource, KafkaSourceConfig, Source, SourceSpec, StartFrom};
 
+/// The dead-letter topic when none is named: the one the broker set-up creates.
+pub const DEFAULT_DEAD_LETTER_TOPIC: &str = "receipts-dlq";
+
 /// The schema messages are read with (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamFormat {
@@ -39,7 +42,7 @@ pub struct StreamSettings {
     pub until_end: bool,
     /// The schema.
     pub format: StreamFormat,
-    /// Dead letters; `None` picks the default (`<topic>-dlq` topic, or `<input>.dlq.jsonl`).
+    /// Dead letters; `None` picks the default (the `receipts-dlq` topic, or `<input>.dlq.jsonl`).
     pub dead_letters: Option<DeadLetterSpec>,
     /// Results.
     pub output: OutputSpec,
@@ -59,7 +62,9 @@ impl StreamSettings {
     pub fn dead_letter_spec(&self) -> DeadLetterSpec {
         match (&self.dead_letters, &self.source) {
             (Some(spec), _) => spec.clone(),
-            (None, SourceSpec::Kafka) => DeadLetterSpec::Topic(format!("{}-dlq", self.topic)),
+            (None, SourceSpec::Kafka) => {
+                DeadLetterSpec::Topic(DEFAULT_DEAD_LETTER_TOPIC.to_string())
+            }
             (None, SourceSpec::File(path)) => DeadLetterSpec::File(default_dead_letter_file(path)),
         }
     }
