@@ -18,7 +18,8 @@
 # read that many from the start of the same file, and their receipts/s are computed on that count),
 # SEED (42), START_TIME (2025-01-01T00:00:00Z), EVENTS_PER_SECOND (2000), RUNS (3, retailflow runs per
 # variant; the table shows the median), PEER_RUNS (1), ENGINES (default "retailflow retailflow-1core
-# retailflow-sliding retailflow-sliding-1core bytewax pyspark"; also "reference", the plain-Python
+# retailflow-sliding retailflow-sliding-1core bytewax pyspark", plus retailflow-windows, the batch
+# `retailflow windows` over the whole file, when the build has it; also "reference", the plain-Python
 # model in bench/stream/reference.py, on by default when PEER_RECEIPTS <= 1,000,000), CORE (the core
 # for the pinned runs, 0), VENV (bench/out/.venv-stream), RETAILFLOW_BIN (a built binary instead of
 # building target/release/retailflow).
@@ -83,7 +84,11 @@ PEER_RECEIPTS=${PEER_RECEIPTS:-$((RECEIPTS < 1000000 ? RECEIPTS : 1000000))}
 RUNS=${RUNS:-3}
 PEER_RUNS=${PEER_RUNS:-1}
 CORE=${CORE:-0}
+[ -n "${ENGINES:-}" ] && ENGINES_GIVEN=1
 ENGINES=${ENGINES:-retailflow retailflow-1core retailflow-sliding retailflow-sliding-1core bytewax pyspark}
+if [ -z "${ENGINES_GIVEN:-}" ] && "$RETAILFLOW" windows --help >/dev/null 2>&1; then
+  ENGINES="$ENGINES retailflow-windows"
+fi
 if [ "$PEER_RECEIPTS" -le 1000000 ] && [ -z "${NO_REFERENCE:-}" ] && [[ " $ENGINES " != *" reference "* ]]; then
   ENGINES="$ENGINES reference"
 fi
@@ -167,6 +172,9 @@ command_for() {
       retailflow_command "$DATA" "$OUTPUT" "$SLIDE"; NOTE="sliding $WINDOW/$SLIDE, all cores" ;;
     retailflow-sliding-1core) OUTPUT="$RUN_DIR/retailflow-sliding-1core.jsonl"; INPUT_COUNT=$RECEIPTS
       retailflow_command "$DATA" "$OUTPUT" "$SLIDE" pin; NOTE="sliding $WINDOW/$SLIDE, taskset -c $CORE" ;;
+    retailflow-windows) OUTPUT="$RUN_DIR/retailflow-windows.jsonl"; INPUT_COUNT=$RECEIPTS
+      COMMAND=("$RETAILFLOW" windows "$DATA" --window "$WINDOW" --big-receipt "$BIG" --output "jsonl:$OUTPUT")
+      NOTE="\`retailflow windows\`: the same windows as a batch job (DataFusion), tumbling $WINDOW" ;;
     bytewax) OUTPUT="$RUN_DIR/bytewax.jsonl"; INPUT_COUNT=$PEER_RECEIPTS
       COMMAND=("$PY" "$HERE/bytewax_job.py" "$PEER_DATA" "$OUTPUT" --window "$WINDOW"
         --allowed-lateness "$LATENESS" --big-receipt "$BIG")
@@ -249,6 +257,12 @@ if [[ " $ENGINES " == *" retailflow "* ]] || [[ " $ENGINES " == *" retailflow-1c
   # A pinned run must write exactly what the unpinned one wrote.
   same_results retailflow retailflow-1core
   same_results retailflow-sliding retailflow-sliding-1core
+  # The batch computation of the same windows, on the same (whole) file.
+  if [ -s "$RUN_DIR/retailflow-windows.jsonl" ] && [ -s "$RUN_DIR/retailflow.jsonl" ]; then
+    echo
+    python3 "$HERE/compare.py" --summary "$CHECKS" "retailflow=$RUN_DIR/retailflow.jsonl" \
+      "retailflow-windows=$RUN_DIR/retailflow-windows.jsonl" || status=1
+  fi
   # Sliding windows: retailflow against the reference on the peers' input.
   if [ -s "$RUN_DIR/retailflow-sliding.jsonl" ] && [[ " $ENGINES " == *" reference "* ]]; then
     log "sliding $WINDOW/$SLIDE: retailflow and the reference on the peers' $PEER_RECEIPTS receipts, for the check"
