@@ -45,9 +45,9 @@ impl Backoff {
 }
 
 impl Default for Backoff {
-    /// 250 ms doubling up to 8 s.
+    /// 250 ms doubling up to 5 s.
     fn default() -> Self {
-        Self::new(Duration::from_millis(250), Duration::from_secs(8))
+        Self::new(Duration::from_millis(250), Duration::from_secs(5))
     }
 }
 

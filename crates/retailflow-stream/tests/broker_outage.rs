@@ -136,6 +136,7 @@ fn a_broker_outage_is_reported_retried_and_survived_without_spinning() {
     assert_eq!(summary.end, RunEnd::Shutdown);
     assert_eq!(summary.processed, 100);
     let text = status.text();
+    eprintln!("{text}");
     assert!(text.contains("retrying in"), "{text}");
     assert!(text.contains("kafka: reading receipts again"), "{text}");
     // Waiting on a dead broker must not burn a core: well under one CPU-second over ~3 s.

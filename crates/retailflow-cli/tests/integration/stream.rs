@@ -565,6 +565,7 @@ fn demo_streams_live_batches_for_a_duration() {
     let output = support::retailflow()
         .args([
             "demo",
+            "--skip-batch",
             "--duration",
             "8s",
             "--rate",

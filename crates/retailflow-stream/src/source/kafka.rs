@@ -30,6 +30,8 @@ use crate::status::StatusLog;
 
 /// How long a metadata or offset request may block.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often a lasting broker problem is reported again.
+const REPORT_EVERY: Duration = Duration::from_secs(30);
 /// How long closing the consumer may take before it is abandoned.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -75,6 +77,9 @@ pub struct KafkaSource {
     end: EndTarget,
     backoff: Backoff,
     retry_at: Option<Instant>,
+    /// After a back-off, errors queued while waiting are drained before a new error counts.
+    draining: bool,
+    last_report: Option<Instant>,
     clock: Arc<dyn Clock>,
     shutdown: Shutdown,
     status: StatusLog,
@@ -138,6 +143,8 @@ impl KafkaSource {
             consumer: Some(consumer),
             backoff: Backoff::default(),
             retry_at: None,
+            draining: false,
+            last_report: None,
             clock,
             shutdown,
             status,
@@ -151,7 +158,8 @@ impl KafkaSource {
         })
     }
 
-    /// Reports a broker problem and schedules the next attempt.
+    /// Reports a broker problem and schedules the next attempt. Reports are sparse: the 1st, 2nd,
+    /// 4th, 8th… failure in a row, and at least every 30 s while it lasts.
     fn back_off(&mut self, what: &str, error: &KafkaError) {
         let context_text = self
             .consumer
@@ -159,16 +167,25 @@ impl KafkaSource {
             .and_then(|c| c.context().take_last_error());
         let text = context_text.unwrap_or_else(|| describe_error(error));
         let wait = self.backoff.fail();
-        self.status.line(format!(
-            "kafka: {what} {} at {}: {text}; retrying in {}",
-            self.config.topic,
-            self.config.brokers,
-            crate::progress::human_duration(wait)
-        ));
-        self.retry_at = Some(self.clock.now() + wait);
+        let failures = self.backoff.failures();
+        let now = self.clock.now();
+        let due = self
+            .last_report
+            .is_none_or(|at| now.duration_since(at) >= REPORT_EVERY);
+        if failures.is_power_of_two() || due {
+            self.status.line(format!(
+                "kafka: {what} {} at {}: {text}; retrying in {}",
+                self.config.topic,
+                self.config.brokers,
+                crate::progress::human_duration(wait)
+            ));
+            self.last_report = Some(now);
+        }
+        self.retry_at = Some(now + wait);
     }
 
     fn recovered(&mut self) {
+        self.draining = false;
         if self.backoff.failures() > 0 {
             self.status
                 .line(format!("kafka: reading {} again", self.config.topic));
@@ -264,6 +281,7 @@ impl Source for KafkaSource {
                 return Ok(Polled::Nothing);
             }
             self.retry_at = None;
+            self.draining = true;
         }
         if matches!(self.end, EndTarget::NotYetKnown) {
             match self.fetch_end_target() {
@@ -283,9 +301,16 @@ impl Source for KafkaSource {
             return Ok(Polled::End);
         }
         let max_message_size = self.config.max_message_size;
-        let polled = self.consumer()?.poll(timeout);
+        // While draining, take what is already queued without waiting.
+        let wait = if self.draining {
+            Duration::ZERO
+        } else {
+            timeout
+        };
+        let polled = self.consumer()?.poll(wait);
         let (partition, offset) = match polled {
             None => {
+                self.draining = false;
                 self.check_positions();
                 return Ok(Polled::Nothing);
             }
@@ -320,6 +345,10 @@ impl Source for KafkaSource {
                     operation: format!("reading {}", self.config.topic),
                     source: KafkaError::MessageConsumptionFatal(code),
                 });
+            }
+            Some(Err(_)) if self.draining => {
+                // Queued while backing off: already accounted for.
+                return Ok(Polled::Nothing);
             }
             Some(Err(error)) => {
                 self.back_off("cannot read", &error);
