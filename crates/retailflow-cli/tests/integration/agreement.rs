@@ -1,9 +1,10 @@
 //! Same answers in batch and stream: one deterministic receipts file gives the same windowed
-//! results three ways — `retailflow stream` from the file, `retailflow stream` from Kafka (the
-//! in-process mock cluster, three partitions), and `retailflow windows` (DataFusion over the file)
-//! — for tumbling and sliding windows.
+//! results three ways — `retailflow windows` (DataFusion over the file), `retailflow stream` from
+//! the file, and `retailflow stream` from Kafka (the in-process mock cluster, three partitions) —
+//! for tumbling and sliding windows. Results are compared as sorted sets of JSON lines: the runs
+//! may write them in different orders (Kafka interleaves partitions).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
@@ -115,15 +116,20 @@ fn batch_windows(input: &Path, slide: &str, out: &Path) -> String {
     succeeded("windows", &output)
 }
 
-fn dead_letters(path: &Path) -> usize {
-    std::fs::read_to_string(path).map_or(0, |text| text.lines().count())
+/// Fails, showing the first dead letter, unless `path` holds none.
+fn assert_no_dead_letters(what: &str, path: &Path) {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let count = text.lines().count();
+    assert!(
+        count == 0,
+        "{what}: {count} dead letters, the first: {}",
+        text.lines().next().unwrap_or_default()
+    );
 }
 
-#[test]
-#[ignore = "the file stream dead-letters receipts as late that the batch counts; under investigation"]
-fn stream_from_file_stream_from_kafka_and_batch_windows_agree() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("receipts.jsonl");
+/// The receipts file, written by `retailflow produce --out`.
+fn produce_file(dir: &Path) -> PathBuf {
+    let input = dir.join("receipts.jsonl");
     let output = support::retailflow()
         .args(PRODUCE)
         .arg("--out")
@@ -132,7 +138,69 @@ fn stream_from_file_stream_from_kafka_and_batch_windows_agree() {
         .output()
         .unwrap();
     succeeded("produce to the file", &output);
+    input
+}
 
+/// The batch results for `slide`, checked to be non-trivial: every window with its rankings and
+/// summary, and big receipts.
+fn batch_results(input: &Path, slide: &str, windows: usize, out: &Path) -> Vec<String> {
+    let stderr = batch_windows(input, slide, out);
+    assert!(
+        stderr.contains("5000 lines") && stderr.contains("0 rejected"),
+        "{stderr}"
+    );
+    let batch = sorted_lines(out);
+    assert_eq!(
+        count_kind(&batch, "window_summary"),
+        windows,
+        "slide {slide}"
+    );
+    assert_eq!(count_kind(&batch, "top_stores"), windows, "slide {slide}");
+    let popular = count_kind(&batch, "popular_items");
+    assert!(
+        popular >= 7 * windows,
+        "slide {slide}: {popular} popular-items results"
+    );
+    let big = count_kind(&batch, "big_receipt");
+    assert!(big >= 20, "slide {slide}: {big} big receipts");
+    assert_eq!(
+        batch.len(),
+        big + 2 * windows + popular,
+        "slide {slide}: only the four kinds"
+    );
+    eprintln!(
+        "slide {slide}: {} results ({windows} windows, {big} big receipts, {popular} popular-items)",
+        batch.len()
+    );
+    batch
+}
+
+/// (slide, windows expected): 250 s of event time from a 10 s boundary, 10 s windows.
+const WINDOWINGS: [(&str, usize); 2] = [("10s", 25), ("2s", 129)];
+
+#[test]
+fn stream_from_the_file_and_batch_windows_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = produce_file(dir.path());
+    for (slide, windows) in WINDOWINGS {
+        let path = |name: &str| dir.path().join(format!("{name}-{slide}.jsonl"));
+        let batch = batch_results(&input, slide, windows, &path("batch"));
+        stream_from_file(&input, slide, &path("file"), &path("file-dlq"));
+        assert_no_dead_letters("stream from the file", &path("file-dlq"));
+        assert_same(
+            &format!("slide {slide}: stream from the file vs batch"),
+            &sorted_lines(&path("file")),
+            &batch,
+        );
+    }
+}
+
+#[test]
+#[ignore = "the Kafka stream rejects as late the receipts of partitions it has not seen yet: the \
+            analytics stage declares partitions only after a batch, not at assignment"]
+fn stream_from_kafka_agrees_with_the_batch_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = produce_file(dir.path());
     let cluster = MockKafka::start(1).unwrap();
     cluster.create_topic("receipts", 3).unwrap();
     let brokers = cluster.bootstrap_servers();
@@ -147,63 +215,16 @@ fn stream_from_file_stream_from_kafka_and_batch_windows_agree() {
         stderr.contains("5,000 delivered, 0 delivery errors"),
         "{stderr}"
     );
-
-    // (slide, windows expected): 250 s of event time from a 10 s boundary.
-    for (slide, windows) in [("10s", 25), ("2s", 129)] {
+    for (slide, windows) in WINDOWINGS {
         let path = |name: &str| dir.path().join(format!("{name}-{slide}.jsonl"));
-        stream_from_file(&input, slide, &path("file"), &path("file-dlq"));
-        let stderr = batch_windows(&input, slide, &path("batch"));
-        assert!(
-            stderr.contains("5000 lines") && stderr.contains("0 rejected"),
-            "{stderr}"
-        );
-        stream_from_kafka(
-            &brokers,
-            &format!("agreement-{slide}"),
-            slide,
-            &path("kafka"),
-            &path("kafka-dlq"),
-        );
-        // Nothing was late or malformed on either stream.
-        assert_eq!(dead_letters(&path("file-dlq")), 0);
-        assert_eq!(dead_letters(&path("kafka-dlq")), 0);
-
-        let from_file = sorted_lines(&path("file"));
-        let from_kafka = sorted_lines(&path("kafka"));
-        let batch = sorted_lines(&path("batch"));
+        let batch = batch_results(&input, slide, windows, &path("batch"));
+        let group = format!("agreement-{slide}");
+        stream_from_kafka(&brokers, &group, slide, &path("kafka"), &path("kafka-dlq"));
+        assert_no_dead_letters("stream from Kafka", &path("kafka-dlq"));
         assert_same(
-            &format!("slide {slide}: stream from file vs batch"),
-            &from_file,
+            &format!("slide {slide}: stream from Kafka vs batch"),
+            &sorted_lines(&path("kafka")),
             &batch,
-        );
-        assert_same(
-            &format!("slide {slide}: stream from file vs Kafka"),
-            &from_file,
-            &from_kafka,
-        );
-
-        // The results are not trivial: every window, rankings in each, and big receipts.
-        assert_eq!(
-            count_kind(&batch, "window_summary"),
-            windows,
-            "slide {slide}"
-        );
-        assert_eq!(count_kind(&batch, "top_stores"), windows, "slide {slide}");
-        let popular = count_kind(&batch, "popular_items");
-        assert!(
-            popular >= 7 * windows,
-            "slide {slide}: {popular} popular-items results"
-        );
-        let big = count_kind(&batch, "big_receipt");
-        assert!(big >= 20, "slide {slide}: {big} big receipts");
-        assert_eq!(
-            batch.len(),
-            big + 2 * windows + popular,
-            "slide {slide}: only the four kinds"
-        );
-        eprintln!(
-            "slide {slide}: {} identical results ({windows} windows, {big} big receipts, {popular} popular-items)",
-            batch.len()
         );
     }
 }
