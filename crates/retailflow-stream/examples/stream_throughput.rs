@@ -2,7 +2,8 @@
 //! generating receipts to a JSONL file, then reading that file through the pipeline (file source,
 //! size check, receipt parsing) into a stage that only counts, and into JSONL output.
 //!
-//! `cargo run --release -p retailflow-stream --example stream_throughput -- [RECEIPTS]`
+//! `cargo run --release -p retailflow-stream --example stream_throughput -- [RECEIPTS] [parse]`
+//! (`parse` measures only the counting stage, e.g. under a profiler).
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -104,6 +105,9 @@ fn main() {
         );
     };
     run("file source + parse + counting stage", Vec::new(), true);
+    if std::env::args().nth(2).as_deref() == Some("parse") {
+        return;
+    }
     let devnull = JsonlSink::new(
         Box::new(std::io::BufWriter::new(std::io::sink())),
         "nowhere",

@@ -29,6 +29,8 @@ use crate::status::StatusLog;
 
 /// The longest a single poll may block, so shutdown requests are noticed quickly.
 const POLL_SLICE: Duration = Duration::from_millis(100);
+/// While messages keep coming, the clock and the shutdown flag are read once per this many.
+const CHECK_EVERY: u32 = 64;
 
 /// How the loop runs.
 #[derive(Debug, Clone)]
@@ -244,16 +246,26 @@ impl<'a> Pipeline<'a> {
     ) -> Result<bool, StreamError> {
         let clock = &self.environment.clock;
         let deadline = clock.now() + self.config.trigger;
+        let mut wait = self.config.trigger.min(POLL_SLICE);
+        // The clock and the shutdown flag are read before the first poll, after every poll that
+        // returned nothing, and every `CHECK_EVERY` messages while messages keep coming.
+        let mut unchecked = 0;
         while batch.len() < self.config.max_records_per_batch {
-            if self.environment.shutdown.is_requested() {
-                return Ok(false);
+            if unchecked == 0 {
+                if self.environment.shutdown.is_requested() {
+                    return Ok(false);
+                }
+                let now = clock.now();
+                if now >= deadline {
+                    return Ok(false);
+                }
+                wait = (deadline - now).min(POLL_SLICE);
+                unchecked = CHECK_EVERY;
             }
-            let now = clock.now();
-            if now >= deadline {
-                return Ok(false);
-            }
-            if source.poll((deadline - now).min(POLL_SLICE), batch)? == Polled::End {
-                return Ok(true);
+            match source.poll(wait, batch)? {
+                Polled::End => return Ok(true),
+                Polled::Nothing => unchecked = 0,
+                Polled::Message => unchecked -= 1,
             }
         }
         Ok(false)

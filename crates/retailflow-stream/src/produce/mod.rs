@@ -16,6 +16,10 @@ use crate::progress::{human_duration, rate, thousands};
 
 pub use target::{FileTarget, KafkaTarget, MessageTarget};
 
+/// While producing as fast as possible, clocks and the shutdown flag are read once per this many
+/// messages.
+const CHECK_EVERY: u32 = 64;
+
 /// How much to produce and how fast.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducePlan {
@@ -83,43 +87,51 @@ pub fn produce(
         interrupted: false,
     };
     let mut sent: u64 = 0;
+    // Unpaced runs read the clocks and the shutdown flag once per `CHECK_EVERY` messages.
+    let mut unchecked: u32 = 0;
+    let mut wall_time = clock.wall_time();
     loop {
-        if environment.shutdown.is_requested() {
-            summary.interrupted = true;
-            break;
-        }
         if plan.count.is_some_and(|count| sent >= count) {
             break;
         }
-        let now = clock.now();
-        let elapsed = now - start;
-        if plan.duration.is_some_and(|duration| elapsed >= duration) {
-            break;
-        }
-        if now >= next_progress {
-            let tally = target.tally();
-            environment.status.line(format!(
-                "produce: {} sent ({} msg/s), {} delivered, {} delivery errors",
-                thousands(sent),
-                rate(sent, elapsed),
-                thousands(tally.delivered),
-                thousands(tally.failed)
-            ));
-            next_progress += plan.progress_every;
-        }
-        if let Some(per_second) = plan.rate {
-            let due = Duration::from_secs_f64(sent as f64 / per_second);
-            if elapsed < due {
-                let mut wait = (due - elapsed).min(Duration::from_millis(100));
-                if let Some(duration) = plan.duration {
-                    wait = wait.min(duration.saturating_sub(elapsed));
-                }
-                target.serve();
-                clock.sleep(wait, &environment.shutdown);
-                continue;
+        if unchecked == 0 || plan.rate.is_some() {
+            if environment.shutdown.is_requested() {
+                summary.interrupted = true;
+                break;
             }
+            let now = clock.now();
+            let elapsed = now - start;
+            if plan.duration.is_some_and(|duration| elapsed >= duration) {
+                break;
+            }
+            if now >= next_progress {
+                let tally = target.tally();
+                environment.status.line(format!(
+                    "produce: {} sent ({} msg/s), {} delivered, {} delivery errors",
+                    thousands(sent),
+                    rate(sent, elapsed),
+                    thousands(tally.delivered),
+                    thousands(tally.failed)
+                ));
+                next_progress += plan.progress_every;
+            }
+            if let Some(per_second) = plan.rate {
+                let due = Duration::from_secs_f64(sent as f64 / per_second);
+                if elapsed < due {
+                    let mut wait = (due - elapsed).min(Duration::from_millis(100));
+                    if let Some(duration) = plan.duration {
+                        wait = wait.min(duration.saturating_sub(elapsed));
+                    }
+                    target.serve();
+                    clock.sleep(wait, &environment.shutdown);
+                    continue;
+                }
+            }
+            wall_time = clock.wall_time();
+            unchecked = CHECK_EVERY;
         }
-        let message = generator.next_message(clock.wall_time());
+        unchecked -= 1;
+        let message = generator.next_message(wall_time);
         match message.expected {
             Expected::Valid => summary.valid += 1,
             Expected::Late => summary.late += 1,

@@ -165,6 +165,15 @@ mod tests {
     }
 
     #[test]
+    fn non_utf8_bytes_in_an_ignored_key_are_still_malformed_json() {
+        let mut payload = with(r#""store_id":"S001""#, r#""store_id":"S001","note":"??""#);
+        let at = payload.iter().position(|&b| b == b'?').unwrap();
+        payload[at] = 0xC3;
+        payload[at + 1] = 0x28;
+        assert_eq!(rejected(&payload).reason, Reason::MalformedJson);
+    }
+
+    #[test]
     fn missing_fields_and_wrong_types_are_schema() {
         let missing = with(r#""store_id":"S001","#, "");
         let rejection = rejected(&missing);
