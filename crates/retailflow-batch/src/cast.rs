@@ -13,10 +13,10 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray,
+    Array, ArrayRef, BooleanArray, BooleanBufferBuilder, PrimitiveArray, StringArray,
 };
 use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type, Int64Type};
 use datafusion::common::{Result, exec_datafusion_err};
 use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::prelude::ident;
@@ -65,16 +65,31 @@ impl ColumnKind {
 
 /// A value trimmed, or `None` when nothing is left.
 pub fn clean_text(value: &str) -> Option<&str> {
-    let trimmed = value.trim();
+    let trimmed = trim(value);
     (!trimmed.is_empty()).then_some(trimmed)
+}
+
+/// `str::trim`, skipped when neither end can be white space (the common case).
+pub fn trim(value: &str) -> &str {
+    if needs_trim(value.as_bytes()) {
+        value.trim()
+    } else {
+        value
+    }
 }
 
 /// A float from decimal text; junk, NaN and infinities are `None`. `-0` is `0`.
 pub fn parse_float(value: &str) -> Option<f64> {
-    let value = value.trim();
+    // Plain decimals (nearly every value) need no trimming: white space sends them to the slow path.
     let number = match plain_decimal(value.as_bytes()) {
         Some(number) => number,
-        None => value.parse::<f64>().ok()?,
+        None => {
+            let trimmed = trim(value);
+            match plain_decimal(trimmed.as_bytes()) {
+                Some(number) => number,
+                None => trimmed.parse::<f64>().ok()?,
+            }
+        }
     };
     // Adding 0.0 turns -0.0 into 0.0, so equal prices group together.
     number.is_finite().then_some(number + 0.0)
@@ -136,7 +151,7 @@ pub fn whole_number(number: f64) -> Option<i64> {
 
 /// A boolean from `true/false/yes/no/1/0` in any case; anything else is `None`.
 pub fn parse_flag(value: &str) -> Option<bool> {
-    let value = value.trim();
+    let value = trim(value);
     let (word, meaning) = match value.len() {
         1 => {
             return if value == "1" {
@@ -207,16 +222,34 @@ fn text_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
     Ok(Arc::new(shared))
 }
 
+/// Parses every value of a text column with `parse` into a primitive column (null where the text is
+/// null or does not parse), writing values and validity straight into their buffers.
+fn parse_column<T: ArrowPrimitiveType>(
+    input: &StringArray,
+    parse: impl Fn(&str) -> Option<T::Native>,
+) -> PrimitiveArray<T> {
+    let mut values: Vec<T::Native> = Vec::with_capacity(input.len());
+    let mut validity = BooleanBufferBuilder::new(input.len());
+    for index in 0..input.len() {
+        let parsed = if input.is_valid(index) {
+            parse(input.value(index))
+        } else {
+            None
+        };
+        values.push(parsed.unwrap_or_default());
+        validity.append(parsed.is_some());
+    }
+    PrimitiveArray::new(values.into(), Some(NullBuffer::new(validity.finish())))
+}
+
 fn float_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
     let input = strings(&columns[0])?;
-    let out: Float64Array = input.iter().map(|v| v.and_then(parse_float)).collect();
-    Ok(Arc::new(out))
+    Ok(Arc::new(parse_column::<Float64Type>(input, parse_float)))
 }
 
 fn integer_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
     let input = strings(&columns[0])?;
-    let out: Int64Array = input.iter().map(|v| v.and_then(parse_quantity)).collect();
-    Ok(Arc::new(out))
+    Ok(Arc::new(parse_column::<Int64Type>(input, parse_quantity)))
 }
 
 fn boolean_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {

@@ -346,7 +346,7 @@ impl ScalarUDFImpl for DateFormatMask {
         let masks: UInt32Array = text
             .iter()
             .map(|value| {
-                let value = value?.trim();
+                let value = crate::cast::trim(value?);
                 (!value.is_empty()).then(|| mask_of(&self.formats, value))
             })
             .collect();
@@ -387,7 +387,7 @@ impl ScalarUDFImpl for ParseDate {
         let text = string_input(&columns[0])?;
         let dates: Date32Array = text
             .iter()
-            .map(|value| self.format.parse(value?.trim()))
+            .map(|value| self.format.parse(crate::cast::trim(value?)))
             .collect();
         Ok(ColumnarValue::Array(Arc::new(dates) as ArrayRef))
     }

@@ -229,8 +229,10 @@ pub async fn clean(
     }
     let threads = partitions(options);
 
-    // Two sessions: one in parallel for the aggregates, whose order does not matter, and one over a
-    // single partition for the clean rows and every "first rows" table, which keep the file's order.
+    // Two sessions: one in parallel for both passes and the aggregates, and one over a single
+    // partition for every "first rows" table, which must show the file's first rows. (Inputs large
+    // enough to be split are written in the order their parts finish, as Spark does; smaller ones in
+    // file order.)
     let parallel = plan::session(threads);
     let ordered = plan::session(1);
 
@@ -293,9 +295,9 @@ pub async fn clean(
     };
     let rows_clean = learnt.rows - learnt.dropped;
 
-    // The plans of pass 2, which keep the input's row order.
+    // The plans of pass 2.
     let functions = plan::job_functions(date_format.clone(), Arc::clone(&catalog));
-    let text = plan::read_text(&ordered, &input, &columns).await?;
+    let text = plan::read_text(&parallel, &input, &columns).await?;
     let repaired = plan::repaired(text, &columns, &functions)?;
 
     if story.on {
@@ -341,7 +343,9 @@ pub async fn clean(
             "Restored: item {}, total_spent {}, quantity {}, price_per_unit {}.\n",
             restored.item, restored.total_spent, restored.quantity, restored.price_per_unit
         ))?;
-        story.say(&repaired_rows(repaired.clone(), long_rows, &input.path).await?)?;
+        let text = plan::read_text(&ordered, &input, &columns).await?;
+        let in_order = plan::repaired(text, &columns, &functions)?;
+        story.say(&repaired_rows(in_order, long_rows, &input.path).await?)?;
 
         story.step(
             6,
