@@ -184,10 +184,22 @@ impl<'a> Pipeline<'a> {
         };
         let mut positions = Positions::new();
         let mut batch = MessageBatch::new();
+        let mut partitions: Option<Vec<i32>> = None;
         loop {
             batch.clear();
             let input_ended = self.gather(source, &mut batch)?;
-            stage.begin_batch(self.processing_time());
+            let now = self.processing_time();
+            // Announce the source's partitions when they change; an empty list before any
+            // assignment (a consumer still joining its group) is not news.
+            let current = source.partitions();
+            if let Some(list) = &current
+                && current != partitions
+                && !(partitions.is_none() && list.is_empty())
+            {
+                stage.on_partitions(list, now);
+                partitions = current;
+            }
+            stage.begin_batch(now);
             let counts = self.process(source.name(), &batch, format, stage, &mut positions)?;
             let context = BatchContext {
                 batch_id: summary.batches,
@@ -362,6 +374,7 @@ mod tests {
         Message(&'static [u8]),
         Silence(Duration),
         Shutdown,
+        Assign(Vec<i32>),
         End,
     }
 
@@ -373,6 +386,7 @@ mod tests {
         offset: i64,
         commits: Shared<Commit>,
         closed: Rc<RefCell<bool>>,
+        assigned: Option<Vec<i32>>,
     }
 
     impl Source for ScriptedSource {
@@ -409,8 +423,16 @@ mod tests {
                     self.shutdown.request();
                     Ok(Polled::Nothing)
                 }
+                Some(Step::Assign(partitions)) => {
+                    self.assigned = Some(partitions);
+                    Ok(Polled::Nothing)
+                }
                 Some(Step::End) | None => Ok(Polled::End),
             }
+        }
+
+        fn partitions(&self) -> Option<Vec<i32>> {
+            self.assigned.clone()
         }
 
         fn commit(&mut self, positions: &Positions) -> Result<(), StreamError> {
@@ -515,6 +537,7 @@ mod tests {
                 offset: 0,
                 commits: self.commits.clone(),
                 closed: self.closed.clone(),
+                assigned: None,
             }
         }
 
@@ -771,6 +794,79 @@ mod tests {
         assert_eq!(
             *harness.batches.borrow(),
             vec![(0, vec![r#"{"total":6}"#.to_string()])]
+        );
+    }
+
+    /// A stage that logs the calls it gets.
+    #[derive(Default)]
+    struct CallLog(Vec<String>);
+
+    impl Stage<ValueRecord> for CallLog {
+        fn on_partitions(&mut self, partitions: &[i32], _now: ProcessingTime) {
+            self.0.push(format!("partitions {partitions:?}"));
+        }
+
+        fn begin_batch(&mut self, _now: ProcessingTime) {
+            self.0.push("begin".into());
+        }
+
+        fn on_record(
+            &mut self,
+            meta: &crate::message::MessageMeta,
+            record: ValueRecord,
+        ) -> Result<(), Rejection> {
+            self.0
+                .push(format!("record {} from {}", record.value, meta.partition));
+            Ok(())
+        }
+
+        fn end_batch(&mut self, _context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+            self.0.push("end".into());
+            Vec::new()
+        }
+
+        fn end_input(&mut self, _context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+            self.0.push("end of input".into());
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn a_stage_learns_the_partitions_before_their_records() {
+        let harness = Harness::new();
+        let mut stage = CallLog::default();
+        harness
+            .run_with(
+                one_second(),
+                vec![
+                    Step::Assign(vec![0, 1]),
+                    Step::Message(br#"{"value":1}"#),
+                    Step::Silence(Duration::from_secs(1)),
+                    Step::Message(br#"{"value":2}"#),
+                    Step::Silence(Duration::from_secs(1)),
+                    Step::Assign(vec![0, 1, 2]),
+                    Step::Message(br#"{"value":3}"#),
+                    Step::End,
+                ],
+                &mut stage,
+            )
+            .unwrap();
+        assert_eq!(
+            stage.0,
+            vec![
+                "partitions [0, 1]",
+                "begin",
+                "record 1 from 0",
+                "end",
+                "begin",
+                "record 2 from 1",
+                "end",
+                "partitions [0, 1, 2]",
+                "begin",
+                "record 3 from 0",
+                "end",
+                "end of input",
+            ]
         );
     }
 

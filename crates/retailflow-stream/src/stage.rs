@@ -26,10 +26,18 @@ pub struct BatchContext<'a> {
 
 /// A step that consumes parsed records and produces results per micro-batch.
 ///
-/// Call order per batch: [`Stage::begin_batch`], [`Stage::on_record`] for each parsed record in
-/// arrival order, [`Stage::end_batch`]; after the last batch of a bounded input,
+/// Call order per batch: [`Stage::on_partitions`] when the source's partitions changed (and for the
+/// first batch that knows them), [`Stage::begin_batch`], [`Stage::on_record`] for each parsed
+/// record in arrival order, [`Stage::end_batch`]; after the last batch of a bounded input,
 /// [`Stage::end_input`].
 pub trait Stage<R> {
+    /// The partitions the source reads changed (a Kafka rebalance, or the first assignment; a file
+    /// is partition 0). Called before the records of the batch, so a stage can track every
+    /// partition — including ones that have sent nothing yet — from the start.
+    fn on_partitions(&mut self, partitions: &[i32], processing_time: ProcessingTime) {
+        let _ = (partitions, processing_time);
+    }
+
     /// A batch's messages were gathered and are about to be handed over; `processing_time` is the
     /// wall clock now (milliseconds since the epoch).
     fn begin_batch(&mut self, processing_time: ProcessingTime) {

@@ -278,3 +278,78 @@ fn values_from_a_file_dead_letter_file_and_latest_start() {
     let (env, _) = environment();
     assert_eq!(run_stream(&settings, &env).unwrap().messages, 0);
 }
+
+/// Checks that every record's partition was announced before the record arrived.
+#[derive(Default)]
+struct PartitionsFirst {
+    known: Vec<i32>,
+    announcements: Vec<Vec<i32>>,
+    records: u64,
+}
+
+impl retailflow_stream::Stage<retailflow_eventtime::Receipt> for PartitionsFirst {
+    fn on_partitions(&mut self, partitions: &[i32], _now: retailflow_eventtime::ProcessingTime) {
+        self.known = partitions.to_vec();
+        self.announcements.push(partitions.to_vec());
+    }
+
+    fn on_record(
+        &mut self,
+        meta: &retailflow_stream::MessageMeta,
+        _record: retailflow_eventtime::Receipt,
+    ) -> Result<(), retailflow_stream::Rejection> {
+        assert!(
+            self.known.contains(&meta.partition),
+            "{} not announced",
+            meta.partition
+        );
+        self.records += 1;
+        Ok(())
+    }
+
+    fn end_batch(
+        &mut self,
+        _context: &retailflow_stream::BatchContext<'_>,
+    ) -> Vec<Box<dyn retailflow_stream::output::ResultSet>> {
+        Vec::new()
+    }
+}
+
+#[test]
+fn a_stage_is_told_the_assigned_partitions_before_their_records() {
+    let cluster = MockKafka::start(1).unwrap();
+    cluster.create_topic("receipts", 3).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let produced = produce_receipts(&brokers, "receipts", 300, 4, 0.0);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = stream_settings(&brokers, "receipts", &dir.path().join("unused.jsonl"));
+    let (env, _) = environment();
+    let mut source = settings.open_source(&env).unwrap();
+    let dead = retailflow_stream::dead_letter_sink::FileDeadLetters::create(
+        &dir.path().join("dead.jsonl"),
+        false,
+    )
+    .unwrap();
+    let mut pipeline = retailflow_stream::Pipeline::new(
+        settings.pipeline.clone(),
+        env,
+        Vec::new(),
+        Box::new(dead),
+    );
+    let mut stage = PartitionsFirst::default();
+    let summary = pipeline
+        .run(
+            source.as_mut(),
+            &retailflow_stream::schema::ReceiptFormat,
+            &mut stage,
+        )
+        .unwrap();
+    assert_eq!(summary.processed, produced.valid + produced.late);
+    assert_eq!(stage.records, summary.processed);
+    assert_eq!(
+        stage.announcements.first(),
+        Some(&vec![0, 1, 2]),
+        "{:?}",
+        stage.announcements
+    );
+}

@@ -108,6 +108,10 @@ impl Source for FileSource {
         Ok(Polled::Message)
     }
 
+    fn partitions(&self) -> Option<Vec<i32>> {
+        Some(vec![0])
+    }
+
     fn commit(&mut self, _positions: &Positions) -> Result<(), StreamError> {
         Ok(())
     }

@@ -372,6 +372,17 @@ impl Source for KafkaSource {
         Ok(Polled::Message)
     }
 
+    fn partitions(&self) -> Option<Vec<i32>> {
+        let assignment = self.consumer.as_ref()?.assignment().ok()?;
+        let mut partitions: Vec<i32> = assignment
+            .elements_for_topic(&self.config.topic)
+            .iter()
+            .map(|element| element.partition())
+            .collect();
+        partitions.sort_unstable();
+        Some(partitions)
+    }
+
     fn commit(&mut self, positions: &Positions) -> Result<(), StreamError> {
         if positions.is_empty() {
             return Ok(());

@@ -61,6 +61,12 @@ pub trait Source {
     /// Waits up to about `timeout` for one message and appends it to `batch`.
     fn poll(&mut self, timeout: Duration, batch: &mut MessageBatch) -> Result<Polled, StreamError>;
 
+    /// The partitions this source reads now (for Kafka: those assigned to this group member), in
+    /// order; `None` when it cannot tell. Checked after each batch is gathered.
+    fn partitions(&self) -> Option<Vec<i32>> {
+        None
+    }
+
     /// Records that everything before `positions` is fully handled (results and dead letters
     /// written). Kafka commits these offsets for the consumer group; a file has nothing to do.
     fn commit(&mut self, positions: &Positions) -> Result<(), StreamError>;
