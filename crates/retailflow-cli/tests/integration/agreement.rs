@@ -196,8 +196,6 @@ fn stream_from_the_file_and_batch_windows_agree() {
 }
 
 #[test]
-#[ignore = "the Kafka stream rejects as late the receipts of partitions it has not seen yet: the \
-            analytics stage declares partitions only after a batch, not at assignment"]
 fn stream_from_kafka_agrees_with_the_batch_windows() {
     let dir = tempfile::tempdir().unwrap();
     let input = produce_file(dir.path());

@@ -84,6 +84,25 @@ impl AnalyticsStage {
 }
 
 impl Stage<Receipt> for AnalyticsStage {
+    /// Declares the assigned partitions before any of their records, so a partition that has sent
+    /// nothing yet holds the watermark back (until idle) instead of letting another partition make
+    /// its records late; a revoked partition is forgotten, which may close windows.
+    fn on_partitions(&mut self, partitions: &[i32], processing_time: ProcessingTime) {
+        self.now = processing_time;
+        let revoked: Vec<PartitionId> = self
+            .engine
+            .partitions()
+            .iter()
+            .map(|status| status.partition)
+            .filter(|known| !partitions.contains(&known.0))
+            .collect();
+        for partition in revoked {
+            self.engine.remove_partition(partition, &mut self.pending);
+        }
+        self.engine
+            .declare_partitions(partitions.iter().map(|&p| PartitionId(p)), self.now);
+    }
+
     fn begin_batch(&mut self, processing_time: ProcessingTime) {
         self.now = processing_time;
     }
@@ -101,10 +120,6 @@ impl Stage<Receipt> for AnalyticsStage {
 
     fn end_batch(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
         self.now = context.processing_time;
-        self.engine.declare_partitions(
-            context.positions.iter().map(|(p, _)| PartitionId(p)),
-            self.now,
-        );
         self.engine.on_trigger(self.now, &mut self.pending);
         self.take_results()
     }

@@ -41,6 +41,13 @@ pub trait ResultSet {
 
 /// A destination for results, written once per micro-batch and flushed before offsets are
 /// committed.
+///
+/// With a checkpoint (`--checkpoint DIR`) each batch ends in two more steps, numbered by the
+/// checkpoint's epoch (one per batch, never reused): [`Sink::prepare_checkpoint`] makes the batch's
+/// results durable (or prepared, for a transaction) and says where the sink stands, which the
+/// checkpoint records; once the checkpoint is saved, [`Sink::checkpoint_saved`] completes the batch
+/// (a transaction commits). A restart puts the sink back where the checkpoint says, so no result is
+/// lost or repeated.
 pub trait Sink {
     /// Writes one micro-batch's results and flushes them.
     fn write_batch(
@@ -48,6 +55,45 @@ pub trait Sink {
         batch_id: u64,
         results: &[Box<dyn ResultSet>],
     ) -> Result<(), StreamError>;
+
+    /// Makes everything written so far durable for checkpoint `epoch` and returns the position to
+    /// record. The default, for outputs that cannot be rewound (the console), is
+    /// [`SinkPosition::Untracked`].
+    fn prepare_checkpoint(&mut self, epoch: u64) -> Result<SinkPosition, StreamError> {
+        let _ = epoch;
+        Ok(SinkPosition::Untracked)
+    }
+
+    /// The checkpoint of `epoch` is saved: finish the batch (e.g. commit a transaction).
+    fn checkpoint_saved(&mut self, epoch: u64) -> Result<(), StreamError> {
+        let _ = epoch;
+        Ok(())
+    }
+}
+
+/// Where a sink stood at a checkpoint, as recorded in it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SinkPosition {
+    /// Not rewindable: results written after the checkpoint may be written again after a crash.
+    Untracked,
+    /// A file holding exactly `bytes` bytes of results; a restart truncates it back to that.
+    FileLength {
+        /// The file.
+        path: PathBuf,
+        /// Its length at the checkpoint.
+        bytes: u64,
+    },
+    /// A Kafka transaction holding the results of checkpoint `epoch`, committed after the
+    /// checkpoint was saved; a restart checks whether it committed.
+    KafkaTransaction {
+        /// The topic.
+        topic: String,
+        /// The checkpoint epoch the transaction belongs to.
+        epoch: u64,
+        /// Messages in the transaction (0: nothing to check).
+        messages: u64,
+    },
 }
 
 /// The `--output` choice.
