@@ -8,10 +8,11 @@ use crate::dead_letter_sink::{
 };
 use crate::error::StreamError;
 use crate::kafka::WriterConfig;
-use crate::output::{OutputSpec, RecordsStage, Sink};
+use crate::output::{KafkaResultSink, OutputSpec, RecordsStage, Sink};
 use crate::pipeline::{Environment, Pipeline, PipelineConfig, RunSummary};
 use crate::schema::{ReceiptFormat, ValueFormat, ValueRecord};
 use crate::source::{FileSource, KafkaSource, KafkaSourceConfig, Source, SourceSpec, StartFrom};
+use crate::status::StatusLog;
 
 /// The dead-letter topic when none is named: the one the broker set-up creates.
 pub const DEFAULT_DEAD_LETTER_TOPIC: &str = "receipts-dlq";
@@ -118,11 +119,26 @@ impl StreamSettings {
         })
     }
 
-    /// Opens the result sinks.
+    /// Opens the result sinks (broker trouble of a Kafka output reported on standard error).
     pub fn open_sinks(&self) -> Result<Vec<Box<dyn Sink>>, StreamError> {
-        Ok(vec![
-            self.output.open(self.show_rows, self.append_outputs())?,
-        ])
+        self.open_sinks_reporting_to(&StatusLog::stderr())
+    }
+
+    /// Opens the result sinks; a Kafka output (not transactional) reports broker trouble on
+    /// `status` and writes to the brokers of `--brokers`.
+    pub fn open_sinks_reporting_to(
+        &self,
+        status: &StatusLog,
+    ) -> Result<Vec<Box<dyn Sink>>, StreamError> {
+        Ok(vec![match &self.output {
+            OutputSpec::Kafka { topic } => Box::new(KafkaResultSink::connect(
+                KafkaResultSink::writer_config(&self.brokers, topic),
+                None,
+                0,
+                status.clone(),
+            )?),
+            output => output.open(self.show_rows, self.append_outputs())?,
+        }])
     }
 
     /// A line describing the run, for the status log.
@@ -167,7 +183,7 @@ pub fn run_stream(
     environment.status.line(settings.describe());
     let mut source = settings.open_source(environment)?;
     let dead_letters = settings.open_dead_letters(environment)?;
-    let sinks = settings.open_sinks()?;
+    let sinks = settings.open_sinks_reporting_to(&environment.status)?;
     let mut pipeline = Pipeline::new(
         settings.pipeline.clone(),
         environment.clone(),

@@ -1,11 +1,13 @@
 //! A Kafka topic writer shared by `produce` and the dead-letter topic: sends with back-pressure
 //! when librdkafka's queue is full (waiting, never spinning), counts deliveries, and flushes.
+//! A writer made with [`KafkaWriter::connect_transactional`] writes inside Kafka transactions.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
+use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::types::RDKafkaErrorCode;
 
@@ -63,8 +65,36 @@ impl std::fmt::Debug for KafkaWriter {
 impl KafkaWriter {
     /// Creates the producer (without waiting for the broker).
     pub fn connect(config: WriterConfig, status: StatusLog) -> Result<Self, StreamError> {
+        Self::create(config, status, None)
+    }
+
+    /// Creates a transactional producer with `transactional_id` and initialises transactions:
+    /// this fences any earlier producer with the same id and aborts the transaction it left open.
+    pub fn connect_transactional(
+        config: WriterConfig,
+        transactional_id: &str,
+        status: StatusLog,
+    ) -> Result<Self, StreamError> {
+        let writer = Self::create(config, status, Some(transactional_id))?;
+        let timeout = writer.transaction_timeout();
+        writer
+            .producer
+            .init_transactions(timeout)
+            .map_err(|source| writer.kafka_error("initialise transactions on", source))?;
+        Ok(writer)
+    }
+
+    fn create(
+        config: WriterConfig,
+        status: StatusLog,
+        transactional_id: Option<&str>,
+    ) -> Result<Self, StreamError> {
         let context = ProducerStatus::new(config.label.clone(), status);
-        let producer: BaseProducer<ProducerStatus> = ClientConfig::new()
+        let mut client = ClientConfig::new();
+        if let Some(id) = transactional_id {
+            client.set("transactional.id", id);
+        }
+        let producer: BaseProducer<ProducerStatus> = client
             .set("bootstrap.servers", &config.brokers)
             .set("client.id", "retailflow")
             .set("message.max.bytes", MAX_MESSAGE_BYTES)
@@ -96,10 +126,23 @@ impl KafkaWriter {
 
     /// Queues one message; waits while librdkafka's queue is full.
     pub fn send(&mut self, key: Option<&[u8]>, payload: &[u8]) -> Result<(), StreamError> {
+        self.send_with_headers(key, payload, None)
+    }
+
+    /// Queues one message with `headers`; waits while librdkafka's queue is full.
+    pub fn send_with_headers(
+        &mut self,
+        key: Option<&[u8]>,
+        payload: &[u8],
+        headers: Option<&OwnedHeaders>,
+    ) -> Result<(), StreamError> {
         loop {
             let mut record = BaseRecord::to(&self.config.topic).payload(payload);
             if let Some(key) = key {
                 record = record.key(key);
+            }
+            if let Some(headers) = headers {
+                record = record.headers(headers.clone());
             }
             match self.producer.send(record) {
                 Ok(()) => {
@@ -124,6 +167,38 @@ impl KafkaWriter {
                     });
                 }
             }
+        }
+    }
+
+    /// Begins a transaction (transactional writers only).
+    pub fn begin_transaction(&self) -> Result<(), StreamError> {
+        self.producer
+            .begin_transaction()
+            .map_err(|source| self.kafka_error("begin a transaction on", source))
+    }
+
+    /// Commits the open transaction, delivering what is queued first.
+    pub fn commit_transaction(&self) -> Result<(), StreamError> {
+        self.producer
+            .commit_transaction(self.transaction_timeout())
+            .map_err(|source| self.kafka_error("commit the transaction on", source))
+    }
+
+    /// Aborts the open transaction: its messages are never visible to read-committed readers.
+    pub fn abort_transaction(&self) -> Result<(), StreamError> {
+        self.producer
+            .abort_transaction(self.transaction_timeout())
+            .map_err(|source| self.kafka_error("abort the transaction on", source))
+    }
+
+    fn transaction_timeout(&self) -> Duration {
+        self.config.delivery_timeout + Duration::from_secs(5)
+    }
+
+    fn kafka_error(&self, operation: &str, source: KafkaError) -> StreamError {
+        StreamError::Kafka {
+            operation: format!("{operation} topic {}", self.config.topic),
+            source,
         }
     }
 

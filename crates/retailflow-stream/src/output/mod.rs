@@ -1,11 +1,13 @@
 //! Where results go. A stage returns its results for a batch as [`ResultSet`]s (rows that can be
 //! shown as a table or written as JSON objects); every [`Sink`] writes them in its own way:
-//! [`console`] as Spark's console sink does, [`jsonl`] as one JSON object per line.
+//! [`console`] as Spark's console sink does, [`jsonl`] as one JSON object per line, [`kafka`] as one
+//! JSON message each on a Kafka topic.
 //!
 //! [`records`] is the stage that shows the parsed records themselves (the plain `stream` output).
 
 pub mod console;
 pub mod jsonl;
+pub mod kafka;
 pub mod records;
 
 use std::path::PathBuf;
@@ -14,6 +16,7 @@ use crate::error::StreamError;
 
 pub use console::ConsoleSink;
 pub use jsonl::JsonlSink;
+pub use kafka::{KafkaResultSink, transaction_committed};
 pub use records::{RecordRow, RecordsStage};
 
 pub use crate::analytics::write_outputs;
@@ -105,26 +108,40 @@ pub enum OutputSpec {
     JsonlStdout,
     /// One JSON object per line in a file (`jsonl:PATH`).
     JsonlFile(PathBuf),
+    /// One JSON message per result on a Kafka topic (`kafka[:TOPIC]`, default `analytics`).
+    Kafka {
+        /// The topic.
+        topic: String,
+    },
 }
 
 impl OutputSpec {
-    /// Parses `console`, `jsonl:PATH`, `jsonl:-` or `-`.
+    /// Parses `console`, `jsonl:PATH`, `jsonl:-`, `-`, `kafka` or `kafka:TOPIC`.
     pub fn parse(text: &str) -> Result<Self, StreamError> {
         match text {
             "console" => Ok(OutputSpec::Console),
             "-" | "jsonl:-" => Ok(OutputSpec::JsonlStdout),
-            _ => match text.strip_prefix("jsonl:") {
-                Some(path) if !path.is_empty() => Ok(OutputSpec::JsonlFile(PathBuf::from(path))),
+            "kafka" => Ok(OutputSpec::Kafka {
+                topic: kafka::DEFAULT_RESULTS_TOPIC.to_string(),
+            }),
+            _ => match (text.strip_prefix("jsonl:"), text.strip_prefix("kafka:")) {
+                (Some(path), _) if !path.is_empty() => {
+                    Ok(OutputSpec::JsonlFile(PathBuf::from(path)))
+                }
+                (_, Some(topic)) if !topic.is_empty() => Ok(OutputSpec::Kafka {
+                    topic: topic.to_string(),
+                }),
                 _ => Err(StreamError::invalid(
                     "output",
                     text,
-                    "use `console`, `jsonl:PATH` or `jsonl:-` (standard output)",
+                    "use `console`, `jsonl:PATH`, `jsonl:-` (standard output) or `kafka[:TOPIC]`",
                 )),
             },
         }
     }
 
-    /// Opens the sink; a JSONL file is appended to when `append`, else replaced.
+    /// Opens the sink; a JSONL file is appended to when `append`, else replaced. A Kafka topic
+    /// needs brokers: open it with [`KafkaResultSink::connect`] (`retailflow stream` does).
     pub fn open(&self, show_rows: usize, append: bool) -> Result<Box<dyn Sink>, StreamError> {
         Ok(match self {
             OutputSpec::Console => {
@@ -135,6 +152,13 @@ impl OutputSpec {
                 "standard output",
             )),
             OutputSpec::JsonlFile(path) => Box::new(JsonlSink::create(path, append)?),
+            OutputSpec::Kafka { topic } => {
+                return Err(StreamError::invalid(
+                    "output",
+                    &format!("kafka:{topic}"),
+                    "results go to Kafka only from `retailflow stream`; use `console` or `jsonl:PATH`",
+                ));
+            }
         })
     }
 }
@@ -155,8 +179,22 @@ mod tests {
             OutputSpec::parse("jsonl:out.jsonl").unwrap(),
             OutputSpec::JsonlFile("out.jsonl".into())
         );
+        assert_eq!(
+            OutputSpec::parse("kafka").unwrap(),
+            OutputSpec::Kafka {
+                topic: "analytics".into()
+            }
+        );
+        assert_eq!(
+            OutputSpec::parse("kafka:results").unwrap(),
+            OutputSpec::Kafka {
+                topic: "results".into()
+            }
+        );
         let error = OutputSpec::parse("parquet:x").unwrap_err().to_string();
         assert!(error.contains("use `console`, `jsonl:PATH`"), "{error}");
+        assert!(error.contains("`kafka[:TOPIC]`"), "{error}");
         assert!(OutputSpec::parse("jsonl:").is_err());
+        assert!(OutputSpec::parse("kafka:").is_err());
     }
 }

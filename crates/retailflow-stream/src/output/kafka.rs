@@ -1,0 +1,362 @@
+//! The Kafka result sink (`--output kafka[:TOPIC]`): every result as one JSON message, the same
+//! object the JSONL sink writes as a line (without the newline).
+//!
+//! Message keys, so that related results share a partition and stay in order:
+//! - `big_receipt`: the store id, so one store's big receipts are read in order;
+//! - windowed results (`top_stores`, `popular_items`, `window_summary`): the window start as
+//!   written in the object (RFC 3339), so every result of one window, provisional and final, is on
+//!   one partition.
+//!
+//! Without a checkpoint every batch is flushed and acknowledged before [`Sink::write_batch`]
+//! returns; a message the broker never acknowledges stops the run before offsets are committed.
+//!
+//! With a checkpoint the sink is transactional: opening it fences any earlier writer with the same
+//! transactional id (aborting the transaction that writer left open); the results of a checkpoint
+//! epoch are written in one transaction, each message with the header [`EPOCH_HEADER`] holding the
+//! epoch; [`Sink::prepare_checkpoint`] flushes them and [`Sink::checkpoint_saved`] commits. On
+//! restart, [`transaction_committed`] tells whether the transaction of the last checkpoint committed.
+
+use std::borrow::Cow;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::error::StreamError;
+use crate::kafka::{KafkaWriter, WriterConfig};
+use crate::output::{ResultSet, Sink, SinkPosition};
+use crate::status::StatusLog;
+
+/// The topic of `--output kafka` without a name.
+pub const DEFAULT_RESULTS_TOPIC: &str = "analytics";
+
+/// The header naming the checkpoint epoch of a transactional message (decimal text).
+pub const EPOCH_HEADER: &str = "retailflow-epoch";
+
+/// How many messages at the end of each partition [`transaction_committed`] reads first; it reads
+/// further back (doubling) only while what it read was all of later epochs or not visible.
+const TAIL_MESSAGES: i64 = 1_000;
+
+/// How long [`transaction_committed`] may take over one partition.
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The transaction of a transactional sink.
+#[derive(Debug)]
+struct Transaction {
+    /// The epoch the results written now will be checkpointed under.
+    epoch: u64,
+    /// Whether a transaction is open.
+    open: bool,
+    /// Messages in the open transaction.
+    messages: u64,
+}
+
+/// Results as JSON messages on a Kafka topic.
+#[derive(Debug)]
+pub struct KafkaResultSink {
+    writer: KafkaWriter,
+    transaction: Option<Transaction>,
+    line: Vec<u8>,
+}
+
+impl KafkaResultSink {
+    /// The writer settings for results to `topic` at `brokers`.
+    pub fn writer_config(brokers: &str, topic: &str) -> WriterConfig {
+        WriterConfig {
+            brokers: brokers.to_string(),
+            topic: topic.to_string(),
+            delivery_timeout: Duration::from_secs(30),
+            label: "results".to_string(),
+        }
+    }
+
+    /// Connects the sink. With a `transactional_id` it is transactional: transactions are
+    /// initialised now (fencing an earlier writer with that id) and the first results written are
+    /// tagged with `next_epoch`, the epoch of the next checkpoint. Without one, `next_epoch` is
+    /// unused.
+    pub fn connect(
+        config: WriterConfig,
+        transactional_id: Option<String>,
+        next_epoch: u64,
+        status: StatusLog,
+    ) -> Result<Self, StreamError> {
+        let (writer, transaction) = match transactional_id {
+            Some(id) => (
+                KafkaWriter::connect_transactional(config, &id, status)?,
+                Some(Transaction {
+                    epoch: next_epoch,
+                    open: false,
+                    messages: 0,
+                }),
+            ),
+            None => (KafkaWriter::connect(config, status)?, None),
+        };
+        Ok(Self {
+            writer,
+            transaction,
+            line: Vec::with_capacity(512),
+        })
+    }
+
+    /// The topic written to.
+    pub fn topic(&self) -> &str {
+        self.writer.topic()
+    }
+
+    /// Waits for every queued message; an undelivered one is an error.
+    fn flush(&mut self) -> Result<(), StreamError> {
+        let tally = self.writer.flush();
+        match self.writer.undelivered_error(&tally) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Sink for KafkaResultSink {
+    fn write_batch(
+        &mut self,
+        _batch_id: u64,
+        results: &[Box<dyn ResultSet>],
+    ) -> Result<(), StreamError> {
+        if results.iter().all(|result| result.row_count() == 0) {
+            return Ok(());
+        }
+        let headers = match &mut self.transaction {
+            Some(transaction) => {
+                if !transaction.open {
+                    self.writer.begin_transaction()?;
+                    transaction.open = true;
+                    transaction.messages = 0;
+                }
+                let epoch = transaction.epoch.to_string();
+                Some(OwnedHeaders::new().insert(Header {
+                    key: EPOCH_HEADER,
+                    value: Some(epoch.as_bytes()),
+                }))
+            }
+            None => None,
+        };
+        let mut sent = 0u64;
+        for result in results {
+            for row in 0..result.row_count() {
+                self.line.clear();
+                result.write_json(row, &mut self.line);
+                let key = message_key(&self.line);
+                self.writer.send_with_headers(
+                    key.as_deref().map(str::as_bytes),
+                    &self.line,
+                    headers.as_ref(),
+                )?;
+                sent += 1;
+            }
+        }
+        if let Some(transaction) = &mut self.transaction {
+            transaction.messages += sent;
+        }
+        self.flush()
+    }
+
+    fn prepare_checkpoint(&mut self, epoch: u64) -> Result<SinkPosition, StreamError> {
+        let Some(transaction) = &self.transaction else {
+            return Ok(SinkPosition::Untracked);
+        };
+        if transaction.open && transaction.epoch != epoch {
+            return Err(StreamError::invalid(
+                "checkpoint epoch",
+                &epoch.to_string(),
+                format!(
+                    "the open transaction of topic {} holds the results of epoch {}",
+                    self.writer.topic(),
+                    transaction.epoch
+                ),
+            ));
+        }
+        let messages = if transaction.open {
+            transaction.messages
+        } else {
+            0
+        };
+        self.flush()?;
+        Ok(SinkPosition::KafkaTransaction {
+            topic: self.writer.topic().to_string(),
+            epoch,
+            messages,
+        })
+    }
+
+    fn checkpoint_saved(&mut self, epoch: u64) -> Result<(), StreamError> {
+        let Some(transaction) = &mut self.transaction else {
+            return Ok(());
+        };
+        if transaction.open {
+            self.writer.commit_transaction()?;
+            transaction.open = false;
+            transaction.messages = 0;
+        }
+        transaction.epoch = epoch + 1;
+        Ok(())
+    }
+}
+
+/// The fields a message key is taken from.
+#[derive(serde::Deserialize)]
+struct KeyFields<'a> {
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    store_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    window_start: Option<Cow<'a, str>>,
+}
+
+/// The key of a result message (see the module doc): the store id of a big receipt, the window
+/// start of a windowed result.
+fn message_key(json: &[u8]) -> Option<String> {
+    let fields: KeyFields<'_> = serde_json::from_slice(json).ok()?;
+    match fields.kind.as_deref() {
+        Some("big_receipt") => fields.store_id.map(Cow::into_owned),
+        _ => fields.window_start.map(Cow::into_owned),
+    }
+}
+
+/// Whether a message tagged with checkpoint `epoch` ([`EPOCH_HEADER`]) is visible to a
+/// read-committed reader of `topic`, i.e. whether that epoch's transaction committed.
+///
+/// Reads the end of every partition with `isolation.level=read_committed`: from
+/// `max(low, high - 1000)` up to the end, further back only while everything read there was of
+/// later epochs or invisible. Ask after the sink with the same transactional id is connected
+/// (that aborts a transaction a crashed writer left open, or lets a commit it started finish), so
+/// the answer is final. A topic that does not exist has no committed transaction.
+pub fn transaction_committed(brokers: &str, topic: &str, epoch: u64) -> Result<bool, StreamError> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "retailflow-transaction-check")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
+        .set("isolation.level", "read_committed")
+        .create()
+        .map_err(|source| StreamError::KafkaClient {
+            role: "consumer",
+            brokers: brokers.to_string(),
+            source,
+        })?;
+    let read_error = |source: KafkaError| StreamError::Kafka {
+        operation: format!("read the end of topic {topic}"),
+        source,
+    };
+    let metadata = consumer
+        .fetch_metadata(Some(topic), READ_TIMEOUT)
+        .map_err(read_error)?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic && t.error().is_none())
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    for partition in partitions {
+        let (low, high) = consumer
+            .fetch_watermarks(topic, partition, READ_TIMEOUT)
+            .map_err(read_error)?;
+        if high <= low {
+            continue;
+        }
+        let mut span = TAIL_MESSAGES;
+        loop {
+            let start = low.max(high - span);
+            let epochs = visible_epochs(&consumer, topic, partition, start).map_err(read_error)?;
+            if epochs.contains(&epoch) {
+                return Ok(true);
+            }
+            // An earlier epoch is visible: the epoch's messages, if any, would be after it.
+            if start <= low || epochs.iter().any(|&seen| seen < epoch) {
+                break;
+            }
+            span = span.saturating_mul(2);
+        }
+    }
+    Ok(false)
+}
+
+/// The epochs of the messages a read-committed `consumer` sees in `partition` from `start` to the
+/// end.
+fn visible_epochs(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partition: i32,
+    start: i64,
+) -> Result<Vec<u64>, KafkaError> {
+    let mut assignment = TopicPartitionList::new();
+    assignment.add_partition_offset(topic, partition, Offset::Offset(start))?;
+    consumer.assign(&assignment)?;
+    let deadline = Instant::now() + READ_TIMEOUT;
+    let mut epochs = Vec::new();
+    loop {
+        if Instant::now() >= deadline {
+            return Err(KafkaError::MessageConsumption(
+                RDKafkaErrorCode::OperationTimedOut,
+            ));
+        }
+        match consumer.poll(Duration::from_millis(100)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(eof))) if eof == partition => break,
+            Some(Err(KafkaError::PartitionEOF(_))) => {}
+            Some(Err(error)) if is_fatal(&error) => return Err(error),
+            Some(Err(_)) => {} // transient (e.g. a broker reconnecting): librdkafka retries
+            Some(Ok(message)) if message.partition() != partition => {}
+            Some(Ok(message)) => {
+                let tagged = message.headers().and_then(|headers| {
+                    headers
+                        .iter()
+                        .find(|header| header.key == EPOCH_HEADER)
+                        .and_then(|header| header.value)
+                        .and_then(|value| std::str::from_utf8(value).ok())
+                        .and_then(|text| text.parse::<u64>().ok())
+                });
+                epochs.extend(tagged);
+            }
+        }
+    }
+    consumer.unassign()?;
+    Ok(epochs)
+}
+
+fn is_fatal(error: &KafkaError) -> bool {
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::UnknownTopicOrPartition
+                | RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::Fatal
+        )
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_the_store_of_a_big_receipt_and_the_start_of_a_window() {
+        assert_eq!(
+            message_key(
+                br#"{"kind":"big_receipt","receipt_id":"R1","store_id":"S7","cashier_id":"C1","ts":"2025-01-01T00:00:00.000Z","total":612.5}"#
+            )
+            .as_deref(),
+            Some("S7")
+        );
+        assert_eq!(
+            message_key(
+                br#"{"kind":"top_stores","window_start":"2025-01-01T00:00:10.000Z","window_end":"2025-01-01T00:00:20.000Z","stores":[{"store_id":"S1","revenue":5.0,"receipts":1}]}"#
+            )
+            .as_deref(),
+            Some("2025-01-01T00:00:10.000Z")
+        );
+        assert_eq!(message_key(b"not json"), None);
+    }
+}
