@@ -65,7 +65,10 @@ pub struct Args {
     /// <input>.dlq.jsonl beside a file].
     #[arg(long, value_parser = dlq_arg)]
     dlq: Option<DeadLetterSpec>,
-    /// `console` (Spark-style tables), `jsonl:PATH`, or `jsonl:-` / `-` (JSON lines on stdout).
+    /// `console` (Spark-style tables), `jsonl:PATH`, `jsonl:-` / `-` (JSON lines on stdout), or
+    /// `kafka[:TOPIC]`: each result as one JSON message (the JSONL object) on TOPIC at --brokers
+    /// (`kafka` alone: topic analytics), keyed by store id (big receipts) or window start and
+    /// acknowledged before offsets are committed.
     #[arg(long, default_value = "console", value_parser = output_arg)]
     output: OutputSpec,
     /// Stop after N batches.

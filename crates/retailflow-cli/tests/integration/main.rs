@@ -4,10 +4,12 @@
 mod support;
 
 mod agreement;
+mod checkpoint;
 mod clean;
 mod compose;
 mod demo;
 mod e2e;
 mod generate;
+mod kafka_output;
 mod stream;
 mod stream_analytics;

@@ -1,0 +1,137 @@
+//! `retailflow stream --analytics --output kafka[:TOPIC]` through librdkafka's in-process mock
+//! cluster: the messages on the topic are exactly the lines `--output jsonl:PATH` writes for the
+//! same input, and the flag is explained by `--help`.
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use retailflow_stream::kafka::MockKafka;
+
+use crate::support;
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// 2000 receipts at 100 per second of event time, 5% pushed back 60 s (late).
+fn produce(path: &Path) {
+    let output = support::retailflow()
+        .args(["produce", "--mode", "receipts", "--seed", "23"])
+        .args(["--count", "2000", "--start-time", "2025-03-01T09:00:00Z"])
+        .args(["--events-per-second", "100", "--late-fraction", "0.05"])
+        .args(["--late-by", "60s", "--out"])
+        .arg(path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+}
+
+/// Runs the analytics over `input` with `--output output` (and `--brokers brokers`).
+fn analytics(input: &Path, dir: &Path, brokers: &str, output: &str) -> Output {
+    support::retailflow()
+        .args([
+            "stream",
+            "--analytics",
+            "--window",
+            "10s",
+            "--brokers",
+            brokers,
+        ])
+        .arg(format!("--source=file:{}", input.display()))
+        .arg(format!("--output={output}"))
+        .arg(format!("--dlq=file:{}", dir.join("late.jsonl").display()))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
+fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut lines: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn analytics_on_a_kafka_topic_are_the_jsonl_lines() {
+    let cluster = MockKafka::start(1).unwrap();
+    cluster.create_topic("analytics", 3).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("receipts.jsonl");
+    produce(&input);
+
+    let jsonl = dir.path().join("results.jsonl");
+    let output = analytics(
+        &input,
+        dir.path(),
+        &brokers,
+        &format!("jsonl:{}", jsonl.display()),
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let expected = sorted_lines(&jsonl);
+    assert!(expected.len() > 50, "{} results", expected.len());
+
+    let output = analytics(&input, dir.path(), &brokers, "kafka");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(output.stdout.is_empty(), "results go to the topic only");
+
+    // Read the topic back with retailflow itself: as `--format value` no result parses, so each
+    // one is a dead letter holding the message as its payload.
+    let dead = dir.path().join("read-back.jsonl");
+    let output = support::retailflow()
+        .args(["stream", "--brokers", &brokers, "--topic", "analytics"])
+        .args(["--format", "value", "--from", "earliest", "--until-end"])
+        .args(["--trigger", "200ms", "--output", "jsonl:-"])
+        .arg(format!("--dlq=file:{}", dead.display()))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let mut payloads: Vec<String> = sorted_lines(&dead)
+        .iter()
+        .map(|line| {
+            let letter: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(letter["source"], "kafka:analytics");
+            letter["payload"].as_str().unwrap().to_string()
+        })
+        .collect();
+    payloads.sort();
+    assert_eq!(payloads, expected);
+}
+
+#[test]
+fn stream_help_explains_the_kafka_output() {
+    let output = support::retailflow()
+        .args(["stream", "--help"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    let words = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("`kafka[:TOPIC]`: each result as one JSON message"),
+        "{help}"
+    );
+    assert!(
+        words.contains("(`kafka` alone: topic analytics), keyed by store id"),
+        "{help}"
+    );
+}
+
+#[test]
+fn an_output_topic_without_a_name_is_refused_in_one_line() {
+    let output = support::retailflow()
+        .args(["stream", "--analytics", "--output", "kafka:"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = stderr_of(&output);
+    assert!(stderr.contains("invalid output `kafka:`"), "{stderr}");
+    assert!(stderr.contains("`kafka[:TOPIC]`"), "{stderr}");
+}
