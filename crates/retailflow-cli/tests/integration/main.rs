@@ -4,7 +4,6 @@
 mod support;
 
 mod agreement;
-mod checkpoint;
 mod clean;
 mod compose;
 mod demo;
