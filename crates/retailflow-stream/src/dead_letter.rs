@@ -84,7 +84,7 @@ impl Rejection {
 }
 
 /// Counts of dead letters per reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReasonCounts([u64; 5]);
 
 impl ReasonCounts {

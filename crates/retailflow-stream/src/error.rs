@@ -49,6 +49,25 @@ pub enum StreamError {
         source: KafkaError,
     },
 
+    /// A checkpoint directory that cannot be used: written by a different job, in use by another
+    /// run, or unreadable.
+    #[error("checkpoint {}: {reason}", dir.display())]
+    Checkpoint {
+        /// The `--checkpoint` directory.
+        dir: PathBuf,
+        /// What is wrong, with a hint.
+        reason: String,
+    },
+
+    /// An output that cannot be put back where a checkpoint says it was.
+    #[error("cannot resume {} from the checkpoint: {reason}", path.display())]
+    ResumeOutput {
+        /// The output file.
+        path: PathBuf,
+        /// What is wrong, with a hint.
+        reason: String,
+    },
+
     // ---- the broker ----
     /// Messages the broker never acknowledged (after librdkafka's own retries).
     #[error("{failed} of {total} messages were not delivered to {target}{}", first_error_suffix(.first_error))]

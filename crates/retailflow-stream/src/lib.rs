@@ -9,6 +9,7 @@
 
 pub mod analytics;
 pub mod backoff;
+pub mod checkpoint;
 pub mod clock;
 pub mod command;
 pub mod dead_letter;

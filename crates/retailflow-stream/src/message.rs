@@ -93,8 +93,22 @@ impl MessageBatch {
 
 /// How far the pipeline has read: for each partition, the offset of the next message to read (the
 /// position Kafka commits). For a file, partition 0 holds the next line number.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// In a checkpoint it is a list of `[partition, next offset]` pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(into = "Vec<(i32, i64)>", from = "Vec<(i32, i64)>")]
 pub struct Positions(BTreeMap<i32, i64>);
+
+impl From<Positions> for Vec<(i32, i64)> {
+    fn from(positions: Positions) -> Self {
+        positions.0.into_iter().collect()
+    }
+}
+
+impl From<Vec<(i32, i64)>> for Positions {
+    fn from(pairs: Vec<(i32, i64)>) -> Self {
+        Positions::from_pairs(pairs)
+    }
+}
 
 impl Positions {
     /// No position yet.
@@ -116,6 +130,11 @@ impl Positions {
     /// `(partition, next offset)` in partition order.
     pub fn iter(&self) -> impl Iterator<Item = (i32, i64)> + '_ {
         self.0.iter().map(|(&p, &o)| (p, o))
+    }
+
+    /// Positions from `(partition, next offset)` pairs.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (i32, i64)>) -> Self {
+        Self(pairs.into_iter().collect())
     }
 
     /// Whether no position was recorded.

@@ -8,12 +8,19 @@
 //! letter, and offsets are committed only once both are stored.
 //!
 //! A shutdown request ends the current batch early; it is finished and committed like any other.
+//!
+//! With a checkpoint ([`Pipeline::with_checkpoint`]), after the results and dead letters of a
+//! batch are written the sinks make them durable, the checkpoint (source position, sink
+//! positions, the stage's state, totals) is saved, the sinks complete the batch (a Kafka
+//! transaction commits), and only then are offsets committed to Kafka. A resumed run starts from
+//! the checkpoint's positions and totals.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use retailflow_eventtime::ProcessingTime;
 
+use crate::checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointStore, Totals};
 use crate::clock::Clock;
 use crate::dead_letter::{DeadLetter, Reason, ReasonCounts, Rejection};
 use crate::dead_letter_sink::DeadLetterSink;
@@ -101,12 +108,24 @@ struct BatchCounts {
     dead_lettered: ReasonCounts,
 }
 
+/// A checkpoint store and where the run resumes from.
+#[derive(Debug)]
+struct Checkpointing {
+    store: CheckpointStore,
+    /// Epoch of the last checkpoint saved (0: none yet).
+    epoch: u64,
+    /// Totals and positions at that checkpoint.
+    totals: Totals,
+    positions: Positions,
+}
+
 /// The micro-batch loop.
 pub struct Pipeline<'a> {
     config: PipelineConfig,
     environment: Environment,
     sinks: Vec<Box<dyn Sink + 'a>>,
     dead_letters: Box<dyn DeadLetterSink + 'a>,
+    checkpointing: Option<Checkpointing>,
 }
 
 impl std::fmt::Debug for Pipeline<'_> {
@@ -130,7 +149,73 @@ impl<'a> Pipeline<'a> {
             environment,
             sinks,
             dead_letters,
+            checkpointing: None,
         }
+    }
+
+    /// Saves a checkpoint into `store` after every batch, going on from `resumed` (the checkpoint
+    /// the sinks, source and stage were restored from), if any.
+    pub fn with_checkpoint(mut self, store: CheckpointStore, resumed: Option<&Checkpoint>) -> Self {
+        let (epoch, totals, positions) = match resumed {
+            Some(checkpoint) => (
+                checkpoint.epoch,
+                checkpoint.totals,
+                match &checkpoint.source {
+                    crate::checkpoint::SourcePosition::Kafka { offsets } => offsets.clone(),
+                    crate::checkpoint::SourcePosition::File { next_line, .. } => {
+                        let mut positions = Positions::new();
+                        if *next_line > 1 {
+                            positions.advance(0, next_line - 1);
+                        }
+                        positions
+                    }
+                },
+            ),
+            None => (0, Totals::default(), Positions::new()),
+        };
+        self.checkpointing = Some(Checkpointing {
+            store,
+            epoch,
+            totals,
+            positions,
+        });
+        self
+    }
+
+    /// Makes the batch durable in every output, saves the checkpoint, then lets the outputs
+    /// complete the batch.
+    fn save_checkpoint(
+        &mut self,
+        source: &dyn Source,
+        positions: &Positions,
+        engine: Option<retailflow_eventtime::EngineSnapshot>,
+        totals: Totals,
+    ) -> Result<(), StreamError> {
+        let Some(checkpointing) = self.checkpointing.as_mut() else {
+            return Ok(());
+        };
+        let epoch = checkpointing.epoch + 1;
+        let outputs = self
+            .sinks
+            .iter_mut()
+            .map(|sink| sink.prepare_checkpoint(epoch))
+            .collect::<Result<Vec<_>, _>>()?;
+        let dead_letters = self.dead_letters.prepare_checkpoint()?;
+        checkpointing.store.save(&Checkpoint {
+            format: CHECKPOINT_FORMAT,
+            epoch,
+            job: checkpointing.store.job().clone(),
+            totals,
+            source: source.checkpoint_position(positions),
+            outputs,
+            dead_letters,
+            engine,
+        })?;
+        checkpointing.epoch = epoch;
+        for sink in &mut self.sinks {
+            sink.checkpoint_saved(epoch)?;
+        }
+        Ok(())
     }
 
     /// Runs until the input ends, `max_batches` is reached, or a shutdown is requested; then
@@ -175,14 +260,17 @@ impl<'a> Pipeline<'a> {
         F: RecordFormat,
         S: Stage<F::Record>,
     {
+        let (totals, mut positions) = match &self.checkpointing {
+            Some(checkpointing) => (checkpointing.totals, checkpointing.positions.clone()),
+            None => (Totals::default(), Positions::new()),
+        };
         let mut summary = RunSummary {
-            batches: 0,
-            messages: 0,
-            processed: 0,
-            dead_lettered: ReasonCounts::default(),
+            batches: totals.batches,
+            messages: totals.messages,
+            processed: totals.processed,
+            dead_lettered: totals.dead_lettered,
             end: RunEnd::Shutdown,
         };
-        let mut positions = Positions::new();
         let mut batch = MessageBatch::new();
         let mut partitions: Option<Vec<i32>> = None;
         loop {
@@ -216,14 +304,24 @@ impl<'a> Pipeline<'a> {
                     sink.write_batch(summary.batches, &results)?;
                 }
                 self.dead_letters.flush()?;
+                summary.messages += batch.len() as u64;
+                summary.processed += counts.processed;
+                summary.dead_lettered.add_all(&counts.dead_lettered);
+                let totals = Totals {
+                    batches: summary.batches + 1,
+                    messages: summary.messages,
+                    processed: summary.processed,
+                    dead_lettered: summary.dead_lettered,
+                };
+                if self.checkpointing.is_some() {
+                    let engine = stage.engine_snapshot();
+                    self.save_checkpoint(source, &positions, engine, totals)?;
+                }
                 if let Err(error) = source.commit(&positions) {
                     self.environment.status.line(format!(
                         "warning: {error}; they will be committed with the next batch"
                     ));
                 }
-                summary.messages += batch.len() as u64;
-                summary.processed += counts.processed;
-                summary.dead_lettered.add_all(&counts.dead_lettered);
                 self.report(summary.batches, batch.len() as u64, &counts, &summary);
                 summary.batches += 1;
             }

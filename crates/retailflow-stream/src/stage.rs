@@ -5,7 +5,7 @@
 //! what the stage returns goes to every sink. The plain `stream` command uses
 //! [`crate::output::RecordsStage`] (show the records); the windowed analytics are another stage.
 
-use retailflow_eventtime::ProcessingTime;
+use retailflow_eventtime::{EngineSnapshot, ProcessingTime};
 
 use crate::dead_letter::Rejection;
 use crate::message::{MessageMeta, Positions};
@@ -58,5 +58,11 @@ pub trait Stage<R> {
     fn end_input(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
         let _ = context;
         Vec::new()
+    }
+
+    /// The state a checkpoint must hold to resume this stage (the analytics engine's), taken after
+    /// `end_batch`; `None` for a stage without state.
+    fn engine_snapshot(&self) -> Option<EngineSnapshot> {
+        None
     }
 }

@@ -97,6 +97,7 @@ fn a_broker_outage_is_reported_retried_and_survived_without_spinning() {
             trigger: Duration::from_millis(200),
             ..PipelineConfig::default()
         },
+        checkpoint: None,
     };
     let (env, status) = environment();
     let shutdown = env.shutdown.clone();

@@ -90,6 +90,7 @@ fn stream_settings(brokers: &str, topic: &str, output: &Path) -> StreamSettings 
             trigger: Duration::from_millis(200),
             ..PipelineConfig::default()
         },
+        checkpoint: None,
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use retailflow_stream::analytics::run_analytics;
+use retailflow_stream::analytics::run_analytics_logged;
 use retailflow_stream::clock::SystemClock;
 use retailflow_stream::command::{StreamFormat, StreamSettings, run_stream};
 use retailflow_stream::dead_letter_sink::DeadLetterSpec;
@@ -86,6 +86,13 @@ pub struct Args {
     /// Rows shown per console table.
     #[arg(long, default_value_t = 20)]
     show: usize,
+    /// Save a checkpoint in DIR after every batch (source position, output lengths, open windows)
+    /// and resume from it on start, so a run stopped at any moment — even by `kill -9` — and
+    /// started again with the same arguments writes each result to a JSONL file exactly once.
+    /// Outputs that cannot be rewound (console, standard output, dead-letter topic) may repeat
+    /// what was written after the last checkpoint.
+    #[arg(long, value_name = "DIR")]
+    checkpoint: Option<std::path::PathBuf>,
     #[command(flatten)]
     analytics: super::stream_analytics::AnalyticsArgs,
 }
@@ -151,6 +158,7 @@ impl Args {
                 max_batches: self.max_batches,
                 max_message_size: self.max_message_size,
             },
+            checkpoint: self.checkpoint.clone(),
         })
     }
 }
@@ -173,7 +181,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         status,
     };
     match analytics {
-        Some(config) => run_analytics(&settings, config, &environment)?,
+        Some(config) => run_analytics_logged(
+            &settings,
+            config,
+            args.analytics.latency_log(),
+            &environment,
+        )?,
         None => run_stream(&settings, &environment)?,
     };
     Ok(ExitCode::SUCCESS)

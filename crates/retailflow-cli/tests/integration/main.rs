@@ -4,6 +4,7 @@
 mod support;
 
 mod agreement;
+mod checkpoint;
 mod clean;
 mod compose;
 mod demo;

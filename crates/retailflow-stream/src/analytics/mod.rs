@@ -7,25 +7,29 @@
 //! watermark moves to the end of time and every open window is emitted.
 
 pub mod json;
+pub mod latency;
 pub mod results;
 
 #[cfg(test)]
 mod tests;
 
+use std::path::Path;
+
 use retailflow_eventtime::{
     Engine, EngineConfig, EngineSnapshot, Output, OutputMode, PartitionId, ProcessingTime, Receipt,
 };
 
-use crate::command::StreamSettings;
+use crate::command::{RunParts, StreamSettings};
 use crate::dead_letter::{Reason, Rejection};
 use crate::error::StreamError;
 use crate::message::MessageMeta;
 use crate::output::{OutputSpec, ResultSet};
-use crate::pipeline::{Environment, Pipeline, RunSummary};
+use crate::pipeline::{Environment, RunSummary};
 use crate::schema::ReceiptFormat;
 use crate::stage::{BatchContext, Stage};
 
 pub use json::write_output_json;
+pub use latency::{LatencyLogSink, LatencyRecorder};
 pub use results::{Presentation, result_sets};
 
 /// Feeds receipts to the event-time engine and hands its results to the sinks.
@@ -35,6 +39,8 @@ pub struct AnalyticsStage {
     presentation: Presentation,
     now: ProcessingTime,
     pending: Vec<Output>,
+    /// Notes when windows close, for `--latency-log`.
+    latency: Option<LatencyRecorder>,
 }
 
 impl AnalyticsStage {
@@ -52,7 +58,14 @@ impl AnalyticsStage {
             presentation,
             now: ProcessingTime::from_millis(0),
             pending: Vec::new(),
+            latency: None,
         }
+    }
+
+    /// Notes the time each window closes with `recorder` (see [`latency`]).
+    pub fn with_latency_recorder(mut self, recorder: LatencyRecorder) -> Self {
+        self.latency = Some(recorder);
+        self
     }
 
     /// The presentation that suits an `--output` choice.
@@ -71,6 +84,15 @@ impl AnalyticsStage {
     /// The engine's state, for a checkpoint taken after a batch.
     pub fn snapshot(&self) -> EngineSnapshot {
         self.engine.snapshot()
+    }
+
+    /// Tells the latency recorder, if any, about the results appended since `from`.
+    fn note_emitted(&mut self, from: usize) {
+        if let Some(recorder) = &mut self.latency
+            && let Some(emitted) = self.pending.get(from..)
+        {
+            recorder.windows_emitted(emitted);
+        }
     }
 
     fn take_results(&mut self) -> Vec<Box<dyn ResultSet>> {
@@ -96,37 +118,53 @@ impl Stage<Receipt> for AnalyticsStage {
             .map(|status| status.partition)
             .filter(|known| !partitions.contains(&known.0))
             .collect();
+        let before = self.pending.len();
         for partition in revoked {
             self.engine.remove_partition(partition, &mut self.pending);
         }
+        self.note_emitted(before);
         self.engine
             .declare_partitions(partitions.iter().map(|&p| PartitionId(p)), self.now);
     }
 
     fn begin_batch(&mut self, processing_time: ProcessingTime) {
         self.now = processing_time;
+        if let Some(recorder) = &mut self.latency {
+            recorder.batch_received(processing_time);
+        }
     }
 
     fn on_record(&mut self, meta: &MessageMeta, record: Receipt) -> Result<(), Rejection> {
-        self.engine
-            .process(
-                PartitionId(meta.partition),
-                &record,
-                self.now,
-                &mut self.pending,
-            )
-            .map_err(|late| Rejection::new(Reason::Late, late.to_string()))
+        let before = self.pending.len();
+        let verdict = self.engine.process(
+            PartitionId(meta.partition),
+            &record,
+            self.now,
+            &mut self.pending,
+        );
+        if self.pending.len() > before {
+            self.note_emitted(before);
+        }
+        verdict.map_err(|late| Rejection::new(Reason::Late, late.to_string()))
     }
 
     fn end_batch(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
         self.now = context.processing_time;
+        let before = self.pending.len();
         self.engine.on_trigger(self.now, &mut self.pending);
+        self.note_emitted(before);
         self.take_results()
     }
 
     fn end_input(&mut self, _context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+        let before = self.pending.len();
         self.engine.finish(&mut self.pending);
+        self.note_emitted(before);
         self.take_results()
+    }
+
+    fn engine_snapshot(&self) -> Option<EngineSnapshot> {
+        Some(self.engine.snapshot())
     }
 }
 
@@ -146,8 +184,17 @@ pub fn run_analytics(
     config: EngineConfig,
     environment: &Environment,
 ) -> Result<RunSummary, StreamError> {
-    let mut stage =
-        AnalyticsStage::new(config, AnalyticsStage::presentation_for(&settings.output))?;
+    run_analytics_logged(settings, config, None, environment)
+}
+
+/// [`run_analytics`], also writing one line per closed window to `latency_log` when given (see
+/// [`latency`]).
+pub fn run_analytics_logged(
+    settings: &StreamSettings,
+    config: EngineConfig,
+    latency_log: Option<&Path>,
+    environment: &Environment,
+) -> Result<RunSummary, StreamError> {
     environment.status.line(format!(
         "{}; windowed analytics: window {}, slide {}, allowed lateness {}, idle timeout {}, big receipts over {}, {} mode",
         settings.describe(),
@@ -158,15 +205,25 @@ pub fn run_analytics(
         config.big_receipt_threshold,
         config.output_mode
     ));
-    let mut source = settings.open_source(environment)?;
-    let dead_letters = settings.open_dead_letters(environment)?;
-    let sinks = settings.open_sinks()?;
-    let mut pipeline = Pipeline::new(
-        settings.pipeline.clone(),
-        environment.clone(),
-        sinks,
-        dead_letters,
-    );
+    let mut parts = RunParts::open(settings, environment, Some(&config))?;
+    let presentation = AnalyticsStage::presentation_for(&settings.output);
+    let mut stage = match parts.engine_snapshot() {
+        Some(snapshot) => {
+            let engine =
+                Engine::restore(config, snapshot).map_err(|e| StreamError::Checkpoint {
+                    dir: settings.checkpoint.clone().unwrap_or_default(),
+                    reason: format!("its analytics state cannot be restored: {e}"),
+                })?;
+            AnalyticsStage::with_engine(engine, presentation)
+        }
+        None => AnalyticsStage::new(config, presentation)?,
+    };
+    if let Some(path) = latency_log {
+        let (recorder, sink) = LatencyRecorder::to_file(environment.clock.clone(), path)?;
+        stage = stage.with_latency_recorder(recorder);
+        parts.sinks.push(Box::new(sink));
+    }
+    let (mut pipeline, mut source) = parts.into_pipeline(settings, environment);
     let summary = pipeline.run(source.as_mut(), &ReceiptFormat, &mut stage)?;
     let counters = stage.engine().counters();
     environment.status.line(format!(

@@ -60,6 +60,7 @@ fn settings(input: &std::path::Path, dir: &std::path::Path) -> StreamSettings {
             max_records_per_batch: 500,
             ..PipelineConfig::default()
         },
+        checkpoint: None,
     }
 }
 

@@ -119,6 +119,7 @@ pub fn run_stream_demo(
             trigger: settings.trigger,
             ..PipelineConfig::default()
         },
+        checkpoint: None,
     };
 
     thread::scope(|scope| {

@@ -3,13 +3,15 @@
 
 use retailflow_eventtime::Receipt;
 
+use crate::checkpoint::SourcePosition;
+use crate::command::RunParts;
 use crate::dead_letter_sink::{
     DeadLetterSink, DeadLetterSpec, FileDeadLetters, KafkaDeadLetters, default_dead_letter_file,
 };
 use crate::error::StreamError;
 use crate::kafka::WriterConfig;
 use crate::output::{KafkaResultSink, OutputSpec, RecordsStage, Sink};
-use crate::pipeline::{Environment, Pipeline, PipelineConfig, RunSummary};
+use crate::pipeline::{Environment, PipelineConfig, RunSummary};
 use crate::schema::{ReceiptFormat, ValueFormat, ValueRecord};
 use crate::source::{FileSource, KafkaSource, KafkaSourceConfig, Source, SourceSpec, StartFrom};
 use crate::status::StatusLog;
@@ -51,6 +53,8 @@ pub struct StreamSettings {
     pub show_rows: usize,
     /// Trigger, batch size, batch limit, size limit.
     pub pipeline: PipelineConfig,
+    /// `--checkpoint DIR`: save a checkpoint there after every batch and resume from it.
+    pub checkpoint: Option<std::path::PathBuf>,
 }
 
 impl StreamSettings {
@@ -78,6 +82,24 @@ impl StreamSettings {
 
     /// Opens the source.
     pub fn open_source(&self, environment: &Environment) -> Result<Box<dyn Source>, StreamError> {
+        self.open_source_at(environment, None)
+    }
+
+    /// Opens the source at a checkpoint's position: a file seeks there; Kafka assigns itself every
+    /// partition of the topic and starts at the given offsets (an empty list on a checkpointed
+    /// run's first start).
+    pub fn open_source_at(
+        &self,
+        environment: &Environment,
+        at: Option<&SourcePosition>,
+    ) -> Result<Box<dyn Source>, StreamError> {
+        let mismatch = |position: &SourcePosition| {
+            StreamError::invalid(
+                "checkpoint",
+                &format!("{position:?}"),
+                "it does not fit this source; use a new checkpoint directory",
+            )
+        };
         Ok(match &self.source {
             SourceSpec::Kafka => Box::new(KafkaSource::connect(
                 KafkaSourceConfig {
@@ -87,14 +109,29 @@ impl StreamSettings {
                     start: self.start,
                     until_end: self.until_end,
                     max_message_size: self.pipeline.max_message_size,
+                    resume_from: match at {
+                        None => None,
+                        Some(SourcePosition::Kafka { offsets }) => Some(offsets.clone()),
+                        Some(other) => return Err(mismatch(other)),
+                    },
                 },
                 environment.clock.clone(),
                 environment.shutdown.clone(),
                 environment.status.clone(),
             )?),
-            SourceSpec::File(path) => {
-                Box::new(FileSource::open(path, self.pipeline.max_message_size)?)
-            }
+            SourceSpec::File(path) => match at {
+                None => Box::new(FileSource::open(path, self.pipeline.max_message_size)?),
+                Some(&SourcePosition::File {
+                    next_line,
+                    byte_offset,
+                }) => Box::new(FileSource::resume(
+                    path,
+                    self.pipeline.max_message_size,
+                    next_line,
+                    byte_offset,
+                )?),
+                Some(other) => return Err(mismatch(other)),
+            },
         })
     }
 
@@ -181,15 +218,8 @@ pub fn run_stream(
     environment: &Environment,
 ) -> Result<RunSummary, StreamError> {
     environment.status.line(settings.describe());
-    let mut source = settings.open_source(environment)?;
-    let dead_letters = settings.open_dead_letters(environment)?;
-    let sinks = settings.open_sinks_reporting_to(&environment.status)?;
-    let mut pipeline = Pipeline::new(
-        settings.pipeline.clone(),
-        environment.clone(),
-        sinks,
-        dead_letters,
-    );
+    let parts = RunParts::open(settings, environment, None)?;
+    let (mut pipeline, mut source) = parts.into_pipeline(settings, environment);
     match settings.format {
         StreamFormat::Value => pipeline.run(
             source.as_mut(),

@@ -1,4 +1,5 @@
-//! Dead letters appended to (or written afresh into) a JSONL file.
+//! Dead letters appended to (or written afresh into) a JSONL file. At a checkpoint the file is
+//! synced and its length recorded; [`FileDeadLetters::resume`] cuts it back to that length.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -6,7 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::dead_letter::DeadLetter;
 use crate::dead_letter_sink::DeadLetterSink;
 use crate::error::StreamError;
-use crate::output::jsonl::open_output;
+use crate::output::SinkPosition;
+use crate::output::jsonl::{open_output, synced_length, truncate_to};
 
 /// A JSONL file of dead letters.
 #[derive(Debug)]
@@ -27,6 +29,12 @@ impl FileDeadLetters {
         })
     }
 
+    /// Reopens the file at a checkpoint: cut back to `bytes`, then appended to.
+    pub fn resume(path: &Path, bytes: u64) -> Result<Self, StreamError> {
+        truncate_to(path, bytes)?;
+        Self::create(path, true)
+    }
+
     fn error(&self, source: std::io::Error) -> StreamError {
         StreamError::write(format!("dead letters to {}", self.path.display()), source)
     }
@@ -45,5 +53,10 @@ impl DeadLetterSink for FileDeadLetters {
 
     fn describe(&self) -> String {
         format!("file {}", self.path.display())
+    }
+
+    fn prepare_checkpoint(&mut self) -> Result<SinkPosition, StreamError> {
+        self.flush()?;
+        synced_length(&self.path, self.out.get_ref())
     }
 }

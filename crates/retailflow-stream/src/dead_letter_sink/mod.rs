@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use crate::dead_letter::DeadLetter;
 use crate::error::StreamError;
+use crate::output::SinkPosition;
 
 pub use file::FileDeadLetters;
 pub use kafka::KafkaDeadLetters;
@@ -22,6 +23,14 @@ pub trait DeadLetterSink {
 
     /// Where the dead letters go, for status lines.
     fn describe(&self) -> String;
+
+    /// Makes the dead letters sent so far durable for a checkpoint and returns the position to
+    /// record (see [`crate::output::Sink::prepare_checkpoint`]). A topic is not rewound: after a
+    /// crash, dead letters sent since the last checkpoint may be sent again.
+    fn prepare_checkpoint(&mut self) -> Result<SinkPosition, StreamError> {
+        self.flush()?;
+        Ok(SinkPosition::Untracked)
+    }
 }
 
 /// The `--dlq` choice.

@@ -1,18 +1,21 @@
 //! The JSONL sink: every result row as one JSON object per line, for machines. Flushed at the end of
-//! each batch, before offsets are committed.
+//! each batch, before offsets are committed. A file output is rewindable: at a checkpoint it is
+//! synced and its length recorded, and [`JsonlSink::resume`] cuts it back to that length.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::StreamError;
-use crate::output::{ResultSet, Sink};
+use crate::output::{ResultSet, Sink, SinkPosition};
 
 /// JSON lines on a writer.
 pub struct JsonlSink {
     out: Box<dyn Write + Send>,
     what: String,
     line: Vec<u8>,
+    /// For a file: its path and a handle to sync and measure it at checkpoints.
+    file: Option<(PathBuf, File)>,
 }
 
 impl std::fmt::Debug for JsonlSink {
@@ -30,17 +33,69 @@ impl JsonlSink {
             out,
             what: what.into(),
             line: Vec::with_capacity(512),
+            file: None,
         }
     }
 
     /// Writes to a file, appending or replacing it.
     pub fn create(path: &Path, append: bool) -> Result<Self, StreamError> {
         let file = open_output(path, append)?;
-        Ok(Self::new(
+        let handle = file
+            .try_clone()
+            .map_err(|e| StreamError::write(path.display().to_string(), e))?;
+        let mut sink = Self::new(
             Box::new(BufWriter::with_capacity(1 << 20, file)),
             path.display().to_string(),
-        ))
+        );
+        sink.file = Some((path.to_path_buf(), handle));
+        Ok(sink)
     }
+
+    /// Reopens a file output at a checkpoint: cuts it back to `bytes` (dropping what was written
+    /// after the checkpoint) and appends from there.
+    pub fn resume(path: &Path, bytes: u64) -> Result<Self, StreamError> {
+        truncate_to(path, bytes)?;
+        Self::create(path, true)
+    }
+}
+
+/// Cuts an output file back to the `bytes` a checkpoint recorded. A file shorter than that was
+/// changed by someone else, and resuming would lose results: that is an error.
+pub(crate) fn truncate_to(path: &Path, bytes: u64) -> Result<(), StreamError> {
+    let fail = |reason: String| StreamError::ResumeOutput {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| fail(format!("cannot reopen it: {e}")))?;
+    let length = file
+        .metadata()
+        .map_err(|e| fail(format!("cannot measure it: {e}")))?
+        .len();
+    if length < bytes {
+        return Err(fail(format!(
+            "it holds {length} bytes but the checkpoint recorded {bytes}: it was changed \
+             outside retailflow; restore it or start over with a new checkpoint directory"
+        )));
+    }
+    file.set_len(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| fail(format!("cannot cut it back: {e}")))
+}
+
+/// Syncs an output file and returns its length, for a checkpoint.
+pub(crate) fn synced_length(path: &Path, file: &File) -> Result<SinkPosition, StreamError> {
+    let sync = || -> std::io::Result<u64> {
+        file.sync_data()?;
+        Ok(file.metadata()?.len())
+    };
+    let bytes = sync().map_err(|e| StreamError::write(path.display().to_string(), e))?;
+    Ok(SinkPosition::FileLength {
+        path: path.to_path_buf(),
+        bytes,
+    })
 }
 
 /// Opens an output file for appending, or creates it afresh.
@@ -78,5 +133,12 @@ impl Sink for JsonlSink {
         self.out
             .flush()
             .map_err(|e| StreamError::write(&self.what, e))
+    }
+
+    fn prepare_checkpoint(&mut self, _epoch: u64) -> Result<SinkPosition, StreamError> {
+        match &self.file {
+            Some((path, file)) => synced_length(path, file),
+            None => Ok(SinkPosition::Untracked),
+        }
     }
 }

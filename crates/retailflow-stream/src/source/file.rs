@@ -1,13 +1,15 @@
 //! A JSONL file as a source: each line is a message of partition 0 whose offset is its 1-based line
 //! number. Lines may end in `\n` or `\r\n`; the last line needs no newline. A line longer than the
 //! size limit is not kept whole in memory: only its start is kept (for the dead letter) and its
-//! real size is recorded.
+//! real size is recorded. For a checkpoint the source reports the next line and the byte where it
+//! starts, and [`FileSource::resume`] seeks back there.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::checkpoint::SourcePosition;
 use crate::dead_letter::OVERSIZED_PAYLOAD_PREVIEW;
 use crate::error::StreamError;
 use crate::message::{MessageBatch, MessageMeta, Positions};
@@ -20,6 +22,8 @@ pub struct FileSource {
     path: PathBuf,
     reader: BufReader<File>,
     line_number: i64,
+    /// Bytes consumed so far: where the next line starts.
+    bytes_read: u64,
     max_message_size: usize,
     line: Vec<u8>,
     finished: bool,
@@ -43,10 +47,44 @@ impl FileSource {
             path: path.to_path_buf(),
             reader: BufReader::with_capacity(1 << 20, file),
             line_number: 0,
+            bytes_read: 0,
             max_message_size,
             line: Vec::new(),
             finished: false,
         })
+    }
+
+    /// Opens `path` at a checkpoint's position: `next_line` is the number of the line starting at
+    /// `byte_offset`.
+    pub fn resume(
+        path: &Path,
+        max_message_size: usize,
+        next_line: i64,
+        byte_offset: u64,
+    ) -> Result<Self, StreamError> {
+        let mut source = Self::open(path, max_message_size)?;
+        let length = source
+            .reader
+            .get_ref()
+            .metadata()
+            .map_err(|e| source.read_error(e))?
+            .len();
+        if length < byte_offset {
+            return Err(StreamError::ResumeOutput {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "the checkpoint was taken at byte {byte_offset} but the file now has {length} \
+                     bytes: the input changed; start over with a new checkpoint directory"
+                ),
+            });
+        }
+        source
+            .reader
+            .seek(SeekFrom::Start(byte_offset))
+            .map_err(|e| source.read_error(e))?;
+        source.line_number = next_line - 1;
+        source.bytes_read = byte_offset;
+        Ok(source)
     }
 
     fn read_error(&self, source: std::io::Error) -> StreamError {
@@ -81,10 +119,12 @@ impl Source for FileSource {
             self.finished = true;
             return Ok(Polled::End);
         }
+        self.bytes_read += read as u64;
         let oversized = self.line.last() != Some(&b'\n') && read as u64 == limit;
         let size = if oversized {
             // Keep only the start of an oversized line and skip the rest without storing it.
-            let rest = skip_line(&mut self.reader).map_err(|e| self.read_error(e))?;
+            let (rest, newline) = skip_line(&mut self.reader).map_err(|e| self.read_error(e))?;
+            self.bytes_read += (rest + usize::from(newline)) as u64;
             let size = self.line.len() + rest;
             self.line.truncate(OVERSIZED_PAYLOAD_PREVIEW);
             size
@@ -112,6 +152,13 @@ impl Source for FileSource {
         Some(vec![0])
     }
 
+    fn checkpoint_position(&self, _positions: &Positions) -> SourcePosition {
+        SourcePosition::File {
+            next_line: self.line_number + 1,
+            byte_offset: self.bytes_read,
+        }
+    }
+
     fn commit(&mut self, _positions: &Positions) -> Result<(), StreamError> {
         Ok(())
     }
@@ -121,18 +168,19 @@ impl Source for FileSource {
     }
 }
 
-/// Consumes the rest of the current line and its newline; returns how many bytes came before it.
-fn skip_line(reader: &mut impl BufRead) -> std::io::Result<usize> {
+/// Consumes the rest of the current line and its newline; returns how many bytes came before it
+/// and whether a newline ended it (not at the end of the file).
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<(usize, bool)> {
     let mut skipped = 0;
     loop {
         let buffer = reader.fill_buf()?;
         if buffer.is_empty() {
-            return Ok(skipped);
+            return Ok((skipped, false));
         }
         match buffer.iter().position(|&b| b == b'\n') {
             Some(at) => {
                 reader.consume(at + 1);
-                return Ok(skipped + at);
+                return Ok((skipped + at, true));
             }
             None => {
                 let len = buffer.len();
@@ -204,6 +252,47 @@ mod tests {
         assert_eq!(sizes, vec![10, 11, 12]);
         assert_eq!(messages[0].0, vec![b'a'; 10]);
         assert_eq!(messages[1].0, vec![b'b'; 11]);
+    }
+
+    #[test]
+    fn resuming_at_every_checkpoint_position_reads_the_rest() {
+        let mut content = b"one\r\n\n".to_vec();
+        content.extend(std::iter::repeat_n(b'x', 50));
+        content.extend(b"\nlast");
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&content).unwrap();
+        let whole = read_all(&content, 20);
+        let mut source = FileSource::open(file.path(), 20).unwrap();
+        let mut batch = MessageBatch::new();
+        let mut positions = vec![source.checkpoint_position(&Positions::new())];
+        while source.poll(Duration::ZERO, &mut batch).unwrap() == Polled::Message {
+            positions.push(source.checkpoint_position(&Positions::new()));
+        }
+        assert_eq!(
+            positions.last(),
+            Some(&SourcePosition::File {
+                next_line: 5,
+                byte_offset: content.len() as u64
+            })
+        );
+        for (done, position) in positions.iter().enumerate() {
+            let SourcePosition::File {
+                next_line,
+                byte_offset,
+            } = *position
+            else {
+                panic!("{position:?}");
+            };
+            let mut resumed = FileSource::resume(file.path(), 20, next_line, byte_offset).unwrap();
+            let mut rest = MessageBatch::new();
+            while resumed.poll(Duration::ZERO, &mut rest).unwrap() == Polled::Message {}
+            let rest: Vec<_> = rest.iter().map(|m| (m.payload.to_vec(), m.meta)).collect();
+            assert_eq!(rest, whole[done..], "resumed after {done} lines");
+        }
+        let error = FileSource::resume(file.path(), 20, 1, 10_000)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("the input changed"), "{error}");
     }
 
     #[test]

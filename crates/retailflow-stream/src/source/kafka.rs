@@ -7,6 +7,12 @@
 //! them are neither handled nor committed; a later run reads them.
 //!
 //! A broker that is down or goes away is reported on the status log and retried with back-off.
+//!
+//! With a checkpoint ([`KafkaSourceConfig::resume_from`]) the source does not join the group's
+//! partition assignment: like Spark, it assigns itself every partition of the topic and starts each
+//! at the checkpoint's offset (a partition the checkpoint does not name starts at the group's
+//! committed offset, else per `start`). Offsets are still committed to the group, for monitoring
+//! and for runs without the checkpoint.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -59,6 +65,9 @@ pub struct KafkaSourceConfig {
     pub until_end: bool,
     /// Payloads over this many bytes keep only their start (they go to the dead letters).
     pub max_message_size: usize,
+    /// Assign every partition to this run, starting at these offsets, instead of subscribing with
+    /// the group (a run with a checkpoint; empty on its first start).
+    pub resume_from: Option<Positions>,
 }
 
 /// The end offsets a bounded run still has to reach, per partition.
@@ -75,6 +84,8 @@ pub struct KafkaSource {
     name: String,
     consumer: Option<BaseConsumer<ConsumerStatus>>,
     end: EndTarget,
+    /// Partitions still to assign, with their start offsets (checkpointed runs only).
+    to_assign: Option<Positions>,
     backoff: Backoff,
     retry_at: Option<Instant>,
     /// After a back-off, errors queued while waiting are drained before a new error counts.
@@ -126,13 +137,16 @@ impl KafkaSource {
                 brokers: config.brokers.clone(),
                 source,
             })?;
-        consumer
-            .subscribe(&[&config.topic])
-            .map_err(|source| StreamError::Kafka {
-                operation: format!("subscribe to {}", config.topic),
-                source,
-            })?;
+        if config.resume_from.is_none() {
+            consumer
+                .subscribe(&[&config.topic])
+                .map_err(|source| StreamError::Kafka {
+                    operation: format!("subscribe to {}", config.topic),
+                    source,
+                })?;
+        }
         Ok(Self {
+            to_assign: config.resume_from.clone(),
             name: format!("kafka:{}", config.topic),
             end: if config.until_end {
                 EndTarget::NotYetKnown
@@ -218,10 +232,16 @@ impl KafkaSource {
         let mut remaining = BTreeMap::new();
         for &partition in &partitions {
             let (low, high) = consumer.fetch_watermarks(topic, partition, REQUEST_TIMEOUT)?;
-            let start = match committed
-                .find_partition(topic, partition)
-                .map(|e| e.offset())
-            {
+            let resumed = self
+                .config
+                .resume_from
+                .as_ref()
+                .and_then(|positions| positions.next_offset(partition));
+            let start = match resumed.map(Offset::Offset).or_else(|| {
+                committed
+                    .find_partition(topic, partition)
+                    .map(|e| e.offset())
+            }) {
                 Some(Offset::Offset(offset)) => offset,
                 _ => match self.config.start {
                     StartFrom::Earliest => low,
@@ -233,6 +253,32 @@ impl KafkaSource {
             }
         }
         Ok(remaining)
+    }
+
+    /// Assigns every partition of the topic to this consumer, at the checkpoint's offsets.
+    fn assign_all(&self, start_at: &Positions) -> Result<(), KafkaError> {
+        let consumer = self.consumer.as_ref().ok_or(KafkaError::Canceled)?;
+        let topic = &self.config.topic;
+        let metadata = consumer.fetch_metadata(Some(topic), REQUEST_TIMEOUT)?;
+        let mut list = TopicPartitionList::new();
+        for partition in metadata
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic)
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        {
+            let offset = match start_at.next_offset(partition) {
+                Some(next) => Offset::Offset(next),
+                None => Offset::Stored,
+            };
+            list.add_partition_offset(topic, partition, offset)?;
+        }
+        if list.count() == 0 {
+            return Err(KafkaError::MetadataFetch(
+                rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
+            ));
+        }
+        consumer.assign(&list)
     }
 
     /// Drops partitions whose position already reached their end (e.g. past transaction markers).
@@ -282,6 +328,14 @@ impl Source for KafkaSource {
             }
             self.retry_at = None;
             self.draining = true;
+        }
+        if let Some(start_at) = self.to_assign.take() {
+            if let Err(error) = self.assign_all(&start_at) {
+                self.to_assign = Some(start_at);
+                self.back_off("cannot assign the partitions of", &error);
+                return Ok(Polled::Nothing);
+            }
+            self.recovered();
         }
         if matches!(self.end, EndTarget::NotYetKnown) {
             match self.fetch_end_target() {

@@ -10,6 +10,7 @@ pub mod kafka;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::checkpoint::SourcePosition;
 use crate::error::StreamError;
 use crate::message::{MessageBatch, Positions};
 
@@ -65,6 +66,15 @@ pub trait Source {
     /// order; `None` when it cannot tell. Checked after each batch is gathered.
     fn partitions(&self) -> Option<Vec<i32>> {
         None
+    }
+
+    /// Where the source stands after every message handed out so far, for a checkpoint;
+    /// `positions` are the pipeline's (the next offset of every partition read, including those
+    /// restored from an earlier checkpoint). Kafka records those offsets.
+    fn checkpoint_position(&self, positions: &Positions) -> SourcePosition {
+        SourcePosition::Kafka {
+            offsets: positions.clone(),
+        }
     }
 
     /// Records that everything before `positions` is fully handled (results and dead letters

@@ -1,0 +1,310 @@
+//! `retailflow stream --checkpoint DIR`: a run killed with SIGKILL at random moments and started
+//! again with the same arguments writes exactly the results of an uninterrupted run — here from a
+//! file (the same bytes, in the same order); `e2e.rs` does the same through the real broker. Also:
+//! a finished run started again adds nothing, another job's checkpoint is refused, and an output
+//! changed behind the checkpoint's back is refused.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support;
+
+const TIMEOUT: Duration = Duration::from_secs(180);
+
+/// Analytics flags shared by every run here: tumbling 10 s windows, the default lateness.
+const ANALYTICS: [&str; 6] = [
+    "--format",
+    "receipts",
+    "--window",
+    "10s",
+    "--big-receipt",
+    "500",
+];
+
+/// A deterministic receipts file: `count` receipts at 100 per second of event time.
+pub fn receipts_file(dir: &Path, count: usize) -> PathBuf {
+    let input = dir.join("receipts.jsonl");
+    support::retailflow()
+        .args(["produce", "--mode", "receipts", "--seed", "11"])
+        .args(["--start-time", "2025-06-01T08:00:00Z"])
+        .args(["--events-per-second", "100", "--count", &count.to_string()])
+        .arg("--out")
+        .arg(&input)
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    input
+}
+
+/// The newest checkpoint's epoch in `dir` (0 when there is none).
+fn latest_epoch(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_prefix("checkpoint-")?
+                .strip_suffix(".json")?
+                .parse()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// A small deterministic generator of kill delays (SplitMix64).
+struct Delays(u64);
+
+impl Delays {
+    fn next(&mut self, max_ms: u64) -> Duration {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        Duration::from_millis((z ^ (z >> 31)) % (max_ms + 1))
+    }
+}
+
+/// What [`run_until_done_killing`] did.
+pub struct KilledRuns {
+    /// Runs killed with SIGKILL.
+    pub kills: u32,
+    /// Standard error of the run that finished.
+    pub last_stderr: String,
+}
+
+/// Starts `command` (a `retailflow stream ... --checkpoint checkpoint_dir` run) again and again:
+/// each time it has saved at least one new checkpoint, it is killed with SIGKILL after a random
+/// further 0–`max_delay_ms` ms, until a run finishes by itself. Fails unless that run succeeds.
+pub fn run_until_done_killing(
+    command: impl Fn() -> Command,
+    checkpoint_dir: &Path,
+    seed: u64,
+    max_delay_ms: u64,
+) -> KilledRuns {
+    let mut delays = Delays(seed);
+    let mut kills = 0;
+    let started = Instant::now();
+    loop {
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "still running after {kills} kills"
+        );
+        let before = latest_epoch(checkpoint_dir);
+        let mut child = command()
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for progress (a new checkpoint) or the end of the run.
+        let finished = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if latest_epoch(checkpoint_dir) > before {
+                break None;
+            }
+            assert!(
+                started.elapsed() < TIMEOUT,
+                "no progress after {kills} kills"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        };
+        if finished.is_none() {
+            std::thread::sleep(delays.next(max_delay_ms));
+        }
+        if finished.is_none() && child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            kills += 1;
+            continue;
+        }
+        let output = child.wait_with_output().unwrap();
+        let last_stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(
+            output.status.success(),
+            "the resumed run failed after {kills} kills:\n{last_stderr}"
+        );
+        return KilledRuns { kills, last_stderr };
+    }
+}
+
+fn stream_command(input: &Path, out: &Path, dlq: &Path, checkpoint: Option<&Path>) -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("retailflow"));
+    command
+        .arg("stream")
+        .args(ANALYTICS)
+        .arg(format!("--source=file:{}", input.display()))
+        .arg(format!("--output=jsonl:{}", out.display()))
+        .arg(format!("--dlq=file:{}", dlq.display()))
+        .args(["--max-records-per-batch", "100"]);
+    if let Some(dir) = checkpoint {
+        command.arg("--checkpoint").arg(dir);
+    }
+    command
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn file_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = receipts_file(dir.path(), 30_000);
+    let path = |name: &str| dir.path().join(name);
+
+    let reference = stream_command(&input, &path("full.jsonl"), &path("full.dlq"), None)
+        .output()
+        .unwrap();
+    assert!(reference.status.success());
+    let expected = read(&path("full.jsonl"));
+    // 30 windows of 10 lines (top stores, 8 categories' popular items, summary) and the big
+    // receipts.
+    assert_eq!(expected.matches(r#"{"kind":"window_summary""#).count(), 30);
+    assert_eq!(expected.lines().count(), 30 * 10 + 2_713);
+
+    let checkpoint = path("checkpoint");
+    let runs = run_until_done_killing(
+        || {
+            stream_command(
+                &input,
+                &path("killed.jsonl"),
+                &path("killed.dlq"),
+                Some(&checkpoint),
+            )
+        },
+        &checkpoint,
+        2025,
+        20,
+    );
+    assert!(runs.kills >= 10, "only {} kills", runs.kills);
+    eprintln!(
+        "{} runs killed with SIGKILL before one finished",
+        runs.kills
+    );
+    assert!(
+        runs.last_stderr.contains("checkpoint: resuming from"),
+        "{}",
+        runs.last_stderr
+    );
+    // A single partition read in order: the same lines in the same order, byte for byte.
+    assert!(
+        read(&path("killed.jsonl")) == expected,
+        "{} kills: the results differ from the uninterrupted run's",
+        runs.kills
+    );
+    assert_eq!(read(&path("killed.dlq")), "");
+
+    // Started again after the end, the run reads nothing and writes nothing more.
+    let again = stream_command(
+        &input,
+        &path("killed.jsonl"),
+        &path("killed.dlq"),
+        Some(&checkpoint),
+    )
+    .output()
+    .unwrap();
+    assert!(again.status.success());
+    assert!(read(&path("killed.jsonl")) == expected);
+}
+
+#[test]
+fn results_written_after_the_last_checkpoint_are_cut_back_and_written_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = receipts_file(dir.path(), 3_000);
+    let path = |name: &str| dir.path().join(name);
+    let checkpoint = path("checkpoint");
+    let run = |max_batches: Option<&str>| {
+        let mut command = stream_command(
+            &input,
+            &path("out.jsonl"),
+            &path("out.dlq"),
+            Some(&checkpoint),
+        );
+        if let Some(max) = max_batches {
+            command.args(["--max-batches", max]);
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    run(Some("4"));
+    let at_checkpoint = read(&path("out.jsonl"));
+    // A crash between writing results and saving the checkpoint leaves extra lines behind.
+    std::fs::write(
+        path("out.jsonl"),
+        format!("{at_checkpoint}{{\"kind\":\"written after the checkpoint\"}}\n"),
+    )
+    .unwrap();
+    let stderr = run(None);
+    assert!(
+        stderr.contains("checkpoint: resuming from") && stderr.contains("(batch 4,"),
+        "{stderr}"
+    );
+    let resumed = read(&path("out.jsonl"));
+    stream_command(&input, &path("full.jsonl"), &path("full.dlq"), None)
+        .output()
+        .unwrap();
+    assert!(resumed == read(&path("full.jsonl")));
+    assert!(!resumed.contains("written after the checkpoint"));
+}
+
+#[test]
+fn another_job_or_a_shortened_output_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = receipts_file(dir.path(), 2_000);
+    let path = |name: &str| dir.path().join(name);
+    let checkpoint = path("checkpoint");
+    let first = stream_command(
+        &input,
+        &path("out.jsonl"),
+        &path("out.dlq"),
+        Some(&checkpoint),
+    )
+    .args(["--max-batches", "3"])
+    .output()
+    .unwrap();
+    assert!(first.status.success());
+
+    let other_window = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+        .args(["stream", "--format", "receipts", "--window", "5s"])
+        .arg(format!("--source=file:{}", input.display()))
+        .arg(format!("--output=jsonl:{}", path("out.jsonl").display()))
+        .arg(format!("--dlq=file:{}", path("out.dlq").display()))
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .output()
+        .unwrap();
+    assert_eq!(other_window.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&other_window.stderr);
+    assert!(
+        stderr.contains("it belongs to another job (its analytics was `window 10s")
+            && stderr.contains("use another directory, or remove it to start over"),
+        "{stderr}"
+    );
+
+    std::fs::write(path("out.jsonl"), "").unwrap();
+    let shortened = stream_command(
+        &input,
+        &path("out.jsonl"),
+        &path("out.dlq"),
+        Some(&checkpoint),
+    )
+    .output()
+    .unwrap();
+    assert_eq!(shortened.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&shortened.stderr);
+    assert!(
+        stderr.contains("cannot resume")
+            && stderr.contains("it holds 0 bytes but the checkpoint recorded"),
+        "{stderr}"
+    );
+}

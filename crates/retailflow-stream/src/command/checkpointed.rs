@@ -1,0 +1,171 @@
+//! Opening a run's parts — source, result outputs, dead letters — either fresh or, with
+//! `--checkpoint DIR`, put back exactly where the newest checkpoint says: the source at its
+//! position, JSONL files cut back to their recorded lengths, and the checkpoint handed to the
+//! pipeline (and its engine state to the analytics stage).
+
+use retailflow_eventtime::{EngineConfig, EngineSnapshot};
+
+use crate::checkpoint::{Checkpoint, CheckpointStore, JobIdentity, SourcePosition};
+use crate::command::StreamSettings;
+use crate::dead_letter_sink::{DeadLetterSink, DeadLetterSpec, FileDeadLetters};
+use crate::error::StreamError;
+use crate::message::Positions;
+use crate::output::{JsonlSink, OutputSpec, Sink, SinkPosition};
+use crate::pipeline::{Environment, Pipeline};
+use crate::source::{Source, SourceSpec};
+
+/// The opened parts of a run.
+pub struct RunParts {
+    /// Where messages come from.
+    pub source: Box<dyn Source>,
+    /// Where results go.
+    pub sinks: Vec<Box<dyn Sink>>,
+    /// Where refused messages go.
+    pub dead_letters: Box<dyn DeadLetterSink>,
+    /// The checkpoint store, and the checkpoint the run resumes from.
+    checkpoint: Option<(CheckpointStore, Option<Checkpoint>)>,
+}
+
+impl std::fmt::Debug for RunParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunParts")
+            .field("source", &self.source.name())
+            .field("checkpoint", &self.checkpoint)
+            .finish()
+    }
+}
+
+impl RunParts {
+    /// Opens the parts `settings` name; with a checkpoint directory, resumes from its newest
+    /// checkpoint. `analytics` is the engine configuration when the run has windowed analytics.
+    pub fn open(
+        settings: &StreamSettings,
+        environment: &Environment,
+        analytics: Option<&EngineConfig>,
+    ) -> Result<Self, StreamError> {
+        let Some(dir) = &settings.checkpoint else {
+            return Ok(Self {
+                source: settings.open_source(environment)?,
+                dead_letters: settings.open_dead_letters(environment)?,
+                sinks: settings.open_sinks_reporting_to(&environment.status)?,
+                checkpoint: None,
+            });
+        };
+        let store = CheckpointStore::open(dir, job_identity(settings, analytics))?;
+        let resumed = store.latest()?;
+        let Some(checkpoint) = resumed else {
+            // A first start: outputs as without a checkpoint; Kafka assigns itself the partitions.
+            let start = match settings.source {
+                SourceSpec::Kafka => Some(SourcePosition::Kafka {
+                    offsets: Positions::new(),
+                }),
+                SourceSpec::File(_) => None,
+            };
+            return Ok(Self {
+                source: settings.open_source_at(environment, start.as_ref())?,
+                dead_letters: settings.open_dead_letters(environment)?,
+                sinks: settings.open_sinks_reporting_to(&environment.status)?,
+                checkpoint: Some((store, None)),
+            });
+        };
+        environment.status.line(format!(
+            "checkpoint: resuming from {} (batch {}, {} messages read so far)",
+            store.dir().display(),
+            checkpoint.totals.batches,
+            checkpoint.totals.messages
+        ));
+        let dead_letters: Box<dyn DeadLetterSink> = match &checkpoint.dead_letters {
+            SinkPosition::FileLength { path, bytes } => {
+                Box::new(FileDeadLetters::resume(path, *bytes)?)
+            }
+            _ => settings.open_dead_letters(environment)?,
+        };
+        let sinks = resume_sinks(settings, &environment.status, &checkpoint.outputs)?;
+        Ok(Self {
+            source: settings.open_source_at(environment, Some(&checkpoint.source))?,
+            dead_letters,
+            sinks,
+            checkpoint: Some((store, Some(checkpoint))),
+        })
+    }
+
+    /// The engine state to resume the analytics from, if the run resumes one.
+    pub fn engine_snapshot(&self) -> Option<EngineSnapshot> {
+        self.checkpoint
+            .as_ref()
+            .and_then(|(_, resumed)| resumed.as_ref())
+            .and_then(|checkpoint| checkpoint.engine.clone())
+    }
+
+    /// The pipeline over these parts, and the source for it to run.
+    pub fn into_pipeline(
+        self,
+        settings: &StreamSettings,
+        environment: &Environment,
+    ) -> (Pipeline<'static>, Box<dyn Source>) {
+        let pipeline = Pipeline::new(
+            settings.pipeline.clone(),
+            environment.clone(),
+            self.sinks,
+            self.dead_letters,
+        );
+        let pipeline = match self.checkpoint {
+            Some((store, resumed)) => pipeline.with_checkpoint(store, resumed.as_ref()),
+            None => pipeline,
+        };
+        (pipeline, self.source)
+    }
+}
+
+/// The result outputs, each cut back to where the checkpoint recorded it.
+fn resume_sinks(
+    settings: &StreamSettings,
+    status: &crate::status::StatusLog,
+    positions: &[SinkPosition],
+) -> Result<Vec<Box<dyn Sink>>, StreamError> {
+    match (&settings.output, positions) {
+        (OutputSpec::JsonlFile(_), [SinkPosition::FileLength { path, bytes }]) => {
+            Ok(vec![Box::new(JsonlSink::resume(path, *bytes)?)])
+        }
+        // Outputs that cannot be rewound (the console, standard output) go on as they are.
+        _ => settings.open_sinks_reporting_to(status),
+    }
+}
+
+/// What a checkpoint of these settings belongs to.
+fn job_identity(settings: &StreamSettings, analytics: Option<&EngineConfig>) -> JobIdentity {
+    let source = match &settings.source {
+        SourceSpec::Kafka => format!("kafka:{}", settings.topic),
+        SourceSpec::File(path) => format!("file:{}", path.display()),
+    };
+    let output = match &settings.output {
+        OutputSpec::JsonlFile(path) => format!("jsonl:{}", path.display()),
+        other => format!("{other:?}"),
+    };
+    let dead_letters = match settings.dead_letter_spec() {
+        DeadLetterSpec::Topic(topic) => format!("topic:{topic}"),
+        DeadLetterSpec::File(path) => format!("file:{}", path.display()),
+    };
+    let analytics = analytics
+        .map(|config| {
+            format!(
+                "window {}, slide {}, allowed lateness {}, idle timeout {}, big receipts over {}, \
+                 top {} stores, top {} items, {} mode",
+                config.window_length,
+                config.window_slide,
+                config.allowed_lateness,
+                config.idle_timeout,
+                config.big_receipt_threshold,
+                config.top_stores,
+                config.top_items,
+                config.output_mode
+            )
+        })
+        .unwrap_or_else(|| "records".to_string());
+    JobIdentity {
+        source,
+        output,
+        dead_letters,
+        analytics,
+    }
+}
