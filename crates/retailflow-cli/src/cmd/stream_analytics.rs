@@ -1,8 +1,9 @@
 //! The windowed-analytics options of `retailflow stream` (`--analytics`, `--window`, `--slide`,
 //! `--allowed-lateness`, `--idle-timeout`, `--big-receipt`, `--top-stores`, `--top-items`,
-//! `--output-mode`), named as `retailflow windows` names them. Giving any of them turns the
-//! analytics on; without them `stream` shows the records themselves.
+//! `--output-mode`, `--latency-log`), named as `retailflow windows` names them. Giving any of them
+//! turns the analytics on; without them `stream` shows the records themselves.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -52,6 +53,10 @@ pub struct AnalyticsArgs {
     /// [default: append].
     #[arg(long, value_enum)]
     output_mode: Option<Mode>,
+    /// Also write one JSON line per closed window to PATH: when its closing batch was received,
+    /// when the watermark passed its end, and when its results were written (wall-clock ms).
+    #[arg(long, value_name = "PATH")]
+    latency_log: Option<PathBuf>,
 }
 
 fn duration_arg(text: &str) -> Result<Duration, String> {
@@ -78,6 +83,12 @@ impl AnalyticsArgs {
             || self.top_stores.is_some()
             || self.top_items.is_some()
             || self.output_mode.is_some()
+            || self.latency_log.is_some()
+    }
+
+    /// Where `--latency-log` writes, if given.
+    pub fn latency_log(&self) -> Option<&Path> {
+        self.latency_log.as_deref()
     }
 
     /// The engine settings, or `None` when the analytics are off.

@@ -138,3 +138,52 @@ fn console_shows_a_table_per_analysis() {
         assert!(stdout.contains(title), "{title} missing from\n{stdout}");
     }
 }
+
+#[test]
+fn latency_log_has_one_line_per_closed_window_with_ordered_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("receipts.jsonl");
+    produce(&input);
+    let (out, log) = (
+        dir.path().join("out.jsonl"),
+        dir.path().join("latency.jsonl"),
+    );
+    let output = support::retailflow()
+        .args(["stream", "--window", "5s", "--trigger", "10ms"])
+        .args(["--max-records-per-batch", "200"])
+        .arg(format!("--source=file:{}", input.display()))
+        .arg(format!("--output=jsonl:{}", out.display()))
+        .arg(format!(
+            "--dlq=file:{}",
+            dir.path().join("dlq.jsonl").display()
+        ))
+        .arg(format!("--latency-log={}", log.display()))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let windows: Vec<String> = json_lines(&out)
+        .iter()
+        .filter(|r| r["kind"] == "window_summary")
+        .map(|r| r["window_end"].as_str().unwrap().to_owned())
+        .collect();
+    // 30 s of event time in 5 s windows.
+    assert_eq!(windows.len(), 6, "{windows:?}");
+    let lines = json_lines(&log);
+    let logged: Vec<String> = lines
+        .iter()
+        .map(|line| line["window_end"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(logged, windows);
+    for line in &lines {
+        let [received, passed, written] =
+            ["received_at_ms", "watermark_passed_at_ms", "written_at_ms"]
+                .map(|key| line[key].as_i64().unwrap());
+        assert!(received <= passed && passed <= written, "{line}");
+        assert!(received > 1_700_000_000_000, "{line}");
+    }
+}
