@@ -1,10 +1,11 @@
 //! `retailflow stream --analytics --output kafka[:TOPIC]` through librdkafka's in-process mock
 //! cluster: the messages on the topic are exactly the lines `--output jsonl:PATH` writes for the
-//! same input, and the flag is explained by `--help`.
+//! same input, and the flag is explained by `--help`. The same check runs on the real broker when
+//! `RETAILFLOW_E2E_BROKERS` and `RETAILFLOW_E2E_PYTHON` are set, as in `e2e.rs`.
 
 use std::path::Path;
-use std::process::Output;
-use std::time::Duration;
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use retailflow_stream::kafka::MockKafka;
 
@@ -61,7 +62,48 @@ fn sorted_lines(path: &Path) -> Vec<String> {
 fn analytics_on_a_kafka_topic_are_the_jsonl_lines() {
     let cluster = MockKafka::start(1).unwrap();
     cluster.create_topic("analytics", 3).unwrap();
-    let brokers = cluster.bootstrap_servers();
+    check_topic_equals_jsonl(&cluster.bootstrap_servers(), "analytics", "kafka");
+}
+
+fn e2e_env(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => Some(value),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true and {name} is not set (see .ci/run)")
+        }
+        _ => {
+            eprintln!("skipping the end-to-end test: {name} is not set (see scripts/e2e.sh)");
+            None
+        }
+    }
+}
+
+#[test]
+fn e2e_analytics_on_a_real_broker_topic_are_the_jsonl_lines() {
+    let (Some(brokers), Some(python)) = (
+        e2e_env("RETAILFLOW_E2E_BROKERS"),
+        e2e_env("RETAILFLOW_E2E_PYTHON"),
+    ) else {
+        return;
+    };
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let topic = format!("e2e-analytics-{nanos}");
+    let created = Command::new(python)
+        .arg(support::workspace_root().join("tests/e2e/kafka_tool.py"))
+        .args(["--brokers", &brokers, "create-topic", "--topic", &topic])
+        .args(["--partitions", "3"])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{}", stderr_of(&created));
+    check_topic_equals_jsonl(&brokers, &topic, &format!("kafka:{topic}"));
+}
+
+/// Runs the analytics of one generated file to JSONL and to `--output kafka_output` (a Kafka topic
+/// `topic` at `brokers`), reads the topic back and compares.
+fn check_topic_equals_jsonl(brokers: &str, topic: &str, kafka_output: &str) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("receipts.jsonl");
     produce(&input);
@@ -70,14 +112,14 @@ fn analytics_on_a_kafka_topic_are_the_jsonl_lines() {
     let output = analytics(
         &input,
         dir.path(),
-        &brokers,
+        brokers,
         &format!("jsonl:{}", jsonl.display()),
     );
     assert!(output.status.success(), "{}", stderr_of(&output));
     let expected = sorted_lines(&jsonl);
     assert!(expected.len() > 50, "{} results", expected.len());
 
-    let output = analytics(&input, dir.path(), &brokers, "kafka");
+    let output = analytics(&input, dir.path(), brokers, kafka_output);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert!(output.stdout.is_empty(), "results go to the topic only");
 
@@ -85,7 +127,7 @@ fn analytics_on_a_kafka_topic_are_the_jsonl_lines() {
     // one is a dead letter holding the message as its payload.
     let dead = dir.path().join("read-back.jsonl");
     let output = support::retailflow()
-        .args(["stream", "--brokers", &brokers, "--topic", "analytics"])
+        .args(["stream", "--brokers", brokers, "--topic", topic])
         .args(["--format", "value", "--from", "earliest", "--until-end"])
         .args(["--trigger", "200ms", "--output", "jsonl:-"])
         .arg(format!("--dlq=file:{}", dead.display()))
@@ -97,7 +139,7 @@ fn analytics_on_a_kafka_topic_are_the_jsonl_lines() {
         .iter()
         .map(|line| {
             let letter: serde_json::Value = serde_json::from_str(line).unwrap();
-            assert_eq!(letter["source"], "kafka:analytics");
+            assert_eq!(letter["source"], format!("kafka:{topic}"));
             letter["payload"].as_str().unwrap().to_string()
         })
         .collect();
