@@ -149,6 +149,13 @@ impl Engine {
         }
     }
 
+    /// The input resumed at `now` after a stop (e.g. restored from a checkpoint): partitions'
+    /// idle clocks restart at `now`, so the time the job was down does not make any partition idle
+    /// (which could let the watermark pass records still waiting in it).
+    pub fn resume_activity(&mut self, now: ProcessingTime) {
+        self.watermarks.resume_activity(now);
+    }
+
     /// Forgets a partition that is no longer read (e.g. revoked). If that releases the watermark,
     /// the windows it closes are appended to `out`.
     pub fn remove_partition(&mut self, partition: PartitionId, out: &mut Vec<Output>) {

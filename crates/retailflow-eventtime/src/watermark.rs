@@ -120,6 +120,17 @@ impl WatermarkTracker {
         }
     }
 
+    /// The input resumed at `now` after a stop (a restart from a checkpoint): every partition
+    /// counts as active from `now`, since the time the job was stopped says nothing about whether a
+    /// partition has data. Only holds the watermark back; it never moves it.
+    pub fn resume_activity(&mut self, now: ProcessingTime) {
+        for status in &mut self.partitions {
+            status.last_activity = now;
+            status.idle = false;
+        }
+        self.last_index = 0;
+    }
+
     /// Forgets `partition` (e.g. revoked from this consumer). Returns whether the stream
     /// watermark advanced.
     pub fn remove(&mut self, partition: PartitionId) -> bool {
@@ -275,6 +286,26 @@ mod tests {
         assert_eq!(tracker.watermark(), at(145));
         tracker.observe(P1, at(300), now(1));
         assert_eq!(tracker.watermark(), at(195));
+    }
+
+    #[test]
+    fn a_resumed_input_restarts_the_idle_clocks_without_moving_the_watermark() {
+        let mut tracker = tracker();
+        tracker.observe(P0, at(100), now(0));
+        tracker.observe(P1, at(50), now(0));
+        tracker.observe(P0, at(200), now(20));
+        assert!(tracker.check_idle(now(20)));
+        assert_eq!(tracker.watermark(), at(195));
+        // Restored after a long stop: P0's silence while stopped must not make it idle either.
+        tracker.resume_activity(now(1000));
+        assert!(tracker.partitions().iter().all(|p| !p.idle));
+        assert_eq!(tracker.watermark(), at(195));
+        assert!(!tracker.check_idle(now(1009)));
+        // P1, behind, holds the watermark back again until it sends or goes quiet.
+        assert!(!tracker.observe(P0, at(300), now(1009)));
+        assert_eq!(tracker.watermark(), at(195));
+        assert!(tracker.check_idle(now(1010)));
+        assert_eq!(tracker.watermark(), at(295));
     }
 
     #[test]

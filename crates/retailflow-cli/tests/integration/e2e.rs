@@ -476,3 +476,113 @@ fn e2e_receipts_from_produce_are_read_by_kafka_python() {
         assert_eq!(ends[partition], *read, "partition {partition}");
     }
 }
+
+/// The windowed analytics of one `stream --until-end` run over `topic`, as a command.
+fn analytics_from_kafka(
+    brokers: &str,
+    topic: &str,
+    group: &str,
+    out: &Path,
+    dlq: &Path,
+    checkpoint: Option<&Path>,
+) -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("retailflow"));
+    command
+        .args(["stream", "--source", "kafka", "--brokers", brokers])
+        .args(["--topic", topic, "--group", group])
+        .args(["--from", "earliest", "--until-end", "--trigger", "100ms"])
+        .args(["--max-records-per-batch", "50"])
+        .args([
+            "--format",
+            "receipts",
+            "--window",
+            "10s",
+            "--big-receipt",
+            "500",
+        ])
+        .arg(format!("--output=jsonl:{}", out.display()))
+        .arg(format!("--dlq=file:{}", dlq.display()));
+    if let Some(dir) = checkpoint {
+        command.arg("--checkpoint").arg(dir);
+    }
+    command
+}
+
+fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut lines: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn e2e_kafka_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_results() {
+    let Some(e2e) = e2e() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let topic = unique_topic("checkpoint");
+    e2e.create_topic(&topic, 3);
+    let flags = receipt_flags(23, 8_000);
+    let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+    e2e.retailflow_produce(&topic, &flag_refs);
+
+    let reference = wait_with_timeout(
+        analytics_from_kafka(
+            &e2e.brokers,
+            &topic,
+            &format!("{topic}-reference"),
+            &path("full.jsonl"),
+            &path("full.dlq"),
+            None,
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap(),
+        "the uninterrupted run",
+    );
+    assert!(reference.status.success());
+    let expected = sorted_lines(&path("full.jsonl"));
+    // 8,000 receipts at 200 per second: 40 s of event time, 4 windows.
+    let summaries = expected
+        .iter()
+        .filter(|line| line.starts_with(r#"{"kind":"window_summary""#))
+        .count();
+    assert_eq!(summaries, 4);
+
+    let checkpoint = path("checkpoint");
+    let runs = crate::checkpoint::run_until_done_killing(
+        || {
+            analytics_from_kafka(
+                &e2e.brokers,
+                &topic,
+                &format!("{topic}-killed"),
+                &path("killed.jsonl"),
+                &path("killed.dlq"),
+                Some(&checkpoint),
+            )
+        },
+        &checkpoint,
+        77,
+        60,
+    );
+    let killed = sorted_lines(&path("killed.jsonl"));
+    let missing = expected.iter().filter(|l| !killed.contains(l)).count();
+    let extra = killed.iter().filter(|l| !expected.contains(l)).count();
+    assert!(
+        killed == expected,
+        "{} kills: {} result lines against {} uninterrupted, {missing} missing, {extra} extra",
+        runs.kills,
+        killed.len(),
+        expected.len()
+    );
+    assert!(runs.kills >= 10, "only {} kills", runs.kills);
+    eprintln!(
+        "{} runs killed with SIGKILL before one finished",
+        runs.kills
+    );
+    assert_eq!(std::fs::read_to_string(path("killed.dlq")).unwrap(), "");
+}

@@ -209,11 +209,15 @@ pub fn run_analytics_logged(
     let presentation = AnalyticsStage::presentation_for(&settings.output);
     let mut stage = match parts.engine_snapshot() {
         Some(snapshot) => {
-            let engine =
+            let mut engine =
                 Engine::restore(config, snapshot).map_err(|e| StreamError::Checkpoint {
                     dir: settings.checkpoint.clone().unwrap_or_default(),
                     reason: format!("its analytics state cannot be restored: {e}"),
                 })?;
+            // The time the job was stopped is not silence of any partition.
+            engine.resume_activity(ProcessingTime::from_millis(
+                environment.clock.wall_time().millis(),
+            ));
             AnalyticsStage::with_engine(engine, presentation)
         }
         None => AnalyticsStage::new(config, presentation)?,
