@@ -31,6 +31,11 @@ fn produce(path: &Path) {
 
 /// Runs the analytics over `input` with `--output output` (and `--brokers brokers`).
 fn analytics(input: &Path, dir: &Path, brokers: &str, output: &str) -> Output {
+    analytics_with(input, dir, brokers, output, &[])
+}
+
+/// [`analytics`] with more arguments.
+fn analytics_with(input: &Path, dir: &Path, brokers: &str, output: &str, more: &[&str]) -> Output {
     support::retailflow()
         .args([
             "stream",
@@ -43,6 +48,7 @@ fn analytics(input: &Path, dir: &Path, brokers: &str, output: &str) -> Output {
         .arg(format!("--source=file:{}", input.display()))
         .arg(format!("--output={output}"))
         .arg(format!("--dlq=file:{}", dir.join("late.jsonl").display()))
+        .args(more)
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap()
@@ -101,9 +107,30 @@ fn e2e_analytics_on_a_real_broker_topic_are_the_jsonl_lines() {
     check_topic_equals_jsonl(&brokers, &topic, &format!("kafka:{topic}"));
 }
 
+#[test]
+fn a_checkpointed_run_writes_the_topic_in_transactions_and_resumes() {
+    let cluster = MockKafka::start(1).unwrap();
+    cluster.create_topic("analytics", 3).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("checkpoint");
+    let at = checkpoint.display().to_string();
+    let resumed = ["--checkpoint", &at, "--max-records-per-batch", "200"];
+    let stopped_early = [&resumed[..], &["--max-batches", "4"]].concat();
+    check_topic_equals_jsonl_with(&brokers, "analytics", "kafka", &[&stopped_early, &resumed]);
+    let id = std::fs::read_to_string(checkpoint.join("transactional-id")).unwrap();
+    assert!(id.starts_with("retailflow-"), "{id}");
+}
+
 /// Runs the analytics of one generated file to JSONL and to `--output kafka_output` (a Kafka topic
 /// `topic` at `brokers`), reads the topic back and compares.
 fn check_topic_equals_jsonl(brokers: &str, topic: &str, kafka_output: &str) {
+    check_topic_equals_jsonl_with(brokers, topic, kafka_output, &[&[]]);
+}
+
+/// [`check_topic_equals_jsonl`] where the Kafka output is written by one run per entry of `runs`,
+/// each with those extra arguments (e.g. a checkpointed run stopped early, then resumed).
+fn check_topic_equals_jsonl_with(brokers: &str, topic: &str, kafka_output: &str, runs: &[&[&str]]) {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("receipts.jsonl");
     produce(&input);
@@ -119,9 +146,11 @@ fn check_topic_equals_jsonl(brokers: &str, topic: &str, kafka_output: &str) {
     let expected = sorted_lines(&jsonl);
     assert!(expected.len() > 50, "{} results", expected.len());
 
-    let output = analytics(&input, dir.path(), brokers, kafka_output);
-    assert!(output.status.success(), "{}", stderr_of(&output));
-    assert!(output.stdout.is_empty(), "results go to the topic only");
+    for more in runs {
+        let output = analytics_with(&input, dir.path(), brokers, kafka_output, more);
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        assert!(output.stdout.is_empty(), "results go to the topic only");
+    }
 
     // Read the topic back with retailflow itself: as `--format value` no result parses, so each
     // one is a dead letter holding the message as its payload.

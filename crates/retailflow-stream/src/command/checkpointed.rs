@@ -2,6 +2,12 @@
 //! `--checkpoint DIR`, put back exactly where the newest checkpoint says: the source at its
 //! position, JSONL files cut back to their recorded lengths, and the checkpoint handed to the
 //! pipeline (and its engine state to the analytics stage).
+//!
+//! A Kafka result topic is written in transactions, one per checkpoint epoch, under a
+//! transactional id kept in the checkpoint directory. Opening the producer fences a crashed
+//! predecessor and aborts its open transaction; if the newest checkpoint's transaction did not
+//! commit (the crash came between saving the checkpoint and committing), the run resumes from
+//! the checkpoint before it and writes those results again, so they appear once.
 
 use retailflow_eventtime::{EngineConfig, EngineSnapshot};
 
@@ -10,7 +16,9 @@ use crate::command::StreamSettings;
 use crate::dead_letter_sink::{DeadLetterSink, DeadLetterSpec, FileDeadLetters};
 use crate::error::StreamError;
 use crate::message::Positions;
-use crate::output::{JsonlSink, OutputSpec, Sink, SinkPosition};
+use crate::output::{
+    JsonlSink, KafkaResultSink, OutputSpec, Sink, SinkPosition, transaction_committed,
+};
 use crate::pipeline::{Environment, Pipeline};
 use crate::source::{Source, SourceSpec};
 
@@ -52,7 +60,42 @@ impl RunParts {
             });
         };
         let store = CheckpointStore::open(dir, job_identity(settings, analytics))?;
-        let resumed = store.latest()?;
+        let mut resumed = store.latest()?;
+        // A Kafka result topic: connect the transactional producer first (fencing any
+        // predecessor), then check that the newest checkpoint's transaction committed.
+        let mut kafka_sink = None;
+        if let OutputSpec::Kafka { topic } = &settings.output {
+            let next_epoch = resumed.as_ref().map_or(1, |c| c.epoch + 1);
+            kafka_sink = Some(KafkaResultSink::connect(
+                KafkaResultSink::writer_config(&settings.brokers, topic),
+                Some(transactional_id(&store)?),
+                next_epoch,
+                environment.status.clone(),
+            )?);
+            if let Some(checkpoint) = &resumed
+                && let [
+                    SinkPosition::KafkaTransaction {
+                        epoch, messages, ..
+                    },
+                ] = checkpoint.outputs.as_slice()
+                && *messages > 0
+                && !transaction_committed(&settings.brokers, topic, *epoch)?
+            {
+                environment.status.line(format!(
+                    "checkpoint: the results of checkpoint {epoch} never committed to {topic}; \
+                     resuming from the one before"
+                ));
+                resumed = store.before(*epoch)?;
+                let next_epoch = resumed.as_ref().map_or(1, |c| c.epoch + 1);
+                kafka_sink = Some(KafkaResultSink::connect(
+                    KafkaResultSink::writer_config(&settings.brokers, topic),
+                    Some(transactional_id(&store)?),
+                    next_epoch,
+                    environment.status.clone(),
+                )?);
+            }
+        }
+        let kafka_sinks = kafka_sink.map(|sink| vec![Box::new(sink) as Box<dyn Sink>]);
         let Some(checkpoint) = resumed else {
             // A first start: outputs as without a checkpoint; Kafka assigns itself the partitions.
             let start = match settings.source {
@@ -64,7 +107,10 @@ impl RunParts {
             return Ok(Self {
                 source: settings.open_source_at(environment, start.as_ref())?,
                 dead_letters: settings.open_dead_letters(environment)?,
-                sinks: settings.open_sinks_reporting_to(&environment.status)?,
+                sinks: match kafka_sinks {
+                    Some(sinks) => sinks,
+                    None => settings.open_sinks_reporting_to(&environment.status)?,
+                },
                 checkpoint: Some((store, None)),
             });
         };
@@ -80,7 +126,10 @@ impl RunParts {
             }
             _ => settings.open_dead_letters(environment)?,
         };
-        let sinks = resume_sinks(settings, &environment.status, &checkpoint.outputs)?;
+        let sinks = match kafka_sinks {
+            Some(sinks) => sinks,
+            None => resume_sinks(settings, &environment.status, &checkpoint.outputs)?,
+        };
         Ok(Self {
             source: settings.open_source_at(environment, Some(&checkpoint.source))?,
             dead_letters,
@@ -130,6 +179,31 @@ fn resume_sinks(
         // Outputs that cannot be rewound (the console, standard output) go on as they are.
         _ => settings.open_sinks_reporting_to(status),
     }
+}
+
+/// The transactional id of the job whose checkpoints are in `store`: made up on its first start
+/// and kept in the directory, so every restart fences the run before it.
+fn transactional_id(store: &CheckpointStore) -> Result<String, StreamError> {
+    let path = store.dir().join("transactional-id");
+    let fail = |e: std::io::Error| StreamError::Checkpoint {
+        dir: store.dir().to_path_buf(),
+        reason: format!(
+            "cannot keep its transactional id in {}: {e}",
+            path.display()
+        ),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => return Ok(id.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail(e)),
+    }
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let id = format!("retailflow-{}-{nanos:x}", std::process::id());
+    std::fs::write(&path, &id).map_err(fail)?;
+    Ok(id)
 }
 
 /// What a checkpoint of these settings belongs to.
