@@ -271,6 +271,8 @@ impl<'a> Pipeline<'a> {
             dead_lettered: totals.dead_lettered,
             end: RunEnd::Shutdown,
         };
+        // `max_batches` counts this run's batches, also when it resumes a checkpoint.
+        let first_batch = summary.batches;
         let mut batch = MessageBatch::new();
         let mut partitions: Option<Vec<i32>> = None;
         loop {
@@ -336,7 +338,7 @@ impl<'a> Pipeline<'a> {
             if self
                 .config
                 .max_batches
-                .is_some_and(|max| summary.batches >= max)
+                .is_some_and(|max| summary.batches - first_batch >= max)
             {
                 summary.end = RunEnd::MaxBatches;
                 return Ok(summary);

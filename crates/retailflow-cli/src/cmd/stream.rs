@@ -71,7 +71,7 @@ pub struct Args {
     /// acknowledged before offsets are committed.
     #[arg(long, default_value = "console", value_parser = output_arg)]
     output: OutputSpec,
-    /// Stop after N batches.
+    /// Stop after N batches of this run (a run resumed from a checkpoint numbers its batches on).
     #[arg(long)]
     max_batches: Option<u64>,
     /// Kafka: stop once the end offsets seen at start are reached (a file always stops at its end).

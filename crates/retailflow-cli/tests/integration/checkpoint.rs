@@ -308,3 +308,55 @@ fn another_job_or_a_shortened_output_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_plain_record_stream_resumes_too_and_max_batches_counts_this_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let values: String = (1..=50).map(|n| format!("{{\"value\": {n}}}\n")).collect();
+    std::fs::write(path("values.jsonl"), values).unwrap();
+    let run = || {
+        let output = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+            .args([
+                "stream",
+                "--format",
+                "value",
+                "--max-records-per-batch",
+                "10",
+            ])
+            .args(["--max-batches", "2", "--output"])
+            .arg(format!("jsonl:{}", path("out.jsonl").display()))
+            .arg(format!("--source=file:{}", path("values.jsonl").display()))
+            .arg("--checkpoint")
+            .arg(path("checkpoint"))
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(run().ends_with("done (--max-batches reached): 2 batches, 20 messages, 20 processed, 0 dead-lettered (none)\n"));
+    let second = run();
+    assert!(
+        second.contains("checkpoint: resuming from")
+            && second.ends_with(
+                "done (--max-batches reached): 4 batches, 40 messages, 40 processed, 0 dead-lettered (none)\n"
+            ),
+        "{second}"
+    );
+    let third = run();
+    assert!(
+        third.ends_with(
+            "done (end of input): 5 batches, 50 messages, 50 processed, 0 dead-lettered (none)\n"
+        ),
+        "{third}"
+    );
+    let written: Vec<u64> = read(&path("out.jsonl"))
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["value"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(written, (1..=50).collect::<Vec<u64>>());
+}
