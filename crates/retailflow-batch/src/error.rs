@@ -180,6 +180,6 @@ fn csv_problem(error: &DataFusionError) -> Option<String> {
 }
 
 /// Collapses a message onto one line.
-pub(crate) fn one_line(text: &str) -> String {
+pub fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -21,13 +21,12 @@ pub mod headers;
 pub mod job;
 mod plan;
 pub mod profile;
-pub mod receipt_windows;
 pub mod repair;
 pub mod report;
 pub mod rounding;
 pub mod show;
 pub mod source;
-mod udf;
+pub mod udf;
 
 pub use error::{BatchError, Fault};
 pub use job::{

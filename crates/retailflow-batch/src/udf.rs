@@ -12,7 +12,7 @@ use datafusion::logical_expr::{
 };
 
 /// A kernel: the input columns, all of the batch's length, in; one column of that length out.
-pub(crate) type Kernel = fn(&[ArrayRef]) -> Result<ArrayRef>;
+pub type Kernel = fn(&[ArrayRef]) -> Result<ArrayRef>;
 
 /// A stateless scalar function backed by a [`Kernel`]. Two functions are equal when their names are.
 #[derive(Debug)]
@@ -57,7 +57,7 @@ impl ScalarUDFImpl for ArrayFunction {
 }
 
 /// The arguments of a call as arrays of the batch's length (scalars are repeated).
-pub(crate) fn columns_of(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
+pub fn columns_of(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
     args.args
         .iter()
         .map(|value| value.to_array(args.number_rows))
@@ -65,7 +65,7 @@ pub(crate) fn columns_of(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
 }
 
 /// A scalar function named `name` taking `inputs` and returning `output`, computed by `kernel`.
-pub(crate) fn array_function(
+pub fn array_function(
     name: &'static str,
     inputs: Vec<DataType>,
     output: DataType,

@@ -1,17 +1,17 @@
 //! `retailflow windows`: the stream's windowed analytics computed in batch over a receipts JSONL
 //! file on DataFusion, written exactly as `retailflow stream` writes its results. Parses the
-//! arguments, runs `retailflow_batch::receipt_windows`, and reports what was read on stderr.
+//! arguments, runs `retailflow_windows`, and reports what was read on stderr.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use retailflow_batch::receipt_windows::{WindowsOptions, WindowsResult, run_windows};
 use retailflow_eventtime::{Money, TimeSpan};
 use retailflow_stream::analytics::write_outputs;
 use retailflow_stream::duration::{parse_byte_size, parse_duration};
 use retailflow_stream::output::OutputSpec;
+use retailflow_windows::{WindowsOptions, WindowsResult, run_windows};
 
 /// How `retailflow windows` works, shown by `--help` after the options.
 const HOW_IT_WORKS: &str = "\

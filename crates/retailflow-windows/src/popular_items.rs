@@ -11,7 +11,7 @@ use datafusion::logical_expr::ExprFunctionExt;
 use datafusion::prelude::{DataFrame, col, lit};
 use retailflow_eventtime::{EventTime, ItemQuantity, Output, PopularItems};
 
-use crate::receipt_windows::{WindowsError, int64_column, string_column};
+use crate::{WindowsError, int64_column, string_column};
 
 /// The top `limit` items of each category in each window, by window start, category, rank; from
 /// receipts with windows assigned and their `items`.

@@ -18,8 +18,8 @@ use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::prelude::{SessionContext, lit};
 use retailflow_eventtime::{Money, TimeSpan};
 
-use crate::receipt_windows::source::items_type;
-use crate::udf::array_function;
+use crate::source::items_type;
+use retailflow_batch::udf::array_function;
 
 /// Name of the window-assignment function.
 pub const WINDOW_STARTS: &str = "rf_window_starts";
@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn totals_round_each_price_to_hundredths_then_multiply() {
-        use crate::receipt_windows::source::{item_field, item_fields};
+        use crate::source::{item_field, item_fields};
         use datafusion::arrow::array::{Float64Array, StringArray, StructArray};
         use datafusion::arrow::buffer::OffsetBuffer;
         let names: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c", "d"]));

@@ -6,7 +6,7 @@ use datafusion::error::Result;
 use datafusion::prelude::{DataFrame, col, lit};
 use retailflow_eventtime::{BigReceipt, EventTime, Money, Output};
 
-use crate::receipt_windows::{WindowsError, int64_column, string_column};
+use crate::{WindowsError, int64_column, string_column};
 
 /// The receipts (with their `total` in hundredths) whose total is over `threshold`, by line.
 pub fn plan(receipts: DataFrame, threshold: Money) -> Result<DataFrame> {

@@ -6,7 +6,7 @@ use datafusion::error::DataFusionError;
 use retailflow_eventtime::ConfigError;
 use retailflow_stream::StreamError;
 
-use crate::error::one_line;
+use retailflow_batch::error::one_line;
 
 /// Everything that can stop the batch windows.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,7 @@ use datafusion::error::Result;
 use datafusion::prelude::{DataFrame, col, lit};
 use retailflow_eventtime::Windowing;
 
-use crate::receipt_windows::functions::window_starts;
+use crate::functions::window_starts;
 
 /// `receipts` with `window_start` and `window_end`, one row per (receipt, window).
 pub fn assign(receipts: DataFrame, windowing: Windowing) -> Result<DataFrame> {

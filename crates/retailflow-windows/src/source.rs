@@ -31,7 +31,7 @@ use retailflow_stream::source::file::FileSource;
 use retailflow_stream::source::{Polled, Source};
 use retailflow_stream::{Reason, ReasonCounts, StreamError};
 
-use crate::receipt_windows::WindowsError;
+use crate::WindowsError;
 
 /// Batches in flight between the reading thread and the plan.
 const BATCHES_IN_FLIGHT: usize = 2;

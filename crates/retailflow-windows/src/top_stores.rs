@@ -4,7 +4,7 @@
 //! The per-(window, store) totals are computed once and shared with the [`summary`] of each
 //! window; the ranking is `row_number()` over each window.
 //!
-//! [`summary`]: crate::receipt_windows::summary
+//! [`summary`]: crate::summary
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::error::Result;
@@ -14,7 +14,7 @@ use datafusion::logical_expr::ExprFunctionExt;
 use datafusion::prelude::{DataFrame, col, lit};
 use retailflow_eventtime::{EventTime, Money, Output, StoreRevenue, TopStores};
 
-use crate::receipt_windows::{WindowsError, int64_column, string_column};
+use crate::{WindowsError, int64_column, string_column};
 
 /// Per window and store: `revenue` (hundredths), `receipts` and `units`, from receipts with
 /// windows assigned and their `total` and `units`.

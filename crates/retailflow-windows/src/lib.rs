@@ -13,11 +13,11 @@
 //! [`windows`] assigns each receipt to its windows.
 //!
 //! ```no_run
-//! use retailflow_batch::receipt_windows::{WindowsOptions, run_windows};
+//! use retailflow_windows::{WindowsOptions, run_windows};
 //!
 //! let result = run_windows(&WindowsOptions::new("receipts.jsonl"))?;
 //! println!("{} results, {} lines rejected", result.outputs.len(), result.rejected.total());
-//! # Ok::<(), retailflow_batch::receipt_windows::WindowsError>(())
+//! # Ok::<(), retailflow_windows::WindowsError>(())
 //! ```
 
 pub mod big_receipts;

@@ -7,7 +7,7 @@ use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::prelude::{DataFrame, col};
 use retailflow_eventtime::{EventTime, Money, Output, WindowSummary};
 
-use crate::receipt_windows::{WindowsError, int64_column};
+use crate::{WindowsError, int64_column};
 
 /// The totals of each window, by window start.
 pub fn plan(store_totals: DataFrame) -> Result<DataFrame> {
