@@ -35,18 +35,6 @@ fn succeeded(what: &str, output: &Output) -> String {
     stderr
 }
 
-/// The lines of a JSONL results file, sorted (a set with multiplicity: the three runs may write
-/// results in different orders, e.g. Kafka interleaves partitions).
-fn sorted_lines(path: &Path) -> Vec<String> {
-    let mut lines: Vec<String> = std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    lines.sort();
-    lines
-}
-
 fn count_kind(lines: &[String], kind: &str) -> usize {
     let prefix = format!(r#"{{"kind":"{kind}""#);
     lines
@@ -149,7 +137,7 @@ fn batch_results(input: &Path, slide: &str, windows: usize, out: &Path) -> Vec<S
         stderr.contains("5000 lines") && stderr.contains("0 rejected"),
         "{stderr}"
     );
-    let batch = sorted_lines(out);
+    let batch = support::sorted_lines(out);
     assert_eq!(
         count_kind(&batch, "window_summary"),
         windows,
@@ -189,7 +177,7 @@ fn stream_from_the_file_and_batch_windows_agree() {
         assert_no_dead_letters("stream from the file", &path("file-dlq"));
         assert_same(
             &format!("slide {slide}: stream from the file vs batch"),
-            &sorted_lines(&path("file")),
+            &support::sorted_lines(&path("file")),
             &batch,
         );
     }
@@ -221,7 +209,7 @@ fn stream_from_kafka_agrees_with_the_batch_windows() {
         assert_no_dead_letters("stream from Kafka", &path("kafka-dlq"));
         assert_same(
             &format!("slide {slide}: stream from Kafka vs batch"),
-            &sorted_lines(&path("kafka")),
+            &support::sorted_lines(&path("kafka")),
             &batch,
         );
     }

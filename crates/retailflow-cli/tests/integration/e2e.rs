@@ -508,16 +508,6 @@ fn analytics_from_kafka(
     command
 }
 
-fn sorted_lines(path: &Path) -> Vec<String> {
-    let mut lines: Vec<String> = std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    lines.sort();
-    lines
-}
-
 #[test]
 fn e2e_kafka_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_results() {
     let Some(e2e) = e2e() else { return };
@@ -545,7 +535,7 @@ fn e2e_kafka_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_re
         "the uninterrupted run",
     );
     assert!(reference.status.success());
-    let expected = sorted_lines(&path("full.jsonl"));
+    let expected = support::sorted_lines(&path("full.jsonl"));
     // 8,000 receipts at 200 per second: 40 s of event time, 4 windows.
     let summaries = expected
         .iter()
@@ -569,7 +559,7 @@ fn e2e_kafka_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_re
         77,
         60,
     );
-    let killed = sorted_lines(&path("killed.jsonl"));
+    let killed = support::sorted_lines(&path("killed.jsonl"));
     let missing = expected.iter().filter(|l| !killed.contains(l)).count();
     let extra = killed.iter().filter(|l| !expected.contains(l)).count();
     assert!(

@@ -54,16 +54,6 @@ fn analytics_with(input: &Path, dir: &Path, brokers: &str, output: &str, more: &
         .unwrap()
 }
 
-fn sorted_lines(path: &Path) -> Vec<String> {
-    let mut lines: Vec<String> = std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    lines.sort();
-    lines
-}
-
 #[test]
 fn analytics_on_a_kafka_topic_are_the_jsonl_lines() {
     let cluster = MockKafka::start(1).unwrap();
@@ -143,7 +133,7 @@ fn check_topic_equals_jsonl_with(brokers: &str, topic: &str, kafka_output: &str,
         &format!("jsonl:{}", jsonl.display()),
     );
     assert!(output.status.success(), "{}", stderr_of(&output));
-    let expected = sorted_lines(&jsonl);
+    let expected = support::sorted_lines(&jsonl);
     assert!(expected.len() > 50, "{} results", expected.len());
 
     for more in runs {
@@ -164,7 +154,7 @@ fn check_topic_equals_jsonl_with(brokers: &str, topic: &str, kafka_output: &str,
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    let mut payloads: Vec<String> = sorted_lines(&dead)
+    let mut payloads: Vec<String> = support::sorted_lines(&dead)
         .iter()
         .map(|line| {
             let letter: serde_json::Value = serde_json::from_str(line).unwrap();

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The `retailflow` binary under test.
 pub fn retailflow() -> assert_cmd::Command {
@@ -41,4 +41,16 @@ pub fn real_sales_csv() -> Option<PathBuf> {
 /// The project's hand-made fixtures folder.
 pub fn fixture(name: &str) -> PathBuf {
     workspace_root().join("tests/fixtures").join(name)
+}
+
+/// The lines of a results file, sorted: the same results as a multiset, whatever order the run wrote
+/// them in (Kafka interleaves partitions).
+pub fn sorted_lines(path: &Path) -> Vec<String> {
+    let mut lines: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    lines.sort();
+    lines
 }

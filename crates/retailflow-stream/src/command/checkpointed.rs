@@ -65,13 +65,15 @@ impl RunParts {
         // predecessor), then check that the newest checkpoint's transaction committed.
         let mut kafka_sink = None;
         if let OutputSpec::Kafka { topic } = &settings.output {
-            let next_epoch = resumed.as_ref().map_or(1, |c| c.epoch + 1);
-            kafka_sink = Some(KafkaResultSink::connect(
-                KafkaResultSink::writer_config(&settings.brokers, topic),
-                Some(transactional_id(&store)?),
-                next_epoch,
-                environment.status.clone(),
-            )?);
+            let connect = |resumed: &Option<Checkpoint>| {
+                KafkaResultSink::connect(
+                    KafkaResultSink::writer_config(&settings.brokers, topic),
+                    Some(transactional_id(&store)?),
+                    resumed.as_ref().map_or(1, |c| c.epoch + 1),
+                    environment.status.clone(),
+                )
+            };
+            kafka_sink = Some(connect(&resumed)?);
             if let Some(checkpoint) = &resumed
                 && let [
                     SinkPosition::KafkaTransaction {
@@ -85,14 +87,10 @@ impl RunParts {
                     "checkpoint: the results of checkpoint {epoch} never committed to {topic}; \
                      resuming from the one before"
                 ));
-                resumed = store.before(*epoch)?;
-                let next_epoch = resumed.as_ref().map_or(1, |c| c.epoch + 1);
-                kafka_sink = Some(KafkaResultSink::connect(
-                    KafkaResultSink::writer_config(&settings.brokers, topic),
-                    Some(transactional_id(&store)?),
-                    next_epoch,
-                    environment.status.clone(),
-                )?);
+                let before = store.before(*epoch)?;
+                drop(kafka_sink.take());
+                kafka_sink = Some(connect(&before)?);
+                resumed = before;
             }
         }
         let kafka_sinks = kafka_sink.map(|sink| vec![Box::new(sink) as Box<dyn Sink>]);
