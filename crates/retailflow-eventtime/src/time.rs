@@ -68,8 +68,9 @@ impl fmt::Display for EventTime {
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
-/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// The proleptic Gregorian (year, month, day) of a count of days since 1970-01-01 (shared by every
+/// writer of RFC 3339 times).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let day_of_era = z.rem_euclid(146_097);
