@@ -1,10 +1,11 @@
 //! Message schemas: turning a payload into a typed record, or into a [`Rejection`] that says why not.
 //!
 //! One file per schema: [`value`] (`{"value": n}`, the classic example) and [`receipt`] (store
-//! receipts). Both read the payload in place with serde (no intermediate JSON tree); the size limit
+//! receipts, with a fast path for plainly written ones in `receipt_scan`). Both read the payload in place with serde (no intermediate JSON tree); the size limit
 //! is checked by the pipeline before a payload ever reaches a parser.
 
 pub mod receipt;
+mod receipt_scan;
 pub mod value;
 
 use crate::dead_letter::{Reason, Rejection};

@@ -5,6 +5,9 @@
 //! Shape errors (a missing field, a wrong type) are `schema`; values that make no sense (no items,
 //! a quantity below 1, a negative price, an empty id, a timestamp that is not RFC 3339) are
 //! `invalid_value`. Unknown keys are ignored so producers can add fields.
+//!
+//! A receipt written the plain way is read by a single scan ([`super::receipt_scan`]); anything
+//! else — escapes, unknown keys, unusual numbers, every error — is read by serde.
 
 use std::borrow::Cow;
 
@@ -12,19 +15,20 @@ use retailflow_eventtime::{LineItem, Receipt};
 use serde::Deserialize;
 
 use crate::dead_letter::{Reason, Rejection};
+use crate::schema::receipt_scan::scan_receipt;
 use crate::schema::{RecordFormat, json_rejection, object_text};
 use crate::timestamp::parse_rfc3339;
 
 /// The receipt as it is on the wire: ids and items read straight into their final strings, the
 /// timestamp borrowed from the payload until it is parsed.
 #[derive(Deserialize)]
-struct WireReceipt<'a> {
-    receipt_id: String,
-    store_id: String,
-    cashier_id: String,
+pub(crate) struct WireReceipt<'a> {
+    pub(crate) receipt_id: String,
+    pub(crate) store_id: String,
+    pub(crate) cashier_id: String,
     #[serde(borrow)]
-    ts: Cow<'a, str>,
-    items: Vec<LineItem>,
+    pub(crate) ts: Cow<'a, str>,
+    pub(crate) items: Vec<LineItem>,
 }
 
 /// The receipt schema.
@@ -36,8 +40,21 @@ impl RecordFormat for ReceiptFormat {
 
     fn parse(&self, payload: &[u8]) -> Result<Receipt, Rejection> {
         let text = object_text(payload)?;
-        let wire: WireReceipt<'_> = serde_json::from_str(text).map_err(|e| json_rejection(&e))?;
+        let wire = match scan_receipt(text) {
+            Some(wire) => wire,
+            None => serde_json::from_str(text).map_err(|e| json_rejection(&e))?,
+        };
         validate(wire)
+    }
+}
+
+/// Whether `value` is empty or only white space (as `str::trim` sees it), checking the first byte
+/// first: an ASCII byte above the space is never white space.
+#[inline]
+fn is_blank(value: &str) -> bool {
+    match value.as_bytes().first() {
+        Some(&byte) if byte > b' ' && byte < 0x80 => false,
+        _ => value.trim().is_empty(),
     }
 }
 
@@ -51,7 +68,7 @@ fn validate(wire: WireReceipt<'_>) -> Result<Receipt, Rejection> {
         ("store_id", &wire.store_id),
         ("cashier_id", &wire.cashier_id),
     ] {
-        if value.trim().is_empty() {
+        if is_blank(value) {
             return Err(invalid(format!("{field} is empty")));
         }
     }
@@ -75,10 +92,10 @@ fn validate(wire: WireReceipt<'_>) -> Result<Receipt, Rejection> {
                 item.price
             )));
         }
-        if item.name.trim().is_empty() {
+        if is_blank(&item.name) {
             return Err(invalid(format!("items[{i}].name is empty")));
         }
-        if item.category.trim().is_empty() {
+        if is_blank(&item.category) {
             return Err(invalid(format!("items[{i}].category is empty")));
         }
     }

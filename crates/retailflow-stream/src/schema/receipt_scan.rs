@@ -1,0 +1,374 @@
+//! The fast path of the receipt schema: a single forward scan of a receipt written the plain way
+//! (the five keys and the four item keys each once, strings without escapes, prices as plain
+//! decimals, quantities as plain integers), reading it straight into its fields.
+//!
+//! It gives up — returns `None` — at the first thing it does not expect (an escape, an unknown
+//! key, an exponent, a negative number, broken JSON), and the caller then parses the payload with
+//! serde as before. So every payload the scan accepts reads exactly as serde reads it, and every
+//! other payload, including every error, is handled by serde alone.
+
+use std::borrow::Cow;
+
+use retailflow_eventtime::LineItem;
+
+use crate::schema::receipt::WireReceipt;
+
+/// Exact powers of ten as doubles, for decimals of up to 15 significant digits.
+const POW10: [f64; 16] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+];
+
+/// Most significant digits of a price read here: below 2^53, so the digits are exact as a double.
+const MAX_PRICE_DIGITS: u32 = 15;
+
+/// Most digits of a quantity read here: always fits an `i64`.
+const MAX_QUANTITY_DIGITS: u32 = 18;
+
+/// Reads `text` (already known to be UTF-8) as a plainly written receipt, or `None`.
+pub(crate) fn scan_receipt(text: &str) -> Option<WireReceipt<'_>> {
+    let mut scan = Scan {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let receipt = scan.receipt()?;
+    scan.skip_space();
+    (scan.at == scan.bytes.len()).then_some(receipt)
+}
+
+struct Scan<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    #[inline]
+    fn skip_space(&mut self) {
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    /// Skips white space, then takes `byte` if it is next.
+    #[inline]
+    fn eat(&mut self, byte: u8) -> bool {
+        self.skip_space();
+        if self.bytes.get(self.at) == Some(&byte) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// A string without escapes or control characters, borrowed from the text.
+    #[inline]
+    fn string(&mut self) -> Option<&'a str> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let start = self.at;
+        let rest = self.bytes.get(start..)?;
+        let length = rest
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        if rest[length] != b'"' {
+            return None;
+        }
+        self.at = start + length + 1;
+        // Both ends are ASCII bytes of valid UTF-8, so they are character boundaries.
+        self.text.get(start..start + length)
+    }
+
+    /// `"key":`, returning the key.
+    #[inline]
+    fn key(&mut self) -> Option<&'a str> {
+        let key = self.string()?;
+        self.eat(b':').then_some(key)
+    }
+
+    /// After a member: `,` (another follows: true) or `close` (the last: false).
+    #[inline]
+    fn next_member(&mut self, close: u8) -> Option<bool> {
+        if self.eat(b',') {
+            Some(true)
+        } else if self.eat(close) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+
+    /// Digits `0-9` from here: their value and count, at most `max` of them (more: `None`), with
+    /// no leading zero before another digit.
+    #[inline]
+    fn digits(&mut self, max: u32, mut value: u64) -> Option<(u64, u32)> {
+        let mut count = 0;
+        while let Some(&b) = self.bytes.get(self.at) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            count += 1;
+            if count > max {
+                return None;
+            }
+            value = value * 10 + u64::from(b - b'0');
+            self.at += 1;
+        }
+        Some((value, count))
+    }
+
+    /// Whether the number just read ends here (a delimiter follows, not more of a number).
+    #[inline]
+    fn number_ends(&self) -> bool {
+        matches!(
+            self.bytes.get(self.at),
+            Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\t' | b'\r')
+        )
+    }
+
+    /// A non-negative integer without sign, fraction or exponent.
+    #[inline]
+    fn quantity(&mut self) -> Option<i64> {
+        self.skip_space();
+        let start = self.at;
+        let (value, count) = self.digits(MAX_QUANTITY_DIGITS, 0)?;
+        if count == 0 || (count > 1 && self.bytes[start] == b'0') || !self.number_ends() {
+            return None;
+        }
+        i64::try_from(value).ok()
+    }
+
+    /// A non-negative decimal `I` or `I.F` of at most 15 digits, read as serde_json reads it: the
+    /// digits as an integer divided by a power of ten (both exact, so the result is the correctly
+    /// rounded double).
+    #[inline]
+    fn price(&mut self) -> Option<f64> {
+        self.skip_space();
+        let start = self.at;
+        let (whole, whole_digits) = self.digits(MAX_PRICE_DIGITS, 0)?;
+        if whole_digits == 0 || (whole_digits > 1 && self.bytes[start] == b'0') {
+            return None;
+        }
+        let (significand, fraction_digits) = if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            let (significand, fraction_digits) =
+                self.digits(MAX_PRICE_DIGITS - whole_digits, whole)?;
+            if fraction_digits == 0 {
+                return None;
+            }
+            (significand, fraction_digits)
+        } else {
+            (whole, 0)
+        };
+        if !self.number_ends() {
+            return None;
+        }
+        Some(significand as f64 / POW10[fraction_digits as usize])
+    }
+
+    fn item(&mut self) -> Option<LineItem> {
+        if !self.eat(b'{') {
+            return None;
+        }
+        let (mut name, mut category, mut price, mut quantity) = (None, None, None, None);
+        loop {
+            match self.key()? {
+                "name" if name.is_none() => name = Some(self.string()?),
+                "category" if category.is_none() => category = Some(self.string()?),
+                "price" if price.is_none() => price = Some(self.price()?),
+                "quantity" if quantity.is_none() => quantity = Some(self.quantity()?),
+                _ => return None,
+            }
+            if !self.next_member(b'}')? {
+                break;
+            }
+        }
+        Some(LineItem {
+            name: name?.to_owned(),
+            category: category?.to_owned(),
+            price: price?,
+            quantity: quantity?,
+        })
+    }
+
+    fn items(&mut self) -> Option<Vec<LineItem>> {
+        if !self.eat(b'[') {
+            return None;
+        }
+        let mut items = Vec::with_capacity(4);
+        if self.eat(b']') {
+            return Some(items);
+        }
+        loop {
+            items.push(self.item()?);
+            if !self.next_member(b']')? {
+                return Some(items);
+            }
+        }
+    }
+
+    fn receipt(&mut self) -> Option<WireReceipt<'a>> {
+        if !self.eat(b'{') {
+            return None;
+        }
+        let (mut receipt_id, mut store_id, mut cashier_id, mut ts, mut items) =
+            (None, None, None, None, None);
+        loop {
+            match self.key()? {
+                "receipt_id" if receipt_id.is_none() => receipt_id = Some(self.string()?),
+                "store_id" if store_id.is_none() => store_id = Some(self.string()?),
+                "cashier_id" if cashier_id.is_none() => cashier_id = Some(self.string()?),
+                "ts" if ts.is_none() => ts = Some(self.string()?),
+                "items" if items.is_none() => items = Some(self.items()?),
+                _ => return None,
+            }
+            if !self.next_member(b'}')? {
+                break;
+            }
+        }
+        Some(WireReceipt {
+            receipt_id: receipt_id?.to_owned(),
+            store_id: store_id?.to_owned(),
+            cashier_id: cashier_id?.to_owned(),
+            ts: Cow::Borrowed(ts?),
+            items: items?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAIN: &str = r#"{"receipt_id":"R1","store_id":"S001","cashier_id":"S001-C1","ts":"2025-01-01T00:00:01.500Z","items":[{"name":"Item_1_FOOD","category":"Food","price":5.0,"quantity":2},{"name":"Item_3_BEV","category":"Beverages","price":8,"quantity":1}]}"#;
+
+    /// What serde reads from `text`.
+    fn by_serde(text: &str) -> Option<WireReceipt<'_>> {
+        serde_json::from_str(text).ok()
+    }
+
+    fn same(a: &WireReceipt<'_>, b: &WireReceipt<'_>) -> bool {
+        a.receipt_id == b.receipt_id
+            && a.store_id == b.store_id
+            && a.cashier_id == b.cashier_id
+            && a.ts == b.ts
+            && a.items.len() == b.items.len()
+            && a.items.iter().zip(&b.items).all(|(x, y)| {
+                x.name == y.name
+                    && x.category == y.category
+                    && x.price.to_bits() == y.price.to_bits()
+                    && x.quantity == y.quantity
+            })
+    }
+
+    #[test]
+    fn a_plain_receipt_reads_as_serde_reads_it() {
+        let scanned = scan_receipt(PLAIN).unwrap();
+        assert!(same(&scanned, &by_serde(PLAIN).unwrap()));
+        assert_eq!(scanned.items[0].price, 5.0);
+        assert_eq!(scanned.items[1].quantity, 1);
+        let spaced = " { \"receipt_id\" : \"R1\" ,\n\"store_id\":\"S001\",\"cashier_id\":\"C\",\"ts\":\"t\",\"items\" : [ { \"name\":\"n\",\"category\":\"c\",\"price\" : 1.25 , \"quantity\" : 3 } ] } \n";
+        assert!(same(
+            &scan_receipt(spaced).unwrap(),
+            &by_serde(spaced).unwrap()
+        ));
+        let empty_items = PLAIN.replace(&PLAIN[PLAIN.find('[').unwrap()..PLAIN.len() - 1], "[]");
+        assert_eq!(scan_receipt(&empty_items).unwrap().items.len(), 0);
+    }
+
+    #[test]
+    fn prices_are_the_doubles_serde_reads() {
+        for price in [
+            "0",
+            "0.0",
+            "5",
+            "5.0",
+            "0.1",
+            "0.3",
+            "12.345",
+            "24.5",
+            "999999999.99",
+            "1.7976931",
+            "123456789012345",
+            "0.00000000000001",
+            "9007199.25474099",
+            "100.10",
+        ] {
+            let text = PLAIN.replace("\"price\":8", &format!("\"price\":{price}"));
+            let scanned = scan_receipt(&text).unwrap_or_else(|| panic!("{price}"));
+            assert!(same(&scanned, &by_serde(&text).unwrap()), "{price}");
+        }
+    }
+
+    #[test]
+    fn generated_receipts_read_as_serde_reads_them_and_damaged_ones_are_left_to_it() {
+        use crate::generate::{EventClock, Faults, MessageGenerator, ReceiptGenerator};
+        use retailflow_eventtime::EventTime;
+
+        let start = EventTime(1_735_689_600_000);
+        let clock = EventClock::Seeded {
+            start,
+            events_per_second: 100.0,
+        };
+        let faults = Faults {
+            malformed_fraction: 0.2,
+            ..Faults::default()
+        };
+        let mut generator = ReceiptGenerator::new(3, clock, faults);
+        let (mut scanned, mut left) = (0, 0);
+        for _ in 0..5_000 {
+            let message = generator.next_message(start);
+            let Ok(text) = std::str::from_utf8(message.payload) else {
+                continue;
+            };
+            match (scan_receipt(text), by_serde(text)) {
+                (Some(fast), Some(slow)) => {
+                    assert!(same(&fast, &slow), "{text}");
+                    scanned += 1;
+                }
+                (Some(_), None) => panic!("scanned what serde refuses: {text}"),
+                (None, _) => left += 1,
+            }
+        }
+        assert!(
+            scanned > 3_500 && left > 500,
+            "{scanned} scanned, {left} left"
+        );
+    }
+
+    #[test]
+    fn anything_unusual_is_left_to_serde() {
+        for (from, to) in [
+            (r#""store_id":"S001""#, r#""store_id":"S\u0030""#),
+            (r#""store_id":"S001""#, r#""store_id":"S001","note":1"#),
+            (
+                r#""store_id":"S001""#,
+                r#""store_id":"S001","store_id":"S002""#,
+            ),
+            (r#""store_id":"S001","#, ""),
+            (r#""price":8"#, r#""price":8e0"#),
+            (r#""price":8"#, r#""price":-8"#),
+            (r#""price":8"#, r#""price":08"#),
+            (r#""price":8"#, r#""price":8."#),
+            (r#""price":8"#, r#""price":"8""#),
+            (r#""price":8"#, r#""price":1234567890123456"#),
+            (r#""quantity":2"#, r#""quantity":2.0"#),
+            (r#""quantity":2"#, r#""quantity":-2"#),
+            (r#""quantity":2"#, r#""quantity":02"#),
+            (r#""quantity":2"#, r#""quantity":null"#),
+            (r#""name":"Item_1_FOOD","#, ""),
+            ("}]}", "}]} x"),
+            ("}]}", "},]}"),
+            ("}]}", "}]"),
+            (r#""receipt_id":"R1""#, "\"receipt_id\":\"R\t1\""),
+        ] {
+            assert!(PLAIN.contains(from), "{from}");
+            let text = PLAIN.replacen(from, to, 1);
+            assert!(scan_receipt(&text).is_none(), "{text}");
+        }
+        assert!(scan_receipt("").is_none());
+        assert!(scan_receipt("[1]").is_none());
+    }
+}
