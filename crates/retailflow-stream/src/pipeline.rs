@@ -659,6 +659,126 @@ mod tests {
         }
     }
 
+    /// A sink that logs its calls (and, when the checkpoint is said to be saved, whether its file
+    /// is there) into the same list as the source's commits.
+    struct CheckpointLoggingSink {
+        log: Rc<RefCell<Vec<String>>>,
+        dir: std::path::PathBuf,
+        commits: Shared<Commit>,
+    }
+
+    impl Sink for CheckpointLoggingSink {
+        fn write_batch(
+            &mut self,
+            batch_id: u64,
+            _: &[Box<dyn ResultSet>],
+        ) -> Result<(), StreamError> {
+            self.log.borrow_mut().push(format!("write {batch_id}"));
+            Ok(())
+        }
+
+        fn prepare_checkpoint(
+            &mut self,
+            epoch: u64,
+        ) -> Result<crate::output::SinkPosition, StreamError> {
+            self.log.borrow_mut().push(format!("prepare {epoch}"));
+            Ok(crate::output::SinkPosition::Untracked)
+        }
+
+        fn checkpoint_saved(&mut self, epoch: u64) -> Result<(), StreamError> {
+            let saved = self
+                .dir
+                .join(format!("checkpoint-{epoch:020}.json"))
+                .is_file();
+            let commits = self.commits.borrow().len();
+            self.log.borrow_mut().push(format!(
+                "saved {epoch} (file there: {saved}, offsets committed before: {commits})"
+            ));
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_is_saved_after_the_outputs_and_before_the_offsets_are_committed() {
+        let harness = Harness::new();
+        let dir = tempfile::tempdir().unwrap();
+        let log: Rc<RefCell<Vec<String>>> = Rc::default();
+        let job = crate::checkpoint::JobIdentity {
+            source: "test:script".into(),
+            output: "memory".into(),
+            dead_letters: "memory".into(),
+            analytics: "records".into(),
+        };
+        let store = CheckpointStore::open(dir.path(), job.clone()).unwrap();
+        let sinks: Vec<Box<dyn Sink>> = vec![Box::new(CheckpointLoggingSink {
+            log: log.clone(),
+            dir: dir.path().to_path_buf(),
+            commits: harness.commits.clone(),
+        })];
+        let dead_letters = Box::new(MemoryDeadLetters(harness.dead.clone()));
+        let mut pipeline = Pipeline::new(
+            one_second(),
+            harness.environment.clone(),
+            sinks,
+            dead_letters,
+        )
+        .with_checkpoint(store, None);
+        let steps = vec![
+            Step::Message(br#"{"value":1}"#),
+            Step::Silence(Duration::from_millis(1500)),
+            Step::Message(br#"{"value":2}"#),
+            Step::Message(b"not json"),
+            Step::End,
+        ];
+        let mut source = harness.source(steps);
+        let summary = pipeline
+            .run(
+                &mut source,
+                &ValueFormat,
+                &mut RecordsStage::<ValueRecord>::new(),
+            )
+            .unwrap();
+        assert_eq!(summary.batches, 2);
+        assert_eq!(
+            *log.borrow(),
+            vec![
+                "write 0",
+                "prepare 1",
+                "saved 1 (file there: true, offsets committed before: 0)",
+                "write 1",
+                "prepare 2",
+                "saved 2 (file there: true, offsets committed before: 1)",
+            ]
+        );
+        assert_eq!(
+            *harness.commits.borrow(),
+            vec![vec![(0, 1)], vec![(0, 3), (1, 2)]]
+        );
+        drop(pipeline);
+        let store = CheckpointStore::open(dir.path(), job).unwrap();
+        let checkpoint = store.latest().unwrap().unwrap();
+        assert_eq!(checkpoint.epoch, 2);
+        assert_eq!(
+            checkpoint.totals,
+            crate::checkpoint::Totals {
+                batches: 2,
+                messages: 3,
+                processed: 2,
+                dead_lettered: summary.dead_lettered,
+            }
+        );
+        assert_eq!(
+            checkpoint.dead_letters,
+            crate::output::SinkPosition::Untracked
+        );
+        assert_eq!(
+            checkpoint.source,
+            crate::checkpoint::SourcePosition::Kafka {
+                offsets: Positions::from_pairs([(0, 3), (1, 2)])
+            }
+        );
+    }
+
     fn one_second() -> PipelineConfig {
         PipelineConfig {
             trigger: Duration::from_secs(1),

@@ -598,7 +598,7 @@ fn bad_arguments_are_one_line_errors() {
         ),
         (
             strings(&["stream", "--output", "parquet:x"]),
-            "use `console`, `jsonl:PATH` or `jsonl:-`",
+            "use `console`, `jsonl:PATH`, `jsonl:-` (standard output) or `kafka[:TOPIC]`",
         ),
         (
             strings(&["stream", "--dlq", "dead.jsonl"]),
