@@ -187,3 +187,82 @@ fn latency_log_has_one_line_per_closed_window_with_ordered_times() {
         assert!(received > 1_700_000_000_000, "{line}");
     }
 }
+
+/// `count` receipts at 1000 per second of event time, in order.
+fn produce_in_order(path: &Path, count: u64) {
+    let output = support::retailflow()
+        .args(["produce", "--mode", "receipts", "--seed", "5", "--count"])
+        .arg(count.to_string())
+        .args([
+            "--start-time",
+            "2025-03-01T09:00:00Z",
+            "--events-per-second",
+            "1000",
+            "--out",
+        ])
+        .arg(path)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Runs the analytics over `input` in batches of 1000; returns (peak RSS in KiB, most panes held).
+fn peak_memory_and_state(input: &Path, dir: &Path) -> (u64, u64) {
+    let output = support::retailflow()
+        .args(["stream", "--window", "10s", "--slide", "2s"])
+        .args(["--max-records-per-batch", "1000"])
+        .arg(format!("--source=file:{}", input.display()))
+        .arg(format!(
+            "--output=jsonl:{}",
+            dir.join("out.jsonl").display()
+        ))
+        .arg(format!("--dlq=file:{}", dir.join("dlq.jsonl").display()))
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let number_after = |label: &str| -> u64 {
+        let at = stderr
+            .find(label)
+            .unwrap_or_else(|| panic!("no `{label}` in {stderr}"));
+        stderr[at + label.len()..]
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (number_after("peak RSS "), number_after("state at most "))
+}
+
+/// The open-window state is freed as windows close: eight times the receipts (and event time) need
+/// no more state and about the same memory.
+#[test]
+fn memory_and_window_state_stay_flat_over_a_long_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (short, long) = (
+        dir.path().join("short.jsonl"),
+        dir.path().join("long.jsonl"),
+    );
+    produce_in_order(&short, 50_000);
+    produce_in_order(&long, 400_000);
+    let (short_rss, short_panes) = peak_memory_and_state(&short, dir.path());
+    let (long_rss, long_panes) = peak_memory_and_state(&long, dir.path());
+    // 10 s windows every 2 s: a few 2 s panes between the watermark (5 s behind) and the newest
+    // receipt, however long the run.
+    assert!((3..=10).contains(&short_panes), "{short_panes} panes");
+    assert!(
+        long_panes <= short_panes + 1,
+        "{long_panes} vs {short_panes}"
+    );
+    assert!(
+        long_rss <= short_rss + short_rss / 4 || long_rss <= short_rss + 16 * 1024,
+        "peak RSS {long_rss} KiB over 400,000 receipts vs {short_rss} KiB over 50,000"
+    );
+}

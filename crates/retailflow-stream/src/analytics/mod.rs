@@ -8,6 +8,7 @@
 
 pub mod json;
 pub mod latency;
+pub mod peak_memory;
 pub mod results;
 
 #[cfg(test)]
@@ -41,6 +42,8 @@ pub struct AnalyticsStage {
     pending: Vec<Output>,
     /// Notes when windows close, for `--latency-log`.
     latency: Option<LatencyRecorder>,
+    /// The most panes held at the end of a batch's records, for the final status line.
+    most_panes: usize,
 }
 
 impl AnalyticsStage {
@@ -59,6 +62,7 @@ impl AnalyticsStage {
             now: ProcessingTime::from_millis(0),
             pending: Vec::new(),
             latency: None,
+            most_panes: 0,
         }
     }
 
@@ -79,6 +83,11 @@ impl AnalyticsStage {
     /// The engine (watermark, counters, state size).
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The most panes (open-window state) held at the end of any batch's records so far.
+    pub fn most_panes(&self) -> usize {
+        self.most_panes
     }
 
     /// The engine's state, for a checkpoint taken after a batch.
@@ -150,6 +159,7 @@ impl Stage<Receipt> for AnalyticsStage {
 
     fn end_batch(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
         self.now = context.processing_time;
+        self.most_panes = self.most_panes.max(self.engine.state_size().panes);
         let before = self.pending.len();
         self.engine.on_trigger(self.now, &mut self.pending);
         self.note_emitted(before);
@@ -231,12 +241,14 @@ pub fn run_analytics_logged(
     let summary = pipeline.run(source.as_mut(), &ReceiptFormat, &mut stage)?;
     let counters = stage.engine().counters();
     environment.status.line(format!(
-        "analytics: {} receipts in windows, {} late, {} big receipts, {} windows closed, {} final results",
+        "analytics: {} receipts in windows, {} late, {} big receipts, {} windows closed, {} final results; state at most {} panes; peak RSS {}",
         counters.accepted,
         counters.late,
         counters.big_receipts,
         counters.windows_closed,
-        counters.final_results
+        counters.final_results,
+        stage.most_panes(),
+        peak_memory::peak_rss_kib().map_or_else(|| "unknown".to_string(), |kib| format!("{kib} KiB"))
     ));
     Ok(summary)
 }
