@@ -36,6 +36,44 @@ pub(crate) fn scan_receipt(text: &str) -> Option<WireReceipt<'_>> {
     (scan.at == scan.bytes.len()).then_some(receipt)
 }
 
+/// Each byte of a word set to 1.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// The top bit of each byte of a word.
+const TOPS: u64 = 0x8080_8080_8080_8080;
+
+/// The top bit of each byte of `word` below `limit` (at most 0x80) is set in the result; above the
+/// first such byte, others may be set too, so only the lowest set bit is to be trusted.
+#[inline]
+fn bytes_below(word: u64, limit: u8) -> u64 {
+    word.wrapping_sub(ONES * u64::from(limit)) & !word & TOPS
+}
+
+/// Where a string's text stops: the first `"`, `\` or control character, read eight bytes at a
+/// time.
+#[inline]
+fn string_end(bytes: &[u8]) -> Option<usize> {
+    let mut words = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut words {
+        let Ok(eight) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let word = u64::from_le_bytes(eight);
+        let stops = bytes_below(word ^ (ONES * u64::from(b'"')), 1)
+            | bytes_below(word ^ (ONES * u64::from(b'\\')), 1)
+            | bytes_below(word, 0x20);
+        if stops != 0 {
+            return Some(offset + (stops.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|at| offset + at)
+}
+
 struct Scan<'a> {
     text: &'a str,
     bytes: &'a [u8],
@@ -70,9 +108,7 @@ impl<'a> Scan<'a> {
         }
         let start = self.at;
         let rest = self.bytes.get(start..)?;
-        let length = rest
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let length = string_end(rest)?;
         if rest[length] != b'"' {
             return None;
         }
@@ -336,6 +372,24 @@ mod tests {
             scanned > 3_500 && left > 500,
             "{scanned} scanned, {left} left"
         );
+    }
+
+    #[test]
+    fn string_ends_are_found_at_every_position() {
+        for length in 0..20 {
+            for stop in [b'"', b'\\', b'\n', 0x1f, 0] {
+                let mut bytes = vec![b'a'; length];
+                bytes.extend_from_slice(&[stop, b'"', 0xc3, 0xa9]);
+                assert_eq!(string_end(&bytes), Some(length), "{length} {stop}");
+                // Multi-byte characters, DEL and bytes just above the limits are text.
+                let mut text = "é\u{7f} !#[]".repeat(length).into_bytes();
+                let at = text.len();
+                text.push(stop);
+                text.push(b'"');
+                assert_eq!(string_end(&text), Some(at), "{length} {stop}");
+            }
+            assert_eq!(string_end(&vec![b'x'; length]), None);
+        }
     }
 
     #[test]
