@@ -182,6 +182,18 @@ impl<'a> Pipeline<'a> {
         self
     }
 
+    /// Whether a checkpointed run that has none yet should save one now, with nothing read: once
+    /// the source knows where it starts (a Kafka source, after assigning its partitions).
+    fn first_checkpoint_due(&self, source: &dyn Source, positions: &Positions) -> bool {
+        self.checkpointing
+            .as_ref()
+            .is_some_and(|checkpointing| checkpointing.epoch == 0)
+            && matches!(
+                source.checkpoint_position(positions),
+                crate::checkpoint::SourcePosition::Kafka { offsets } if !offsets.is_empty()
+            )
+    }
+
     /// Makes the batch durable in every output, saves the checkpoint, then lets the outputs
     /// complete the batch.
     fn save_checkpoint(
@@ -326,6 +338,17 @@ impl<'a> Pipeline<'a> {
                 }
                 self.report(summary.batches, batch.len() as u64, &counts, &summary);
                 summary.batches += 1;
+            } else if self.first_checkpoint_due(source, &positions) {
+                // Pin where the source started (e.g. Kafka's latest offsets) before anything was
+                // read, so a restart does not skip what arrives in between.
+                let totals = Totals {
+                    batches: summary.batches,
+                    messages: summary.messages,
+                    processed: summary.processed,
+                    dead_lettered: summary.dead_lettered,
+                };
+                let engine = stage.engine_snapshot();
+                self.save_checkpoint(source, &positions, engine, totals)?;
             }
             if input_ended {
                 summary.end = RunEnd::EndOfInput;

@@ -360,3 +360,66 @@ fn the_plain_record_stream_resumes_too_and_max_batches_counts_this_run() {
         .collect();
     assert_eq!(written, (1..=50).collect::<Vec<u64>>());
 }
+
+#[test]
+fn a_kafka_run_from_latest_killed_before_any_message_keeps_its_start() {
+    let cluster = retailflow_stream::kafka::MockKafka::start(1).unwrap();
+    cluster.create_topic("late-start", 2).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let stream = || {
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("retailflow"));
+        command
+            .args(["stream", "--brokers", &brokers, "--topic", "late-start"])
+            .args([
+                "--format",
+                "value",
+                "--from",
+                "latest",
+                "--trigger",
+                "100ms",
+            ])
+            .arg(format!("--output=jsonl:{}", path("out.jsonl").display()))
+            .arg(format!("--dlq=file:{}", path("out.dlq").display()))
+            .arg("--checkpoint")
+            .arg(path("checkpoint"));
+        command
+    };
+    // Started with nothing to read: it pins the latest offsets in a first checkpoint.
+    let mut first = stream()
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while latest_epoch(&path("checkpoint")) == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no first checkpoint"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Messages arrive while it is down; the restart must read them, not start from the new latest.
+    support::retailflow()
+        .args([
+            "produce",
+            "--mode",
+            "value",
+            "--brokers",
+            &brokers,
+            "--topic",
+            "late-start",
+        ])
+        .args(["--count", "40", "--rate", "1000"])
+        .timeout(TIMEOUT)
+        .assert()
+        .success();
+    let output = stream().arg("--until-end").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("checkpoint: resuming from"), "{stderr}");
+    assert_eq!(read(&path("out.jsonl")).lines().count(), 40, "{stderr}");
+}

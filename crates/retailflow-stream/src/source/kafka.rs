@@ -25,6 +25,7 @@ use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::backoff::Backoff;
+use crate::checkpoint::SourcePosition;
 use crate::clock::Clock;
 use crate::dead_letter::OVERSIZED_PAYLOAD_PREVIEW;
 use crate::error::StreamError;
@@ -86,6 +87,8 @@ pub struct KafkaSource {
     end: EndTarget,
     /// Partitions still to assign, with their start offsets (checkpointed runs only).
     to_assign: Option<Positions>,
+    /// Where each assigned partition started (checkpointed runs, once assigned).
+    assigned_starts: Option<Positions>,
     backoff: Backoff,
     retry_at: Option<Instant>,
     /// After a back-off, errors queued while waiting are drained before a new error counts.
@@ -147,6 +150,7 @@ impl KafkaSource {
         }
         Ok(Self {
             to_assign: config.resume_from.clone(),
+            assigned_starts: None,
             name: format!("kafka:{}", config.topic),
             end: if config.until_end {
                 EndTarget::NotYetKnown
@@ -207,9 +211,13 @@ impl KafkaSource {
         self.backoff.succeed();
     }
 
-    /// The end offsets still to reach, from the partitions' high watermarks and the group's
-    /// committed offsets.
-    fn fetch_end_target(&self) -> Result<BTreeMap<i32, i64>, KafkaError> {
+    /// Where every partition of the topic starts, with its high watermark: the offset in `known`
+    /// (a checkpoint's), else the group's committed offset, else the low or high watermark as
+    /// `start` says.
+    fn resolve_starts(
+        &self,
+        known: Option<&Positions>,
+    ) -> Result<BTreeMap<i32, (i64, i64)>, KafkaError> {
         let consumer = self.consumer.as_ref().ok_or(KafkaError::Canceled)?;
         let topic = &self.config.topic;
         let metadata = consumer.fetch_metadata(Some(topic), REQUEST_TIMEOUT)?;
@@ -229,15 +237,11 @@ impl KafkaSource {
             all.add_partition(topic, partition);
         }
         let committed = consumer.committed_offsets(all, REQUEST_TIMEOUT)?;
-        let mut remaining = BTreeMap::new();
+        let mut starts = BTreeMap::new();
         for &partition in &partitions {
             let (low, high) = consumer.fetch_watermarks(topic, partition, REQUEST_TIMEOUT)?;
-            let resumed = self
-                .config
-                .resume_from
-                .as_ref()
-                .and_then(|positions| positions.next_offset(partition));
-            let start = match resumed.map(Offset::Offset).or_else(|| {
+            let known = known.and_then(|positions| positions.next_offset(partition));
+            let start = match known.map(Offset::Offset).or_else(|| {
                 committed
                     .find_partition(topic, partition)
                     .map(|e| e.offset())
@@ -248,37 +252,42 @@ impl KafkaSource {
                     StartFrom::Latest => high,
                 },
             };
-            if start < high {
-                remaining.insert(partition, high);
-            }
+            starts.insert(partition, (start, high));
         }
-        Ok(remaining)
+        Ok(starts)
     }
 
-    /// Assigns every partition of the topic to this consumer, at the checkpoint's offsets.
-    fn assign_all(&self, start_at: &Positions) -> Result<(), KafkaError> {
+    /// The end offsets still to reach: the high watermark of every partition that starts below it.
+    fn fetch_end_target(&self) -> Result<BTreeMap<i32, i64>, KafkaError> {
+        let known = self
+            .assigned_starts
+            .as_ref()
+            .or(self.config.resume_from.as_ref());
+        Ok(self
+            .resolve_starts(known)?
+            .into_iter()
+            .filter(|&(_, (start, high))| start < high)
+            .map(|(partition, (_, high))| (partition, high))
+            .collect())
+    }
+
+    /// Assigns every partition of the topic to this consumer at an explicit offset (the
+    /// checkpoint's, else resolved now) and remembers them, so that a checkpoint names every
+    /// partition's position even before anything was read from it.
+    fn assign_all(&mut self, start_at: &Positions) -> Result<(), KafkaError> {
+        let starts = self.resolve_starts(Some(start_at))?;
         let consumer = self.consumer.as_ref().ok_or(KafkaError::Canceled)?;
-        let topic = &self.config.topic;
-        let metadata = consumer.fetch_metadata(Some(topic), REQUEST_TIMEOUT)?;
         let mut list = TopicPartitionList::new();
-        for partition in metadata
-            .topics()
-            .iter()
-            .filter(|t| t.name() == topic)
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        {
-            let offset = match start_at.next_offset(partition) {
-                Some(next) => Offset::Offset(next),
-                None => Offset::Stored,
-            };
-            list.add_partition_offset(topic, partition, offset)?;
+        for (&partition, &(start, _)) in &starts {
+            list.add_partition_offset(&self.config.topic, partition, Offset::Offset(start))?;
         }
-        if list.count() == 0 {
-            return Err(KafkaError::MetadataFetch(
-                rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition,
-            ));
-        }
-        consumer.assign(&list)
+        consumer.assign(&list)?;
+        self.assigned_starts = Some(Positions::from_pairs(
+            starts
+                .into_iter()
+                .map(|(partition, (start, _))| (partition, start)),
+        ));
+        Ok(())
     }
 
     /// Drops partitions whose position already reached their end (e.g. past transaction markers).
@@ -424,6 +433,14 @@ impl Source for KafkaSource {
             self.pause(partition);
         }
         Ok(Polled::Message)
+    }
+
+    fn checkpoint_position(&self, positions: &Positions) -> SourcePosition {
+        let mut offsets = self.assigned_starts.clone().unwrap_or_default();
+        for (partition, next) in positions.iter() {
+            offsets.advance(partition, next - 1);
+        }
+        SourcePosition::Kafka { offsets }
     }
 
     fn partitions(&self) -> Option<Vec<i32>> {
