@@ -22,4 +22,4 @@ if [ "${RETAILFLOW_SKIP_E2E:-0}" != 1 ]; then
   echo "test: end-to-end tests on $RETAILFLOW_E2E_BROKERS with $RETAILFLOW_E2E_PYTHON" >&2
 fi
 
-cargo test --workspace --all-targets
+cargo test --workspace --all-targets --no-fail-fast "$@"
