@@ -211,8 +211,10 @@ fn job_identity(settings: &StreamSettings, analytics: Option<&EngineConfig>) -> 
         SourceSpec::File(path) => format!("file:{}", path.display()),
     };
     let output = match &settings.output {
+        OutputSpec::Console => "console".to_string(),
+        OutputSpec::JsonlStdout => "jsonl:-".to_string(),
         OutputSpec::JsonlFile(path) => format!("jsonl:{}", path.display()),
-        other => format!("{other:?}"),
+        OutputSpec::Kafka { topic } => format!("kafka:{topic}"),
     };
     let dead_letters = match settings.dead_letter_spec() {
         DeadLetterSpec::Topic(topic) => format!("topic:{topic}"),
