@@ -88,7 +88,8 @@ pub struct Args {
     show: usize,
     /// Save a checkpoint in DIR after every batch (source position, output lengths, open windows)
     /// and resume from it on start, so a run stopped at any moment — even by `kill -9` — and
-    /// started again with the same arguments writes each result to a JSONL file exactly once.
+    /// started again with the same arguments writes each result exactly once to a JSONL file, or
+    /// to a Kafka topic (one transaction per batch; the broker must support transactions).
     /// Outputs that cannot be rewound (console, standard output, dead-letter topic) may repeat
     /// what was written after the last checkpoint.
     #[arg(long, value_name = "DIR")]
