@@ -26,7 +26,7 @@ use crate::error::StreamError;
 use crate::message::MessageMeta;
 use crate::output::{OutputSpec, ResultSet};
 use crate::pipeline::{Environment, RunSummary};
-use crate::schema::ReceiptFormat;
+use crate::schema::{ReceiptFormat, recycle_receipt};
 use crate::stage::{BatchContext, Stage};
 
 pub use json::write_output_json;
@@ -154,6 +154,7 @@ impl Stage<Receipt> for AnalyticsStage {
         if self.pending.len() > before {
             self.note_emitted(before);
         }
+        recycle_receipt(record);
         verdict.map_err(|late| Rejection::new(Reason::Late, late.to_string()))
     }
 

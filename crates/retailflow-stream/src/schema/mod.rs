@@ -11,6 +11,7 @@ pub mod value;
 use crate::dead_letter::{Reason, Rejection};
 
 pub use receipt::ReceiptFormat;
+pub use receipt_scan::recycle_receipt;
 pub use value::{ValueFormat, ValueRecord};
 
 /// A message schema: how to read one payload into a typed record.

@@ -6,10 +6,15 @@
 //! key, an exponent, a negative number, broken JSON), and the caller then parses the payload with
 //! serde as before. So every payload the scan accepts reads exactly as serde reads it, and every
 //! other payload, including every error, is handled by serde alone.
+//!
+//! Receipts a stage is done with can be handed back ([`recycle_receipt`]): the next receipts scanned
+//! on the same thread are written into their strings and item list, so a steady stream of receipts
+//! costs no allocations for them.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
-use retailflow_eventtime::LineItem;
+use retailflow_eventtime::{LineItem, Receipt};
 
 use crate::schema::receipt::WireReceipt;
 
@@ -24,6 +29,39 @@ const MAX_PRICE_DIGITS: u32 = 15;
 /// Most digits of a quantity read here: always fits an `i64`.
 const MAX_QUANTITY_DIGITS: u32 = 18;
 
+/// Receipts kept for reuse per thread, at most this many.
+const SPARE_LIMIT: usize = 64;
+
+thread_local! {
+    /// Receipts handed back, whose allocations the next scans reuse.
+    static SPARE_RECEIPTS: RefCell<Vec<Receipt>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Hands a receipt that is no longer needed back for the next receipts parsed on this thread.
+#[inline]
+pub fn recycle_receipt(receipt: Receipt) {
+    SPARE_RECEIPTS.with(|spare| {
+        if let Ok(mut spare) = spare.try_borrow_mut()
+            && spare.len() < SPARE_LIMIT
+        {
+            spare.push(receipt);
+        }
+    });
+}
+
+/// A receipt handed back, or `None`.
+#[inline]
+fn spare_receipt() -> Option<Receipt> {
+    SPARE_RECEIPTS.with(|spare| spare.try_borrow_mut().ok()?.pop())
+}
+
+/// `text` in `into`, reusing its allocation.
+#[inline]
+fn fill(into: &mut String, text: &str) {
+    into.clear();
+    into.push_str(text);
+}
+
 /// Reads `text` (already known to be UTF-8) as a plainly written receipt, or `None`.
 pub(crate) fn scan_receipt(text: &str) -> Option<WireReceipt<'_>> {
     let mut scan = Scan {
@@ -31,7 +69,7 @@ pub(crate) fn scan_receipt(text: &str) -> Option<WireReceipt<'_>> {
         bytes: text.as_bytes(),
         at: 0,
     };
-    let receipt = scan.receipt()?;
+    let receipt = scan.receipt(spare_receipt())?;
     scan.skip_space();
     (scan.at == scan.bytes.len()).then_some(receipt)
 }
@@ -204,7 +242,8 @@ impl<'a> Scan<'a> {
         Some(significand as f64 / POW10[fraction_digits as usize])
     }
 
-    fn item(&mut self) -> Option<LineItem> {
+    /// One item into `items[index]`, reusing its strings, or appended.
+    fn item(&mut self, items: &mut Vec<LineItem>, index: usize) -> Option<()> {
         if !self.eat(b'{') {
             return None;
         }
@@ -221,55 +260,91 @@ impl<'a> Scan<'a> {
                 break;
             }
         }
-        Some(LineItem {
-            name: name?.to_owned(),
-            category: category?.to_owned(),
-            price: price?,
-            quantity: quantity?,
-        })
+        let (name, category, price, quantity) = (name?, category?, price?, quantity?);
+        match items.get_mut(index) {
+            Some(item) => {
+                fill(&mut item.name, name);
+                fill(&mut item.category, category);
+                item.price = price;
+                item.quantity = quantity;
+            }
+            None => items.push(LineItem {
+                name: name.to_owned(),
+                category: category.to_owned(),
+                price,
+                quantity,
+            }),
+        }
+        Some(())
     }
 
-    fn items(&mut self) -> Option<Vec<LineItem>> {
+    /// The item list into `items`, reusing its items.
+    fn items(&mut self, mut items: Vec<LineItem>) -> Option<Vec<LineItem>> {
         if !self.eat(b'[') {
             return None;
         }
-        let mut items = Vec::with_capacity(4);
-        if self.eat(b']') {
-            return Some(items);
-        }
-        loop {
-            items.push(self.item()?);
-            if !self.next_member(b']')? {
-                return Some(items);
+        let mut count = 0;
+        if !self.eat(b']') {
+            loop {
+                self.item(&mut items, count)?;
+                count += 1;
+                if !self.next_member(b']')? {
+                    break;
+                }
             }
         }
+        items.truncate(count);
+        Some(items)
     }
 
-    fn receipt(&mut self) -> Option<WireReceipt<'a>> {
+    /// The receipt, in the strings and item list of `spare` when given.
+    fn receipt(&mut self, spare: Option<Receipt>) -> Option<WireReceipt<'a>> {
         if !self.eat(b'{') {
             return None;
         }
         let (mut receipt_id, mut store_id, mut cashier_id, mut ts, mut items) =
             (None, None, None, None, None);
+        let mut spare = spare;
+        let mut spare_items = spare
+            .as_mut()
+            .map(|receipt| std::mem::take(&mut receipt.items));
         loop {
             match self.key()? {
                 "receipt_id" if receipt_id.is_none() => receipt_id = Some(self.string()?),
                 "store_id" if store_id.is_none() => store_id = Some(self.string()?),
                 "cashier_id" if cashier_id.is_none() => cashier_id = Some(self.string()?),
                 "ts" if ts.is_none() => ts = Some(self.string()?),
-                "items" if items.is_none() => items = Some(self.items()?),
+                "items" if items.is_none() => {
+                    items = Some(self.items(spare_items.take().unwrap_or_default())?);
+                }
                 _ => return None,
             }
             if !self.next_member(b'}')? {
                 break;
             }
         }
-        Some(WireReceipt {
-            receipt_id: receipt_id?.to_owned(),
-            store_id: store_id?.to_owned(),
-            cashier_id: cashier_id?.to_owned(),
-            ts: Cow::Borrowed(ts?),
-            items: items?,
+        let (receipt_id, store_id, cashier_id, ts, items) =
+            (receipt_id?, store_id?, cashier_id?, ts?, items?);
+        Some(match spare {
+            Some(mut spare) => {
+                fill(&mut spare.receipt_id, receipt_id);
+                fill(&mut spare.store_id, store_id);
+                fill(&mut spare.cashier_id, cashier_id);
+                WireReceipt {
+                    receipt_id: spare.receipt_id,
+                    store_id: spare.store_id,
+                    cashier_id: spare.cashier_id,
+                    ts: Cow::Borrowed(ts),
+                    items,
+                }
+            }
+            None => WireReceipt {
+                receipt_id: receipt_id.to_owned(),
+                store_id: store_id.to_owned(),
+                cashier_id: cashier_id.to_owned(),
+                ts: Cow::Borrowed(ts),
+                items,
+            },
         })
     }
 }
@@ -372,6 +447,28 @@ mod tests {
             scanned > 3_500 && left > 500,
             "{scanned} scanned, {left} left"
         );
+    }
+
+    #[test]
+    fn recycled_receipts_are_overwritten_whole() {
+        let long = PLAIN.replace("\"price\":8,\"quantity\":1}", "\"price\":8,\"quantity\":1},{\"name\":\"Item_9_X\",\"category\":\"A much longer category\",\"price\":1.5,\"quantity\":7}");
+        let to_receipt = |wire: WireReceipt<'_>| Receipt {
+            receipt_id: wire.receipt_id,
+            store_id: wire.store_id,
+            cashier_id: wire.cashier_id,
+            ts: retailflow_eventtime::EventTime(0),
+            items: wire.items,
+        };
+        // A three-item receipt handed back, then a two-item one read into it, and back again.
+        recycle_receipt(to_receipt(scan_receipt(&long).unwrap()));
+        let short = PLAIN.replace("R1", "R2-longer-id");
+        let reused = scan_receipt(&short).unwrap();
+        assert!(same(&reused, &by_serde(&short).unwrap()));
+        assert_eq!(reused.items.len(), 2);
+        recycle_receipt(to_receipt(reused));
+        let again = scan_receipt(&long).unwrap();
+        assert!(same(&again, &by_serde(&long).unwrap()));
+        assert_eq!(again.items[2].category, "A much longer category");
     }
 
     #[test]
