@@ -1,13 +1,14 @@
 //! `retailflow demo`: the whole story with nothing installed. The batch half generates a dirty sales
 //! sample and runs the `clean` job on it, step by step. The streaming half starts librdkafka's
-//! mock cluster in-process, a receipts producer and the stream consumer, and prints live batches
-//! until Ctrl-C or `--duration`.
+//! mock cluster in-process, a receipts producer and the stream consumer, and prints live batches of
+//! the windowed analytics (or, with `--records`, the parsed receipts) until Ctrl-C or `--duration`.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use retailflow_eventtime::TimeSpan;
 use retailflow_stream::Environment;
 use retailflow_stream::clock::SystemClock;
 use retailflow_stream::command::{DemoSettings, run_stream_demo};
@@ -54,6 +55,13 @@ pub struct StreamDemoArgs {
     /// Rows shown per console table.
     #[arg(long, default_value_t = 20)]
     show: usize,
+    /// Length of the tumbling event-time windows of the analytics shown (top stores, popular
+    /// items, window summaries; big receipts as they come), with 1 s allowed lateness.
+    #[arg(long, default_value = "5s", value_parser = duration_arg)]
+    window: Duration,
+    /// Show the parsed receipts of each batch instead of the windowed analytics.
+    #[arg(long)]
+    records: bool,
 }
 
 fn duration_arg(text: &str) -> Result<Duration, String> {
@@ -127,6 +135,15 @@ fn run_stream_half(args: &StreamDemoArgs) -> anyhow::Result<ExitCode> {
         duration: args.duration,
         trigger: args.trigger,
         show_rows: args.show,
+        analytics: if args.records {
+            None
+        } else {
+            let millis = i64::try_from(args.window.as_millis())
+                .ok()
+                .filter(|&ms| ms > 0)
+                .context("--window must be above 0 and below 292 million years")?;
+            Some(DemoSettings::demo_analytics(TimeSpan::from_millis(millis)))
+        },
         ..DemoSettings::default()
     };
     let summary = run_stream_demo(&settings, &environment)?;

@@ -572,6 +572,8 @@ fn demo_streams_live_batches_for_a_duration() {
             "50",
             "--trigger",
             "500ms",
+            "--window",
+            "2s",
         ])
         .timeout(Duration::from_secs(90))
         .output()
@@ -580,12 +582,28 @@ fn demo_streams_live_batches_for_a_duration() {
     assert!(output.status.success(), "{stderr}");
     let stdout = stdout_of(&output);
     assert!(stdout.contains("Batch: 0\n"), "{stdout}");
+    // Windowed analytics by default: big receipts as they come, then whole windows.
+    assert!(stdout.contains("Big receipts"), "{stdout}");
+    assert!(stderr.contains("windowed analytics: window 2s"), "{stderr}");
+    assert!(stderr.contains("demo: Kafka mock cluster at"), "{stderr}");
+    assert!(stderr.contains("demo: produced"), "{stderr}");
+}
+
+#[test]
+fn demo_shows_the_parsed_records_with_records() {
+    let output = support::retailflow()
+        .args(["demo", "--skip-batch", "--records", "--duration", "6s"])
+        .args(["--rate", "50", "--trigger", "500ms"])
+        .timeout(Duration::from_secs(90))
+        .output()
+        .unwrap();
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = stdout_of(&output);
     assert!(
         stdout.contains("receipt_id|store_id|cashier_id|                 ts|items| total|"),
         "{stdout}"
     );
-    assert!(stderr.contains("demo: Kafka mock cluster at"), "{stderr}");
-    assert!(stderr.contains("demo: produced"), "{stderr}");
 }
 
 #[test]

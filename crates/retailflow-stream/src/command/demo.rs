@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use retailflow_eventtime::TimeSpan;
+use retailflow_eventtime::{EngineConfig, TimeSpan};
 
+use crate::analytics::run_analytics;
 use crate::command::produce::{ProduceMode, ProduceSettings, run_produce};
 use crate::command::stream::{StreamFormat, StreamSettings, run_stream};
 use crate::dead_letter_sink::DeadLetterSpec;
@@ -42,6 +43,8 @@ pub struct DemoSettings {
     pub show_rows: usize,
     /// The generator's seed.
     pub seed: u64,
+    /// The windowed analytics to show; `None` shows the parsed records instead.
+    pub analytics: Option<EngineConfig>,
 }
 
 impl Default for DemoSettings {
@@ -53,6 +56,20 @@ impl Default for DemoSettings {
             trigger: Duration::from_secs(1),
             show_rows: 20,
             seed: 42,
+            analytics: Some(Self::demo_analytics(TimeSpan::from_secs(5))),
+        }
+    }
+}
+
+impl DemoSettings {
+    /// Analytics that show results within seconds: `window` tumbling windows, 1 s allowed
+    /// lateness (the demo's receipts carry wall-clock times, so they arrive nearly in order).
+    pub fn demo_analytics(window: TimeSpan) -> EngineConfig {
+        EngineConfig {
+            window_length: window,
+            window_slide: window,
+            allowed_lateness: TimeSpan::from_secs(1),
+            ..EngineConfig::default()
         }
     }
 }
@@ -134,7 +151,10 @@ pub fn run_stream_demo(
                 }
             });
         }
-        let streamed = run_stream(&stream_settings, environment);
+        let streamed = match settings.analytics {
+            Some(config) => run_analytics(&stream_settings, config, environment),
+            None => run_stream(&stream_settings, environment),
+        };
         // However the stream ended, the producer and the timer stop with it.
         environment.shutdown.request();
         let produced = producer.join().map_err(|_| StreamError::MockCluster {
