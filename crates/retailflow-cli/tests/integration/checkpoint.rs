@@ -179,7 +179,7 @@ fn file_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_results
         },
         &checkpoint,
         2025,
-        20,
+        10,
     );
     assert!(runs.kills >= 10, "only {} kills", runs.kills);
     eprintln!(

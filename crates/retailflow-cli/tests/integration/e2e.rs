@@ -557,7 +557,7 @@ fn e2e_kafka_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_re
         },
         &checkpoint,
         77,
-        60,
+        10,
     );
     let killed = support::sorted_lines(&path("killed.jsonl"));
     let missing = expected.iter().filter(|l| !killed.contains(l)).count();
