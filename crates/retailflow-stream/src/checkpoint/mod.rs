@@ -7,7 +7,7 @@
 //! ([`SinkPosition`]: a JSONL file's length, or the Kafka transaction of that batch), the
 //! event-time engine's whole state (open windows, watermarks, names), and the run's totals. It is
 //! written after the batch's results and dead letters are durable and before offsets are
-//! committed to Kafka, into a new file that replaces the old one by an atomic rename ([`store`]).
+//! committed to Kafka, into a new file renamed into place, so it is whole or absent ([`store`]).
 //!
 //! On restart the outputs are cut back to the recorded lengths (anything written after the last
 //! checkpoint is removed, then produced again from the same input), the engine is restored, and the
