@@ -3,11 +3,11 @@
 //! (Its own test binary, so the CPU measurement sees no other test's work.)
 #![allow(clippy::unwrap_used)]
 
-use std::sync::Arc;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use retailflow_eventtime::{EventTime, TimeSpan};
-use retailflow_stream::clock::SystemClock;
 use retailflow_stream::command::{
     ProduceMode, ProduceSettings, StreamFormat, StreamSettings, run_produce, run_stream,
 };
@@ -15,25 +15,11 @@ use retailflow_stream::generate::{EventClock, Faults};
 use retailflow_stream::kafka::MockKafka;
 use retailflow_stream::output::OutputSpec;
 use retailflow_stream::produce::ProducePlan;
-use retailflow_stream::shutdown::Shutdown;
 use retailflow_stream::source::{SourceSpec, StartFrom};
-use retailflow_stream::status::{CapturedStatus, StatusLog};
-use retailflow_stream::{Environment, PipelineConfig, RunEnd};
-
-fn environment() -> (Environment, CapturedStatus) {
-    let (status, captured) = StatusLog::captured();
-    (
-        Environment {
-            clock: Arc::new(SystemClock),
-            shutdown: Shutdown::new(),
-            status,
-        },
-        captured,
-    )
-}
+use retailflow_stream::{PipelineConfig, RunEnd};
 
 fn produce_receipts(brokers: &str, count: u64, seed: u64) {
-    let (env, _) = environment();
+    let (env, _) = common::environment();
     let settings = ProduceSettings {
         brokers: brokers.to_string(),
         topic: "receipts".to_string(),
@@ -99,7 +85,7 @@ fn a_broker_outage_is_reported_retried_and_survived_without_spinning() {
         },
         checkpoint: None,
     };
-    let (env, status) = environment();
+    let (env, status) = common::environment();
     let shutdown = env.shutdown.clone();
     let consumer = std::thread::spawn(move || run_stream(&settings, &env));
 

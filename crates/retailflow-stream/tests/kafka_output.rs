@@ -4,47 +4,25 @@
 //! `transaction_committed` finds a committed epoch, however far back in the partition.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::{Headers, Message};
-use rdkafka::{Offset, TopicPartitionList};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
 use retailflow_eventtime::{EngineConfig, EventTime, TimeSpan};
 use retailflow_stream::analytics::run_analytics;
-use retailflow_stream::clock::SystemClock;
 use retailflow_stream::command::{StreamFormat, StreamSettings};
 use retailflow_stream::dead_letter_sink::DeadLetterSpec;
 use retailflow_stream::generate::{EventClock, Faults, MessageGenerator, ReceiptGenerator};
 use retailflow_stream::kafka::MockKafka;
-use retailflow_stream::output::kafka::EPOCH_HEADER;
 use retailflow_stream::output::{
     KafkaResultSink, OutputSpec, ResultSet, Sink, SinkPosition, transaction_committed,
 };
-use retailflow_stream::shutdown::Shutdown;
 use retailflow_stream::source::{SourceSpec, StartFrom};
 use retailflow_stream::status::StatusLog;
-use retailflow_stream::{Environment, PipelineConfig, StreamError};
+use retailflow_stream::{PipelineConfig, StreamError};
 
 const START: EventTime = EventTime(1_735_689_600_000);
-
-/// A message read back: key, payload and the epoch header, if any.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct ReadMessage {
-    payload: String,
-    key: Option<String>,
-    epoch: Option<String>,
-}
-
-fn environment() -> Environment {
-    Environment {
-        clock: Arc::new(SystemClock),
-        shutdown: Shutdown::new(),
-        status: StatusLog::captured().0,
-    }
-}
 
 /// `count` receipts at 100 per second of event time, 5% of them pushed back 60 s (late).
 fn receipts_file(dir: &Path, count: u64) -> PathBuf {
@@ -94,44 +72,6 @@ fn analytics_settings(
     }
 }
 
-/// Reads `expected` messages of `topic` (all partitions, from the start), or what there is after
-/// a few seconds more.
-fn read_topic(brokers: &str, topic: &str, partitions: i32, expected: usize) -> Vec<ReadMessage> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", "test-reader")
-        .create()
-        .unwrap();
-    let mut list = TopicPartitionList::new();
-    for partition in 0..partitions {
-        list.add_partition_offset(topic, partition, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&list).unwrap();
-    let mut deadline = Instant::now() + Duration::from_secs(30);
-    let mut messages = Vec::new();
-    while Instant::now() < deadline {
-        if messages.len() == expected {
-            // Anything beyond the expected count would be a duplicate: wait a little for it.
-            deadline = deadline.min(Instant::now() + Duration::from_secs(2));
-        }
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
-            let text = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).unwrap();
-            messages.push(ReadMessage {
-                payload: text(message.payload().unwrap()),
-                key: message.key().map(text),
-                epoch: message.headers().and_then(|headers| {
-                    headers
-                        .iter()
-                        .find(|h| h.key == EPOCH_HEADER)
-                        .and_then(|h| h.value.map(text))
-                }),
-            });
-        }
-    }
-    messages
-}
-
 #[test]
 fn analytics_on_a_topic_are_the_jsonl_results_keyed_by_store_or_window() {
     let cluster = MockKafka::start(1).unwrap();
@@ -149,7 +89,7 @@ fn analytics_on_a_topic_are_the_jsonl_results_keyed_by_store_or_window() {
             OutputSpec::JsonlFile(jsonl.clone()),
         ),
         EngineConfig::default(),
-        &environment(),
+        &common::environment().0,
     )
     .unwrap();
     let mut expected: Vec<String> = std::fs::read_to_string(&jsonl)
@@ -174,13 +114,13 @@ fn analytics_on_a_topic_are_the_jsonl_results_keyed_by_store_or_window() {
             OutputSpec::parse("kafka").unwrap(),
         ),
         EngineConfig::default(),
-        &environment(),
+        &common::environment().0,
     )
     .unwrap();
     assert_eq!(kafka_run.messages, file_run.messages);
     assert_eq!(kafka_run.dead_lettered, file_run.dead_lettered);
 
-    let messages = read_topic(&brokers, "analytics", 3, expected.len());
+    let messages = common::read_topic(&brokers, "analytics", 3, expected.len());
     let mut payloads: Vec<String> = messages.iter().map(|m| m.payload.clone()).collect();
     payloads.sort();
     assert_eq!(payloads, expected);
@@ -323,7 +263,7 @@ fn transactional_results_carry_their_epoch_and_commit_when_the_checkpoint_is_sav
     assert!(transaction_committed(&brokers, "analytics", 9).unwrap());
     assert!(!transaction_committed(&brokers, "analytics", 8).unwrap());
 
-    let mut messages = read_topic(&brokers, "analytics", 2, 6);
+    let mut messages = common::read_topic(&brokers, "analytics", 2, 6);
     messages.sort_by_key(|m| m.key.clone());
     let epochs: Vec<&str> = messages
         .iter()

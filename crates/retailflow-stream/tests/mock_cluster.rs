@@ -3,17 +3,13 @@
 //! either processed or dead-lettered with the reason it was damaged with.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 use retailflow_eventtime::{EventTime, TimeSpan};
-use retailflow_stream::clock::SystemClock;
 use retailflow_stream::command::{
     ProduceMode, ProduceSettings, StreamFormat, StreamSettings, run_produce, run_stream,
 };
@@ -22,22 +18,8 @@ use retailflow_stream::generate::{EventClock, Faults};
 use retailflow_stream::kafka::MockKafka;
 use retailflow_stream::output::OutputSpec;
 use retailflow_stream::produce::{ProducePlan, ProduceSummary};
-use retailflow_stream::shutdown::Shutdown;
 use retailflow_stream::source::{SourceSpec, StartFrom};
-use retailflow_stream::status::{CapturedStatus, StatusLog};
-use retailflow_stream::{Environment, PipelineConfig, Reason, RunEnd};
-
-fn environment() -> (Environment, CapturedStatus) {
-    let (status, captured) = StatusLog::captured();
-    (
-        Environment {
-            clock: Arc::new(SystemClock),
-            shutdown: Shutdown::new(),
-            status,
-        },
-        captured,
-    )
-}
+use retailflow_stream::{PipelineConfig, Reason, RunEnd};
 
 fn produce_receipts(
     brokers: &str,
@@ -46,7 +28,7 @@ fn produce_receipts(
     seed: u64,
     malformed: f64,
 ) -> ProduceSummary {
-    let (env, _) = environment();
+    let (env, _) = common::environment();
     let settings = ProduceSettings {
         brokers: brokers.to_string(),
         topic: topic.to_string(),
@@ -94,29 +76,6 @@ fn stream_settings(brokers: &str, topic: &str, output: &Path) -> StreamSettings 
     }
 }
 
-/// Reads every message of `topic` (all partitions, from the start) as text.
-fn read_topic(brokers: &str, topic: &str, partitions: i32, expected: usize) -> Vec<String> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("group.id", "test-reader")
-        .create()
-        .unwrap();
-    let mut list = TopicPartitionList::new();
-    for partition in 0..partitions {
-        list.add_partition_offset(topic, partition, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&list).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut messages = Vec::new();
-    while messages.len() < expected && Instant::now() < deadline {
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(100)) {
-            messages.push(String::from_utf8(message.payload().unwrap().to_vec()).unwrap());
-        }
-    }
-    messages
-}
-
 fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap()
@@ -141,7 +100,7 @@ fn every_produced_receipt_is_processed_or_dead_lettered() {
 
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("receipts.out.jsonl");
-    let (env, status) = environment();
+    let (env, status) = common::environment();
     let summary = run_stream(&stream_settings(&brokers, "receipts", &output), &env).unwrap();
 
     assert_eq!(summary.end, RunEnd::EndOfInput);
@@ -172,12 +131,15 @@ fn every_produced_receipt_is_processed_or_dead_lettered() {
     assert_eq!(ids.len() as u64, summary.processed);
 
     // Every dead letter reached the dead-letter topic with its reason, partition and offset.
-    let letters = read_topic(
+    let letters: Vec<String> = common::read_topic(
         &brokers,
         "receipts-dlq",
         1,
         summary.dead_lettered.total() as usize,
-    );
+    )
+    .into_iter()
+    .map(|message| message.payload)
+    .collect();
     assert_eq!(letters.len() as u64, summary.dead_lettered.total());
     let mut by_reason: HashMap<String, u64> = HashMap::new();
     let mut places = std::collections::HashSet::new();
@@ -214,7 +176,7 @@ fn every_produced_receipt_is_processed_or_dead_lettered() {
     }
 
     // The group committed its offsets: a second bounded run finds nothing new.
-    let (env, _) = environment();
+    let (env, _) = common::environment();
     let again = run_stream(
         &stream_settings(&brokers, "receipts", &dir.path().join("again.jsonl")),
         &env,
@@ -224,7 +186,7 @@ fn every_produced_receipt_is_processed_or_dead_lettered() {
 
     // New messages are read by the next run, and only those.
     let more = produce_receipts(&brokers, "receipts", 100, 8, 0.0);
-    let (env, _) = environment();
+    let (env, _) = common::environment();
     let third = run_stream(
         &stream_settings(&brokers, "receipts", &dir.path().join("third.jsonl")),
         &env,
@@ -239,7 +201,7 @@ fn values_from_a_file_dead_letter_file_and_latest_start() {
     let cluster = MockKafka::start(1).unwrap();
     cluster.create_topic("test-topic", 1).unwrap();
     let brokers = cluster.bootstrap_servers();
-    let (env, _) = environment();
+    let (env, _) = common::environment();
     let produce = ProduceSettings {
         brokers: brokers.clone(),
         topic: "test-topic".to_string(),
@@ -265,7 +227,7 @@ fn values_from_a_file_dead_letter_file_and_latest_start() {
     let mut settings = stream_settings(&brokers, "test-topic", &dir.path().join("values.jsonl"));
     settings.format = StreamFormat::Value;
     settings.dead_letters = Some(DeadLetterSpec::File(dead.clone()));
-    let (env, _) = environment();
+    let (env, _) = common::environment();
     let summary = run_stream(&settings, &env).unwrap();
     assert_eq!(summary.processed, produced.valid);
     assert_eq!(summary.dead_lettered, produced.malformed);
@@ -276,7 +238,7 @@ fn values_from_a_file_dead_letter_file_and_latest_start() {
     // A new group starting from `latest` has nothing to read in a bounded run.
     settings.group = "another-group".to_string();
     settings.start = StartFrom::Latest;
-    let (env, _) = environment();
+    let (env, _) = common::environment();
     assert_eq!(run_stream(&settings, &env).unwrap().messages, 0);
 }
 
@@ -324,7 +286,7 @@ fn a_stage_is_told_the_assigned_partitions_before_their_records() {
     let produced = produce_receipts(&brokers, "receipts", 300, 4, 0.0);
     let dir = tempfile::tempdir().unwrap();
     let settings = stream_settings(&brokers, "receipts", &dir.path().join("unused.jsonl"));
-    let (env, _) = environment();
+    let (env, _) = common::environment();
     let mut source = settings.open_source(&env).unwrap();
     let dead = retailflow_stream::dead_letter_sink::FileDeadLetters::create(
         &dir.path().join("dead.jsonl"),
