@@ -490,6 +490,47 @@ mod tests {
     }
 
     #[test]
+    fn a_mutated_receipt_is_never_read_differently_from_serde() {
+        use retailflow_core::rng::SeededRng;
+
+        // Every one- and two-byte corruption of a plain receipt, drawn at random from JSON's own
+        // characters: the scan either gives up or reads exactly what serde reads.
+        const CHARACTERS: &[u8] = b"{}[]\",:.-+eE0123456789 \t\\ux";
+        let mut rng = SeededRng::new(99);
+        let bytes = PLAIN.as_bytes();
+        let (mut agreed, mut left) = (0, 0);
+        for _ in 0..20_000 {
+            let mut text = bytes.to_vec();
+            for _ in 0..=rng.below(1) {
+                let at = rng.below(text.len() as u64) as usize;
+                let character = CHARACTERS[rng.below(CHARACTERS.len() as u64) as usize];
+                match rng.below(3) {
+                    0 => text[at] = character,
+                    1 => text.insert(at, character),
+                    _ => {
+                        text.remove(at);
+                    }
+                }
+            }
+            let Ok(text) = std::str::from_utf8(&text) else {
+                continue;
+            };
+            match (scan_receipt(text), by_serde(text)) {
+                (Some(fast), Some(slow)) => {
+                    assert!(same(&fast, &slow), "{text}");
+                    agreed += 1;
+                }
+                (Some(_), None) => panic!("scanned what serde refuses: {text}"),
+                (None, _) => left += 1,
+            }
+        }
+        assert!(
+            agreed > 1_000 && left > 1_000,
+            "{agreed} agreed, {left} left"
+        );
+    }
+
+    #[test]
     fn anything_unusual_is_left_to_serde() {
         for (from, to) in [
             (r#""store_id":"S001""#, r#""store_id":"S\u0030""#),
