@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use retailflow_eventtime::ProcessingTime;
 
-use crate::checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointStore, Totals};
+use crate::checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointStore, SourcePosition, Totals};
 use crate::clock::Clock;
 use crate::dead_letter::{DeadLetter, Reason, ReasonCounts, Rejection};
 use crate::dead_letter_sink::DeadLetterSink;
@@ -101,6 +101,18 @@ pub struct RunSummary {
     pub end: RunEnd,
 }
 
+impl RunSummary {
+    /// The totals a checkpoint records, with `batches` batches done.
+    fn totals(&self, batches: u64) -> Totals {
+        Totals {
+            batches,
+            messages: self.messages,
+            processed: self.processed,
+            dead_lettered: self.dead_lettered,
+        }
+    }
+}
+
 /// Counts of one batch.
 #[derive(Debug, Default, Clone, Copy)]
 struct BatchCounts {
@@ -161,8 +173,8 @@ impl<'a> Pipeline<'a> {
                 checkpoint.epoch,
                 checkpoint.totals,
                 match &checkpoint.source {
-                    crate::checkpoint::SourcePosition::Kafka { offsets } => offsets.clone(),
-                    crate::checkpoint::SourcePosition::File { next_line, .. } => {
+                    SourcePosition::Kafka { offsets } => offsets.clone(),
+                    SourcePosition::File { next_line, .. } => {
                         let mut positions = Positions::new();
                         if *next_line > 1 {
                             positions.advance(0, next_line - 1);
@@ -190,7 +202,7 @@ impl<'a> Pipeline<'a> {
             .is_some_and(|checkpointing| checkpointing.epoch == 0)
             && matches!(
                 source.checkpoint_position(positions),
-                crate::checkpoint::SourcePosition::Kafka { offsets } if !offsets.is_empty()
+                SourcePosition::Kafka { offsets } if !offsets.is_empty()
             )
     }
 
@@ -321,13 +333,8 @@ impl<'a> Pipeline<'a> {
                 summary.messages += batch.len() as u64;
                 summary.processed += counts.processed;
                 summary.dead_lettered.add_all(&counts.dead_lettered);
-                let totals = Totals {
-                    batches: summary.batches + 1,
-                    messages: summary.messages,
-                    processed: summary.processed,
-                    dead_lettered: summary.dead_lettered,
-                };
                 if self.checkpointing.is_some() {
+                    let totals = summary.totals(summary.batches + 1);
                     let engine = stage.engine_snapshot();
                     self.save_checkpoint(source, &positions, engine, totals)?;
                 }
@@ -341,13 +348,8 @@ impl<'a> Pipeline<'a> {
             } else if self.first_checkpoint_due(source, &positions) {
                 // Pin where the source started (e.g. Kafka's latest offsets) before anything was
                 // read, so a restart does not skip what arrives in between.
-                let totals = Totals {
-                    batches: summary.batches,
-                    messages: summary.messages,
-                    processed: summary.processed,
-                    dead_lettered: summary.dead_lettered,
-                };
                 let engine = stage.engine_snapshot();
+                let totals = summary.totals(summary.batches);
                 self.save_checkpoint(source, &positions, engine, totals)?;
             }
             if input_ended {
@@ -796,7 +798,7 @@ mod tests {
         );
         assert_eq!(
             checkpoint.source,
-            crate::checkpoint::SourcePosition::Kafka {
+            SourcePosition::Kafka {
                 offsets: Positions::from_pairs([(0, 3), (1, 2)])
             }
         );
