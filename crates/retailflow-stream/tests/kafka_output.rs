@@ -35,12 +35,7 @@ fn receipts_file(dir: &Path, count: u64) -> PathBuf {
         late_by: TimeSpan::from_secs(60),
         malformed_fraction: 0.0,
     };
-    let mut generator = ReceiptGenerator::new(11, clock, faults);
-    let mut text = Vec::new();
-    for _ in 0..count {
-        text.extend_from_slice(generator.next_message(START).payload);
-        text.push(b'\n');
-    }
+    let text = ReceiptGenerator::new(11, clock, faults).json_lines(count, START);
     let path = dir.join("receipts.jsonl");
     std::fs::write(&path, text).unwrap();
     path

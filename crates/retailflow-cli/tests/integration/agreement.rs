@@ -118,14 +118,7 @@ fn assert_no_dead_letters(what: &str, path: &Path) {
 /// The receipts file, written by `retailflow produce --out`.
 fn produce_file(dir: &Path) -> PathBuf {
     let input = dir.join("receipts.jsonl");
-    let output = support::retailflow()
-        .args(PRODUCE)
-        .arg("--out")
-        .arg(&input)
-        .timeout(TIMEOUT)
-        .output()
-        .unwrap();
-    succeeded("produce to the file", &output);
+    support::produce_receipts_to(&input, &PRODUCE[3..]);
     input
 }
 

@@ -25,15 +25,20 @@ const ANALYTICS: [&str; 6] = [
 /// A deterministic receipts file: `count` receipts at 100 per second of event time.
 pub fn receipts_file(dir: &Path, count: usize) -> PathBuf {
     let input = dir.join("receipts.jsonl");
-    support::retailflow()
-        .args(["produce", "--mode", "receipts", "--seed", "11"])
-        .args(["--start-time", "2025-06-01T08:00:00Z"])
-        .args(["--events-per-second", "100", "--count", &count.to_string()])
-        .arg("--out")
-        .arg(&input)
-        .timeout(TIMEOUT)
-        .assert()
-        .success();
+    let count = count.to_string();
+    support::produce_receipts_to(
+        &input,
+        &[
+            "--seed",
+            "11",
+            "--start-time",
+            "2025-06-01T08:00:00Z",
+            "--events-per-second",
+            "100",
+            "--count",
+            &count,
+        ],
+    );
     input
 }
 

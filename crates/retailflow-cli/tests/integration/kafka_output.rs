@@ -17,16 +17,23 @@ fn stderr_of(output: &Output) -> String {
 
 /// 2000 receipts at 100 per second of event time, 5% pushed back 60 s (late).
 fn produce(path: &Path) {
-    let output = support::retailflow()
-        .args(["produce", "--mode", "receipts", "--seed", "23"])
-        .args(["--count", "2000", "--start-time", "2025-03-01T09:00:00Z"])
-        .args(["--events-per-second", "100", "--late-fraction", "0.05"])
-        .args(["--late-by", "60s", "--out"])
-        .arg(path)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    support::produce_receipts_to(
+        path,
+        &[
+            "--seed",
+            "23",
+            "--count",
+            "2000",
+            "--start-time",
+            "2025-03-01T09:00:00Z",
+            "--events-per-second",
+            "100",
+            "--late-fraction",
+            "0.05",
+            "--late-by",
+            "60s",
+        ],
+    );
 }
 
 /// Runs the analytics over `input` with `--output output` (and `--brokers brokers`).

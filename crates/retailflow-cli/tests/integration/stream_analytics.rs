@@ -9,25 +9,22 @@ use crate::support;
 
 /// 3000 receipts at 100 per second of event time from 2025-03-01T09:00:00Z, 5% pushed back 60 s.
 fn produce(path: &Path) {
-    let output = support::retailflow()
-        .args([
-            "produce", "--mode", "receipts", "--seed", "11", "--count", "3000",
-        ])
-        .args([
+    support::produce_receipts_to(
+        path,
+        &[
+            "--seed",
+            "11",
+            "--count",
+            "3000",
             "--start-time",
             "2025-03-01T09:00:00Z",
             "--events-per-second",
             "100",
-        ])
-        .args(["--late-fraction", "0.05", "--late-by", "60s", "--out"])
-        .arg(path)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+            "--late-fraction",
+            "0.05",
+            "--late-by",
+            "60s",
+        ],
     );
 }
 
@@ -190,24 +187,19 @@ fn latency_log_has_one_line_per_closed_window_with_ordered_times() {
 
 /// `count` receipts at 1000 per second of event time, in order.
 fn produce_in_order(path: &Path, count: u64) {
-    let output = support::retailflow()
-        .args(["produce", "--mode", "receipts", "--seed", "5", "--count"])
-        .arg(count.to_string())
-        .args([
+    let count = count.to_string();
+    support::produce_receipts_to(
+        path,
+        &[
+            "--seed",
+            "5",
+            "--count",
+            &count,
             "--start-time",
             "2025-03-01T09:00:00Z",
             "--events-per-second",
             "1000",
-            "--out",
-        ])
-        .arg(path)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
     );
 }
 

@@ -54,3 +54,22 @@ pub fn sorted_lines(path: &Path) -> Vec<String> {
     lines.sort();
     lines
 }
+
+/// Writes receipts to `path` with `retailflow produce --mode receipts FLAGS --out PATH` (seed,
+/// count, clock and faults in `flags`); fails the test, showing stderr, unless it succeeds.
+pub fn produce_receipts_to(path: &Path, flags: &[&str]) {
+    let output = retailflow()
+        .args(["produce", "--mode", "receipts"])
+        .args(flags)
+        .arg("--out")
+        .arg(path)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "produce to {} failed:\n{}",
+        path.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -32,12 +32,7 @@ fn receipts_file(dir: &std::path::Path, count: u64) -> std::path::PathBuf {
         late_by: TimeSpan::from_secs(60),
         malformed_fraction: 0.0,
     };
-    let mut generator = ReceiptGenerator::new(7, clock, faults);
-    let mut text = Vec::new();
-    for _ in 0..count {
-        text.extend_from_slice(generator.next_message(START).payload);
-        text.push(b'\n');
-    }
+    let text = ReceiptGenerator::new(7, clock, faults).json_lines(count, START);
     let path = dir.join("receipts.jsonl");
     std::fs::write(&path, text).unwrap();
     path

@@ -78,4 +78,15 @@ pub struct Generated<'a> {
 pub trait MessageGenerator {
     /// The next message; `wall_time` is used when event times follow the wall clock.
     fn next_message(&mut self, wall_time: EventTime) -> Generated<'_>;
+
+    /// The next `count` payloads as JSON lines, each ended by a newline (what `produce --out`
+    /// writes to a file).
+    fn json_lines(&mut self, count: u64, wall_time: EventTime) -> Vec<u8> {
+        let mut text = Vec::new();
+        for _ in 0..count {
+            text.extend_from_slice(self.next_message(wall_time).payload);
+            text.push(b'\n');
+        }
+        text
+    }
 }
