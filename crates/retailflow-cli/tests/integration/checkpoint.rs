@@ -263,6 +263,37 @@ fn results_written_after_the_last_checkpoint_are_cut_back_and_written_once() {
 }
 
 #[test]
+fn a_latency_log_beside_the_output_does_not_change_what_a_resumed_run_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = receipts_file(dir.path(), 3_000);
+    let path = |name: &str| dir.path().join(name);
+    let run = |more: &[&str]| {
+        let output = stream_command(
+            &input,
+            &path("out.jsonl"),
+            &path("out.dlq"),
+            Some(&path("checkpoint")),
+        )
+        .arg("--latency-log")
+        .arg(path("latency.jsonl"))
+        .args(more)
+        .output()
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    run(&["--max-batches", "4"]);
+    run(&[]);
+    stream_command(&input, &path("full.jsonl"), &path("full.dlq"), None)
+        .output()
+        .unwrap();
+    assert!(read(&path("out.jsonl")) == read(&path("full.jsonl")));
+}
+
+#[test]
 fn another_job_or_a_shortened_output_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let input = receipts_file(dir.path(), 2_000);

@@ -75,11 +75,9 @@ impl RunParts {
             };
             kafka_sink = Some(connect(&resumed)?);
             if let Some(checkpoint) = &resumed
-                && let [
-                    SinkPosition::KafkaTransaction {
-                        epoch, messages, ..
-                    },
-                ] = checkpoint.outputs.as_slice()
+                && let Some(SinkPosition::KafkaTransaction {
+                    epoch, messages, ..
+                }) = checkpoint.outputs.first()
                 && *messages > 0
                 && !transaction_committed(&settings.brokers, topic, *epoch)?
             {
@@ -170,10 +168,13 @@ fn resume_sinks(
     status: &crate::status::StatusLog,
     positions: &[SinkPosition],
 ) -> Result<Vec<Box<dyn Sink>>, StreamError> {
-    match (&settings.output, positions) {
-        (OutputSpec::JsonlFile(_), [SinkPosition::FileLength { path, bytes }]) => {
+    // The result output comes first; sinks after it (the latency log) are not rewound.
+    match (&settings.output, positions.first()) {
+        (OutputSpec::JsonlFile(_), Some(SinkPosition::FileLength { path, bytes })) => {
             Ok(vec![Box::new(JsonlSink::resume(path, *bytes)?)])
         }
+        // No recorded length: keep what the file holds rather than replace it.
+        (OutputSpec::JsonlFile(path), _) => Ok(vec![Box::new(JsonlSink::create(path, true)?)]),
         // Outputs that cannot be rewound (the console, standard output) go on as they are.
         _ => settings.open_sinks_reporting_to(status),
     }
