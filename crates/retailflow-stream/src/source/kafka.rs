@@ -259,16 +259,8 @@ impl KafkaSource {
 
     /// The end offsets still to reach: the high watermark of every partition that starts below it.
     fn fetch_end_target(&self) -> Result<BTreeMap<i32, i64>, KafkaError> {
-        let known = self
-            .assigned_starts
-            .as_ref()
-            .or(self.config.resume_from.as_ref());
-        Ok(self
-            .resolve_starts(known)?
-            .into_iter()
-            .filter(|&(_, (start, high))| start < high)
-            .map(|(partition, (_, high))| (partition, high))
-            .collect())
+        let starts = self.resolve_starts(self.config.resume_from.as_ref())?;
+        Ok(end_target(&starts))
     }
 
     /// Assigns every partition of the topic to this consumer at an explicit offset (the
@@ -282,6 +274,10 @@ impl KafkaSource {
             list.add_partition_offset(&self.config.topic, partition, Offset::Offset(start))?;
         }
         consumer.assign(&list)?;
+        // A bounded run's end offsets come from the same look at the partitions.
+        if matches!(self.end, EndTarget::NotYetKnown) {
+            self.end = EndTarget::Remaining(end_target(&starts));
+        }
         self.assigned_starts = Some(Positions::from_pairs(
             starts
                 .into_iter()
@@ -320,6 +316,15 @@ impl KafkaSource {
             let _ = consumer.pause(&list);
         }
     }
+}
+
+/// The high watermark of every partition that starts below it: where a bounded run ends.
+fn end_target(starts: &BTreeMap<i32, (i64, i64)>) -> BTreeMap<i32, i64> {
+    starts
+        .iter()
+        .filter(|&(_, &(start, high))| start < high)
+        .map(|(&partition, &(_, high))| (partition, high))
+        .collect()
 }
 
 impl Source for KafkaSource {
