@@ -1,12 +1,12 @@
 //! Casting the text columns to their types, value by value, as vectorised functions over Arrow arrays.
 //! Every value is trimmed first and an empty value is null; a value that does not fit its type (junk)
-//! is null too, never an error.
+//! is null too, never an error, and so is a number that breaks the value rules ([`crate::rules`]).
 //!
 //! | column | type | accepted |
 //! |---|---|---|
 //! | ids, category, item, payment_method, location, extras | string | any text |
-//! | price_per_unit, total_spent | double | decimal text; not NaN or infinite |
-//! | quantity | long | a number that is a whole number: `10`, `10.0`, ` 10 ` |
+//! | price_per_unit, total_spent | double | decimal text; not NaN or infinite; within the value rules |
+//! | quantity | long | a number that is a whole number: `10`, `10.0`, ` 10 `; within the value rules |
 //! | discount_applied | boolean | `true/false/yes/no/1/0`, any case |
 //! | transaction_date | date | the detected or given format ([`crate::dates`]) |
 
@@ -16,12 +16,15 @@ use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, BooleanBufferBuilder, PrimitiveArray, StringArray,
 };
 use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer};
-use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Float64Type, Int64Type};
+use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType};
 use datafusion::common::{Result, exec_datafusion_err};
 use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::prelude::ident;
 
+use retailflow_core::values::ValueRules;
+
 use crate::dates::{self, DateFormat};
+use crate::rules::{RuledCasts, RuledColumn};
 use crate::udf::array_function;
 
 /// The type a column is cast to.
@@ -29,10 +32,8 @@ use crate::udf::array_function;
 pub enum ColumnKind {
     /// Trimmed text (ids, category, item, payment method, location, extra columns).
     Text,
-    /// A float64 (price_per_unit, total_spent).
-    Float,
-    /// An int64 (quantity).
-    Integer,
+    /// A number under the value rules: float64 (price_per_unit, total_spent) or int64 (quantity).
+    Ruled(RuledColumn),
     /// A boolean (discount_applied).
     Boolean,
     /// A date (transaction_date).
@@ -42,9 +43,10 @@ pub enum ColumnKind {
 impl ColumnKind {
     /// The kind of the column named `name` (snake_case).
     pub fn of(name: &str) -> Self {
+        if let Some(column) = RuledColumn::of(name) {
+            return ColumnKind::Ruled(column);
+        }
         match name {
-            "price_per_unit" | "total_spent" => ColumnKind::Float,
-            "quantity" => ColumnKind::Integer,
             "discount_applied" => ColumnKind::Boolean,
             "transaction_date" => ColumnKind::Date,
             _ => ColumnKind::Text,
@@ -55,8 +57,8 @@ impl ColumnKind {
     pub fn data_type(self) -> DataType {
         match self {
             ColumnKind::Text => DataType::Utf8,
-            ColumnKind::Float => DataType::Float64,
-            ColumnKind::Integer => DataType::Int64,
+            ColumnKind::Ruled(RuledColumn::Quantity) => DataType::Int64,
+            ColumnKind::Ruled(RuledColumn::Price | RuledColumn::Total) => DataType::Float64,
             ColumnKind::Boolean => DataType::Boolean,
             ColumnKind::Date => DataType::Date32,
         }
@@ -171,7 +173,7 @@ pub fn parse_flag(value: &str) -> Option<bool> {
     value.eq_ignore_ascii_case(word).then_some(meaning)
 }
 
-fn strings(column: &ArrayRef) -> Result<&StringArray> {
+pub(crate) fn strings(column: &ArrayRef) -> Result<&StringArray> {
     column
         .as_any()
         .downcast_ref::<StringArray>()
@@ -224,7 +226,7 @@ fn text_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
 
 /// Parses every value of a text column with `parse` into a primitive column (null where the text is
 /// null or does not parse), writing values and validity straight into their buffers.
-fn parse_column<T: ArrowPrimitiveType>(
+pub(crate) fn parse_column<T: ArrowPrimitiveType>(
     input: &StringArray,
     parse: impl Fn(&str) -> Option<T::Native>,
 ) -> PrimitiveArray<T> {
@@ -242,43 +244,37 @@ fn parse_column<T: ArrowPrimitiveType>(
     PrimitiveArray::new(values.into(), Some(NullBuffer::new(validity.finish())))
 }
 
-fn float_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
-    let input = strings(&columns[0])?;
-    Ok(Arc::new(parse_column::<Float64Type>(input, parse_float)))
-}
-
-fn integer_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
-    let input = strings(&columns[0])?;
-    Ok(Arc::new(parse_column::<Int64Type>(input, parse_quantity)))
-}
-
 fn boolean_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
     let input = strings(&columns[0])?;
     let out: BooleanArray = input.iter().map(|v| v.and_then(parse_flag)).collect();
     Ok(Arc::new(out))
 }
 
-/// The cast functions for one job (the date function depends on the date format).
+/// The cast functions for one job (the date function depends on the date format, the numeric
+/// ones on the value rules).
 #[derive(Debug, Clone)]
 pub struct CastFunctions {
     text: ScalarUDF,
-    float: ScalarUDF,
-    integer: ScalarUDF,
+    ruled: RuledCasts,
     boolean: ScalarUDF,
     date: ScalarUDF,
 }
 
 impl CastFunctions {
-    /// The cast functions, parsing dates in `date_format`.
-    pub fn new(date_format: DateFormat) -> Self {
+    /// The cast functions, parsing dates in `date_format` and numbers under `rules`.
+    pub fn new(date_format: DateFormat, rules: ValueRules) -> Self {
         let utf8 = || vec![DataType::Utf8];
         Self {
             text: array_function("rf_text", utf8(), DataType::Utf8, text_kernel),
-            float: array_function("rf_float", utf8(), DataType::Float64, float_kernel),
-            integer: array_function("rf_whole_number", utf8(), DataType::Int64, integer_kernel),
+            ruled: RuledCasts::new(rules),
             boolean: array_function("rf_flag", utf8(), DataType::Boolean, boolean_kernel),
             date: dates::parse_function(date_format),
         }
+    }
+
+    /// The numeric casts and their verdicts.
+    pub fn ruled(&self) -> &RuledCasts {
+        &self.ruled
     }
 
     /// The expression casting text column `name` to its kind, named `name`.
@@ -290,8 +286,7 @@ impl CastFunctions {
     pub fn cast_as(&self, name: &str, kind: ColumnKind) -> Expr {
         let function = match kind {
             ColumnKind::Text => &self.text,
-            ColumnKind::Float => &self.float,
-            ColumnKind::Integer => &self.integer,
+            ColumnKind::Ruled(column) => return self.ruled.cast(column, name),
             ColumnKind::Boolean => &self.boolean,
             ColumnKind::Date => &self.date,
         };
@@ -442,8 +437,14 @@ mod tests {
 
     #[test]
     fn kinds_by_column_name() {
-        assert_eq!(ColumnKind::of("quantity"), ColumnKind::Integer);
-        assert_eq!(ColumnKind::of("total_spent"), ColumnKind::Float);
+        assert_eq!(
+            ColumnKind::of("quantity"),
+            ColumnKind::Ruled(RuledColumn::Quantity)
+        );
+        assert_eq!(
+            ColumnKind::of("total_spent"),
+            ColumnKind::Ruled(RuledColumn::Total)
+        );
         assert_eq!(ColumnKind::of("transaction_date"), ColumnKind::Date);
         assert_eq!(ColumnKind::of("discount_applied"), ColumnKind::Boolean);
         assert_eq!(ColumnKind::of("store_name"), ColumnKind::Text);

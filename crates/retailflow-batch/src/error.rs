@@ -71,6 +71,9 @@ pub enum BatchError {
     /// `--date-format` is not a usable strftime format.
     #[error("invalid --date-format {format:?}: {reason}")]
     InvalidDateFormat { format: String, reason: String },
+    /// `--max-quantity` or `--max-price` cannot be used.
+    #[error(transparent)]
+    InvalidRules(#[from] retailflow_core::values::RulesError),
     /// The output would overwrite the input.
     #[error("{}: the output would overwrite the input; choose another --out", path.display())]
     OutputIsInput { path: PathBuf },
@@ -129,6 +132,7 @@ impl BatchError {
             | EmptyHeader { .. }
             | ReservedColumn { .. }
             | InvalidDateFormat { .. }
+            | InvalidRules(_)
             | OutputIsInput { .. }
             | OutputUnwritable { .. } => Fault::UserInput,
             NotUtf8 { .. }

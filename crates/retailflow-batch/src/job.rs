@@ -14,6 +14,7 @@ use datafusion::prelude::{
     CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, ident, lit,
 };
 use retailflow_core::table::{Table, Truncate};
+use retailflow_core::values::{Rule, ValueRules};
 
 use crate::analyse::{Analysis, analyse};
 use crate::cast::ColumnKind;
@@ -23,7 +24,7 @@ use crate::features::{DAY_OF_WEEK, TRANSACTION_MONTH};
 use crate::headers::Columns;
 use crate::plan::{self, RESTORED_FLAGS};
 use crate::profile::profile;
-use crate::report::{Ordered, Report, RestoredCounts};
+use crate::report::{Ordered, Report, RestoredCounts, ValueRulesReport};
 use crate::show::{cells, schema_tree, show};
 use crate::source::InputFile;
 
@@ -69,6 +70,8 @@ pub struct CleanOptions {
     pub story: bool,
     /// Partitions (threads) for the engine; `None`: one per CPU.
     pub partitions: Option<usize>,
+    /// The value rules for quantities, prices and totals (`--max-quantity`, `--max-price`).
+    pub rules: ValueRules,
 }
 
 impl CleanOptions {
@@ -83,6 +86,7 @@ impl CleanOptions {
             date_format: None,
             story: true,
             partitions: None,
+            rules: ValueRules::default(),
         }
     }
 
@@ -215,6 +219,7 @@ pub async fn clean(
     let sample_rows = options.show_rows.unwrap_or(5);
     let long_rows = options.show_rows.unwrap_or(20);
 
+    options.rules.validate()?;
     let input = InputFile::open(&options.input)?;
     let columns = Columns::from_headers(&input.path, input.headers.clone())?;
     let given_format = options
@@ -271,7 +276,7 @@ pub async fn clean(
         None => RECOGNISED.to_vec(),
     };
     let text = plan::read_text(&parallel, &input, &columns).await?;
-    let learnt = profile(text, &columns, formats.clone(), &input.path).await?;
+    let learnt = profile(text, &columns, formats.clone(), options.rules, &input.path).await?;
     let (date_format, parsed_dates) = match &given_format {
         Some(format) => (format.clone(), dates::parsed_by(0, &learnt.date_masks)),
         None => {
@@ -294,9 +299,21 @@ pub async fn clean(
         price_per_unit: learnt.restored_price,
     };
     let rows_clean = learnt.rows - learnt.dropped;
+    let out_of_range: Ordered<Ordered<u64>> = learnt
+        .out_of_range
+        .iter()
+        .map(|(column, counts)| {
+            let by_rule: Ordered<u64> = Rule::RANGE
+                .iter()
+                .zip(counts)
+                .map(|(rule, &count)| (rule.as_str(), count))
+                .collect();
+            (column.name(), by_rule)
+        })
+        .collect();
 
     // The plans of pass 2.
-    let functions = plan::job_functions(date_format.clone(), Arc::clone(&catalog));
+    let functions = plan::job_functions(date_format.clone(), Arc::clone(&catalog), options.rules);
     let text = plan::read_text(&parallel, &input, &columns).await?;
     let repaired = plan::repaired(text, &columns, &functions)?;
 
@@ -321,6 +338,18 @@ pub async fn clean(
         ))?;
         story.say("Nulls after cast (empty or junk values):\n")?;
         story.say(&counts_table("column", "nulls", &nulls_after_cast))?;
+        let broken: u64 = out_of_range
+            .0
+            .iter()
+            .flat_map(|(_, by_rule)| by_rule.0.iter().map(|(_, count)| count))
+            .sum();
+        story.say(&format!(
+            "Value rules: {}. Values out of range (nulled, counted in the nulls above): {broken}.\n",
+            options.rules.describe()
+        ))?;
+        if broken > 0 {
+            story.say(&out_of_range_table(&out_of_range))?;
+        }
 
         story.step(4, "Catalog of (category, item, price_per_unit)")?;
         story.say(&format!(
@@ -415,6 +444,8 @@ pub async fn clean(
         rows_loaded: learnt.rows,
         columns: columns.names.clone(),
         nulls_after_cast,
+        value_rules: ValueRulesReport::from(options.rules),
+        out_of_range,
         catalog_rows: catalog.len() as u64,
         catalog_ambiguous_keys: catalog.ambiguous_keys() as u64,
         restored,
@@ -628,6 +659,18 @@ async fn repaired_rows(
         table.push_row(cells);
     }
     Ok(table.render(Truncate::default(), first.more))
+}
+
+fn out_of_range_table(out_of_range: &Ordered<Ordered<u64>>) -> String {
+    let mut table =
+        Table::new(std::iter::once("column").chain(Rule::RANGE.iter().map(|rule| rule.as_str())));
+    for (column, by_rule) in &out_of_range.0 {
+        table.push_values(
+            std::iter::once(column.clone())
+                .chain(by_rule.0.iter().map(|(_, count)| count.to_string())),
+        );
+    }
+    table.render(Truncate::Off, false)
 }
 
 fn counts_table(key: &str, value: &str, counts: &Ordered<u64>) -> String {

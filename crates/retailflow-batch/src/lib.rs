@@ -24,6 +24,7 @@ pub mod profile;
 pub mod repair;
 pub mod report;
 pub mod rounding;
+pub mod rules;
 pub mod show;
 pub mod source;
 pub mod udf;

@@ -184,10 +184,11 @@ pub(crate) fn output_names(columns: &Columns) -> Vec<String> {
 pub(crate) fn job_functions(
     date_format: crate::dates::DateFormat,
     catalog: Arc<crate::catalog::Catalog>,
+    rules: retailflow_core::values::ValueRules,
 ) -> JobFunctions {
     JobFunctions {
-        casts: CastFunctions::new(date_format),
-        repairs: RepairFunctions::new(catalog),
+        casts: CastFunctions::new(date_format, rules),
+        repairs: RepairFunctions::new(catalog, rules),
         features: FeatureFunctions::default(),
     }
 }
@@ -240,7 +241,7 @@ mod tests {
                                 quantity: crate::cast::parse_quantity(quantity),
                                 total: crate::cast::parse_float(total),
                             };
-                            let restored = repair_row(&mut row, &catalog);
+                            let restored = repair_row(&mut row, &catalog, &Default::default());
                             expected.push((row, restored));
                         }
                     }
@@ -254,7 +255,7 @@ mod tests {
         let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
         let context = session(1);
         let frame = read_text(&context, &input, &columns).await.unwrap();
-        let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog));
+        let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog), Default::default());
         let repaired = repaired(frame, &columns, &functions).unwrap();
         let batches = repaired.collect().await.unwrap();
 

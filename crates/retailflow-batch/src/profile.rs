@@ -3,9 +3,10 @@
 //! Every row is cast (dates excepted: for them the plan records which formats parse the value, as a
 //! bit mask) and its arithmetic repairs are computed. The plan then groups by (category, item, price,
 //! repaired price, date mask) — a few hundred groups for retail data — and counts rows, non-null values
-//! per column, repaired totals and quantities, and rows that will be dropped. From those groups come
-//! the row count, nulls after cast, the date-format detection counts, the catalog, every restored count
-//! and the drop count, in a single scan of the file.
+//! per column, repaired totals and quantities, rows that will be dropped, and values out of range
+//! per column and rule. From those groups come the row count, nulls after cast, the date-format
+//! detection counts, the catalog, every restored count, the drop count and the out-of-range counts,
+//! in a single scan of the file.
 
 use std::sync::Arc;
 
@@ -15,7 +16,8 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type}
 use datafusion::functions_aggregate::count::count_all;
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::logical_expr::{Expr, ScalarUDF, cast as cast_expr};
-use datafusion::prelude::{DataFrame, ident};
+use datafusion::prelude::{DataFrame, ident, lit};
+use retailflow_core::values::{Rule, ValueRules};
 
 use crate::cast::{CastFunctions, ColumnKind};
 use crate::catalog::Catalog;
@@ -26,6 +28,7 @@ use crate::plan::{
     REPAIRED_PRICE, REPAIRED_QUANTITY, REPAIRED_TOTAL, arithmetic_repairs, is_dropped,
 };
 use crate::repair::RepairFunctions;
+use crate::rules::RuledColumn;
 
 const DATE_MASK: &str = "__rf_date_mask";
 const DROPPED: &str = "__rf_dropped";
@@ -59,6 +62,8 @@ pub struct Profile {
     pub restored_price: u64,
     /// Rows still missing category, quantity, total_spent or price_per_unit after repair.
     pub dropped: u64,
+    /// Values of each ruled column present that broke a rule, per rule of [`Rule::RANGE`].
+    pub out_of_range: Vec<(RuledColumn, [u64; 2])>,
     groups: Vec<Group>,
 }
 
@@ -92,13 +97,19 @@ pub async fn profile(
     text: DataFrame,
     columns: &Columns,
     date_formats: Vec<crate::dates::DateFormat>,
+    rules: ValueRules,
     input_path: &std::path::Path,
 ) -> Result<Profile, BatchError> {
-    let casts = CastFunctions::new(crate::dates::DateFormat::IsoDate);
-    let repairs = RepairFunctions::new(Arc::new(Catalog::default()));
+    let casts = CastFunctions::new(crate::dates::DateFormat::IsoDate, rules);
+    let repairs = RepairFunctions::new(Arc::new(Catalog::default()), rules);
     let mask: ScalarUDF = format_mask_function(date_formats);
 
-    let cast: Vec<Expr> = columns
+    let ruled: Vec<RuledColumn> = RuledColumn::ALL
+        .into_iter()
+        .filter(|column| columns.names.iter().any(|n| n == column.name()))
+        .collect();
+    let verdict_name = |column: &RuledColumn| format!("__rf_verdict_{}", column.name());
+    let mut cast: Vec<Expr> = columns
         .names
         .iter()
         .map(|name| match ColumnKind::of(name) {
@@ -106,14 +117,22 @@ pub async fn profile(
             _ => casts.cast(name),
         })
         .collect();
+    cast.extend(ruled.iter().map(|column| {
+        casts
+            .ruled()
+            .verdict(*column, column.name())
+            .alias(verdict_name(column))
+    }));
     let counted: Vec<&String> = columns
         .names
         .iter()
         .filter(|n| ColumnKind::of(n) != ColumnKind::Date)
         .collect();
+    let verdicts = || ruled.iter().map(|column| ident(verdict_name(column)));
 
     let mut with_repairs: Vec<Expr> = counted.iter().map(|n| ident(n.as_str())).collect();
     with_repairs.push(ident(DATE_MASK));
+    with_repairs.extend(verdicts());
     with_repairs.extend(arithmetic_repairs(&repairs));
     let repaired = text.select(cast)?.select(with_repairs)?;
     let with_dropped = repaired.select(
@@ -126,6 +145,7 @@ pub async fn profile(
                 ident(REPAIRED_QUANTITY),
                 ident(REPAIRED_PRICE),
             ])
+            .chain(verdicts())
             .chain([is_dropped(
                 ident("category"),
                 ident(REPAIRED_QUANTITY),
@@ -148,12 +168,18 @@ pub async fn profile(
     aggregates.push(count(ident(REPAIRED_TOTAL)));
     aggregates.push(count(ident(REPAIRED_QUANTITY)));
     aggregates.push(sum(cast_expr(ident(DROPPED), DataType::Int64)));
+    for column in &ruled {
+        for code in 1..=Rule::RANGE.len() as u8 {
+            let broke = ident(verdict_name(column)).eq(lit(code));
+            aggregates.push(sum(cast_expr(broke, DataType::Int64)));
+        }
+    }
     let plan = with_dropped.aggregate(group_by, aggregates)?;
     let batches = plan
         .collect()
         .await
         .map_err(|e| BatchError::reading(input_path, e))?;
-    read_groups(&batches, columns, counted.len())
+    read_groups(&batches, columns, counted.len(), &ruled)
 }
 
 fn strings(batch: &RecordBatch, index: usize) -> Result<Vec<Option<String>>, BatchError> {
@@ -186,9 +212,11 @@ fn read_groups(
     batches: &[RecordBatch],
     columns: &Columns,
     counted_columns: usize,
+    ruled: &[RuledColumn],
 ) -> Result<Profile, BatchError> {
     let mut profile = Profile {
         non_null: vec![Some(0); columns.len()],
+        out_of_range: ruled.iter().map(|&column| (column, [0; 2])).collect(),
         ..Profile::default()
     };
     if let Some(date) = columns
@@ -214,6 +242,9 @@ fn read_groups(
         let repaired_totals = counts(batch, 6 + counted_columns)?;
         let repaired_quantities = counts(batch, 7 + counted_columns)?;
         let dropped = counts(batch, 8 + counted_columns)?;
+        let broken: Vec<Vec<u64>> = (0..ruled.len() * Rule::RANGE.len())
+            .map(|i| counts(batch, 9 + counted_columns + i))
+            .collect::<Result<_, _>>()?;
         let total_position = columns.names.iter().position(|n| n == "total_spent");
         let quantity_position = columns.names.iter().position(|n| n == "quantity");
         for g in 0..batch.num_rows() {
@@ -235,6 +266,11 @@ fn read_groups(
                 profile.restored_price += rows[g];
             }
             profile.dropped += dropped[g];
+            for (k, (_, by_rule)) in profile.out_of_range.iter_mut().enumerate() {
+                for (r, count) in by_rule.iter_mut().enumerate() {
+                    *count += broken[k * Rule::RANGE.len() + r][g];
+                }
+            }
             if let Some(mask) = masks[g] {
                 match profile.date_masks.iter_mut().find(|m| m.mask == mask) {
                     Some(existing) => existing.values += rows[g],

@@ -4,6 +4,9 @@
 //! 2. quantity null, total and price present, price ≠ 0 → quantity = total / price when that is a
 //!    whole number within 1e-9;
 //! 3. price null, total and quantity present, quantity ≠ 0 → price = round(total / quantity, 2);
+//!
+//! A value rules 1–3 derive is kept only when it passes the value rules too
+//! ([`retailflow_core::values`]); within them quantity × price is always a valid total.
 //! 4. item null, category and price present → the catalog's item for (category, price), when the key
 //!    is not ambiguous.
 //!
@@ -24,36 +27,43 @@ use datafusion::logical_expr::{
     ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
 
+use retailflow_core::values::ValueRules;
+
 use crate::cast::whole_number;
 use crate::catalog::Catalog;
 use crate::rounding::round2;
-use crate::udf::{array_function, columns_of};
+use crate::udf::{columns_of, rules_function};
 
 /// How close to a whole number `total / price` must be to restore a quantity.
 pub const QUANTITY_TOLERANCE: f64 = 1e-9;
 
-/// Rule 1: the total of `quantity` units at `price`.
-pub fn total_from(quantity: i64, price: f64) -> f64 {
-    quantity as f64 * price
+/// Rule 1: the total of `quantity` units at `price`, when it passes the rules.
+pub fn total_from(quantity: i64, price: f64, rules: &ValueRules) -> Option<f64> {
+    rules.total(quantity as f64 * price).ok()
 }
 
-/// Rule 2: the quantity that `total` buys at `price`, when it is a whole number.
-pub fn quantity_from(total: f64, price: f64) -> Option<i64> {
+/// Rule 2: the quantity that `total` buys at `price`, when it is a whole number that passes the
+/// rules.
+pub fn quantity_from(total: f64, price: f64, rules: &ValueRules) -> Option<i64> {
     if price == 0.0 {
         return None;
     }
     let quantity = total / price;
     let whole = quantity.round();
     if (quantity - whole).abs() <= QUANTITY_TOLERANCE {
-        whole_number(whole)
+        rules.quantity(whole_number(whole)?).ok()
     } else {
         None
     }
 }
 
-/// Rule 3: the unit price of `quantity` units costing `total`, rounded to 2 decimals.
-pub fn price_from(total: f64, quantity: i64) -> Option<f64> {
-    (quantity != 0).then(|| round2(total / quantity as f64))
+/// Rule 3: the unit price of `quantity` units costing `total`, rounded to 2 decimals, when it
+/// passes the rules.
+pub fn price_from(total: f64, quantity: i64, rules: &ValueRules) -> Option<f64> {
+    if quantity == 0 {
+        return None;
+    }
+    rules.price(round2(total / quantity as f64)).ok()
 }
 
 /// The values of one row that the repairs read and write.
@@ -86,29 +96,36 @@ pub struct Restored {
 
 /// Applies the rules in order, round after round, until the row no longer changes; returns which
 /// columns went from null to a value. The reference for the vectorised plan.
-pub fn repair_row(row: &mut RepairRow, catalog: &Catalog) -> Restored {
+pub fn repair_row(row: &mut RepairRow, catalog: &Catalog, rules: &ValueRules) -> Restored {
     let mut restored = Restored::default();
-    while repair_round(row, catalog, &mut restored) {}
+    while repair_round(row, catalog, rules, &mut restored) {}
     restored
 }
 
 /// One round of the four rules in order; returns whether the row changed.
-pub fn repair_round(row: &mut RepairRow, catalog: &Catalog, restored: &mut Restored) -> bool {
+pub fn repair_round(
+    row: &mut RepairRow,
+    catalog: &Catalog,
+    rules: &ValueRules,
+    restored: &mut Restored,
+) -> bool {
     let mut changed = false;
-    if let (None, Some(quantity), Some(price)) = (row.total, row.quantity, row.price) {
-        row.total = Some(total_from(quantity, price));
+    if let (None, Some(quantity), Some(price)) = (row.total, row.quantity, row.price)
+        && let Some(total) = total_from(quantity, price, rules)
+    {
+        row.total = Some(total);
         restored.total_spent = true;
         changed = true;
     }
     if let (None, Some(total), Some(price)) = (row.quantity, row.total, row.price)
-        && let Some(quantity) = quantity_from(total, price)
+        && let Some(quantity) = quantity_from(total, price, rules)
     {
         row.quantity = Some(quantity);
         restored.quantity = true;
         changed = true;
     }
     if let (None, Some(total), Some(quantity)) = (row.price, row.total, row.quantity)
-        && let Some(price) = price_from(total, quantity)
+        && let Some(price) = price_from(total, quantity, rules)
     {
         row.price = Some(price);
         restored.price_per_unit = true;
@@ -137,7 +154,7 @@ fn integers(column: &ArrayRef) -> Result<&Int64Array> {
 }
 
 /// `rf_repair_total(total, quantity, price)`: rule 1.
-fn total_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
+fn total_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef> {
     let (total, quantity, price) = (
         floats(&columns[0])?,
         integers(&columns[1])?,
@@ -150,7 +167,7 @@ fn total_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
         .map(
             |i| match (total.is_valid(i), quantity.is_valid(i), price.is_valid(i)) {
                 (true, _, _) => Some(total.value(i)),
-                (false, true, true) => Some(total_from(quantity.value(i), price.value(i))),
+                (false, true, true) => total_from(quantity.value(i), price.value(i), rules),
                 _ => None,
             },
         )
@@ -159,7 +176,7 @@ fn total_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
 }
 
 /// `rf_repair_quantity(quantity, total, price)`: rule 2.
-fn quantity_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
+fn quantity_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef> {
     let (quantity, total, price) = (
         integers(&columns[0])?,
         floats(&columns[1])?,
@@ -172,7 +189,7 @@ fn quantity_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
         .map(
             |i| match (quantity.is_valid(i), total.is_valid(i), price.is_valid(i)) {
                 (true, _, _) => Some(quantity.value(i)),
-                (false, true, true) => quantity_from(total.value(i), price.value(i)),
+                (false, true, true) => quantity_from(total.value(i), price.value(i), rules),
                 _ => None,
             },
         )
@@ -181,7 +198,7 @@ fn quantity_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
 }
 
 /// `rf_repair_price(price, total, quantity)`: rule 3.
-fn price_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
+fn price_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef> {
     let (price, total, quantity) = (
         floats(&columns[0])?,
         floats(&columns[1])?,
@@ -194,7 +211,7 @@ fn price_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
         .map(
             |i| match (price.is_valid(i), total.is_valid(i), quantity.is_valid(i)) {
                 (true, _, _) => Some(price.value(i)),
-                (false, true, true) => price_from(total.value(i), quantity.value(i)),
+                (false, true, true) => price_from(total.value(i), quantity.value(i), rules),
                 _ => None,
             },
         )
@@ -274,26 +291,30 @@ pub struct RepairFunctions {
 }
 
 impl RepairFunctions {
-    /// The repair functions, filling items from `catalog`.
-    pub fn new(catalog: Arc<Catalog>) -> Self {
+    /// The repair functions, filling items from `catalog` and keeping derived values that pass
+    /// `rules`.
+    pub fn new(catalog: Arc<Catalog>, rules: ValueRules) -> Self {
         use DataType::{Float64, Int64, Utf8};
         Self {
-            total: array_function(
+            total: rules_function(
                 "rf_repair_total",
                 vec![Float64, Int64, Float64],
                 Float64,
+                rules,
                 total_kernel,
             ),
-            quantity: array_function(
+            quantity: rules_function(
                 "rf_repair_quantity",
                 vec![Int64, Float64, Float64],
                 Int64,
+                rules,
                 quantity_kernel,
             ),
-            price: array_function(
+            price: rules_function(
                 "rf_repair_price",
                 vec![Float64, Float64, Int64],
                 Float64,
+                rules,
                 price_kernel,
             ),
             item: ScalarUDF::new_from_impl(RepairItem {
@@ -328,6 +349,11 @@ impl RepairFunctions {
 mod tests {
     use super::*;
 
+    const RULES: ValueRules = ValueRules {
+        max_quantity: ValueRules::DEFAULT_MAX_QUANTITY,
+        max_price: ValueRules::DEFAULT_MAX_PRICE,
+    };
+
     fn catalog() -> Catalog {
         Catalog::from_rows([
             ("Food".to_string(), "Item_2_FOOD".to_string(), 6.5),
@@ -354,7 +380,7 @@ mod tests {
     #[test]
     fn rule_1_total_from_quantity_and_price() {
         let mut r = row(Some("Item_2_FOOD"), Some(6.5), Some(3), None);
-        let restored = repair_row(&mut r, &catalog());
+        let restored = repair_row(&mut r, &catalog(), &RULES);
         assert_eq!(r.total, Some(19.5));
         assert_eq!(
             restored,
@@ -368,49 +394,65 @@ mod tests {
     #[test]
     fn rule_2_quantity_only_when_whole() {
         let mut r = row(Some("Item_2_FOOD"), Some(6.5), None, Some(19.5));
-        assert!(repair_row(&mut r, &catalog()).quantity);
+        assert!(repair_row(&mut r, &catalog(), &RULES).quantity);
         assert_eq!(r.quantity, Some(3));
 
         let mut r = row(Some("Item_2_FOOD"), Some(6.5), None, Some(20.0));
-        assert!(!repair_row(&mut r, &catalog()).quantity);
+        assert!(!repair_row(&mut r, &catalog(), &RULES).quantity);
         assert_eq!(r.quantity, None);
 
         let mut r = row(Some("Item_2_FOOD"), Some(0.0), None, Some(20.0));
-        assert_eq!(repair_row(&mut r, &catalog()), Restored::default());
+        assert_eq!(repair_row(&mut r, &catalog(), &RULES), Restored::default());
 
         // within the 1e-9 tolerance: 0.1 × 3 is 0.30000000000000004
-        assert_eq!(quantity_from(0.1 * 3.0, 0.1), Some(3));
-        assert_eq!(quantity_from(0.3 + 1e-6, 0.1), None);
+        assert_eq!(quantity_from(0.1 * 3.0, 0.1, &RULES), Some(3));
+        assert_eq!(quantity_from(0.3 + 1e-6, 0.1, &RULES), None);
     }
 
     #[test]
     fn rule_3_price_rounded_to_cents() {
         let mut r = row(Some("Item_2_FOOD"), None, Some(3), Some(20.0));
-        assert!(repair_row(&mut r, &catalog()).price_per_unit);
+        assert!(repair_row(&mut r, &catalog(), &RULES).price_per_unit);
         assert_eq!(r.price, Some(6.67));
-        assert_eq!(price_from(20.0, 0), None);
-        assert_eq!(price_from(0.375, 3), Some(0.13)); // 0.125 rounds away from zero
+        assert_eq!(price_from(20.0, 0, &RULES), None);
+        assert_eq!(price_from(0.375, 3, &RULES), Some(0.13)); // 0.125 rounds away from zero
+    }
+
+    #[test]
+    fn derived_values_outside_the_rules_are_not_restored() {
+        let rules = ValueRules::new(10, 100.0).unwrap();
+        // 60 / 5 = 12 units, over the maximum of 10.
+        assert_eq!(quantity_from(60.0, 5.0, &rules), None);
+        assert_eq!(quantity_from(50.0, 5.0, &rules), Some(10));
+        // 2000 / 10 = 200 a unit, over the maximum price of 100.
+        assert_eq!(price_from(2000.0, 10, &rules), None);
+        // A negative total gives no positive quantity nor price.
+        assert_eq!(quantity_from(-30.0, 10.0, &RULES), None);
+        assert_eq!(price_from(-30.0, 3, &RULES), None);
+        let mut r = row(Some("Item_2_FOOD"), Some(100.0), Some(10), None);
+        assert!(repair_row(&mut r, &catalog(), &rules).total_spent);
+        assert_eq!(r.total, Some(1000.0));
     }
 
     #[test]
     fn rule_4_item_from_catalog_unless_ambiguous() {
         let mut r = row(None, Some(6.5), Some(3), Some(19.5));
-        assert!(repair_row(&mut r, &catalog()).item);
+        assert!(repair_row(&mut r, &catalog(), &RULES).item);
         assert_eq!(r.item.as_deref(), Some("Item_2_FOOD"));
 
         let mut r = row(None, Some(17.0), Some(1), Some(17.0));
-        assert!(!repair_row(&mut r, &catalog()).item);
+        assert!(!repair_row(&mut r, &catalog(), &RULES).item);
         assert_eq!(r.item, None);
 
         let mut r = row(None, Some(6.5), Some(1), Some(6.5));
         r.category = None;
-        assert!(!repair_row(&mut r, &catalog()).item);
+        assert!(!repair_row(&mut r, &catalog(), &RULES).item);
     }
 
     #[test]
     fn item_restored_after_its_price_in_the_same_repair() {
         let mut r = row(None, None, Some(2), Some(13.0));
-        let restored = repair_row(&mut r, &catalog());
+        let restored = repair_row(&mut r, &catalog(), &RULES);
         assert_eq!(r.price, Some(6.5));
         assert_eq!(r.item.as_deref(), Some("Item_2_FOOD"));
         assert_eq!(
@@ -426,9 +468,9 @@ mod tests {
     #[test]
     fn nothing_to_derive_from() {
         let mut r = row(None, None, None, Some(13.0));
-        assert_eq!(repair_row(&mut r, &catalog()), Restored::default());
+        assert_eq!(repair_row(&mut r, &catalog(), &RULES), Restored::default());
         let mut r = row(Some("Item_2_FOOD"), Some(6.5), None, None);
-        assert_eq!(repair_row(&mut r, &catalog()), Restored::default());
+        assert_eq!(repair_row(&mut r, &catalog(), &RULES), Restored::default());
     }
 
     #[test]
@@ -442,9 +484,10 @@ mod tests {
                 for quantity in values_q {
                     for total in values_f {
                         let mut once = row(item, price, quantity, total);
-                        repair_round(&mut once, &catalog, &mut Restored::default());
+                        repair_round(&mut once, &catalog, &RULES, &mut Restored::default());
                         let mut twice = once.clone();
-                        let changed = repair_round(&mut twice, &catalog, &mut Restored::default());
+                        let changed =
+                            repair_round(&mut twice, &catalog, &RULES, &mut Restored::default());
                         assert!(!changed, "a second round changed {once:?} into {twice:?}");
                     }
                 }

@@ -9,6 +9,8 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use retailflow_core::values::ValueRules;
+
 use crate::error::BatchError;
 
 /// A map from names to values that keeps its insertion order in JSON.
@@ -76,6 +78,27 @@ pub struct RestoredCounts {
     pub price_per_unit: u64,
 }
 
+/// The value rules as the report states them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ValueRulesReport {
+    /// Quantities must be whole and in 1..=this.
+    pub max_quantity: i64,
+    /// Prices must be in 0..=this.
+    pub max_price: f64,
+    /// Totals must be in 0..=this (max_quantity × max_price).
+    pub max_total: f64,
+}
+
+impl From<ValueRules> for ValueRulesReport {
+    fn from(rules: ValueRules) -> Self {
+        ValueRulesReport {
+            max_quantity: rules.max_quantity,
+            max_price: rules.max_price,
+            max_total: rules.max_total(),
+        }
+    }
+}
+
 /// Units sold in one category.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryUnits {
@@ -92,8 +115,13 @@ pub struct Report {
     pub rows_loaded: u64,
     /// The snake_case column names, in file order.
     pub columns: Vec<String>,
-    /// Nulls per column after casting (empty and junk values).
+    /// Nulls per column after casting (empty and junk values, and values out of range).
     pub nulls_after_cast: Ordered<u64>,
+    /// The value rules in force.
+    pub value_rules: ValueRulesReport,
+    /// Values nulled for breaking a value rule, per column (price_per_unit, quantity,
+    /// total_spent) and rule (`below_min`, `above_max`).
+    pub out_of_range: Ordered<Ordered<u64>>,
     /// Distinct (category, item, price_per_unit) rows.
     pub catalog_rows: u64,
     /// (category, price_per_unit) keys naming more than one item.

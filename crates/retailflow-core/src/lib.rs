@@ -1,7 +1,8 @@
 //! Shared pieces of retailflow, used by both the batch and the streaming half:
-//! the retail product catalog ([`catalog`]), a small seeded random source ([`rng`]) and
+//! the value rules for quantities, prices and totals ([`values`]), the retail product catalog ([`catalog`]), a small seeded random source ([`rng`]) and
 //! Spark-style console tables ([`table`]).
 
 pub mod catalog;
 pub mod rng;
 pub mod table;
+pub mod values;

@@ -64,6 +64,13 @@ pub struct EngineConfig {
     pub top_stores: usize,
     /// Items per category in each popular-items ranking (default 3).
     pub top_items: usize,
+    /// How far ahead of processing time a record's event time may be (`--max-future`); further
+    /// is refused as [`Future`](crate::refusal::Future). `None` (the engine's default, for callers
+    /// whose processing time is not the wall clock) checks nothing; the command line's default is
+    /// one hour.
+    pub max_future: Option<TimeSpan>,
+    /// Count each receipt id once within the watermark's horizon (`--dedupe`, default off).
+    pub dedupe: bool,
 }
 
 impl Default for EngineConfig {
@@ -77,6 +84,8 @@ impl Default for EngineConfig {
             output_mode: OutputMode::Append,
             top_stores: 5,
             top_items: 3,
+            max_future: None,
+            dedupe: false,
         }
     }
 }
@@ -99,6 +108,11 @@ impl EngineConfig {
             return Err(ConfigError::NegativeBigReceiptThreshold {
                 threshold: self.big_receipt_threshold,
             });
+        }
+        if let Some(max_future) = self.max_future
+            && max_future.millis() < 0
+        {
+            return Err(ConfigError::NegativeMaxFuture { max_future });
         }
         if self.top_stores == 0 {
             return Err(ConfigError::EmptyRanking {

@@ -2,6 +2,9 @@
 //! and open-window state, rejects late records, and emits results in a deterministic order.
 //!
 //! # Semantics
+//! - A record is first checked for what no window can take: an event time too far ahead of the
+//!   clock, figures beyond the exact range, a repeated receipt id (see [`Engine::process`]). Such
+//!   a record changes nothing but the counters.
 //! - Every record is judged against the stream watermark as it stood **before** the record. It is
 //!   **late** when every window it belongs to ends at or before that watermark: it is counted,
 //!   left out of the windowed analyses, and [`Engine::process`] returns [`Late`] so the caller can
@@ -16,35 +19,20 @@
 //!   window end; per window, top stores, popular items by category name, then the summary. Two
 //!   engines fed the same calls produce identical outputs.
 
-use thiserror::Error;
-
 use serde::{Deserialize, Serialize};
 
 use crate::analyses::{self, RankingLimits, big_receipts};
 use crate::config::{EngineConfig, OutputMode};
+use crate::dedupe::SeenReceipts;
 use crate::error::ConfigError;
 use crate::names::{ItemLine, Names};
 use crate::output::Output;
 use crate::receipt::Receipt;
+use crate::refusal::{Duplicate, Future, Late, OutOfRange, Refusal};
 use crate::state::{Contribution, StateSize, WindowStore};
 use crate::time::{EventTime, ProcessingTime};
 use crate::watermark::{PartitionId, PartitionStatus, WatermarkTracker};
 use crate::window::Windowing;
-
-/// A record behind the watermark for every window it belongs to. Its `Display` is the one-line
-/// detail for the dead-letter record (reason `late`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error(
-    "event time {event_time} is behind the watermark {watermark}: its last window ended at {last_window_end}"
-)]
-pub struct Late {
-    /// The record's event time.
-    pub event_time: EventTime,
-    /// The stream watermark when it arrived.
-    pub watermark: EventTime,
-    /// End of the latest window containing it (at or before the watermark).
-    pub last_window_end: EventTime,
-}
 
 /// Running totals, for the per-batch line and the run summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -55,6 +43,15 @@ pub struct Counters {
     pub accepted: u64,
     /// Records rejected as late.
     pub late: u64,
+    /// Records rejected for an event time too far ahead of the clock.
+    #[serde(default)]
+    pub future: u64,
+    /// Records rejected as repeats of a receipt id already counted (`dedupe`).
+    #[serde(default)]
+    pub duplicates: u64,
+    /// Records rejected because their figures or windows are beyond the exact range.
+    #[serde(default)]
+    pub out_of_range: u64,
     /// (record, window) pairs left out because that window had already closed while another
     /// window of the record was open (sliding windows only).
     pub closed_window_updates_skipped: u64,
@@ -79,6 +76,8 @@ pub struct Engine {
     pub(crate) windows: WindowStore,
     pub(crate) names: Names,
     pub(crate) counters: Counters,
+    /// Receipt ids within the watermark's horizon (`dedupe`).
+    pub(crate) seen: SeenReceipts,
     /// Scratch for the current record's interned lines.
     pub(crate) lines: Vec<ItemLine>,
 }
@@ -94,6 +93,7 @@ impl Engine {
             windows: WindowStore::new(&windowing),
             names: Names::default(),
             counters: Counters::default(),
+            seen: SeenReceipts::default(),
             lines: Vec::new(),
         })
     }
@@ -133,6 +133,7 @@ impl Engine {
             item_keys,
             interned_names: self.names.len(),
             partitions: self.watermarks.partitions().len(),
+            receipt_ids: self.seen.len(),
         }
     }
 
@@ -165,8 +166,16 @@ impl Engine {
     }
 
     /// Processes one receipt read from `partition` at processing time `now`, appending any results
-    /// it causes to `out` (its big receipt, windows it closes). Returns [`Late`] if the record was
-    /// left out of the windowed analyses for being late.
+    /// it causes to `out` (its big receipt, windows it closes). Returns a [`Refusal`] when the
+    /// receipt was left out, checked in this order:
+    /// - [`Future`]: its event time is more than `max_future` ahead of `now` (counted nowhere else,
+    ///   and it does not move any watermark);
+    /// - [`OutOfRange`]: its totals, or the totals of its window with it added, are beyond the
+    ///   exact range, or its windows reach outside years 1 to 9999;
+    /// - [`Duplicate`]: with `dedupe`, its receipt id was already counted and the watermark has not
+    ///   passed that receipt's event time plus the allowed lateness;
+    /// - [`Late`]: behind the watermark for every window it belongs to (still reported as big, and
+    ///   its partition's activity still noted).
     #[inline]
     pub fn process(
         &mut self,
@@ -174,9 +183,50 @@ impl Engine {
         receipt: &Receipt,
         now: ProcessingTime,
         out: &mut Vec<Output>,
-    ) -> Result<(), Late> {
+    ) -> Result<(), Refusal> {
         self.counters.received += 1;
-        let totals = big_receipts::receipt_totals(receipt);
+        let event_time = receipt.ts;
+        if let Some(max_future) = self.config.max_future {
+            let clock = EventTime(now.millis());
+            if event_time > clock.plus(max_future) {
+                self.counters.future += 1;
+                return Err(Future {
+                    event_time,
+                    now: clock,
+                    max_future,
+                }
+                .into());
+            }
+        }
+        let Some(totals) = big_receipts::receipt_totals(receipt) else {
+            self.counters.out_of_range += 1;
+            return Err(OutOfRange::ReceiptTotals.into());
+        };
+        let windows = self.windowing.windows_of(event_time);
+        let last_window_end = windows.last().end;
+        if windows.first().start < EventTime::EARLIEST || last_window_end > EventTime::LATEST {
+            self.counters.out_of_range += 1;
+            return Err(OutOfRange::Calendar { event_time }.into());
+        }
+        let watermark = self.watermarks.watermark();
+        let late = last_window_end <= watermark;
+        if !late && !self.windows.fits(event_time, totals.total, totals.units) {
+            self.counters.out_of_range += 1;
+            return Err(OutOfRange::WindowTotals {
+                pane_start: self.windows.pane_start(event_time),
+            }
+            .into());
+        }
+        if self.config.dedupe
+            && let Err(first_seen) = self.seen.insert(&receipt.receipt_id, event_time)
+        {
+            self.counters.duplicates += 1;
+            return Err(Duplicate {
+                receipt_id: receipt.receipt_id.clone(),
+                first_seen,
+            }
+            .into());
+        }
         if let Some(big) =
             big_receipts::check(receipt, totals.total, self.config.big_receipt_threshold)
         {
@@ -184,18 +234,14 @@ impl Engine {
             out.push(Output::BigReceipt(big));
         }
 
-        let event_time = receipt.ts;
-        let watermark = self.watermarks.watermark();
-        let windows = self.windowing.windows_of(event_time);
-        let last_window_end = windows.last().end;
-        // The end of time itself is in no window (they end there, exclusive).
-        let verdict = if last_window_end <= watermark || event_time == EventTime::MAX {
+        let verdict = if late {
             self.counters.late += 1;
             Err(Late {
                 event_time,
                 watermark,
                 last_window_end,
-            })
+            }
+            .into())
         } else {
             self.counters.accepted += 1;
             let store = self.names.stores.intern(&receipt.store_id);
@@ -264,9 +310,12 @@ impl Engine {
         }
     }
 
-    /// Emits and frees every window whose end the watermark has reached, earliest first.
+    /// Emits and frees every window whose end the watermark has reached, earliest first, and
+    /// forgets the receipt ids the watermark has passed.
     fn close_windows(&mut self, out: &mut Vec<Output>) {
         let watermark = self.watermarks.watermark();
+        self.seen
+            .forget_before(watermark.minus(self.config.allowed_lateness));
         let limits = self.limits();
         let Engine {
             windows,

@@ -30,6 +30,12 @@ pub enum ConfigError {
     /// Allowed lateness below zero.
     #[error("allowed lateness must not be negative, got {lateness}")]
     NegativeLateness { lateness: TimeSpan },
+    /// Max future below zero.
+    #[error("max future must not be negative, got {max_future}")]
+    NegativeMaxFuture {
+        /// The span given.
+        max_future: TimeSpan,
+    },
     /// Idle timeout of zero or less.
     #[error("idle timeout must be positive, got {timeout}")]
     IdleTimeoutNotPositive { timeout: TimeSpan },

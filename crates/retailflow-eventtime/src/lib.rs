@@ -10,16 +10,18 @@
 //!   late against the other partitions' progress.
 //! - **Per record**: [`Engine::process`] with the record's partition and the batch's processing
 //!   time. Results it causes (a big receipt; the windows the record's watermark advance closes)
-//!   are appended to the caller's `Vec<Output>`. [`Late`] means the record was left out of the
-//!   windowed analyses: dead-letter it with reason `late` and `late.to_string()` as the detail.
+//!   are appended to the caller's `Vec<Output>`. A [`Refusal`] means the record was left out:
+//!   dead-letter it with the reason its kind names (`late`, `future`, `duplicate`, or
+//!   `invalid_value` for figures beyond the exact range) and `refusal.to_string()` as the detail.
 //! - **Per micro-batch**, after its records: [`Engine::on_trigger`] (idle partitions, provisional
 //!   results in update mode). Write the outputs in order, then checkpoint the source offsets
 //!   together with [`Engine::snapshot`] (serde, deterministic bytes). A restored engine fed the
 //!   rest of the input produces exactly the outputs an uninterrupted one would have.
 //! - **Bounded input at its end**: [`Engine::finish`] emits every open window.
 //!
-//! Processing time ([`ProcessingTime`]) is only used for idle detection and is kept in snapshots:
-//! pass a clock that survives restarts (wall-clock milliseconds since the epoch).
+//! Processing time ([`ProcessingTime`]) is used for idle detection and, when
+//! [`EngineConfig::max_future`] is set, to refuse records stamped too far ahead of it; it is kept
+//! in snapshots: pass a clock that survives restarts (wall-clock milliseconds since the epoch).
 //!
 //! [`output`] documents the exact JSON for each result kind.
 //!
@@ -38,9 +40,9 @@
 //!     items: vec![LineItem { name: "Item_1_MILK".into(), category: "Milk Products".into(), price: 5.0, quantity: 2 }],
 //! };
 //! for (partition, receipt) in [(PartitionId(0), &receipt)] {
-//!     if let Err(late) = engine.process(partition, receipt, now, &mut outputs) {
-//!         // dead-letter it: reason `late`, detail `late.to_string()`
-//!         let _ = late;
+//!     if let Err(refusal) = engine.process(partition, receipt, now, &mut outputs) {
+//!         // dead-letter it: the reason `refusal.kind()` names, detail `refusal.to_string()`
+//!         let _ = refusal;
 //!     }
 //! }
 //! engine.on_trigger(now, &mut outputs); // end of the batch
@@ -54,6 +56,7 @@
 
 pub mod analyses;
 pub mod config;
+mod dedupe;
 pub mod engine;
 pub mod error;
 pub mod intern;
@@ -61,6 +64,7 @@ pub mod money;
 pub mod names;
 pub mod output;
 pub mod receipt;
+pub mod refusal;
 pub mod snapshot;
 pub mod state;
 pub mod time;
@@ -68,13 +72,14 @@ pub mod watermark;
 pub mod window;
 
 pub use config::{EngineConfig, OutputMode};
-pub use engine::{Counters, Engine, Late};
+pub use engine::{Counters, Engine};
 pub use error::{ConfigError, RestoreError};
 pub use money::Money;
 pub use output::{
     BigReceipt, ItemQuantity, Output, PopularItems, StoreRevenue, TopStores, WindowSummary,
 };
 pub use receipt::{LineItem, Receipt};
+pub use refusal::{Duplicate, Future, Late, OutOfRange, Refusal, RefusalKind};
 pub use snapshot::{EngineSnapshot, PaneSnapshot, SNAPSHOT_FORMAT};
 pub use state::StateSize;
 pub use time::{EventTime, ProcessingTime, TimeSpan};

@@ -36,9 +36,9 @@ pub struct Receipt {
 
 impl Receipt {
     /// The receipt's total in exact hundredths (prices rounded to hundredths): the total the
-    /// analyses use.
-    pub fn exact_total(&self) -> Money {
-        crate::analyses::big_receipts::receipt_totals(self).total
+    /// analyses use; `None` when it is beyond the exact range.
+    pub fn exact_total(&self) -> Option<Money> {
+        crate::analyses::big_receipts::receipt_totals(self).map(|totals| totals.total)
     }
 
     /// The receipt's total: Σ price × quantity, in floating point.

@@ -8,6 +8,7 @@
 //! Partition activity times are kept as given, so callers that restore should pass processing
 //! times from a clock that survives restarts (see [`ProcessingTime`](crate::time::ProcessingTime)).
 
+use retailflow_core::values::MAX_EXACT_UNITS;
 use serde::{Deserialize, Serialize};
 
 use crate::config::EngineConfig;
@@ -49,6 +50,9 @@ pub struct EngineSnapshot {
     pub panes: Vec<PaneSnapshot>,
     /// Running totals.
     pub counters: Counters,
+    /// Receipt ids held for `dedupe`, with their event times, by event time then id.
+    #[serde(default)]
+    pub receipt_ids: Vec<(EventTime, String)>,
 }
 
 /// The totals of one pane.
@@ -107,6 +111,7 @@ impl Engine {
             item_categories: self.names.item_categories.clone(),
             panes,
             counters: self.counters,
+            receipt_ids: self.seen.entries(),
         }
     }
 
@@ -168,6 +173,11 @@ impl Engine {
         engine.windows = windows;
         engine.names = names;
         engine.counters = snapshot.counters;
+        for (t, id) in snapshot.receipt_ids {
+            if engine.seen.insert(&id, t).is_err() {
+                return corrupt(format!("receipt id {id} is held twice"));
+            }
+        }
         Ok(engine)
     }
 }
@@ -183,17 +193,21 @@ fn interner(names: Vec<String>, what: &str) -> Result<Interner, RestoreError> {
 }
 
 fn restored_aggregate(pane: PaneSnapshot, names: &Names) -> Result<WindowAggregate, RestoreError> {
+    let start = pane.start;
+    let exact = |hundredths: i64| Money::from_hundredths(hundredths).is_exact() && hundredths >= 0;
+    if !exact(pane.revenue_hundredths) || !(0..=MAX_EXACT_UNITS).contains(&pane.units) {
+        return corrupt(format!("pane {start} has totals beyond the exact range"));
+    }
     let mut aggregate = WindowAggregate::default();
     aggregate.receipts = pane.receipts;
     aggregate.revenue = Money::from_hundredths(pane.revenue_hundredths);
     aggregate.units = pane.units;
     aggregate.changed = pane.changed;
-    let start = pane.start;
     if !pane.stores.windows(2).all(|pair| pair[0].0 < pair[1].0) {
         return corrupt(format!("pane {start} lists stores out of order or twice"));
     }
     for (store, revenue, receipts) in pane.stores {
-        if store as usize >= names.stores.len() || receipts == 0 {
+        if store as usize >= names.stores.len() || receipts == 0 || !exact(revenue) {
             return corrupt(format!(
                 "pane {start} has an unknown or empty store #{store}"
             ));
@@ -214,7 +228,10 @@ fn restored_aggregate(pane: PaneSnapshot, names: &Names) -> Result<WindowAggrega
         return corrupt(format!("pane {start} lists items out of order or twice"));
     }
     for (category, item, units) in pane.items {
-        if category as usize >= names.categories.len() || item as usize >= names.items.len() {
+        if category as usize >= names.categories.len()
+            || item as usize >= names.items.len()
+            || !(0..=MAX_EXACT_UNITS).contains(&units)
+        {
             return corrupt(format!(
                 "pane {start} refers to unknown item #{category}/#{item}"
             ));

@@ -13,6 +13,8 @@
 
 use std::collections::BTreeMap;
 
+use retailflow_core::values::MAX_EXACT_UNITS;
+
 use crate::intern::FastMap;
 use crate::money::Money;
 use crate::names::{ItemLine, Names};
@@ -65,7 +67,7 @@ impl WindowAggregate {
     fn add(&mut self, contribution: &Contribution<'_>) {
         self.receipts += 1;
         self.revenue = self.revenue.plus(contribution.total);
-        self.units = self.units.saturating_add(contribution.units);
+        self.units += contribution.units;
         let store = contribution.store as usize;
         if store >= self.stores.len() {
             self.stores.resize(store + 1, StoreTotals::default());
@@ -90,7 +92,7 @@ impl WindowAggregate {
         } else {
             self.other_items.entry((category, item)).or_insert(0)
         };
-        *sold = sold.saturating_add(quantity);
+        *sold += quantity;
     }
 
     /// Stores with receipts in the window: `(store id, totals)`, by id.
@@ -156,7 +158,7 @@ impl WindowAggregate {
     fn merge_from(&mut self, other: &WindowAggregate) {
         self.receipts += other.receipts;
         self.revenue = self.revenue.plus(other.revenue);
-        self.units = self.units.saturating_add(other.units);
+        self.units += other.units;
         if other.stores.len() > self.stores.len() {
             self.stores
                 .resize(other.stores.len(), StoreTotals::default());
@@ -169,11 +171,11 @@ impl WindowAggregate {
             self.items.resize(other.items.len(), 0);
         }
         for (mine, theirs) in self.items.iter_mut().zip(&other.items) {
-            *mine = mine.saturating_add(*theirs);
+            *mine += *theirs;
         }
         for (&key, &units) in &other.other_items {
             let sold = self.other_items.entry(key).or_insert(0);
-            *sold = sold.saturating_add(units);
+            *sold += units;
         }
     }
 
@@ -204,6 +206,8 @@ pub struct StateSize {
     pub interned_names: usize,
     /// Known source partitions.
     pub partitions: usize,
+    /// Receipt ids held for `dedupe`.
+    pub receipt_ids: usize,
 }
 
 /// Pane aggregates kept for reuse, at most this many.
@@ -243,8 +247,32 @@ impl WindowStore {
         self.pane
     }
 
+    /// Start of the pane `t` falls in.
+    pub fn pane_start(&self, t: EventTime) -> EventTime {
+        EventTime(floor_to_multiple(t.millis(), self.pane))
+    }
+
+    /// Whether a receipt at `t` with `total` and `units` can be added without any window's
+    /// revenue or units leaving the exact range: each pane may hold its share of the range
+    /// (a window merges `length / pane` panes), and since amounts are never negative, a pane's
+    /// totals bound those of its stores and items.
+    pub fn fits(&self, t: EventTime, total: Money, units: i64) -> bool {
+        let panes_per_window = (self.length / self.pane).max(1);
+        let money_limit = Money::MAX_EXACT.hundredths() / panes_per_window;
+        let units_limit = MAX_EXACT_UNITS / panes_per_window;
+        let (revenue, held_units) = self
+            .panes
+            .get(&floor_to_multiple(t.millis(), self.pane))
+            .map_or((0, 0), |pane| (pane.revenue.hundredths(), pane.units));
+        (0..=money_limit).contains(&total.hundredths())
+            && (0..=units_limit).contains(&units)
+            && revenue + total.hundredths() <= money_limit
+            && held_units + units <= units_limit
+    }
+
     /// Adds a record at `t` to its pane. The caller has checked that at least one window
-    /// containing `t` is open, so the pane is in no finished window only.
+    /// containing `t` is open, so the pane is in no finished window only, and that it
+    /// [`fits`](Self::fits).
     #[inline]
     pub fn add(&mut self, t: EventTime, contribution: &Contribution<'_>) {
         let spare = &mut self.spare;

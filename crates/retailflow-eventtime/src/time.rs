@@ -17,6 +17,16 @@ impl EventTime {
     pub const MIN: EventTime = EventTime(i64::MIN);
     /// The end of time: the watermark of a finished bounded input, which closes every window.
     pub const MAX: EventTime = EventTime(i64::MAX);
+    /// The first instant a receipt may carry: `0001-01-01T00:00:00.000Z`.
+    pub const EARLIEST: EventTime = EventTime(-62_135_596_800_000);
+    /// The last instant a receipt may carry: `9999-12-31T23:59:59.999Z`. Every window written lies
+    /// within `EARLIEST..=LATEST`, so its start and end print as four-digit years.
+    pub const LATEST: EventTime = EventTime(253_402_300_799_999);
+
+    /// Whether the instant lies in `EARLIEST..=LATEST` (years 1 to 9999).
+    pub fn is_in_calendar(self) -> bool {
+        (EventTime::EARLIEST..=EventTime::LATEST).contains(&self)
+    }
 
     /// Milliseconds since the epoch.
     pub fn millis(self) -> i64 {
@@ -164,6 +174,11 @@ mod tests {
         assert_eq!(EventTime(-1).to_string(), "1969-12-31T23:59:59.999Z");
         assert_eq!(EventTime::MAX.to_string(), "+infinity");
         assert_eq!(EventTime::MIN.to_string(), "-infinity");
+        assert_eq!(EventTime::EARLIEST.to_string(), "0001-01-01T00:00:00.000Z");
+        assert_eq!(EventTime::LATEST.to_string(), "9999-12-31T23:59:59.999Z");
+        assert!(EventTime::LATEST.is_in_calendar() && EventTime::EARLIEST.is_in_calendar());
+        assert!(!EventTime(EventTime::LATEST.0 + 1).is_in_calendar());
+        assert!(!EventTime(EventTime::EARLIEST.0 - 1).is_in_calendar());
     }
 
     #[test]

@@ -86,13 +86,17 @@ fn main() {
         let started = Instant::now();
         let summary = if counting {
             pipeline
-                .run(&mut source, &ReceiptFormat, &mut Count::default())
+                .run(
+                    &mut source,
+                    &ReceiptFormat::default(),
+                    &mut Count::default(),
+                )
                 .unwrap()
         } else {
             pipeline
                 .run(
                     &mut source,
-                    &ReceiptFormat,
+                    &ReceiptFormat::default(),
                     &mut RecordsStage::<Receipt>::new(),
                 )
                 .unwrap()

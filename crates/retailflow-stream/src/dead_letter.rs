@@ -23,23 +23,31 @@ pub enum Reason {
     MalformedJson,
     /// JSON of the wrong shape: a missing field, a wrong type, not an object.
     Schema,
-    /// The right shape with a value that makes no sense: quantity ≤ 0, a negative price, no items,
-    /// a timestamp that is not RFC 3339, an empty id.
+    /// The right shape with a value that breaks the value rules (a quantity outside
+    /// 1..=`--max-quantity`, a price outside 0..=`--max-price`, a receipt total beyond their
+    /// product), no items, a timestamp that is not RFC 3339 or outside years 1 to 9999, an empty
+    /// id, or figures a window cannot hold exactly.
     InvalidValue,
     /// Over the maximum message size; refused before parsing.
     TooLarge,
     /// Behind the watermark for every window it belongs to (set by the windowed stage).
     Late,
+    /// Stamped more than `--max-future` ahead of the clock when read (set by the windowed stage).
+    Future,
+    /// A receipt id already counted within the watermark's horizon (`--dedupe`).
+    Duplicate,
 }
 
 impl Reason {
     /// Every reason, in the order counts are printed.
-    pub const ALL: [Reason; 5] = [
+    pub const ALL: [Reason; REASONS] = [
         Reason::MalformedJson,
         Reason::Schema,
         Reason::InvalidValue,
         Reason::TooLarge,
         Reason::Late,
+        Reason::Future,
+        Reason::Duplicate,
     ];
 
     /// The reason as written in dead-letter records, e.g. `malformed_json`.
@@ -50,6 +58,8 @@ impl Reason {
             Reason::InvalidValue => "invalid_value",
             Reason::TooLarge => "too_large",
             Reason::Late => "late",
+            Reason::Future => "future",
+            Reason::Duplicate => "duplicate",
         }
     }
 
@@ -83,9 +93,27 @@ impl Rejection {
     }
 }
 
-/// Counts of dead letters per reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ReasonCounts([u64; 5]);
+const REASONS: usize = 7;
+
+/// Counts of dead letters per reason. Serialised as a list in [`Reason::ALL`] order; a shorter
+/// list (written before a reason was added) reads as zeros for the newer reasons.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReasonCounts([u64; REASONS]);
+
+impl<'de> serde::Deserialize<'de> for ReasonCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let counts = Vec::<u64>::deserialize(deserializer)?;
+        if counts.len() > REASONS {
+            return Err(serde::de::Error::invalid_length(
+                counts.len(),
+                &"at most one count per reason",
+            ));
+        }
+        let mut all = [0; REASONS];
+        all[..counts.len()].copy_from_slice(&counts);
+        Ok(ReasonCounts(all))
+    }
+}
 
 impl ReasonCounts {
     /// Counts one more dead letter for `reason`.

@@ -84,6 +84,7 @@ fn a_broker_outage_is_reported_retried_and_survived_without_spinning() {
             ..PipelineConfig::default()
         },
         checkpoint: None,
+        rules: Default::default(),
     };
     let (env, status) = common::environment();
     let shutdown = env.shutdown.clone();

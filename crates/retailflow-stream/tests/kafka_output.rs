@@ -64,6 +64,7 @@ fn analytics_settings(
             ..PipelineConfig::default()
         },
         checkpoint: None,
+        rules: Default::default(),
     }
 }
 

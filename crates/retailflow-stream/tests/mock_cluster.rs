@@ -73,6 +73,7 @@ fn stream_settings(brokers: &str, topic: &str, output: &Path) -> StreamSettings 
             ..PipelineConfig::default()
         },
         checkpoint: None,
+        rules: Default::default(),
     }
 }
 
@@ -303,7 +304,7 @@ fn a_stage_is_told_the_assigned_partitions_before_their_records() {
     let summary = pipeline
         .run(
             source.as_mut(),
-            &retailflow_stream::schema::ReceiptFormat,
+            &retailflow_stream::schema::ReceiptFormat::default(),
             &mut stage,
         )
         .unwrap();

@@ -3,6 +3,7 @@
 //! left out and counted by reason, as the stream dead-letters them.
 
 use datafusion::error::DataFusionError;
+use retailflow_core::values::RulesError;
 use retailflow_eventtime::ConfigError;
 use retailflow_stream::StreamError;
 
@@ -21,11 +22,22 @@ pub enum WindowsError {
     /// The input cannot be opened.
     #[error("{0}")]
     Open(StreamError),
+    /// `--max-quantity` or `--max-price` cannot be used.
+    #[error(transparent)]
+    Rules(#[from] RulesError),
 
     // ---- data ----
     /// The input failed while being read (e.g. an I/O error midway).
     #[error("{0}")]
     Read(StreamError),
+    /// A window's totals went beyond what can be written exactly.
+    #[error(
+        "a window's {what} is beyond the exact range: lower --max-quantity or --max-price, or use shorter windows"
+    )]
+    BeyondExactRange {
+        /// The figure.
+        what: String,
+    },
 
     // ---- internal ----
     /// The query engine failed.
@@ -47,7 +59,10 @@ impl WindowsError {
     pub fn is_user_input(&self) -> bool {
         matches!(
             self,
-            WindowsError::Setting(_) | WindowsError::MaxMessageSizeZero | WindowsError::Open(_)
+            WindowsError::Setting(_)
+                | WindowsError::MaxMessageSizeZero
+                | WindowsError::Open(_)
+                | WindowsError::Rules(_)
         )
     }
 }

@@ -4,8 +4,9 @@
 //! - `rf_window_starts(ts, length, slide)`: the starts of every epoch-aligned window of `length`
 //!   sliding every `slide` (milliseconds) that contains `ts`, earliest first — Spark's `window()`.
 //! - `rf_receipt_total(items)`: Σ price × quantity in exact hundredths, each price first rounded to
-//!   the nearest hundredth (half away from zero), saturating instead of overflowing.
-//! - `rf_receipt_units(items)`: Σ quantity, saturating.
+//!   the nearest hundredth (half away from zero); an error beyond the exact range (which no receipt
+//!   that passed the value rules reaches).
+//! - `rf_receipt_units(items)`: Σ quantity, likewise.
 
 use std::sync::Arc;
 
@@ -13,7 +14,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Int64Array, Int64Builder, ListArray, ListBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
-use datafusion::common::{DataFusionError, Result};
+use datafusion::common::{DataFusionError, Result, exec_datafusion_err};
 use datafusion::logical_expr::{Expr, ScalarUDF};
 use datafusion::prelude::{SessionContext, lit};
 use retailflow_eventtime::{Money, TimeSpan};
@@ -128,23 +129,29 @@ fn window_starts_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 }
 
 fn receipt_total_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    per_receipt(RECEIPT_TOTAL, args, |items, range| {
+    per_receipt(RECEIPT_TOTAL, args, |items, mut range| {
         let prices = items.column(2).as_primitive::<Float64Type>();
         let quantities = items.column(3).as_primitive::<Int64Type>();
         range
-            .fold(Money::ZERO, |total, line| {
-                total.plus(Money::from_decimal(prices.value(line)).times(quantities.value(line)))
+            .try_fold(Money::ZERO, |total, line| {
+                total.checked_add(
+                    Money::try_from_decimal(prices.value(line))?
+                        .checked_mul(quantities.value(line))?,
+                )
             })
-            .hundredths()
+            .map(Money::hundredths)
+            .ok_or_else(|| exec_datafusion_err!("a receipt total is beyond the exact range"))
     })
 }
 
 fn receipt_units_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    per_receipt(RECEIPT_UNITS, args, |items, range| {
+    per_receipt(RECEIPT_UNITS, args, |items, mut range| {
         let quantities = items.column(3).as_primitive::<Int64Type>();
-        range.fold(0_i64, |units, line| {
-            units.saturating_add(quantities.value(line))
-        })
+        range
+            .try_fold(0_i64, |units, line| {
+                units.checked_add(quantities.value(line))
+            })
+            .ok_or_else(|| exec_datafusion_err!("a receipt's units are beyond the exact range"))
     })
 }
 
@@ -152,7 +159,7 @@ fn receipt_units_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 fn per_receipt(
     name: &str,
     args: &[ArrayRef],
-    reduce: impl Fn(&datafusion::arrow::array::StructArray, std::ops::Range<usize>) -> i64,
+    reduce: impl Fn(&datafusion::arrow::array::StructArray, std::ops::Range<usize>) -> Result<i64>,
 ) -> Result<ArrayRef> {
     let [items] = args else {
         return Err(argument_count(name, 1, args.len()));
@@ -175,12 +182,15 @@ fn per_receipt(
     let offsets = items.value_offsets();
     let values: Int64Array = (0..items.len())
         .map(|row| {
-            items.is_valid(row).then(|| {
-                let range = offsets[row] as usize..offsets[row + 1] as usize;
-                reduce(lines, range)
-            })
+            items
+                .is_valid(row)
+                .then(|| {
+                    let range = offsets[row] as usize..offsets[row + 1] as usize;
+                    reduce(lines, range)
+                })
+                .transpose()
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(Arc::new(values))
 }
 
@@ -250,7 +260,7 @@ mod tests {
         let names: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c", "d"]));
         let categories: ArrayRef = Arc::new(StringArray::from(vec!["x", "x", "x", "x"]));
         let prices: ArrayRef = Arc::new(Float64Array::from(vec![0.1, 0.2, 19.995, 1.004]));
-        let quantities: ArrayRef = Arc::new(Int64Array::from(vec![3, 1, 2, i64::MAX]));
+        let quantities: ArrayRef = Arc::new(Int64Array::from(vec![3, 1, 2, 7]));
         let lines = StructArray::try_new(
             item_fields(),
             vec![names, categories, prices, quantities],
@@ -268,16 +278,41 @@ mod tests {
         );
         let totals = receipt_total_kernel(std::slice::from_ref(&items)).unwrap();
         // 0.1×3 + 0.2 = 0.50 exactly; 19.995 × 100 is 1999.5 in floating point, so the price is
-        // 20.00 as the engine's money makes it; 1.00 × i64::MAX saturates.
+        // 20.00 as the engine's money makes it; 1.004 is 1.00.
         assert_eq!(
             totals.as_primitive::<Int64Type>().values(),
-            &[50, 4000, i64::MAX]
+            &[50, 4000, 700]
         );
-        assert_eq!(Money::from_decimal(19.995).hundredths(), 2000);
+        assert_eq!(Money::try_from_decimal(19.995).unwrap().hundredths(), 2000);
         let units = receipt_units_kernel(&[items]).unwrap();
-        assert_eq!(
-            units.as_primitive::<Int64Type>().values(),
-            &[4, 2, i64::MAX]
+        assert_eq!(units.as_primitive::<Int64Type>().values(), &[4, 2, 7]);
+    }
+
+    #[test]
+    fn totals_beyond_the_exact_range_are_an_error_not_a_clamped_figure() {
+        use crate::source::{item_field, item_fields};
+        use datafusion::arrow::array::{Float64Array, StringArray, StructArray};
+        use datafusion::arrow::buffer::OffsetBuffer;
+        let lines = StructArray::try_new(
+            item_fields(),
+            vec![
+                Arc::new(StringArray::from(vec!["a"])) as ArrayRef,
+                Arc::new(StringArray::from(vec!["x"])),
+                Arc::new(Float64Array::from(vec![1.0])),
+                Arc::new(Int64Array::from(vec![i64::MAX])),
+            ],
+            None,
+        )
+        .unwrap();
+        let items: ArrayRef = Arc::new(
+            ListArray::try_new(
+                item_field(),
+                OffsetBuffer::new(vec![0, 1].into()),
+                Arc::new(lines),
+                None,
+            )
+            .unwrap(),
         );
+        assert!(receipt_total_kernel(std::slice::from_ref(&items)).is_err());
     }
 }

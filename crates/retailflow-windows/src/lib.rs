@@ -35,6 +35,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext, col};
+use retailflow_core::values::{MAX_EXACT_UNITS, ValueRules};
 use retailflow_eventtime::{EngineConfig, Money, Output, TimeSpan, Windowing};
 use retailflow_stream::ReasonCounts;
 
@@ -45,7 +46,7 @@ pub use source::ReceiptsFile;
 pub const BATCH_RECEIPTS: usize = 8 * 1024;
 
 /// What to compute, with the defaults of `retailflow stream`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WindowsOptions {
     /// The receipts JSONL file.
     pub input: PathBuf,
@@ -63,6 +64,8 @@ pub struct WindowsOptions {
     pub max_message_size: usize,
     /// Partitions the plans run on (default: the machine's cores).
     pub partitions: usize,
+    /// The value rules receipts are checked against, as the stream does.
+    pub rules: ValueRules,
 }
 
 impl WindowsOptions {
@@ -78,6 +81,7 @@ impl WindowsOptions {
             top_items: defaults.top_items,
             max_message_size: 1 << 20,
             partitions: std::thread::available_parallelism().map_or(1, usize::from),
+            rules: ValueRules::default(),
         }
     }
 
@@ -99,6 +103,7 @@ impl WindowsOptions {
         if self.max_message_size == 0 {
             return Err(WindowsError::MaxMessageSizeZero);
         }
+        self.rules.validate()?;
         Ok(self.engine_config().validate()?)
     }
 }
@@ -135,6 +140,7 @@ pub async fn compute_windows(options: &WindowsOptions) -> Result<WindowsResult, 
     let file = Arc::new(ReceiptsFile::open(
         &options.input,
         options.max_message_size,
+        options.rules,
         BATCH_RECEIPTS,
     )?);
     let context = session(options.partitions);
@@ -261,3 +267,27 @@ fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a dyn Array, Windo
 
 #[cfg(test)]
 mod tests;
+
+/// A window's revenue read back from a plan, refused beyond the exact range (where the stream
+/// would have refused the receipt that took it there).
+pub(crate) fn exact_revenue(hundredths: i64) -> Result<Money, WindowsError> {
+    let money = Money::from_hundredths(hundredths);
+    if money.is_exact() && hundredths >= 0 {
+        Ok(money)
+    } else {
+        Err(WindowsError::BeyondExactRange {
+            what: format!("revenue {money}"),
+        })
+    }
+}
+
+/// A window's units read back from a plan, refused beyond the exact range.
+pub(crate) fn exact_units(units: i64) -> Result<i64, WindowsError> {
+    if (0..=MAX_EXACT_UNITS).contains(&units) {
+        Ok(units)
+    } else {
+        Err(WindowsError::BeyondExactRange {
+            what: format!("{units} units"),
+        })
+    }
+}

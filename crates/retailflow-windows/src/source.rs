@@ -24,6 +24,7 @@ use datafusion::physical_plan::SendableRecordBatchStream;
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{DataFrame, SessionContext};
+use retailflow_core::values::ValueRules;
 use retailflow_eventtime::Receipt;
 use retailflow_stream::message::MessageBatch;
 use retailflow_stream::schema::{ReceiptFormat, RecordFormat};
@@ -58,6 +59,7 @@ struct Shared {
 pub struct ReceiptsFile {
     path: PathBuf,
     max_message_size: usize,
+    rules: ValueRules,
     batch_receipts: usize,
     schema: SchemaRef,
     shared: Arc<Mutex<Shared>>,
@@ -97,16 +99,19 @@ pub fn receipts_schema() -> SchemaRef {
 
 impl ReceiptsFile {
     /// The file at `path` (checked to open now); lines over `max_message_size` bytes are rejected
-    /// as `too_large`; receipts come in batches of `batch_receipts`.
+    /// as `too_large`, receipts that break `rules` as `invalid_value`; receipts come in batches
+    /// of `batch_receipts`.
     pub fn open(
         path: &Path,
         max_message_size: usize,
+        rules: ValueRules,
         batch_receipts: usize,
     ) -> Result<Self, WindowsError> {
         FileSource::open(path, max_message_size).map_err(WindowsError::Open)?;
         Ok(ReceiptsFile {
             path: path.to_path_buf(),
             max_message_size,
+            rules,
             batch_receipts: batch_receipts.max(1),
             schema: receipts_schema(),
             shared: Arc::default(),
@@ -147,6 +152,7 @@ impl PartitionStream for ReceiptsFile {
         let reader = Reader {
             path: self.path.clone(),
             max_message_size: self.max_message_size,
+            format: ReceiptFormat::new(self.rules),
             batch_receipts: self.batch_receipts,
             schema: Arc::clone(&self.schema),
         };
@@ -178,6 +184,7 @@ impl PartitionStream for ReceiptsFile {
 struct Reader {
     path: PathBuf,
     max_message_size: usize,
+    format: ReceiptFormat,
     batch_receipts: usize,
     schema: SchemaRef,
 }
@@ -232,7 +239,7 @@ impl Reader {
         if size > self.max_message_size {
             return Err(Reason::TooLarge);
         }
-        ReceiptFormat
+        self.format
             .parse(payload)
             .map_err(|rejection| rejection.reason)
     }
@@ -344,6 +351,7 @@ mod tests {
         let reader = Reader {
             path: file.path().to_path_buf(),
             max_message_size: max,
+            format: ReceiptFormat::default(),
             batch_receipts: per_batch,
             schema: receipts_schema(),
         };
@@ -440,8 +448,13 @@ mod tests {
 
     #[test]
     fn a_missing_file_is_refused_at_open() {
-        let error =
-            ReceiptsFile::open(Path::new("/nonexistent/receipts.jsonl"), 1024, 8).unwrap_err();
+        let error = ReceiptsFile::open(
+            Path::new("/nonexistent/receipts.jsonl"),
+            1024,
+            ValueRules::default(),
+            8,
+        )
+        .unwrap_err();
         assert!(error.is_user_input());
         assert!(
             error

@@ -5,7 +5,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::error::Result;
 use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::prelude::{DataFrame, col};
-use retailflow_eventtime::{EventTime, Money, Output, WindowSummary};
+use retailflow_eventtime::{EventTime, Output, WindowSummary};
 
 use crate::{WindowsError, int64_column};
 
@@ -37,8 +37,8 @@ pub fn results(batches: &[RecordBatch]) -> Result<Vec<Output>, WindowsError> {
                 window_start: EventTime::from_millis(starts.value(row)),
                 window_end: EventTime::from_millis(ends.value(row)),
                 receipts: u64::try_from(receipts.value(row)).unwrap_or(0),
-                revenue: Money::from_hundredths(revenues.value(row)),
-                items: units.value(row),
+                revenue: crate::exact_revenue(revenues.value(row))?,
+                items: crate::exact_units(units.value(row))?,
                 is_final: true,
             }));
         }

@@ -38,7 +38,7 @@ fn engine_outputs(options: &WindowsOptions) -> Vec<Output> {
         if line.len() > options.max_message_size {
             continue;
         }
-        if let Ok(receipt) = ReceiptFormat.parse(line) {
+        if let Ok(receipt) = ReceiptFormat::default().parse(line) {
             engine
                 .process(PartitionId(0), &receipt, now, &mut outputs)
                 .unwrap();

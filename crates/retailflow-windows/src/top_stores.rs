@@ -12,7 +12,7 @@ use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::ExprFunctionExt;
 use datafusion::prelude::{DataFrame, col, lit};
-use retailflow_eventtime::{EventTime, Money, Output, StoreRevenue, TopStores};
+use retailflow_eventtime::{EventTime, Output, StoreRevenue, TopStores};
 
 use crate::{WindowsError, int64_column, string_column};
 
@@ -64,7 +64,7 @@ pub fn results(batches: &[RecordBatch]) -> Result<Vec<Output>, WindowsError> {
             );
             let entry = StoreRevenue {
                 store_id: stores.value(row).to_owned(),
-                revenue: Money::from_hundredths(revenues.value(row)),
+                revenue: crate::exact_revenue(revenues.value(row))?,
                 receipts: u64::try_from(receipts.value(row)).unwrap_or(0),
             };
             match outputs.last_mut() {

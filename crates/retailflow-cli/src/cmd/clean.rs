@@ -11,6 +11,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use retailflow_batch::{CleanOptions, OutputFormat, Progress, Stage};
 
+use super::value_rules::{VALUE_RULES_HELP, ValueRulesArgs};
+
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -24,7 +26,7 @@ pub enum Format {
 }
 
 /// How `retailflow clean` works, shown by `--help` after the options.
-const HOW_IT_WORKS: &str = "\
+const HOW_IT_WORKS_TEMPLATE: &str = "\
 How it works:
 Loads INPUT (a header line is required; any line ending, an optional UTF-8 BOM and quoted fields are
 fine), renames the headers to snake_case, casts every column (junk becomes null and is counted),
@@ -36,14 +38,20 @@ rows, and analyses them.
 The story, Spark-style tables of each step, goes to stdout (--quiet turns it off); a progress bar
 goes to stderr for large inputs. Columns the job does not know are kept and passed through as text.
 
+{VALUE_RULES}
+
 Examples:
   retailflow clean ../shared/data/retail_store_sales.csv
   retailflow clean sales.csv --out clean.csv --report report.json --quiet
   retailflow clean sales.csv --date-format '%d/%m/%Y'";
 
+fn how_it_works() -> String {
+    HOW_IT_WORKS_TEMPLATE.replace("{VALUE_RULES}", VALUE_RULES_HELP)
+}
+
 /// Arguments of `retailflow clean`.
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = HOW_IT_WORKS)]
+#[command(after_long_help = how_it_works())]
 pub struct Args {
     /// The retail sales CSV to clean.
     #[arg(value_name = "INPUT")]
@@ -72,6 +80,9 @@ pub struct Args {
     /// Print nothing on stdout; errors still go to stderr.
     #[arg(long, short)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub rules: ValueRulesArgs,
 }
 
 /// Runs `retailflow clean`.
@@ -97,6 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         date_format: args.date_format,
         story: !args.quiet,
         partitions: None,
+        rules: args.rules.rules()?,
     };
 
     let size = std::fs::metadata(&options.input).map_or(0, |m| m.len());

@@ -6,4 +6,5 @@ pub mod generate;
 pub mod produce;
 pub mod stream;
 pub mod stream_analytics;
+pub mod value_rules;
 pub mod windows;

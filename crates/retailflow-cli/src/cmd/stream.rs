@@ -39,6 +39,7 @@ pub enum Format {
 
 /// Arguments of `retailflow stream`.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = super::value_rules::VALUE_RULES_HELP)]
 pub struct Args {
     /// Kafka bootstrap servers, HOST:PORT[,HOST:PORT...].
     #[arg(long, default_value = "localhost:9092")]
@@ -96,6 +97,8 @@ pub struct Args {
     checkpoint: Option<std::path::PathBuf>,
     #[command(flatten)]
     analytics: super::stream_analytics::AnalyticsArgs,
+    #[command(flatten)]
+    rules: super::value_rules::ValueRulesArgs,
 }
 
 fn duration_arg(text: &str) -> Result<Duration, String> {
@@ -160,6 +163,7 @@ impl Args {
                 max_message_size: self.max_message_size,
             },
             checkpoint: self.checkpoint.clone(),
+            rules: self.rules.rules()?,
         })
     }
 }

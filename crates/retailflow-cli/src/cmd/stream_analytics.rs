@@ -1,6 +1,7 @@
 //! The windowed-analytics options of `retailflow stream` (`--analytics`, `--window`, `--slide`,
 //! `--allowed-lateness`, `--idle-timeout`, `--big-receipt`, `--top-stores`, `--top-items`,
-//! `--output-mode`, `--latency-log`), named as `retailflow windows` names them. Giving any of them
+//! `--output-mode`, `--latency-log`, `--max-future`, `--dedupe`), named as `retailflow windows`
+//! names them. Giving any of them
 //! turns the analytics on; without them `stream` shows the records themselves.
 
 use std::path::{Path, PathBuf};
@@ -57,7 +58,20 @@ pub struct AnalyticsArgs {
     /// when the watermark passed its end, and when its results were written (wall-clock ms).
     #[arg(long, value_name = "PATH")]
     latency_log: Option<PathBuf>,
+    /// A receipt stamped more than this ahead of the wall clock when read is a dead letter with
+    /// reason `future` and never moves a watermark (a till with a broken clock cannot blind the
+    /// stream); replays of old data are unaffected. Widen it for synthetic clocks [default: 1h].
+    #[arg(long, value_parser = duration_arg)]
+    max_future: Option<Duration>,
+    /// Count each receipt_id once while the watermark has not passed its event time plus the
+    /// allowed lateness (as Spark's dropDuplicatesWithinWatermark); repeats are dead letters with
+    /// reason `duplicate`. The ids held are bounded by the watermark and kept in checkpoints.
+    #[arg(long)]
+    dedupe: bool,
 }
+
+/// `--max-future` by default.
+const DEFAULT_MAX_FUTURE: Duration = Duration::from_secs(3600);
 
 fn duration_arg(text: &str) -> Result<Duration, String> {
     parse_duration(text).map_err(|e| e.to_string())
@@ -69,6 +83,16 @@ fn span(flag: &str, duration: Duration) -> anyhow::Result<TimeSpan> {
         .ok()
         .with_context(|| format!("--{flag} is too long"))?;
     Ok(TimeSpan::from_millis(millis))
+}
+
+/// An amount of money given as `--FLAG`, in exact hundredths.
+pub fn amount(flag: &str, given: f64) -> anyhow::Result<Money> {
+    Money::try_from_decimal(given).with_context(|| {
+        format!(
+            "--{flag} must be a number up to {}, not {given}",
+            Money::MAX_EXACT
+        )
+    })
 }
 
 impl AnalyticsArgs {
@@ -84,6 +108,8 @@ impl AnalyticsArgs {
             || self.top_items.is_some()
             || self.output_mode.is_some()
             || self.latency_log.is_some()
+            || self.max_future.is_some()
+            || self.dedupe
     }
 
     /// Where `--latency-log` writes, if given.
@@ -116,13 +142,7 @@ impl AnalyticsArgs {
                 None => defaults.idle_timeout,
             },
             big_receipt_threshold: match self.big_receipt {
-                Some(amount) => {
-                    anyhow::ensure!(
-                        amount.is_finite(),
-                        "--big-receipt must be a number, not {amount}"
-                    );
-                    Money::from_decimal(amount)
-                }
+                Some(given) => amount("big-receipt", given)?,
                 None => defaults.big_receipt_threshold,
             },
             output_mode: match self.output_mode {
@@ -131,6 +151,11 @@ impl AnalyticsArgs {
             },
             top_stores: self.top_stores.unwrap_or(defaults.top_stores),
             top_items: self.top_items.unwrap_or(defaults.top_items),
+            max_future: Some(span(
+                "max-future",
+                self.max_future.unwrap_or(DEFAULT_MAX_FUTURE),
+            )?),
+            dedupe: self.dedupe,
         };
         config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Some(config))

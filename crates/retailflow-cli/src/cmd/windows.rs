@@ -7,14 +7,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use retailflow_eventtime::{Money, TimeSpan};
+use retailflow_eventtime::TimeSpan;
 use retailflow_stream::analytics::write_outputs;
 use retailflow_stream::duration::{parse_byte_size, parse_duration};
 use retailflow_stream::output::OutputSpec;
 use retailflow_windows::{WindowsOptions, WindowsResult, run_windows};
 
+use super::value_rules::{VALUE_RULES_HELP, ValueRulesArgs};
+
 /// How `retailflow windows` works, shown by `--help` after the options.
-const HOW_IT_WORKS: &str = "\
+const HOW_IT_WORKS_TEMPLATE: &str = "\
 How it works:
 Reads INPUT with the same parser and size limit as `retailflow stream --format receipts` (lines the
 stream would dead-letter are left out and counted by reason on stderr), assigns every receipt to its
@@ -24,13 +26,19 @@ are what `retailflow stream --source file:INPUT` writes for the same windows (ap
 window final), in the same form (console tables or JSON lines): big receipts in file order, then
 window by window.
 
+{VALUE_RULES}
+
 Examples:
   retailflow windows receipts.jsonl
   retailflow windows receipts.jsonl --window 10s --slide 2s --output jsonl:windows.jsonl";
 
+fn how_it_works() -> String {
+    HOW_IT_WORKS_TEMPLATE.replace("{VALUE_RULES}", VALUE_RULES_HELP)
+}
+
 /// Arguments of `retailflow windows`.
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = HOW_IT_WORKS)]
+#[command(after_long_help = how_it_works())]
 pub struct Args {
     /// The receipts JSONL file (one receipt per line, as `retailflow produce --out` writes).
     #[arg(value_name = "INPUT")]
@@ -56,6 +64,8 @@ pub struct Args {
     /// Longer lines are rejected as too_large, as the stream does, e.g. `1MiB`.
     #[arg(long, default_value = "1MiB", value_parser = size_arg)]
     max_message_size: usize,
+    #[command(flatten)]
+    rules: ValueRulesArgs,
 }
 
 fn duration_arg(text: &str) -> Result<Duration, String> {
@@ -80,11 +90,6 @@ fn span(flag: &str, duration: Duration) -> anyhow::Result<TimeSpan> {
 
 impl Args {
     fn options(&self) -> anyhow::Result<WindowsOptions> {
-        anyhow::ensure!(
-            self.big_receipt.is_finite(),
-            "--big-receipt must be a number, not {}",
-            self.big_receipt
-        );
         let window_length = span("window", self.window)?;
         Ok(WindowsOptions {
             window_length,
@@ -92,10 +97,14 @@ impl Args {
                 Some(slide) => span("slide", slide)?,
                 None => window_length,
             },
-            big_receipt_threshold: Money::from_decimal(self.big_receipt),
+            big_receipt_threshold: super::stream_analytics::amount(
+                "big-receipt",
+                self.big_receipt,
+            )?,
             top_stores: self.top_stores,
             top_items: self.top_items,
             max_message_size: self.max_message_size,
+            rules: self.rules.rules()?,
             ..WindowsOptions::new(&self.input)
         })
     }

@@ -10,6 +10,7 @@ mod compose;
 mod demo;
 mod e2e;
 mod generate;
+mod hostile;
 mod kafka_output;
 mod stream;
 mod stream_analytics;

@@ -2,6 +2,8 @@
 //! as soon as it is processed. It belongs to no window, so a receipt that is late for the windowed
 //! analyses is still reported as big (and is also rejected as late for the windows).
 
+use retailflow_core::values::MAX_EXACT_UNITS;
+
 use crate::money::Money;
 use crate::output::BigReceipt;
 use crate::receipt::Receipt;
@@ -15,21 +17,28 @@ pub struct ReceiptTotals {
     pub units: i64,
 }
 
-/// Exact totals of `receipt`.
+/// Exact totals of `receipt`, or `None` when a price or a sum is beyond the exact range (or a
+/// price or quantity is negative, which no validated receipt has).
 #[inline]
-pub fn receipt_totals(receipt: &Receipt) -> ReceiptTotals {
-    receipt.items.iter().fold(
-        ReceiptTotals {
-            total: Money::ZERO,
-            units: 0,
-        },
-        |acc, item| ReceiptTotals {
-            total: acc
-                .total
-                .plus(Money::from_decimal(item.price).times(item.quantity)),
-            units: acc.units.saturating_add(item.quantity),
-        },
-    )
+pub fn receipt_totals(receipt: &Receipt) -> Option<ReceiptTotals> {
+    let mut totals = ReceiptTotals {
+        total: Money::ZERO,
+        units: 0,
+    };
+    for item in &receipt.items {
+        let price = Money::try_from_decimal(item.price).filter(|price| *price >= Money::ZERO)?;
+        if item.quantity < 0 {
+            return None;
+        }
+        totals.total = totals
+            .total
+            .checked_add(price.checked_mul(item.quantity)?)?;
+        totals.units = totals
+            .units
+            .checked_add(item.quantity)
+            .filter(|units| *units <= MAX_EXACT_UNITS)?;
+    }
+    Some(totals)
 }
 
 /// The big-receipt result for `receipt` if `total` is over `threshold`.
@@ -70,18 +79,29 @@ mod tests {
 
     #[test]
     fn totals_are_exact_hundredths() {
-        let totals = receipt_totals(&receipt(&[(0.1, 3), (0.2, 1), (19.99, 10)]));
+        let totals = receipt_totals(&receipt(&[(0.1, 3), (0.2, 1), (19.99, 10)])).unwrap();
         assert_eq!(totals.total, Money::from_hundredths(30 + 20 + 19_990));
         assert_eq!(totals.units, 14);
+    }
+
+    #[test]
+    fn totals_beyond_the_exact_range_are_refused() {
+        assert!(receipt_totals(&receipt(&[(1e6, 100_000)])).is_some());
+        assert!(receipt_totals(&receipt(&[(1e300, 1)])).is_none());
+        assert!(receipt_totals(&receipt(&[(f64::NAN, 1)])).is_none());
+        assert!(receipt_totals(&receipt(&[(1.0, 4_611_686_018_427_387_904)])).is_none());
+        assert!(receipt_totals(&receipt(&[(0.0, i64::MAX), (0.0, i64::MAX)])).is_none());
+        assert!(receipt_totals(&receipt(&[(-1.0, 1)])).is_none());
+        assert!(receipt_totals(&receipt(&[(1e11, 100), (1e11, 1)])).is_none());
     }
 
     #[test]
     fn only_totals_strictly_over_the_threshold_are_big() {
         let threshold = Money::from_hundredths(50_000);
         let exactly = receipt(&[(250.0, 2)]);
-        assert!(check(&exactly, receipt_totals(&exactly).total, threshold).is_none());
+        assert!(check(&exactly, receipt_totals(&exactly).unwrap().total, threshold).is_none());
         let over = receipt(&[(250.0, 2), (0.01, 1)]);
-        let big = check(&over, receipt_totals(&over).total, threshold).unwrap();
+        let big = check(&over, receipt_totals(&over).unwrap().total, threshold).unwrap();
         assert_eq!(big.total, Money::from_hundredths(50_001));
         assert_eq!(
             (

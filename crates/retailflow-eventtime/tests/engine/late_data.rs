@@ -44,9 +44,7 @@ fn late_records_are_rejected_with_a_reason_and_counted() {
         .process(P0, &receipt("b", "S1", at(20), 1.0), now(0), &mut out)
         .unwrap();
     assert_eq!(summaries(&out), [(0, 10, 1, true)]);
-    let late = engine
-        .process(P0, &receipt("c", "S1", at(9), 1.0), now(0), &mut out)
-        .unwrap_err();
+    let late = expect_late(engine.process(P0, &receipt("c", "S1", at(9), 1.0), now(0), &mut out));
     assert_eq!(
         late,
         Late {
@@ -101,14 +99,12 @@ fn every_record_after_finish_is_late() {
     let mut out = Vec::new();
     engine.finish(&mut out);
     assert!(engine.is_finished());
-    let late = engine
-        .process(
-            P0,
-            &receipt("a", "S1", at(1_000_000), 1.0),
-            now(0),
-            &mut out,
-        )
-        .unwrap_err();
+    let late = expect_late(engine.process(
+        P0,
+        &receipt("a", "S1", at(1_000_000), 1.0),
+        now(0),
+        &mut out,
+    ));
     assert_eq!(late.watermark, EventTime::MAX);
     assert!(
         out.iter()

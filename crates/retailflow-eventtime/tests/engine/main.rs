@@ -7,6 +7,7 @@ mod bounded_state;
 mod late_data;
 mod output_modes;
 mod reference;
+mod refusals;
 mod snapshot;
 mod support;
 mod watermark;

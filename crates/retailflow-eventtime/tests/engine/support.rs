@@ -1,8 +1,8 @@
 //! Receipt builders, times relative to a fixed instant, and output projections for assertions.
 
 use retailflow_eventtime::{
-    Engine, EngineConfig, EventTime, LineItem, Output, PartitionId, ProcessingTime, Receipt,
-    TimeSpan,
+    Engine, EngineConfig, EventTime, Late, LineItem, Output, PartitionId, ProcessingTime, Receipt,
+    Refusal, TimeSpan,
 };
 
 /// 2024-05-01T12:00:00Z, a multiple of every window length used here.
@@ -160,5 +160,13 @@ pub fn random_receipt(random: &mut Random, id: u64, ts: EventTime) -> Receipt {
         cashier_id: format!("{store}-C1"),
         ts,
         items,
+    }
+}
+
+/// The [`Late`] refusal of a call that must have been refused as late.
+pub fn expect_late(result: Result<(), Refusal>) -> Late {
+    match result {
+        Err(Refusal::Late(late)) => late,
+        other => panic!("expected a late refusal, got {other:?}"),
     }
 }

@@ -36,9 +36,7 @@ fn an_undeclared_partition_that_joins_behind_the_watermark_has_its_records_late(
         .unwrap();
     assert_eq!(engine.watermark(), at(95));
     // P1 was never declared: it cannot hold back a watermark that has already moved.
-    let late = engine
-        .process(P1, &receipt("b", "S2", at(30), 1.0), now(0), &mut out)
-        .unwrap_err();
+    let late = expect_late(engine.process(P1, &receipt("b", "S2", at(30), 1.0), now(0), &mut out));
     assert_eq!(late.watermark, at(95));
     assert_eq!(engine.partitions().len(), 2);
 }
@@ -86,9 +84,8 @@ fn a_partition_that_returns_rejoins_without_moving_the_watermark_back() {
     out.clear();
 
     // P1 comes back. A record behind the watermark for all its windows is late...
-    let late = engine
-        .process(P1, &receipt("p1-15", "S2", at(15), 1.0), now(11), &mut out)
-        .unwrap_err();
+    let late =
+        expect_late(engine.process(P1, &receipt("p1-15", "S2", at(15), 1.0), now(11), &mut out));
     assert_eq!(late.last_window_end, at(20));
     // ...one in an open window counts, and P1 holds the watermark again.
     engine

@@ -1,6 +1,6 @@
 //! Window assignment through the engine: exact boundaries, tumbling and sliding windows.
 
-use retailflow_eventtime::{EventTime, Output, PartitionId};
+use retailflow_eventtime::{EventTime, OutOfRange, Output, PartitionId, Refusal};
 
 use crate::support::*;
 
@@ -18,9 +18,8 @@ fn a_record_exactly_at_a_window_end_belongs_to_the_next_window() {
     assert_eq!(summaries(&out), [(0, 10, 1, true)]);
     assert_eq!(engine.watermark(), at(10));
     // 9.999 s is now late; exactly 10 s is not (its window [10, 20) is open).
-    let late = engine
-        .process(P0, &receipt("c", "S1", at_ms(9_999), 1.0), now(0), &mut out)
-        .unwrap_err();
+    let late =
+        expect_late(engine.process(P0, &receipt("c", "S1", at_ms(9_999), 1.0), now(0), &mut out));
     assert_eq!(
         (late.event_time, late.last_window_end),
         (at_ms(9_999), at(10))
@@ -191,43 +190,98 @@ fn windows_with_no_records_produce_no_results() {
 }
 
 #[test]
-fn extreme_event_times_neither_panic_nor_hang() {
+fn event_times_whose_windows_leave_the_calendar_are_refused() {
     for config in [config(), config_with(10, 3, 5)] {
         let mut engine = engine(config);
         let mut out = Vec::new();
+        for ts in [
+            EventTime::MIN,
+            EventTime(i64::MIN + 7),
+            EventTime(EventTime::EARLIEST.millis() - 1),
+            EventTime::LATEST,
+            EventTime(i64::MAX - 7),
+            EventTime::MAX,
+        ] {
+            let refusal = engine
+                .process(P0, &receipt("x", "S1", ts, 1.0), now(0), &mut out)
+                .unwrap_err();
+            assert_eq!(
+                refusal,
+                Refusal::OutOfRange(OutOfRange::Calendar { event_time: ts })
+            );
+        }
+        assert_eq!(engine.watermark(), EventTime::MIN, "nothing moved it");
+        assert_eq!(engine.counters().out_of_range, 6);
         for (id, ts) in [
-            ("min", EventTime::MIN),
-            ("near-min", EventTime(i64::MIN + 7)),
+            ("first", EventTime(EventTime::EARLIEST.millis() + 10_000)),
             ("zero", EventTime(0)),
+            ("last", EventTime(EventTime::LATEST.millis() - 10_000)),
         ] {
             engine
                 .process(P0, &receipt(id, "S1", ts, 1.0), now(0), &mut out)
                 .unwrap();
         }
-        engine
-            .process(
-                P0,
-                &receipt("near-max", "S1", EventTime(i64::MAX - 7), 1.0),
-                now(0),
-                &mut out,
-            )
-            .unwrap();
-        let at_end_of_time = receipt("max", "S1", EventTime::MAX, 1.0);
-        let late = engine.process(P0, &at_end_of_time, now(0), &mut out);
-        assert!(late.is_err(), "the end of time is in no window");
         engine.on_trigger(now(60), &mut out);
         engine.finish(&mut out);
-        let receipts: u64 = out
+        let windows: Vec<(EventTime, EventTime)> = out
             .iter()
             .filter_map(|output| match output {
-                Output::WindowSummary(summary) => Some(summary.receipts),
+                Output::WindowSummary(summary) => Some((summary.window_start, summary.window_end)),
                 _ => None,
             })
-            .max()
-            .unwrap_or(0);
-        assert!(receipts >= 1);
+            .collect();
+        assert!(!windows.is_empty());
+        assert!(windows.iter().all(|(start, end)| start < end));
         assert_eq!(engine.state_size().panes, 0);
         let restored = retailflow_eventtime::Engine::restore(config, engine.snapshot()).unwrap();
         assert!(restored.is_finished());
+    }
+}
+
+#[test]
+fn every_window_written_ends_after_it_starts_and_lies_in_the_calendar() {
+    let mut random = Random::new(15);
+    for (length, slide) in [(10, 10), (10, 3), (3_600, 60), (86_400, 86_400)] {
+        let mut engine = engine(config_with(length, slide, 1_000_000_000));
+        let mut out = Vec::new();
+        let mut accepted = 0;
+        for index in 0..4_000u64 {
+            // Anywhere in the i64 range, and often near either end of the calendar.
+            let ts = match index % 4 {
+                0 => EventTime(random.next() as i64),
+                1 => EventTime(EventTime::LATEST.millis() - random.below(200_000_000) as i64),
+                2 => EventTime(EventTime::EARLIEST.millis() + random.below(200_000_000) as i64),
+                _ => EventTime((random.next() % 400_000_000_000_000) as i64 - 200_000_000_000_000),
+            };
+            let partition = PartitionId((index % 3) as i32);
+            match engine.process(partition, &receipt("r", "S1", ts, 1.0), now(0), &mut out) {
+                Ok(()) => accepted += 1,
+                Err(Refusal::OutOfRange(OutOfRange::Calendar { event_time })) => {
+                    assert_eq!(event_time, ts);
+                    assert!(
+                        ts.millis() < EventTime::EARLIEST.millis() + length * 1000
+                            || ts.millis() > EventTime::LATEST.millis() - length * 1000,
+                        "{ts:?} is well inside the calendar"
+                    );
+                }
+                Err(Refusal::Late(_)) => {}
+                Err(other) => panic!("{ts:?}: {other}"),
+            }
+        }
+        engine.finish(&mut out);
+        assert!(accepted > 100, "{accepted}");
+        for output in &out {
+            let window = match output {
+                Output::WindowSummary(s) => (s.window_start, s.window_end),
+                Output::TopStores(s) => (s.window_start, s.window_end),
+                Output::PopularItems(s) => (s.window_start, s.window_end),
+                Output::BigReceipt(big) => (big.ts, EventTime(big.ts.millis() + 1)),
+            };
+            assert!(window.0 < window.1, "{window:?}");
+            assert!(
+                window.0.is_in_calendar() && window.1.is_in_calendar(),
+                "{window:?}"
+            );
+        }
     }
 }

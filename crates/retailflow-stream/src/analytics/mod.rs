@@ -1,7 +1,8 @@
 //! The windowed analytics stage of `retailflow stream --format receipts`: every parsed receipt goes
 //! to the event-time [`Engine`] (partition = the message's partition, processing time = the
-//! pipeline's clock, for idle partitions); a receipt behind the watermark is rejected with reason
-//! `late`, so the pipeline dead-letters and counts it. The engine's results of each batch become
+//! pipeline's wall clock, for idle partitions and `--max-future`); a receipt the engine refuses is
+//! dead-lettered and counted with the reason its refusal names (`late`, `future`, `duplicate`, or
+//! `invalid_value` for figures beyond the exact range). The engine's results of each batch become
 //! result sets: Spark-style tables per analysis for the console, or one JSON object per result in
 //! the exact documented form ([`json`]) for JSONL. A bounded input ends with [`Engine::finish`]: the
 //! watermark moves to the end of time and every open window is emitted.
@@ -18,6 +19,7 @@ use std::path::Path;
 
 use retailflow_eventtime::{
     Engine, EngineConfig, EngineSnapshot, Output, OutputMode, PartitionId, ProcessingTime, Receipt,
+    RefusalKind,
 };
 
 use crate::command::{RunParts, StreamSettings};
@@ -155,7 +157,7 @@ impl Stage<Receipt> for AnalyticsStage {
             self.note_emitted(before);
         }
         recycle_receipt(record);
-        verdict.map_err(|late| Rejection::new(Reason::Late, late.to_string()))
+        verdict.map_err(|refusal| Rejection::new(reason_for(refusal.kind()), refusal.to_string()))
     }
 
     fn end_batch(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
@@ -176,6 +178,16 @@ impl Stage<Receipt> for AnalyticsStage {
 
     fn engine_snapshot(&self) -> Option<EngineSnapshot> {
         Some(self.engine.snapshot())
+    }
+}
+
+/// The dead-letter reason for an engine refusal.
+fn reason_for(kind: RefusalKind) -> Reason {
+    match kind {
+        RefusalKind::Late => Reason::Late,
+        RefusalKind::Future => Reason::Future,
+        RefusalKind::Duplicate => Reason::Duplicate,
+        RefusalKind::OutOfRange => Reason::InvalidValue,
     }
 }
 
@@ -239,12 +251,16 @@ pub fn run_analytics_logged(
         parts.sinks.push(Box::new(sink));
     }
     let (mut pipeline, mut source) = parts.into_pipeline(settings, environment);
-    let summary = pipeline.run(source.as_mut(), &ReceiptFormat, &mut stage)?;
+    let format = ReceiptFormat::new(settings.rules);
+    let summary = pipeline.run(source.as_mut(), &format, &mut stage)?;
     let counters = stage.engine().counters();
     environment.status.line(format!(
-        "analytics: {} receipts in windows, {} late, {} big receipts, {} windows closed, {} final results; state at most {} panes; peak RSS {}",
+        "analytics: {} receipts in windows, {} late, {} future, {} duplicates, {} out of range, {} big receipts, {} windows closed, {} final results; state at most {} panes; peak RSS {}",
         counters.accepted,
         counters.late,
+        counters.future,
+        counters.duplicates,
+        counters.out_of_range,
         counters.big_receipts,
         counters.windows_closed,
         counters.final_results,

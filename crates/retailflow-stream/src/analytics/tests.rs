@@ -56,6 +56,7 @@ fn settings(input: &std::path::Path, dir: &std::path::Path) -> StreamSettings {
             ..PipelineConfig::default()
         },
         checkpoint: None,
+        rules: Default::default(),
     }
 }
 
@@ -148,7 +149,7 @@ fn console_tables_per_analysis() {
     let mut stage = AnalyticsStage::new(EngineConfig::default(), Presentation::Tables).unwrap();
     let text = std::fs::read_to_string(input).unwrap();
     for (offset, line) in text.lines().enumerate() {
-        let receipt = ReceiptFormat.parse(line.as_bytes()).unwrap();
+        let receipt = ReceiptFormat::default().parse(line.as_bytes()).unwrap();
         let meta = MessageMeta {
             partition: 0,
             offset: offset as i64,

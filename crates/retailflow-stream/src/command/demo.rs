@@ -137,6 +137,7 @@ pub fn run_stream_demo(
             ..PipelineConfig::default()
         },
         checkpoint: None,
+        rules: Default::default(),
     };
 
     thread::scope(|scope| {

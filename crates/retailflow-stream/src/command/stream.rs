@@ -1,6 +1,7 @@
 //! `retailflow stream` as a library call: open the source, the dead-letter sink and the outputs
 //! that the settings name, and run the pipeline with the stage for the chosen format.
 
+use retailflow_core::values::ValueRules;
 use retailflow_eventtime::Receipt;
 
 use crate::checkpoint::SourcePosition;
@@ -55,6 +56,8 @@ pub struct StreamSettings {
     pub pipeline: PipelineConfig,
     /// `--checkpoint DIR`: save a checkpoint there after every batch and resume from it.
     pub checkpoint: Option<std::path::PathBuf>,
+    /// The value rules receipts are checked against (`--max-quantity`, `--max-price`).
+    pub rules: ValueRules,
 }
 
 impl StreamSettings {
@@ -228,7 +231,7 @@ pub fn run_stream(
         ),
         StreamFormat::Receipts => pipeline.run(
             source.as_mut(),
-            &ReceiptFormat,
+            &ReceiptFormat::new(settings.rules),
             &mut RecordsStage::<Receipt>::new(),
         ),
     }

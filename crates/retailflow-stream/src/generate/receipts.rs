@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn the_first_receipt_is_stable() {
         let first = payloads(42, Faults::default(), 1).remove(0);
-        let receipt = ReceiptFormat.parse(&first).unwrap();
+        let receipt = ReceiptFormat::default().parse(&first).unwrap();
         assert_eq!(receipt.ts, START);
         assert!(
             receipt.receipt_id.ends_with("-00000001"),
@@ -255,7 +255,7 @@ mod tests {
         for i in 0..20_000u64 {
             let message = generator.next_message(EventTime(0));
             assert_eq!(message.expected, Expected::Valid);
-            let receipt = ReceiptFormat.parse(message.payload).unwrap();
+            let receipt = ReceiptFormat::default().parse(message.payload).unwrap();
             assert_eq!(message.key.unwrap(), receipt.store_id.as_bytes());
             assert_eq!(receipt.ts, START.plus(TimeSpan::from_millis(i as i64 * 10)));
             assert!(receipt.cashier_id.starts_with(&receipt.store_id));
@@ -290,7 +290,7 @@ mod tests {
         let mut seen: HashMap<MalformedKind, u32> = HashMap::new();
         for _ in 0..5_000 {
             let message = generator.next_message(EventTime(0));
-            let parsed = ReceiptFormat.parse(message.payload);
+            let parsed = ReceiptFormat::default().parse(message.payload);
             match message.expected {
                 Expected::Malformed(kind) => {
                     *seen.entry(kind).or_default() += 1;
@@ -320,7 +320,7 @@ mod tests {
         let mut late = 0;
         for _ in 0..1_000 {
             let message = generator.next_message(EventTime(0));
-            let receipt = ReceiptFormat.parse(message.payload).unwrap();
+            let receipt = ReceiptFormat::default().parse(message.payload).unwrap();
             if message.expected == Expected::Late {
                 late += 1;
                 assert_eq!(

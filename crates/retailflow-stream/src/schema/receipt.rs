@@ -2,15 +2,18 @@
 //! `{"receipt_id": str, "store_id": str, "cashier_id": str, "ts": RFC 3339,
 //!   "items": [{"name": str, "category": str, "price": number, "quantity": int}, ...]}`.
 //!
-//! Shape errors (a missing field, a wrong type) are `schema`; values that make no sense (no items,
-//! a quantity below 1, a negative price, an empty id, a timestamp that is not RFC 3339) are
-//! `invalid_value`. Unknown keys are ignored so producers can add fields.
+//! Shape errors (a missing field, a wrong type) are `schema`; values that make no sense are
+//! `invalid_value`: no items, an empty id, a timestamp that is not RFC 3339 or lies outside years
+//! 1 to 9999, and anything that breaks the value rules ([`ValueRules`]: a quantity outside
+//! 1..=max, a price outside 0..=max, a receipt total beyond max quantity × max price), with the
+//! field and the rule named. Unknown keys are ignored so producers can add fields.
 //!
 //! A receipt written the plain way is read by a single scan ([`super::receipt_scan`]); anything
 //! else — escapes, unknown keys, unusual numbers, every error — is read by serde.
 
 use std::borrow::Cow;
 
+use retailflow_core::values::ValueRules;
 use retailflow_eventtime::{LineItem, Receipt};
 use serde::Deserialize;
 
@@ -31,9 +34,19 @@ pub(crate) struct WireReceipt<'a> {
     pub(crate) items: Vec<LineItem>,
 }
 
-/// The receipt schema.
+/// The receipt schema, checking values against its rules.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ReceiptFormat;
+pub struct ReceiptFormat {
+    /// The value rules in force.
+    pub rules: ValueRules,
+}
+
+impl ReceiptFormat {
+    /// The schema with `rules`.
+    pub fn new(rules: ValueRules) -> Self {
+        ReceiptFormat { rules }
+    }
+}
 
 impl RecordFormat for ReceiptFormat {
     type Record = Receipt;
@@ -44,7 +57,7 @@ impl RecordFormat for ReceiptFormat {
             Some(wire) => wire,
             None => serde_json::from_str(text).map_err(|e| json_rejection(&e))?,
         };
-        validate(wire)
+        validate(wire, &self.rules)
     }
 }
 
@@ -62,7 +75,7 @@ fn invalid(detail: String) -> Rejection {
     Rejection::new(Reason::InvalidValue, detail)
 }
 
-fn validate(wire: WireReceipt<'_>) -> Result<Receipt, Rejection> {
+fn validate(wire: WireReceipt<'_>, rules: &ValueRules) -> Result<Receipt, Rejection> {
     for (field, value) in [
         ("receipt_id", &wire.receipt_id),
         ("store_id", &wire.store_id),
@@ -74,24 +87,28 @@ fn validate(wire: WireReceipt<'_>) -> Result<Receipt, Rejection> {
     }
     let ts = parse_rfc3339(&wire.ts)
         .ok_or_else(|| invalid(format!("ts `{}` is not an RFC 3339 timestamp", wire.ts)))?;
+    if !ts.is_in_calendar() {
+        return Err(invalid(format!(
+            "ts `{}` is outside years 1 to 9999 (UTC)",
+            wire.ts
+        )));
+    }
     if wire.items.is_empty() {
         return Err(invalid(
             "items is empty: a receipt needs at least one item".to_string(),
         ));
     }
+    // Within the rules, each line is at most max quantity × max price, far inside what exact
+    // hundredths can sum, so the receipt's total is exact too.
+    let mut total: i128 = 0;
     for (i, item) in wire.items.iter().enumerate() {
-        if item.quantity < 1 {
-            return Err(invalid(format!(
-                "items[{i}].quantity is {}: must be at least 1",
-                item.quantity
-            )));
-        }
-        if !item.price.is_finite() || item.price < 0.0 {
-            return Err(invalid(format!(
-                "items[{i}].price is {}: must be 0 or more",
-                item.price
-            )));
-        }
+        rules
+            .quantity(item.quantity)
+            .map_err(|broken| invalid(format!("items[{i}].{broken}")))?;
+        let price = rules
+            .price(item.price)
+            .map_err(|broken| invalid(format!("items[{i}].{broken}")))?;
+        total += (price * 100.0).round() as i128 * i128::from(item.quantity);
         if is_blank(&item.name) {
             return Err(invalid(format!("items[{i}].name is empty")));
         }
@@ -99,6 +116,9 @@ fn validate(wire: WireReceipt<'_>) -> Result<Receipt, Rejection> {
             return Err(invalid(format!("items[{i}].category is empty")));
         }
     }
+    rules
+        .total(total as f64 / 100.0)
+        .map_err(|broken| invalid(broken.to_string()))?;
     Ok(Receipt {
         receipt_id: wire.receipt_id,
         store_id: wire.store_id,
@@ -117,7 +137,7 @@ mod tests {
     const GOOD: &str = r#"{"receipt_id":"R1","store_id":"S001","cashier_id":"S001-C1","ts":"2025-01-01T00:00:01.500Z","items":[{"name":"Item_1_FOOD","category":"Food","price":5.0,"quantity":2},{"name":"Item_3_BEV","category":"Beverages","price":8,"quantity":1}]}"#;
 
     fn rejected(payload: &[u8]) -> Rejection {
-        ReceiptFormat.parse(payload).unwrap_err()
+        ReceiptFormat::default().parse(payload).unwrap_err()
     }
 
     fn with(from: &str, to: &str) -> Vec<u8> {
@@ -127,7 +147,7 @@ mod tests {
 
     #[test]
     fn a_good_receipt_parses() {
-        let receipt = ReceiptFormat.parse(GOOD.as_bytes()).unwrap();
+        let receipt = ReceiptFormat::default().parse(GOOD.as_bytes()).unwrap();
         assert_eq!(receipt.receipt_id, "R1");
         assert_eq!(receipt.store_id, "S001");
         assert_eq!(receipt.cashier_id, "S001-C1");
@@ -144,7 +164,10 @@ mod tests {
             r#""store_id":"S001""#,
             r#""store_id":"S\u0030","note":[1,{"a":2}]"#,
         );
-        assert_eq!(ReceiptFormat.parse(&payload).unwrap().store_id, "S0");
+        assert_eq!(
+            ReceiptFormat::default().parse(&payload).unwrap().store_id,
+            "S0"
+        );
     }
 
     #[test]
@@ -221,24 +244,62 @@ mod tests {
     }
 
     #[test]
+    fn a_receipt_total_beyond_the_rules_is_invalid_value() {
+        let rules = ValueRules::new(10, 100.0).unwrap();
+        let payload = with(r#""price":8,"quantity":1"#, r#""price":100,"quantity":10"#);
+        let rejection = ReceiptFormat::new(rules).parse(&payload).unwrap_err();
+        assert_eq!(rejection.reason, Reason::InvalidValue);
+        assert_eq!(
+            rejection.detail,
+            "total 1010 breaks above_max (allowed: 0..=1000)"
+        );
+        assert!(ReceiptFormat::default().parse(&payload).is_ok());
+        let tighter = ReceiptFormat::new(ValueRules::new(1, 100.0).unwrap());
+        assert_eq!(
+            tighter.parse(GOOD.as_bytes()).unwrap_err().detail,
+            "items[0].quantity 2 breaks above_max (allowed: 1..=1)"
+        );
+    }
+
+    #[test]
     fn senseless_values_are_invalid_value() {
         for (from, to, detail) in [
             (
                 r#""quantity":2"#,
                 r#""quantity":-2"#,
-                "items[0].quantity is -2: must be at least 1",
+                "items[0].quantity -2 breaks below_min (allowed: 1..=100000)",
             ),
             (
                 r#""quantity":2"#,
                 r#""quantity":0"#,
-                "items[0].quantity is 0: must be at least 1",
+                "items[0].quantity 0 breaks below_min (allowed: 1..=100000)",
             ),
             (
                 r#""price":8"#,
                 r#""price":-0.5"#,
-                "items[1].price is -0.5: must be 0 or more",
+                "items[1].price -0.5 breaks below_min (allowed: 0..=1000000)",
             ),
             (r#""price":8"#, r#""price":1e999"#, "number out of range"),
+            (
+                r#""quantity":2"#,
+                r#""quantity":4611686018427387904"#,
+                "items[0].quantity 4611686018427387904 breaks above_max (allowed: 1..=100000)",
+            ),
+            (
+                r#""price":8"#,
+                r#""price":1e300"#,
+                "items[1].price 1e300 breaks above_max (allowed: 0..=1000000)",
+            ),
+            (
+                r#""ts":"2025-01-01T00:00:01.500Z""#,
+                r#""ts":"0000-12-31T23:59:59.000Z""#,
+                "ts `0000-12-31T23:59:59.000Z` is outside years 1 to 9999 (UTC)",
+            ),
+            (
+                r#""ts":"2025-01-01T00:00:01.500Z""#,
+                r#""ts":"9999-12-31T23:00:00-05:00""#,
+                "ts `9999-12-31T23:00:00-05:00` is outside years 1 to 9999 (UTC)",
+            ),
             (
                 r#""ts":"2025-01-01T00:00:01.500Z""#,
                 r#""ts":"2025-02-30T00:00:00.000Z""#,

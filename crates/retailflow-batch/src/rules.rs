@@ -1,0 +1,256 @@
+//! The value rules ([`retailflow_core::values`]) applied to the CSV's numeric columns: the casts
+//! of `price_per_unit`, `quantity` and `total_spent` null a value that breaks a rule, as they null
+//! junk, and a verdict function tells which rule it broke so the report counts it per column and
+//! rule (`out_of_range`).
+//!
+//! Junk (text that is no number, NaN, infinities, a quantity with a fraction) stays junk: only a
+//! number of the right kind outside its range is out of range.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, PrimitiveArray, UInt8Array};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use datafusion::common::Result;
+use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::prelude::ident;
+use retailflow_core::values::{Broken, Field, Rule, ValueRules};
+
+use crate::cast::{parse_column, parse_float, strings};
+use crate::udf::rules_function;
+
+/// A numeric column the rules apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuledColumn {
+    /// `price_per_unit`.
+    Price,
+    /// `quantity`.
+    Quantity,
+    /// `total_spent`.
+    Total,
+}
+
+impl RuledColumn {
+    /// Every ruled column, in the report's order.
+    pub const ALL: [RuledColumn; 3] = [
+        RuledColumn::Price,
+        RuledColumn::Quantity,
+        RuledColumn::Total,
+    ];
+
+    /// The snake_case column name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RuledColumn::Price => "price_per_unit",
+            RuledColumn::Quantity => "quantity",
+            RuledColumn::Total => "total_spent",
+        }
+    }
+
+    /// The field its rules are about.
+    pub fn field(self) -> Field {
+        match self {
+            RuledColumn::Price => Field::Price,
+            RuledColumn::Quantity => Field::Quantity,
+            RuledColumn::Total => Field::Total,
+        }
+    }
+
+    /// The ruled column named `name`, if it is one.
+    pub fn of(name: &str) -> Option<Self> {
+        RuledColumn::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// What the rules make of one CSV value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict<T> {
+    /// Empty or junk.
+    Junk,
+    /// A number that broke a rule.
+    OutOfRange(Rule),
+    /// A value that keeps.
+    Valid(T),
+}
+
+impl<T> Verdict<T> {
+    fn value(self) -> Option<T> {
+        match self {
+            Verdict::Valid(value) => Some(value),
+            Verdict::Junk | Verdict::OutOfRange(_) => None,
+        }
+    }
+
+    /// 0 for junk or valid, else 1 + the rule's place in [`Rule::RANGE`].
+    fn code(&self) -> u8 {
+        match self {
+            Verdict::OutOfRange(rule) => Rule::RANGE
+                .iter()
+                .position(|r| r == rule)
+                .map_or(0, |i| i as u8 + 1),
+            Verdict::Junk | Verdict::Valid(_) => 0,
+        }
+    }
+}
+
+fn judged<T>(checked: std::result::Result<T, Broken>) -> Verdict<T> {
+    match checked {
+        Ok(value) => Verdict::Valid(value),
+        Err(broken) if Rule::RANGE.contains(&broken.rule) => Verdict::OutOfRange(broken.rule),
+        Err(_) => Verdict::Junk,
+    }
+}
+
+/// A price (`price_per_unit`) from CSV text.
+pub fn price(text: &str, rules: &ValueRules) -> Verdict<f64> {
+    parse_float(text).map_or(Verdict::Junk, |number| judged(rules.price(number)))
+}
+
+/// A total (`total_spent`) from CSV text.
+pub fn total(text: &str, rules: &ValueRules) -> Verdict<f64> {
+    parse_float(text).map_or(Verdict::Junk, |number| judged(rules.total(number)))
+}
+
+/// A quantity from CSV text: `10`, `10.0` and ` 10 ` are 10; `10.5` is junk.
+pub fn quantity(text: &str, rules: &ValueRules) -> Verdict<i64> {
+    parse_float(text).map_or(Verdict::Junk, |number| {
+        judged(rules.quantity_from_number(number))
+    })
+}
+
+fn price_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef> {
+    let input = strings(&columns[0])?;
+    let parsed: PrimitiveArray<Float64Type> =
+        parse_column(input, |text| price(text, rules).value());
+    Ok(Arc::new(parsed))
+}
+
+fn total_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef> {
+    let input = strings(&columns[0])?;
+    let parsed: PrimitiveArray<Float64Type> =
+        parse_column(input, |text| total(text, rules).value());
+    Ok(Arc::new(parsed))
+}
+
+fn quantity_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef> {
+    let input = strings(&columns[0])?;
+    let parsed: PrimitiveArray<Int64Type> =
+        parse_column(input, |text| quantity(text, rules).value());
+    Ok(Arc::new(parsed))
+}
+
+fn verdict_kernel<T>(
+    columns: &[ArrayRef],
+    rules: &ValueRules,
+    judge: fn(&str, &ValueRules) -> Verdict<T>,
+) -> Result<ArrayRef> {
+    let input = strings(&columns[0])?;
+    let codes: UInt8Array = input
+        .iter()
+        .map(|text| Some(text.map_or(0, |text| judge(text, rules).code())))
+        .collect();
+    Ok(Arc::new(codes))
+}
+
+fn price_verdict_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef> {
+    verdict_kernel(columns, rules, price)
+}
+
+fn quantity_verdict_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef> {
+    verdict_kernel(columns, rules, quantity)
+}
+
+fn total_verdict_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef> {
+    verdict_kernel(columns, rules, total)
+}
+
+/// The casts and verdicts of the ruled columns under one set of rules.
+#[derive(Debug, Clone)]
+pub struct RuledCasts {
+    price: ScalarUDF,
+    quantity: ScalarUDF,
+    total: ScalarUDF,
+    price_verdict: ScalarUDF,
+    quantity_verdict: ScalarUDF,
+    total_verdict: ScalarUDF,
+}
+
+impl RuledCasts {
+    /// The functions applying `rules`.
+    pub fn new(rules: ValueRules) -> Self {
+        let function = |name, output, kernel| {
+            rules_function(name, vec![DataType::Utf8], output, rules, kernel)
+        };
+        RuledCasts {
+            price: function("rf_price", DataType::Float64, price_kernel),
+            quantity: function("rf_quantity", DataType::Int64, quantity_kernel),
+            total: function("rf_total", DataType::Float64, total_kernel),
+            price_verdict: function("rf_price_verdict", DataType::UInt8, price_verdict_kernel),
+            quantity_verdict: function(
+                "rf_quantity_verdict",
+                DataType::UInt8,
+                quantity_verdict_kernel,
+            ),
+            total_verdict: function("rf_total_verdict", DataType::UInt8, total_verdict_kernel),
+        }
+    }
+
+    /// The cast of text column `name` as `column` (unnamed): the value, or null when empty, junk
+    /// or out of range.
+    pub fn cast(&self, column: RuledColumn, name: &str) -> Expr {
+        let function = match column {
+            RuledColumn::Price => &self.price,
+            RuledColumn::Quantity => &self.quantity,
+            RuledColumn::Total => &self.total,
+        };
+        function.call(vec![ident(name)])
+    }
+
+    /// Which rule each value of text column `name` broke (unnamed): 0 for none (null, junk or
+    /// valid), else 1 + the rule's place in [`Rule::RANGE`].
+    pub fn verdict(&self, column: RuledColumn, name: &str) -> Expr {
+        let function = match column {
+            RuledColumn::Price => &self.price_verdict,
+            RuledColumn::Quantity => &self.quantity_verdict,
+            RuledColumn::Total => &self.total_verdict,
+        };
+        function.call(vec![ident(name)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_outside_their_range_are_out_of_range_and_junk_stays_junk() {
+        let rules = ValueRules::default();
+        assert_eq!(price("18.5", &rules), Verdict::Valid(18.5));
+        assert_eq!(price("1e308", &rules), Verdict::OutOfRange(Rule::AboveMax));
+        assert_eq!(price("-2", &rules), Verdict::OutOfRange(Rule::BelowMin));
+        assert_eq!(price("inf", &rules), Verdict::Junk);
+        assert_eq!(price("abc", &rules), Verdict::Junk);
+        assert_eq!(quantity(" 10.0 ", &rules), Verdict::Valid(10));
+        assert_eq!(quantity("10.5", &rules), Verdict::Junk);
+        assert_eq!(quantity("0", &rules), Verdict::OutOfRange(Rule::BelowMin));
+        assert_eq!(quantity("-3", &rules), Verdict::OutOfRange(Rule::BelowMin));
+        assert_eq!(
+            quantity("1e30", &rules),
+            Verdict::OutOfRange(Rule::AboveMax)
+        );
+        assert_eq!(
+            quantity("100001", &rules),
+            Verdict::OutOfRange(Rule::AboveMax)
+        );
+        assert_eq!(total("1e11", &rules), Verdict::Valid(1e11));
+        assert_eq!(total("1.5e11", &rules), Verdict::OutOfRange(Rule::AboveMax));
+        assert_eq!(total("-0", &rules), Verdict::Valid(0.0));
+    }
+
+    #[test]
+    fn verdict_codes_follow_the_range_rules() {
+        assert_eq!(Verdict::<f64>::Junk.code(), 0);
+        assert_eq!(Verdict::Valid(1.0).code(), 0);
+        assert_eq!(Verdict::<f64>::OutOfRange(Rule::BelowMin).code(), 1);
+        assert_eq!(Verdict::<f64>::OutOfRange(Rule::AboveMax).code(), 2);
+    }
+}

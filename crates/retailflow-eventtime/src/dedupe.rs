@@ -1,0 +1,85 @@
+//! The receipt ids counted while the watermark may still let a repeat of them in (`dedupe`), as
+//! Spark's `dropDuplicatesWithinWatermark`: an id is kept until the watermark passes its event
+//! time plus the allowed lateness, so the state is bounded by the watermark, not by the stream's
+//! length.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use crate::time::EventTime;
+
+/// Ids with the event time they were counted at, and the same ids by event time for expiry.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SeenReceipts {
+    ids: HashMap<Arc<str>, EventTime>,
+    by_time: BTreeMap<EventTime, Vec<Arc<str>>>,
+}
+
+impl SeenReceipts {
+    /// Notes `id` counted at `t`; the event time it was first counted at if it already was.
+    pub(crate) fn insert(&mut self, id: &str, t: EventTime) -> Result<(), EventTime> {
+        if let Some(&first) = self.ids.get(id) {
+            return Err(first);
+        }
+        let id: Arc<str> = Arc::from(id);
+        self.ids.insert(Arc::clone(&id), t);
+        self.by_time.entry(t).or_default().push(id);
+        Ok(())
+    }
+
+    /// Forgets every id counted at an event time before `horizon` (the watermark less the allowed
+    /// lateness): no repeat of it can be counted any more, since it would be late.
+    pub(crate) fn forget_before(&mut self, horizon: EventTime) {
+        while let Some(entry) = self.by_time.first_entry() {
+            if *entry.key() >= horizon {
+                break;
+            }
+            for id in entry.remove() {
+                self.ids.remove(&id);
+            }
+        }
+    }
+
+    /// Ids held.
+    pub(crate) fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Every id with its event time, by event time then id (for snapshots).
+    pub(crate) fn entries(&self) -> Vec<(EventTime, String)> {
+        let mut entries: Vec<(EventTime, String)> = self
+            .by_time
+            .iter()
+            .flat_map(|(&t, ids)| ids.iter().map(move |id| (t, id.to_string())))
+            .collect();
+        entries.sort_unstable();
+        entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_is_refused_until_the_horizon_passes_it() {
+        let mut seen = SeenReceipts::default();
+        assert_eq!(seen.insert("R1", EventTime(1_000)), Ok(()));
+        assert_eq!(seen.insert("R2", EventTime(5_000)), Ok(()));
+        assert_eq!(seen.insert("R1", EventTime(9_000)), Err(EventTime(1_000)));
+        seen.forget_before(EventTime(1_000));
+        assert_eq!(seen.len(), 2, "the horizon has not passed R1 yet");
+        seen.forget_before(EventTime(1_001));
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen.insert("R1", EventTime(9_000)), Ok(()));
+        assert_eq!(
+            seen.entries(),
+            [
+                (EventTime(5_000), "R2".to_string()),
+                (EventTime(9_000), "R1".to_string())
+            ]
+        );
+        seen.forget_before(EventTime::MAX);
+        assert_eq!(seen.len(), 0);
+    }
+}
