@@ -224,6 +224,7 @@ mod tests {
         let mut text = format!("{HEADER}\n");
         let mut expected = Vec::new();
         let catalog = catalog();
+        let rules = retailflow_core::values::ValueRules::default();
         let mut id = 0;
         for category in categories {
             for item in items {
@@ -237,11 +238,11 @@ mod tests {
                             let mut row = RepairRow {
                                 category: crate::cast::clean_text(category).map(String::from),
                                 item: crate::cast::clean_text(item).map(String::from),
-                                price: crate::cast::parse_float(price),
-                                quantity: crate::cast::parse_quantity(quantity),
-                                total: crate::cast::parse_float(total),
+                                price: crate::rules::price(price, &rules).value(),
+                                quantity: crate::rules::quantity(quantity, &rules).value(),
+                                total: crate::rules::total(total, &rules).value(),
                             };
-                            let restored = repair_row(&mut row, &catalog, &Default::default());
+                            let restored = repair_row(&mut row, &catalog, &rules);
                             expected.push((row, restored));
                         }
                     }

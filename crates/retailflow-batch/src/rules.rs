@@ -73,7 +73,8 @@ pub enum Verdict<T> {
 }
 
 impl<T> Verdict<T> {
-    fn value(self) -> Option<T> {
+    /// The valid value, if any.
+    pub fn value(self) -> Option<T> {
         match self {
             Verdict::Valid(value) => Some(value),
             Verdict::Junk | Verdict::OutOfRange(_) => None,

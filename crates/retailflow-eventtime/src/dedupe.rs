@@ -16,15 +16,20 @@ pub(crate) struct SeenReceipts {
 }
 
 impl SeenReceipts {
-    /// Notes `id` counted at `t`; the event time it was first counted at if it already was.
-    pub(crate) fn insert(&mut self, id: &str, t: EventTime) -> Result<(), EventTime> {
-        if let Some(&first) = self.ids.get(id) {
-            return Err(first);
+    /// The event time `id` was counted at, if it is held.
+    pub(crate) fn first_seen(&self, id: &str) -> Option<EventTime> {
+        self.ids.get(id).copied()
+    }
+
+    /// Notes `id` counted at `t`; false (and nothing changes) when it is already held.
+    pub(crate) fn insert(&mut self, id: &str, t: EventTime) -> bool {
+        if self.ids.contains_key(id) {
+            return false;
         }
         let id: Arc<str> = Arc::from(id);
         self.ids.insert(Arc::clone(&id), t);
         self.by_time.entry(t).or_default().push(id);
-        Ok(())
+        true
     }
 
     /// Forgets every id counted at an event time before `horizon` (the watermark less the allowed
@@ -64,14 +69,15 @@ mod tests {
     #[test]
     fn an_id_is_refused_until_the_horizon_passes_it() {
         let mut seen = SeenReceipts::default();
-        assert_eq!(seen.insert("R1", EventTime(1_000)), Ok(()));
-        assert_eq!(seen.insert("R2", EventTime(5_000)), Ok(()));
-        assert_eq!(seen.insert("R1", EventTime(9_000)), Err(EventTime(1_000)));
+        assert!(seen.insert("R1", EventTime(1_000)));
+        assert!(seen.insert("R2", EventTime(5_000)));
+        assert!(!seen.insert("R1", EventTime(9_000)));
+        assert_eq!(seen.first_seen("R1"), Some(EventTime(1_000)));
         seen.forget_before(EventTime(1_000));
         assert_eq!(seen.len(), 2, "the horizon has not passed R1 yet");
         seen.forget_before(EventTime(1_001));
         assert_eq!(seen.len(), 1);
-        assert_eq!(seen.insert("R1", EventTime(9_000)), Ok(()));
+        assert!(seen.insert("R1", EventTime(9_000)));
         assert_eq!(
             seen.entries(),
             [

@@ -210,15 +210,8 @@ impl Engine {
         }
         let watermark = self.watermarks.watermark();
         let late = last_window_end <= watermark;
-        if !late && !self.windows.fits(event_time, totals.total, totals.units) {
-            self.counters.out_of_range += 1;
-            return Err(OutOfRange::WindowTotals {
-                pane_start: self.windows.pane_start(event_time),
-            }
-            .into());
-        }
         if self.config.dedupe
-            && let Err(first_seen) = self.seen.insert(&receipt.receipt_id, event_time)
+            && let Some(first_seen) = self.seen.first_seen(&receipt.receipt_id)
         {
             self.counters.duplicates += 1;
             return Err(Duplicate {
@@ -226,6 +219,30 @@ impl Engine {
                 first_seen,
             }
             .into());
+        }
+        if !late {
+            let store = self.names.stores.intern(&receipt.store_id);
+            self.lines.clear();
+            for item in &receipt.items {
+                self.lines
+                    .push(self.names.line(&item.name, &item.category, item.quantity));
+            }
+            let contribution = Contribution {
+                store,
+                total: totals.total,
+                units: totals.units,
+                lines: &self.lines,
+            };
+            if !self.windows.try_add(event_time, &contribution) {
+                self.counters.out_of_range += 1;
+                return Err(OutOfRange::WindowTotals {
+                    pane_start: self.windows.pane_start(event_time),
+                }
+                .into());
+            }
+        }
+        if self.config.dedupe {
+            self.seen.insert(&receipt.receipt_id, event_time);
         }
         if let Some(big) =
             big_receipts::check(receipt, totals.total, self.config.big_receipt_threshold)
@@ -244,18 +261,6 @@ impl Engine {
             .into())
         } else {
             self.counters.accepted += 1;
-            let store = self.names.stores.intern(&receipt.store_id);
-            self.lines.clear();
-            for item in &receipt.items {
-                self.lines
-                    .push(self.names.line(&item.name, &item.category, item.quantity));
-            }
-            let contribution = Contribution {
-                store,
-                total: totals.total,
-                units: totals.units,
-                lines: &self.lines,
-            };
             if windows.first().end <= watermark {
                 let closed = windows
                     .iter()
@@ -263,7 +268,6 @@ impl Engine {
                     .count();
                 self.counters.closed_window_updates_skipped += closed as u64;
             }
-            self.windows.add(event_time, &contribution);
             Ok(())
         };
 

@@ -174,7 +174,7 @@ impl Engine {
         engine.names = names;
         engine.counters = snapshot.counters;
         for (t, id) in snapshot.receipt_ids {
-            if engine.seen.insert(&id, t).is_err() {
+            if !engine.seen.insert(&id, t) {
                 return corrupt(format!("receipt id {id} is held twice"));
             }
         }

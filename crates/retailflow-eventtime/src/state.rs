@@ -12,6 +12,7 @@
 //! from a pane reads as zero), so adding a record is a few array updates.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use retailflow_core::values::MAX_EXACT_UNITS;
 
@@ -252,34 +253,37 @@ impl WindowStore {
         EventTime(floor_to_multiple(t.millis(), self.pane))
     }
 
-    /// Whether a receipt at `t` with `total` and `units` can be added without any window's
-    /// revenue or units leaving the exact range: each pane may hold its share of the range
-    /// (a window merges `length / pane` panes), and since amounts are never negative, a pane's
-    /// totals bound those of its stores and items.
-    pub fn fits(&self, t: EventTime, total: Money, units: i64) -> bool {
+    /// Adds a record at `t` to its pane, unless that would take any window's revenue or units
+    /// beyond the exact range; returns whether it was added. Each pane may hold its share of the
+    /// range (a window merges `length / pane` panes), and since amounts are never negative, a
+    /// pane's totals bound those of its stores and items. The caller has checked that at least
+    /// one window containing `t` is open, so the pane is in no finished window only.
+    #[inline]
+    pub fn try_add(&mut self, t: EventTime, contribution: &Contribution<'_>) -> bool {
         let panes_per_window = (self.length / self.pane).max(1);
         let money_limit = Money::MAX_EXACT.hundredths() / panes_per_window;
         let units_limit = MAX_EXACT_UNITS / panes_per_window;
-        let (revenue, held_units) = self
-            .panes
-            .get(&floor_to_multiple(t.millis(), self.pane))
-            .map_or((0, 0), |pane| (pane.revenue.hundredths(), pane.units));
-        (0..=money_limit).contains(&total.hundredths())
-            && (0..=units_limit).contains(&units)
-            && revenue + total.hundredths() <= money_limit
-            && held_units + units <= units_limit
-    }
-
-    /// Adds a record at `t` to its pane. The caller has checked that at least one window
-    /// containing `t` is open, so the pane is in no finished window only, and that it
-    /// [`fits`](Self::fits).
-    #[inline]
-    pub fn add(&mut self, t: EventTime, contribution: &Contribution<'_>) {
-        let spare = &mut self.spare;
-        self.panes
-            .entry(floor_to_multiple(t.millis(), self.pane))
-            .or_insert_with(|| spare.pop().unwrap_or_default())
-            .add(contribution);
+        let fits = |revenue: i64, units: i64| {
+            (0..=money_limit - revenue).contains(&contribution.total.hundredths())
+                && (0..=units_limit - units).contains(&contribution.units)
+        };
+        match self.panes.entry(floor_to_multiple(t.millis(), self.pane)) {
+            Entry::Occupied(mut pane) => {
+                let pane = pane.get_mut();
+                if !fits(pane.revenue.hundredths(), pane.units) {
+                    return false;
+                }
+                pane.add(contribution);
+            }
+            Entry::Vacant(slot) => {
+                if !fits(0, 0) {
+                    return false;
+                }
+                slot.insert(self.spare.pop().unwrap_or_default())
+                    .add(contribution);
+            }
+        }
+        true
     }
 
     /// Puts back a pane read from a checkpoint.
@@ -487,9 +491,9 @@ mod tests {
             units: 2,
             lines: &lines[..1],
         };
-        store.add(EventTime::from_secs(1), &first);
-        store.add(EventTime::from_secs(9), &second);
-        store.add(EventTime::from_secs(10), &first);
+        assert!(store.try_add(EventTime::from_secs(1), &first));
+        assert!(store.try_add(EventTime::from_secs(9), &second));
+        assert!(store.try_add(EventTime::from_secs(10), &first));
         let (_, aggregate) = store.panes().next().unwrap();
         assert_eq!(
             (aggregate.receipts, aggregate.revenue, aggregate.units),
@@ -522,14 +526,14 @@ mod tests {
             lines: &[],
         };
         for s in [25, 3, 14, 15] {
-            store.add(EventTime::from_secs(s), &contribution);
+            assert!(store.try_add(EventTime::from_secs(s), &contribution));
         }
         assert_eq!(closed(&mut store, 9), []);
         assert_eq!(closed(&mut store, 20), [(0, 10, 1), (10, 20, 2)]);
         assert_eq!(store.len(), 1);
         assert_eq!(closed(&mut store, 20), []);
         // A recycled pane starts empty.
-        store.add(EventTime::from_secs(41), &contribution);
+        assert!(store.try_add(EventTime::from_secs(41), &contribution));
         assert_eq!(
             closed(&mut store, i64::MAX / 1000),
             [(20, 30, 1), (40, 50, 1)]
@@ -547,7 +551,7 @@ mod tests {
             lines: &[],
         };
         for s in [1, 3, 3, 9, 12] {
-            store.add(EventTime::from_secs(s), &contribution);
+            assert!(store.try_add(EventTime::from_secs(s), &contribution));
         }
         assert_eq!(store.size().0, 11, "windows starting -8 s … 12 s");
         assert_eq!(closed(&mut store, 4), [(-8, 2, 1), (-6, 4, 3)]);
@@ -574,10 +578,10 @@ mod tests {
             units: 1,
             lines: &[],
         };
-        store.add(EventTime::from_secs(50), &contribution);
+        assert!(store.try_add(EventTime::from_secs(50), &contribution));
         assert_eq!(closed(&mut store, 30), []);
         // Windows starting before 22 s have ended; a record at 31 s may only reach [22, 32) onwards.
-        store.add(EventTime::from_secs(31), &contribution);
+        assert!(store.try_add(EventTime::from_secs(31), &contribution));
         let emitted = closed(&mut store, 100);
         assert_eq!(emitted[0], (22, 32, 1));
         assert_eq!(

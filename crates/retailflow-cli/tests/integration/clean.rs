@@ -145,10 +145,15 @@ fn dirty_fixture_figures() {
     assert_eq!(report["columns"].as_array().unwrap().len(), 12);
     assert_eq!(report["columns"][11], "store_notes");
     assert_eq!(report["date_format"], "%Y-%m-%d");
-    // junk: "abc" price, "N/A" and "13/01/2023" dates, "3.5" quantity, "NaN" total, "maybe" discount
+    // junk: "abc" price, "N/A" and "13/01/2023" dates, "3.5" quantity, "NaN" total, "maybe" discount;
+    // out of range: the zero quantity of TXN_0000027
     assert_eq!(report["nulls_after_cast"]["price_per_unit"], 4);
     assert_eq!(report["nulls_after_cast"]["transaction_date"], 2);
-    assert_eq!(report["nulls_after_cast"]["quantity"], 6);
+    assert_eq!(report["nulls_after_cast"]["quantity"], 7);
+    assert_eq!(
+        report["out_of_range"]["quantity"],
+        serde_json::json!({"below_min": 1, "above_max": 0})
+    );
     assert_eq!(report["nulls_after_cast"]["total_spent"], 4);
     assert_eq!(report["nulls_after_cast"]["discount_applied"], 3);
     assert_eq!(report["catalog_ambiguous_keys"], 1);
@@ -527,6 +532,12 @@ fn real_file_acceptance() {
     );
     assert_eq!(report["avg_total_spent_by_payment_method"]["Cash"], 131.05);
     assert_eq!(report["avg_total_spent_by_location"]["Online"], 130.42);
+    // No value of the real file breaks a value rule.
+    let zero = serde_json::json!({"below_min": 0, "above_max": 0});
+    assert_eq!(
+        report["out_of_range"],
+        serde_json::json!({"price_per_unit": zero, "quantity": zero, "total_spent": zero})
+    );
 
     // The figures the independent engines agreed on: every key must match.
     let expected = read_report(&golden_path("real_report_expected.json"));

@@ -363,7 +363,7 @@ fn unusable_limits_are_one_line_errors_naming_the_flag() {
         "error: --max-quantity must be at least 1, not 0\n"
     );
     let output = support::retailflow()
-        .args(["stream", "--source", "file:x.jsonl", "--max-price", "-1"])
+        .args(["stream", "--source", "file:x.jsonl", "--max-price=-1"])
         .output()
         .unwrap();
     assert!(!output.status.success());

@@ -84,7 +84,7 @@ mod tests {
             units: 0,
             lines: &lines,
         };
-        store.add(EventTime(0), &contribution);
+        assert!(store.try_add(EventTime(0), &contribution));
         let (_, aggregate) = store.panes().next().unwrap();
         let mut out = Vec::new();
         rank(window, aggregate, &names, 3, true, &mut out);
