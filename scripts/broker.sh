@@ -7,8 +7,9 @@
 #                              the project's topics; idempotent (a running broker is left as it is)
 #   scripts/broker.sh stop     stop the broker this script started (and nothing else); its data stays
 #                              on disk until the next `start`
-#   scripts/broker.sh restart  stop it and start it again on the same data: topics, records, committed
-#                              offsets and transactions survive (the same as `KEEP_DATA=1 ... start`)
+#   scripts/broker.sh restart  stop it and start the same broker again on the same data: topics,
+#                              records, committed offsets and transactions survive (as with
+#                              `KEEP_DATA=1 ... start`)
 #   scripts/broker.sh status   say which broker runs (exit 0) or that none does (exit 3)
 #
 # Every plain `start` begins with empty topics: the data of an earlier run is wiped. A test that stops
@@ -475,6 +476,8 @@ case "${1:-}" in
   start) cmd_start "$KEEP_DATA" ;;
   stop) cmd_stop ;;
   restart)
+    # The broker that runs (or ran last) comes back, whatever BROKER says.
+    if [ -f "$KIND_FILE" ]; then KIND="$(running_kind)"; fi
     cmd_stop
     cmd_start 1
     ;;
