@@ -95,7 +95,7 @@ running_kind() { cat "$KIND_FILE" 2>/dev/null || echo tansu; }
 KAFKA_POM="$ROOT/scripts/kafka/pom.xml"
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM")"
 [ -n "$KAFKA_VERSION" ] || die "no <kafka.version> in $KAFKA_POM"
-KAFKA_CACHE="${KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/retailflow/kafka-$KAFKA_VERSION}"
+KAFKA_CACHE="${KAFKA_CACHE:-${XDG_CACHE_HOME:-${HOME:-$ROOT}/.cache}/retailflow/kafka-$KAFKA_VERSION}"
 KAFKA_LIBS="$KAFKA_CACHE/libs"
 KAFKA_MARKER="$KAFKA_CACHE/libs.complete"
 KAFKA_PROPERTIES="$STATE_DIR/server.properties"
