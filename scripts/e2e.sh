@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs the end-to-end tests against a real broker: starts Tansu (scripts/broker.sh), makes the
-# kafka-python venv (scripts/e2e-venv.sh), runs the `e2e` integration tests, and stops the broker
-# again if this script started it. Extra arguments go to `cargo test`.
+# Runs the end-to-end tests against a real broker: starts Apache Kafka (scripts/broker.sh), makes
+# the kafka-python venv (scripts/e2e-venv.sh), runs the integration tests that need them (those
+# whose names hold `e2e`), and stops the broker again if this script started it. Extra arguments go
+# to `cargo test`.
 #
-#   scripts/e2e.sh                 # the e2e tests only
+#   scripts/e2e.sh                 # the end-to-end tests only
 #   BROKER_PORT=19092 scripts/e2e.sh
+#   BROKER=tansu scripts/e2e.sh    # on Tansu instead (no transactions)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,4 +23,4 @@ RETAILFLOW_E2E_BROKERS="127.0.0.1:$(cat "${RETAILFLOW_STATE_DIR:-.broker}/broker
 RETAILFLOW_E2E_PYTHON="$(scripts/e2e-venv.sh)"
 export RETAILFLOW_E2E_BROKERS RETAILFLOW_E2E_PYTHON
 echo "e2e: brokers $RETAILFLOW_E2E_BROKERS, python $RETAILFLOW_E2E_PYTHON" >&2
-cargo test -p retailflow --test integration "$@" e2e::
+cargo test -p retailflow --test integration "$@" e2e

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The test command. Sets up everything the tests need, then runs every unit, golden, CLI, integration
 # and end-to-end test of the workspace:
-#   - a real Kafka-protocol broker (Tansu, installed from crates.io on first use by scripts/broker.sh)
-#     on 127.0.0.1, stopped again at the end if this script started it;
+#   - a real Apache Kafka broker on 127.0.0.1 (scripts/broker.sh: jars from Maven Central on first
+#     use, Java 17 and Maven needed), stopped again at the end if this script started it;
 #   - kafka-python (pinned, from PyPI) in a venv for the interoperability tests (scripts/e2e-venv.sh).
 # RETAILFLOW_SKIP_E2E=1 runs without the broker: the end-to-end tests then skip, except under
 # CI=true, where they fail.
@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 if [ "${RETAILFLOW_SKIP_E2E:-0}" != 1 ]; then
   started_here=false
   scripts/broker.sh status >/dev/null 2>&1 || started_here=true
-  scripts/broker.sh start
+  # Apache Kafka, whatever BROKER says: the transactional tests need a broker that has transactions.
+  BROKER=kafka scripts/broker.sh start
   if $started_here; then
     trap 'scripts/broker.sh stop' EXIT
   fi

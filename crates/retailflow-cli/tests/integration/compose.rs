@@ -141,6 +141,21 @@ fn compose_has_the_kraft_default_and_the_zookeeper_profile() {
     }
 }
 
+/// The Kafka version pinned in `scripts/kafka/pom.xml`, the jars `scripts/broker.sh` runs.
+fn broker_script_kafka_version() -> String {
+    let pom =
+        std::fs::read_to_string(support::workspace_root().join("scripts/kafka/pom.xml")).unwrap();
+    let (_, rest) = pom
+        .split_once("<kafka.version>")
+        .expect("scripts/kafka/pom.xml has a <kafka.version>");
+    let (version, _) = rest.split_once("</kafka.version>").unwrap();
+    assert!(
+        version.starts_with("4.") && version.split('.').all(|n| n.parse::<u32>().is_ok()),
+        "kafka.version {version:?} is a release"
+    );
+    version.to_owned()
+}
+
 #[test]
 fn compose_images_are_pinned() {
     let doc = compose_file();
@@ -158,14 +173,10 @@ fn compose_images_are_pinned() {
             "{name:?}: {image}"
         );
     }
-    assert_eq!(
-        str_at(service(&doc, "kafka"), "image"),
-        "apache/kafka:3.9.0"
-    );
-    assert_eq!(
-        str_at(service(&doc, "topics"), "image"),
-        "apache/kafka:3.9.0"
-    );
+    // The KRaft stack runs the Apache Kafka that scripts/broker.sh runs without Docker.
+    let kafka = format!("apache/kafka:{}", broker_script_kafka_version());
+    assert_eq!(str_at(service(&doc, "kafka"), "image"), kafka);
+    assert_eq!(str_at(service(&doc, "topics"), "image"), kafka);
     assert_eq!(
         str_at(service(&doc, "zookeeper"), "image"),
         "confluentinc/cp-zookeeper:7.5.0"

@@ -5,7 +5,9 @@
 //!
 //! They run when `RETAILFLOW_E2E_BROKERS` names the broker and `RETAILFLOW_E2E_PYTHON` a python that
 //! has kafka-python (`.ci/run` and `scripts/e2e.sh` set both). Without them they are skipped, except
-//! in CI (`CI=true`), where a missing variable fails them. Every test writes to topics of its own.
+//! in CI (`CI=true`), where a missing variable fails them. Every test writes to topics of its own; the
+//! broker-restart test stops and restarts a broker of its own (`scripts/broker.sh` on another port
+//! and state dir, so it needs the Java that script needs).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -575,4 +577,158 @@ fn e2e_kafka_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_re
         runs.kills
     );
     assert_eq!(std::fs::read_to_string(path("killed.dlq")).unwrap(), "");
+}
+
+/// A broker of one test's own: Apache Kafka started by `scripts/broker.sh` with a state dir and a
+/// port of its own, so that stopping and restarting it disturbs no other test. Stopped when dropped.
+pub(crate) struct OwnBroker {
+    state: tempfile::TempDir,
+    port: u16,
+}
+
+impl OwnBroker {
+    /// Starts it, with empty topics (the project's four, `receipts` with 3 partitions).
+    pub(crate) fn start() -> Self {
+        let state = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let broker = Self { state, port };
+        broker.script("start");
+        broker
+    }
+
+    pub(crate) fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the broker process; its data stays.
+    pub(crate) fn stop(&self) {
+        self.script("stop");
+    }
+
+    /// Starts the broker process again on its data: topics, records and committed offsets survive.
+    pub(crate) fn restart(&self) {
+        self.script("restart");
+    }
+
+    fn command(&self, action: &str) -> Command {
+        let mut command = Command::new("bash");
+        command
+            .arg(support::workspace_root().join("scripts/broker.sh"))
+            .arg(action)
+            .env("BROKER", "kafka")
+            .env("BROKER_PORT", self.port.to_string())
+            .env("RETAILFLOW_STATE_DIR", self.state.path())
+            .env_remove("KEEP_DATA");
+        command
+    }
+
+    fn script(&self, action: &str) {
+        run_ok(
+            &mut self.command(action),
+            &format!("scripts/broker.sh {action} (port {})", self.port),
+        );
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        let _ = self
+            .command("stop")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Waits up to a minute for `condition`; fails the test with `context()` when it does not come.
+fn wait_until(what: &str, condition: impl Fn() -> bool, context: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !condition() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}:\n{}",
+            context()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn e2e_a_stream_survives_a_broker_restart_and_reads_on_where_it_was() {
+    let Some(e2e) = e2e() else { return };
+    let broker = OwnBroker::start();
+    let own = E2e {
+        brokers: broker.brokers(),
+        python: e2e.python.clone(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let before = receipt_flags(31, 50);
+    let after = receipt_flags(32, 50);
+    let mut expected = expected_receipts(dir.path(), &before);
+    expected.extend(expected_receipts(dir.path(), &after));
+    let produce = |flags: &[String]| {
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        own.retailflow_produce("receipts", &flags);
+    };
+    produce(&before);
+
+    let out = dir.path().join("out.jsonl");
+    let stderr_path = dir.path().join("stream.stderr");
+    let mut stream = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+        .args(["stream", "--source", "kafka", "--brokers", &own.brokers])
+        .args(["--topic", "receipts", "--format", "receipts"])
+        .args(["--from", "earliest", "--trigger", "200ms"])
+        .arg(format!("--output=jsonl:{}", out.display()))
+        .arg(format!(
+            "--dlq=file:{}",
+            dir.path().join("dlq.jsonl").display()
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let written = || {
+        std::fs::read_to_string(&out)
+            .map(|t| t.lines().count())
+            .unwrap_or(0)
+    };
+    let stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
+
+    wait_until("the first 50 receipts", || written() == 50, stderr);
+    broker.stop();
+    wait_until(
+        "the outage to be reported",
+        || stderr().contains("kafka: cannot read receipts"),
+        stderr,
+    );
+    // The same broker on the same data: the group's committed offsets are still there.
+    broker.restart();
+    produce(&after);
+    wait_until(
+        "the receipts sent after the restart",
+        || written() == 100,
+        stderr,
+    );
+    signal(stream.id(), "TERM");
+    let status = wait_child(&mut stream, Duration::from_secs(30));
+    let log = stderr();
+    assert!(status.success(), "{status}:\n{log}");
+    assert!(log.contains("retrying in"), "{log}");
+    assert!(log.contains("kafka: reading receipts again"), "{log}");
+
+    let streamed = read_jsonl(&out);
+    assert_eq!(streamed.len(), 100, "each receipt once:\n{log}");
+    let streamed = by_receipt_id(&streamed);
+    let expected = by_receipt_id(&expected);
+    assert_eq!(expected.len(), 100);
+    assert_eq!(
+        streamed.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
 }

@@ -1,7 +1,8 @@
 //! `retailflow stream --analytics --output kafka[:TOPIC]` through librdkafka's in-process mock
 //! cluster: the messages on the topic are exactly the lines `--output jsonl:PATH` writes for the
-//! same input, and the flag is explained by `--help`. The same check runs on the real broker when
-//! `RETAILFLOW_E2E_BROKERS` and `RETAILFLOW_E2E_PYTHON` are set, as in `e2e.rs`.
+//! same input, and the flag is explained by `--help`. The same checks, plain and transactional, run
+//! on the real broker when `RETAILFLOW_E2E_BROKERS` and `RETAILFLOW_E2E_PYTHON` are set, as in
+//! `e2e.rs`.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -81,19 +82,19 @@ fn e2e_env(name: &str) -> Option<String> {
     }
 }
 
-#[test]
-fn e2e_analytics_on_a_real_broker_topic_are_the_jsonl_lines() {
+/// The real broker and a new topic of 3 partitions on it, when the end-to-end tests run.
+fn e2e_topic(case: &str) -> Option<(String, String)> {
     let (Some(brokers), Some(python)) = (
         e2e_env("RETAILFLOW_E2E_BROKERS"),
         e2e_env("RETAILFLOW_E2E_PYTHON"),
     ) else {
-        return;
+        return None;
     };
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let topic = format!("e2e-analytics-{nanos}");
+    let topic = format!("e2e-{case}-{nanos}");
     let created = Command::new(python)
         .arg(support::workspace_root().join("tests/e2e/kafka_tool.py"))
         .args(["--brokers", &brokers, "create-topic", "--topic", &topic])
@@ -101,7 +102,32 @@ fn e2e_analytics_on_a_real_broker_topic_are_the_jsonl_lines() {
         .output()
         .unwrap();
     assert!(created.status.success(), "{}", stderr_of(&created));
+    Some((brokers, topic))
+}
+
+#[test]
+fn e2e_analytics_on_a_real_broker_topic_are_the_jsonl_lines() {
+    let Some((brokers, topic)) = e2e_topic("analytics") else {
+        return;
+    };
     check_topic_equals_jsonl(&brokers, &topic, &format!("kafka:{topic}"));
+}
+
+/// The transactional output on a broker that isolates transactions: a checkpointed run stopped
+/// early and resumed leaves exactly the results on the topic, as a read-committed consumer sees it
+/// (the read-back skips the transaction markers to reach the end offsets).
+#[test]
+fn e2e_a_checkpointed_run_writes_a_real_broker_topic_in_transactions_and_resumes() {
+    let Some((brokers, topic)) = e2e_topic("transactions") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let checkpoint = dir.path().join("checkpoint");
+    let at = checkpoint.display().to_string();
+    let resumed = ["--checkpoint", &at, "--max-records-per-batch", "200"];
+    let stopped_early = [&resumed[..], &["--max-batches", "4"]].concat();
+    let output = format!("kafka:{topic}");
+    check_topic_equals_jsonl_with(&brokers, &topic, &output, &[&stopped_early, &resumed]);
 }
 
 #[test]
