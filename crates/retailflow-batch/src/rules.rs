@@ -247,6 +247,77 @@ mod tests {
         assert_eq!(total("-0", &rules), Verdict::Valid(0.0));
     }
 
+    /// Random numbers, sane and absurd, as CSV text through the casts and the repairs: every
+    /// value kept or derived is within the rules and finite, and everything else is refused.
+    #[test]
+    fn random_values_are_kept_within_the_rules_or_refused() {
+        use crate::repair::{price_from, quantity_from, total_from};
+        let mut random = retailflow_core::rng::SeededRng::new(15);
+        let specials = [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "0.004",
+            "1e308",
+            "-1e308",
+            "1e-320",
+            "9007199254740993",
+            "4611686018427387904",
+            "1e11",
+            "100000",
+            "100001",
+            "1000000",
+            "1000000.01",
+            "NaN",
+            "inf",
+            "-inf",
+            "1e400",
+            "2.5",
+            "abc",
+            "",
+        ];
+        for rules in [ValueRules::default(), ValueRules::new(10, 100.0).unwrap()] {
+            let max_total = rules.max_total();
+            for _ in 0..20_000 {
+                let mut text = || -> String {
+                    match random.below(3) {
+                        0 => specials[random.below(specials.len() as u64) as usize].to_string(),
+                        1 => format!(
+                            "{}",
+                            random.next_f64() * 10f64.powi(random.below(20) as i32)
+                        ),
+                        _ => format!("{}", random.below(200_000) as i64 - 1000),
+                    }
+                };
+                let (p, q, t) = (text(), text(), text());
+                let price = price(&p, &rules).value();
+                let quantity = quantity(&q, &rules).value();
+                let total = total(&t, &rules).value();
+                let in_range =
+                    |value: f64, max: f64| value.is_finite() && (0.0..=max).contains(&value);
+                assert!(price.is_none_or(|v| in_range(v, rules.max_price)), "{p}");
+                assert!(
+                    quantity.is_none_or(|v| (1..=rules.max_quantity).contains(&v)),
+                    "{q}"
+                );
+                assert!(total.is_none_or(|v| in_range(v, max_total)), "{t}");
+                if let (Some(q), Some(p)) = (quantity, price) {
+                    assert!(total_from(q, p, &rules).is_some_and(|v| in_range(v, max_total)));
+                }
+                if let (Some(t), Some(p)) = (total, price) {
+                    assert!(
+                        quantity_from(t, p, &rules)
+                            .is_none_or(|v| (1..=rules.max_quantity).contains(&v))
+                    );
+                }
+                if let (Some(t), Some(q)) = (total, quantity) {
+                    assert!(price_from(t, q, &rules).is_none_or(|v| in_range(v, rules.max_price)));
+                }
+            }
+        }
+    }
+
     #[test]
     fn verdict_codes_follow_the_range_rules() {
         assert_eq!(Verdict::<f64>::Junk.code(), 0);

@@ -3,16 +3,17 @@
 //! time plus the allowed lateness, so the state is bounded by the watermark, not by the stream's
 //! length.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::time::EventTime;
 
-/// Ids with the event time they were counted at, and the same ids by event time for expiry.
+/// Ids with the event time they were counted at, and the same ids by event time for expiry (one
+/// shared string each).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SeenReceipts {
     ids: HashMap<Arc<str>, EventTime>,
-    by_time: BTreeMap<EventTime, Vec<Arc<str>>>,
+    by_time: BTreeSet<(EventTime, Arc<str>)>,
 }
 
 impl SeenReceipts {
@@ -28,18 +29,18 @@ impl SeenReceipts {
         }
         let id: Arc<str> = Arc::from(id);
         self.ids.insert(Arc::clone(&id), t);
-        self.by_time.entry(t).or_default().push(id);
+        self.by_time.insert((t, id));
         true
     }
 
     /// Forgets every id counted at an event time before `horizon` (the watermark less the allowed
     /// lateness): no repeat of it can be counted any more, since it would be late.
     pub(crate) fn forget_before(&mut self, horizon: EventTime) {
-        while let Some(entry) = self.by_time.first_entry() {
-            if *entry.key() >= horizon {
+        while let Some((t, _)) = self.by_time.first() {
+            if *t >= horizon {
                 break;
             }
-            for id in entry.remove() {
+            if let Some((_, id)) = self.by_time.pop_first() {
                 self.ids.remove(&id);
             }
         }
@@ -52,13 +53,10 @@ impl SeenReceipts {
 
     /// Every id with its event time, by event time then id (for snapshots).
     pub(crate) fn entries(&self) -> Vec<(EventTime, String)> {
-        let mut entries: Vec<(EventTime, String)> = self
-            .by_time
+        self.by_time
             .iter()
-            .flat_map(|(&t, ids)| ids.iter().map(move |id| (t, id.to_string())))
-            .collect();
-        entries.sort_unstable();
-        entries
+            .map(|(t, id)| (*t, id.to_string()))
+            .collect()
     }
 }
 

@@ -263,7 +263,7 @@ fn random_figures_give_an_exact_result_or_a_refusal() {
                     let price = if random.below(3) == 0 {
                         prices[random.below(prices.len() as u64) as usize]
                     } else {
-                        (random.below(100_000_00) as f64) / 100.0
+                        (random.below(10_000_000) as f64) / 100.0
                     };
                     let quantity = if random.below(3) == 0 {
                         quantities[random.below(quantities.len() as u64) as usize]

@@ -219,14 +219,18 @@ pub fn run_analytics_logged(
     environment: &Environment,
 ) -> Result<RunSummary, StreamError> {
     environment.status.line(format!(
-        "{}; windowed analytics: window {}, slide {}, allowed lateness {}, idle timeout {}, big receipts over {}, {} mode",
+        "{}; windowed analytics: window {}, slide {}, allowed lateness {}, idle timeout {}, big receipts over {}, {} mode, max future {}, dedupe {}",
         settings.describe(),
         config.window_length,
         config.window_slide,
         config.allowed_lateness,
         config.idle_timeout,
         config.big_receipt_threshold,
-        config.output_mode
+        config.output_mode,
+        config
+            .max_future
+            .map_or_else(|| "off".to_string(), |span| span.to_string()),
+        if config.dedupe { "on" } else { "off" },
     ));
     let mut parts = RunParts::open(settings, environment, Some(&config))?;
     let presentation = AnalyticsStage::presentation_for(&settings.output);
