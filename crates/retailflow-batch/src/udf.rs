@@ -15,18 +15,36 @@ use retailflow_core::values::ValueRules;
 /// A kernel: the input columns, all of the batch's length, in; one column of that length out.
 pub type Kernel = fn(&[ArrayRef]) -> Result<ArrayRef>;
 
-/// A stateless scalar function backed by a [`Kernel`]. Two functions are equal when their names are.
+/// What computes a function: a plain kernel, or one that reads the value rules it carries.
+#[derive(Debug, Clone, Copy)]
+enum Body {
+    Plain(Kernel),
+    Ruled(RulesKernel, ValueRules),
+}
+
+/// A scalar function backed by a [`Kernel`] or a [`RulesKernel`] with its rules: plain data, so the
+/// function can be rebuilt wherever the plan runs. Two functions are equal when their names (and
+/// rules) are.
 #[derive(Debug)]
 struct ArrayFunction {
     name: &'static str,
     signature: Signature,
     return_type: DataType,
-    kernel: Kernel,
+    body: Body,
+}
+
+impl ArrayFunction {
+    fn rules(&self) -> Option<ValueRules> {
+        match self.body {
+            Body::Plain(_) => None,
+            Body::Ruled(_, rules) => Some(rules),
+        }
+    }
 }
 
 impl PartialEq for ArrayFunction {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
+        self.name == other.name && self.rules() == other.rules()
     }
 }
 
@@ -35,6 +53,10 @@ impl Eq for ArrayFunction {}
 impl Hash for ArrayFunction {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.name.hash(state);
+        if let Some(rules) = self.rules() {
+            rules.max_quantity.hash(state);
+            rules.max_price.to_bits().hash(state);
+        }
     }
 }
 
@@ -53,7 +75,11 @@ impl ScalarUDFImpl for ArrayFunction {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = columns_of(&args)?;
-        Ok(ColumnarValue::Array((self.kernel)(&arrays)?))
+        let out = match &self.body {
+            Body::Plain(kernel) => kernel(&arrays)?,
+            Body::Ruled(kernel, rules) => kernel(&arrays, rules)?,
+        };
+        Ok(ColumnarValue::Array(out))
     }
 }
 
@@ -65,6 +91,15 @@ pub fn columns_of(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
         .collect()
 }
 
+fn function(name: &'static str, inputs: Vec<DataType>, output: DataType, body: Body) -> ScalarUDF {
+    ScalarUDF::new_from_impl(ArrayFunction {
+        name,
+        signature: Signature::exact(inputs, Volatility::Immutable),
+        return_type: output,
+        body,
+    })
+}
+
 /// A scalar function named `name` taking `inputs` and returning `output`, computed by `kernel`.
 pub fn array_function(
     name: &'static str,
@@ -72,62 +107,11 @@ pub fn array_function(
     output: DataType,
     kernel: Kernel,
 ) -> ScalarUDF {
-    ScalarUDF::new_from_impl(ArrayFunction {
-        name,
-        signature: Signature::exact(inputs, Volatility::Immutable),
-        return_type: output,
-        kernel,
-    })
+    function(name, inputs, output, Body::Plain(kernel))
 }
 
 /// A kernel that reads the value rules in force.
 pub type RulesKernel = fn(&[ArrayRef], &ValueRules) -> Result<ArrayRef>;
-
-/// A scalar function backed by a [`RulesKernel`] and the rules it applies: plain data, so the
-/// function can be rebuilt wherever the plan runs. Two are equal when their names and rules are.
-#[derive(Debug)]
-struct RulesFunction {
-    name: &'static str,
-    signature: Signature,
-    return_type: DataType,
-    rules: ValueRules,
-    kernel: RulesKernel,
-}
-
-impl PartialEq for RulesFunction {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name && self.rules == other.rules
-    }
-}
-
-impl Eq for RulesFunction {}
-
-impl Hash for RulesFunction {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-        self.rules.max_quantity.hash(state);
-        self.rules.max_price.to_bits().hash(state);
-    }
-}
-
-impl ScalarUDFImpl for RulesFunction {
-    fn name(&self) -> &str {
-        self.name
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(self.return_type.clone())
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let arrays = columns_of(&args)?;
-        Ok(ColumnarValue::Array((self.kernel)(&arrays, &self.rules)?))
-    }
-}
 
 /// A scalar function named `name` taking `inputs` and returning `output`, computed by `kernel`
 /// under `rules`.
@@ -138,11 +122,5 @@ pub fn rules_function(
     rules: ValueRules,
     kernel: RulesKernel,
 ) -> ScalarUDF {
-    ScalarUDF::new_from_impl(RulesFunction {
-        name,
-        signature: Signature::exact(inputs, Volatility::Immutable),
-        return_type: output,
-        rules,
-        kernel,
-    })
+    function(name, inputs, output, Body::Ruled(kernel, rules))
 }

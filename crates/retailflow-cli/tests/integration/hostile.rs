@@ -15,14 +15,6 @@ fn receipt(id: &str, store: &str, ts: &str, price: &str, quantity: &str) -> Stri
     )
 }
 
-fn json_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
-
 /// Runs `retailflow stream --analytics` over `lines`; returns (results, dead letters, stderr).
 fn stream(dir: &Path, lines: &[String], flags: &[&str]) -> (Vec<Value>, Vec<Value>, String) {
     let input = dir.join("receipts.jsonl");
@@ -39,7 +31,7 @@ fn stream(dir: &Path, lines: &[String], flags: &[&str]) -> (Vec<Value>, Vec<Valu
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{stderr}");
-    (json_lines(&out), json_lines(&dlq), stderr)
+    (support::json_lines(&out), support::json_lines(&dlq), stderr)
 }
 
 /// `(window_start, receipts, revenue, items)` of every window summary.

@@ -28,14 +28,6 @@ fn produce(path: &Path) {
     );
 }
 
-fn json_lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|line| serde_json::from_str(line).unwrap())
-        .collect()
-}
-
 #[test]
 fn windowed_results_account_for_every_receipt_and_late_ones_are_dead_lettered() {
     let dir = tempfile::tempdir().unwrap();
@@ -60,12 +52,12 @@ fn windowed_results_account_for_every_receipt_and_late_ones_are_dead_lettered() 
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
 
-    let dead = json_lines(&dlq);
+    let dead = support::json_lines(&dlq);
     assert!((100..=200).contains(&dead.len()), "{} late", dead.len());
     assert!(dead.iter().all(|letter| letter["reason"] == "late"));
     assert!(stderr.contains(&format!("{} late", dead.len())), "{stderr}");
 
-    let results = json_lines(&out);
+    let results = support::json_lines(&out);
     let mut receipts_per_window: BTreeMap<String, u64> = BTreeMap::new();
     for summary in results.iter().filter(|r| r["kind"] == "window_summary") {
         receipts_per_window.insert(
@@ -163,14 +155,14 @@ fn latency_log_has_one_line_per_closed_window_with_ordered_times() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let windows: Vec<String> = json_lines(&out)
+    let windows: Vec<String> = support::json_lines(&out)
         .iter()
         .filter(|r| r["kind"] == "window_summary")
         .map(|r| r["window_end"].as_str().unwrap().to_owned())
         .collect();
     // 30 s of event time in 5 s windows.
     assert_eq!(windows.len(), 6, "{windows:?}");
-    let lines = json_lines(&log);
+    let lines = support::json_lines(&log);
     let logged: Vec<String> = lines
         .iter()
         .map(|line| line["window_end"].as_str().unwrap().to_owned())

@@ -73,3 +73,12 @@ pub fn produce_receipts_to(path: &Path, flags: &[&str]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// The JSON objects of a JSON-lines file, in order.
+pub fn json_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
