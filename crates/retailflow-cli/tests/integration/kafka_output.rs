@@ -473,6 +473,8 @@ fn e2e_a_second_run_on_the_checkpoint_fences_a_frozen_first_one() {
         "{first_stderr}"
     );
 
+    eprintln!("the fenced run stopped with: {last}");
+
     // Nothing the first run wrote after the takeover is visible.
     topics.assert_exactly(&expected, "after the takeover");
     let committed = support::group_offsets(&topics.brokers, &group, &topics.input, 3);
