@@ -448,10 +448,7 @@ fn e2e_a_second_run_on_the_checkpoint_fences_a_frozen_first_one() {
     signal(&first, "STOP");
 
     // The second run on the same directory takes over and does the whole job.
-    let second = topics
-        .checkpointed(&group, &checkpoint)
-        .output()
-        .unwrap();
+    let second = topics.checkpointed(&group, &checkpoint).output().unwrap();
     let second_log = stderr_of(&second);
     assert!(second.status.success(), "{second_log}");
     assert!(second_log.contains("taking over"), "{second_log}");
@@ -460,7 +457,10 @@ fn e2e_a_second_run_on_the_checkpoint_fences_a_frozen_first_one() {
     signal(&first, "CONT");
     let status = exit_within(&mut first, Duration::from_secs(60));
     let first_stderr = std::fs::read_to_string(&first_log).unwrap();
-    assert!(!status.success(), "the fenced run succeeded:\n{first_stderr}");
+    assert!(
+        !status.success(),
+        "the fenced run succeeded:\n{first_stderr}"
+    );
     let last = first_stderr.lines().last().unwrap_or_default();
     assert!(
         last.starts_with("error: ")
@@ -468,7 +468,10 @@ fn e2e_a_second_run_on_the_checkpoint_fences_a_frozen_first_one() {
         "{first_stderr}"
     );
     assert_eq!(
-        first_stderr.lines().filter(|l| l.starts_with("error")).count(),
+        first_stderr
+            .lines()
+            .filter(|l| l.starts_with("error"))
+            .count(),
         1,
         "{first_stderr}"
     );

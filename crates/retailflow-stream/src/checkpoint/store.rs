@@ -114,8 +114,7 @@ impl CheckpointStore {
         match fs::read_to_string(&path) {
             Ok(token) if token == self.token => Ok(()),
             Ok(_) => Err(self.error(
-                "another run started on it and took it over; this run stops without saving"
-                    .into(),
+                "another run started on it and took it over; this run stops without saving".into(),
             )),
             Err(e) => Err(self.error(format!("cannot read {}: {e}", path.display()))),
         }
@@ -337,7 +336,9 @@ mod tests {
         assert!(second.took_over());
         let error = first.save(&checkpoint(2)).unwrap_err().to_string();
         assert!(
-            error.ends_with("another run started on it and took it over; this run stops without saving"),
+            error.ends_with(
+                "another run started on it and took it over; this run stops without saving"
+            ),
             "{error}"
         );
         second.save(&checkpoint(2)).unwrap();

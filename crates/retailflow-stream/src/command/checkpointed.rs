@@ -109,7 +109,8 @@ impl RunParts {
         let transactional_dead_letters = match (&kafka_sink, settings.dead_letter_spec()) {
             (Some(sink), DeadLetterSpec::Topic(topic)) => Some(Box::new(
                 KafkaDeadLetters::in_transactions_of(sink.writer(), &topic),
-            ) as Box<dyn DeadLetterSink>),
+            )
+                as Box<dyn DeadLetterSink>),
             (Some(_) | None, DeadLetterSpec::Topic(_) | DeadLetterSpec::File(_)) => None,
         };
         let kafka_sinks = kafka_sink.map(|sink| vec![Box::new(sink) as Box<dyn Sink>]);
