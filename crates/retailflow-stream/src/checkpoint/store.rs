@@ -10,7 +10,9 @@
 //! producer fences it through the transactional id kept in the directory, so nothing the old run
 //! writes afterwards becomes visible. Every run writes its own token into `owner` when it opens the
 //! store and checks it before saving a checkpoint, so a run that was taken over stops with an error
-//! instead of saving checkpoints beside the new run's.
+//! instead of saving checkpoints beside the new run's. (A run frozen exactly between that check and
+//! its rename can still leave one file behind when it wakes; its transaction can never commit, and
+//! the new run's next saves replace or prune it.)
 
 use std::fs::{self, File};
 use std::io::Write;
