@@ -89,6 +89,16 @@ pub enum StreamError {
         /// The cause.
         source: KafkaError,
     },
+    /// The transactional output was taken over: another run started on the same checkpoint
+    /// directory initialised transactions with the same transactional id, so nothing this run
+    /// writes from now on becomes visible. This run stops; the other one goes on.
+    #[error(
+        "another run took over this job's Kafka output (transactional id {transactional_id}) and fenced this one; stopping, nothing written from now on becomes visible"
+    )]
+    Fenced {
+        /// The transactional id both runs share.
+        transactional_id: String,
+    },
     /// The in-process mock cluster could not be started or set up.
     #[error("the in-process Kafka mock cluster failed to {operation}: {}", crate::kafka::describe_error(.source))]
     MockCluster {

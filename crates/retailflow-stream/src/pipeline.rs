@@ -12,8 +12,9 @@
 //! With a checkpoint ([`Pipeline::with_checkpoint`]), after the results and dead letters of a
 //! batch are written the sinks make them durable, the checkpoint (source position, sink
 //! positions, the stage's state, totals) is saved, the sinks complete the batch (a Kafka
-//! transaction commits), and only then are offsets committed to Kafka. A resumed run starts from
-//! the checkpoint's positions and totals.
+//! transaction commits), and only then are offsets committed to Kafka. A transactional output
+//! takes the offsets into its transaction instead ([`Sink::add_offsets`]), so they commit with the
+//! results. A resumed run starts from the checkpoint's positions and totals.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -206,19 +207,26 @@ impl<'a> Pipeline<'a> {
             )
     }
 
-    /// Makes the batch durable in every output, saves the checkpoint, then lets the outputs
-    /// complete the batch.
+    /// Hands the source's group offsets to a transactional output, makes the batch durable in
+    /// every output, saves the checkpoint, then lets the outputs complete the batch. Returns
+    /// whether an output committed the offsets (so the source need not).
     fn save_checkpoint(
         &mut self,
         source: &dyn Source,
         positions: &Positions,
         engine: Option<retailflow_eventtime::EngineSnapshot>,
         totals: Totals,
-    ) -> Result<(), StreamError> {
+    ) -> Result<bool, StreamError> {
         let Some(checkpointing) = self.checkpointing.as_mut() else {
-            return Ok(());
+            return Ok(false);
         };
         let epoch = checkpointing.epoch + 1;
+        let mut offsets_taken = false;
+        if let Some(offsets) = source.group_offsets(positions) {
+            for sink in &mut self.sinks {
+                offsets_taken |= sink.add_offsets(&offsets)?;
+            }
+        }
         let outputs = self
             .sinks
             .iter_mut()
@@ -239,7 +247,7 @@ impl<'a> Pipeline<'a> {
         for sink in &mut self.sinks {
             sink.checkpoint_saved(epoch)?;
         }
-        Ok(())
+        Ok(offsets_taken)
     }
 
     /// Runs until the input ends, `max_batches` is reached, or a shutdown is requested; then
@@ -333,12 +341,15 @@ impl<'a> Pipeline<'a> {
                 summary.messages += batch.len() as u64;
                 summary.processed += counts.processed;
                 summary.dead_lettered.add_all(&counts.dead_lettered);
+                let mut offsets_committed = false;
                 if self.checkpointing.is_some() {
                     let totals = summary.totals(summary.batches + 1);
                     let engine = stage.engine_snapshot();
-                    self.save_checkpoint(source, &positions, engine, totals)?;
+                    offsets_committed = self.save_checkpoint(source, &positions, engine, totals)?;
                 }
-                if let Err(error) = source.commit(&positions) {
+                if offsets_committed {
+                    // Committed with the results, in their transaction.
+                } else if let Err(error) = source.commit(&positions) {
                     self.environment.status.line(format!(
                         "warning: {error}; they will be committed with the next batch"
                     ));

@@ -43,7 +43,7 @@ pub fn receipts_file(dir: &Path, count: usize) -> PathBuf {
 }
 
 /// The newest checkpoint's epoch in `dir` (0 when there is none).
-fn latest_epoch(dir: &Path) -> u64 {
+pub fn latest_epoch(dir: &Path) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
@@ -78,6 +78,8 @@ pub struct KilledRuns {
     pub kills: u32,
     /// Standard error of the run that finished.
     pub last_stderr: String,
+    /// How long after its new checkpoint appeared each killed run was killed.
+    pub delays: Vec<Duration>,
 }
 
 /// Starts `command` (a `retailflow stream ... --checkpoint checkpoint_dir` run) again and again:
@@ -91,6 +93,7 @@ pub fn run_until_done_killing(
 ) -> KilledRuns {
     let mut delays = Delays(seed);
     let mut kills = 0;
+    let mut kill_delays = Vec::new();
     let started = Instant::now();
     loop {
         assert!(
@@ -118,13 +121,15 @@ pub fn run_until_done_killing(
             );
             std::thread::sleep(Duration::from_millis(2));
         };
+        let delay = delays.next(max_delay_ms);
         if finished.is_none() {
-            std::thread::sleep(delays.next(max_delay_ms));
+            std::thread::sleep(delay);
         }
         if finished.is_none() && child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
             kills += 1;
+            kill_delays.push(delay);
             continue;
         }
         let output = child.wait_with_output().unwrap();
@@ -133,7 +138,11 @@ pub fn run_until_done_killing(
             output.status.success(),
             "the resumed run failed after {kills} kills:\n{last_stderr}"
         );
-        return KilledRuns { kills, last_stderr };
+        return KilledRuns {
+            kills,
+            last_stderr,
+            delays: kill_delays,
+        };
     }
 }
 

@@ -479,7 +479,8 @@ fn e2e_receipts_from_produce_are_read_by_kafka_python() {
     }
 }
 
-/// The windowed analytics of one `stream --until-end` run over `topic`, as a command.
+/// The windowed analytics of one `stream --until-end` run over `topic` into JSONL files, as a
+/// command.
 fn analytics_from_kafka(
     brokers: &str,
     topic: &str,
@@ -488,26 +489,14 @@ fn analytics_from_kafka(
     dlq: &Path,
     checkpoint: Option<&Path>,
 ) -> Command {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("retailflow"));
-    command
-        .args(["stream", "--source", "kafka", "--brokers", brokers])
-        .args(["--topic", topic, "--group", group])
-        .args(["--from", "earliest", "--until-end", "--trigger", "100ms"])
-        .args(["--max-records-per-batch", "50"])
-        .args([
-            "--format",
-            "receipts",
-            "--window",
-            "10s",
-            "--big-receipt",
-            "500",
-        ])
-        .arg(format!("--output=jsonl:{}", out.display()))
-        .arg(format!("--dlq=file:{}", dlq.display()));
-    if let Some(dir) = checkpoint {
-        command.arg("--checkpoint").arg(dir);
-    }
-    command
+    support::kafka_analytics(
+        brokers,
+        topic,
+        group,
+        &format!("jsonl:{}", out.display()),
+        &format!("file:{}", dlq.display()),
+        checkpoint,
+    )
 }
 
 #[test]
@@ -730,5 +719,93 @@ fn e2e_a_stream_survives_a_broker_restart_and_reads_on_where_it_was() {
     assert_eq!(
         streamed.keys().collect::<Vec<_>>(),
         expected.keys().collect::<Vec<_>>()
+    );
+}
+
+/// The receipt ids of `payloads` (records written as JSON), each with how often it occurs.
+fn receipt_id_counts(payloads: &[String]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for payload in payloads {
+        let record: Value = serde_json::from_str(payload).unwrap();
+        let id = record["receipt_id"].as_str().unwrap().to_owned();
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn e2e_a_checkpointed_kafka_output_survives_a_broker_restart_exactly_once() {
+    let Some(e2e) = e2e() else { return };
+    let broker = OwnBroker::start();
+    let own = E2e {
+        brokers: broker.brokers(),
+        python: e2e.python.clone(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let before = receipt_flags(41, 60);
+    let after = receipt_flags(42, 60);
+    let mut expected = expected_receipts(dir.path(), &before);
+    expected.extend(expected_receipts(dir.path(), &after));
+    let produce = |flags: &[String]| {
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        own.retailflow_produce("receipts", &flags);
+    };
+    produce(&before);
+
+    let checkpoint = dir.path().join("checkpoint");
+    let stderr_path = dir.path().join("stream.stderr");
+    let mut stream = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+        .args(["stream", "--source", "kafka", "--brokers", &own.brokers])
+        .args(["--topic", "receipts", "--group", "eos-restart"])
+        .args(["--format", "receipts", "--from", "earliest"])
+        .args(["--trigger", "200ms"])
+        .args(["--output", "kafka:analytics", "--dlq", "topic:receipts-dlq"])
+        .arg("--checkpoint")
+        .arg(&checkpoint)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let checkpointed = || {
+        support::checkpoint_offsets(&checkpoint)
+            .values()
+            .sum::<i64>()
+    };
+    let stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
+
+    wait_until("the first 60 receipts", || checkpointed() == 60, stderr);
+    broker.stop();
+    wait_until(
+        "the outage to be reported",
+        || stderr().contains("kafka: cannot read receipts"),
+        stderr,
+    );
+    // The same broker on the same data: transactions, topics and offsets are still there.
+    broker.restart();
+    produce(&after);
+    wait_until(
+        "the receipts sent after the restart",
+        || checkpointed() == 120,
+        stderr,
+    );
+    signal(stream.id(), "TERM");
+    let status = wait_child(&mut stream, Duration::from_secs(30));
+    let log = stderr();
+    assert!(status.success(), "{status}:\n{log}");
+    assert!(log.contains("kafka: reading receipts again"), "{log}");
+
+    // Each receipt exactly once for a read-committed reader.
+    let written = receipt_id_counts(&support::read_committed(&own.brokers, "analytics"));
+    let want: BTreeMap<String, usize> = by_receipt_id(&expected)
+        .into_keys()
+        .map(|id| (id, 1))
+        .collect();
+    assert_eq!(want.len(), 120);
+    assert_eq!(written, want, "{log}");
+    assert_eq!(
+        support::group_offsets(&own.brokers, "eos-restart", "receipts", 3),
+        support::checkpoint_offsets(&checkpoint),
+        "{log}"
     );
 }

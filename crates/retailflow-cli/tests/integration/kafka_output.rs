@@ -3,10 +3,17 @@
 //! same input, and the flag is explained by `--help`. The same checks, plain and transactional, run
 //! on the real broker when `RETAILFLOW_E2E_BROKERS` and `RETAILFLOW_E2E_PYTHON` are set, as in
 //! `e2e.rs`.
+//!
+//! Exactly-once on the real broker: checkpointed runs reading a topic and writing results and dead
+//! letters to topics, killed with SIGKILL again and again (also between a transaction's last send
+//! and its commit, through the test hook [`support::PAUSE_BEFORE_COMMIT`]), leave exactly the
+//! results and dead letters of an uninterrupted run for a `read_committed` reader, and the group's
+//! committed offsets equal the checkpoint's; a second run on the same checkpoint directory fences a
+//! first one frozen with SIGSTOP, which then stops with a one-line error.
 
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use retailflow_stream::kafka::MockKafka;
 
@@ -228,4 +235,251 @@ fn an_output_topic_without_a_name_is_refused_in_one_line() {
     let stderr = stderr_of(&output);
     assert!(stderr.contains("invalid output `kafka:`"), "{stderr}");
     assert!(stderr.contains("`kafka[:TOPIC]`"), "{stderr}");
+}
+
+/// `count` deterministic receipts produced to `topic`.
+fn produce_receipts(brokers: &str, topic: &str, count: usize) {
+    let output = support::retailflow()
+        .args(["produce", "--brokers", brokers, "--topic", topic])
+        .args(["--mode", "receipts", "--seed", "47"])
+        .args(["--start-time", "2026-04-01T10:00:00Z"])
+        .args(["--events-per-second", "100", "--count", &count.to_string()])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+}
+
+/// Receipts larger than this are dead letters (`too_large`): some of every batch, whatever the
+/// order the partitions are read in.
+const MAX_MESSAGE_SIZE: &str = "1000B";
+
+/// The topics of one exactly-once case: the receipts read (filled with `count` receipts), the
+/// results and the dead letters written.
+struct Topics {
+    brokers: String,
+    input: String,
+    results: String,
+    dead_letters: String,
+}
+
+fn e2e_topics(case: &str, count: usize) -> Option<Topics> {
+    let (brokers, input) = e2e_topic(&format!("{case}-in"))?;
+    let (_, results) = e2e_topic(&format!("{case}-out"))?;
+    let (_, dead_letters) = e2e_topic(&format!("{case}-dlq"))?;
+    produce_receipts(&brokers, &input, count);
+    Some(Topics {
+        brokers,
+        input,
+        results,
+        dead_letters,
+    })
+}
+
+impl Topics {
+    /// The results and dead letters of an uninterrupted run writing JSONL files, sorted.
+    fn uninterrupted(&self, dir: &Path) -> (Vec<String>, Vec<String>) {
+        let results = dir.join("reference.jsonl");
+        let dead_letters = dir.join("reference.dlq.jsonl");
+        let output = support::kafka_analytics(
+            &self.brokers,
+            &self.input,
+            &format!("{}-reference", self.input),
+            &format!("jsonl:{}", results.display()),
+            &format!("file:{}", dead_letters.display()),
+            None,
+        )
+        .args(["--max-message-size", MAX_MESSAGE_SIZE])
+        .output()
+        .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let results = support::sorted_lines(&results);
+        let dead_letters = support::sorted_lines(&dead_letters);
+        assert!(results.len() > 5, "{} results", results.len());
+        assert!(
+            dead_letters.len() > 20,
+            "{} receipts over {MAX_MESSAGE_SIZE}",
+            dead_letters.len()
+        );
+        (results, dead_letters)
+    }
+
+    /// A checkpointed run writing the results and dead letters to their topics.
+    fn checkpointed(&self, group: &str, checkpoint: &Path) -> Command {
+        let mut command = support::kafka_analytics(
+            &self.brokers,
+            &self.input,
+            group,
+            &format!("kafka:{}", self.results),
+            &format!("topic:{}", self.dead_letters),
+            Some(checkpoint),
+        );
+        command.args(["--max-message-size", MAX_MESSAGE_SIZE]);
+        command
+    }
+
+    /// Checks that a `read_committed` reader sees exactly `expected` on the two topics.
+    fn assert_exactly(&self, expected: &(Vec<String>, Vec<String>), what: &str) {
+        let results = support::read_committed(&self.brokers, &self.results);
+        let dead_letters = support::read_committed(&self.brokers, &self.dead_letters);
+        let missing = expected.0.iter().filter(|l| !results.contains(l)).count();
+        assert!(
+            results == expected.0,
+            "{what}: {} results against {} uninterrupted, {missing} missing",
+            results.len(),
+            expected.0.len()
+        );
+        assert!(
+            dead_letters == expected.1,
+            "{what}: {} dead letters against {} uninterrupted",
+            dead_letters.len(),
+            expected.1.len()
+        );
+    }
+}
+
+/// The pause of the test hook in the SIGKILL test; kills drawn from 0 to twice this long after a
+/// checkpoint appears, so about half land in it, between the transaction's last send and its commit.
+const PAUSE_MS: u64 = 150;
+
+#[test]
+fn e2e_checkpointed_kafka_output_killed_at_random_moments_is_exactly_once() {
+    let Some(topics) = e2e_topics("eos-killed", 1_500) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let expected = topics.uninterrupted(dir.path());
+
+    let checkpoint = dir.path().join("checkpoint");
+    let group = format!("{}-killed", topics.input);
+    let runs = crate::checkpoint::run_until_done_killing(
+        || {
+            let mut command = topics.checkpointed(&group, &checkpoint);
+            command.env(support::PAUSE_BEFORE_COMMIT, PAUSE_MS.to_string());
+            command
+        },
+        &checkpoint,
+        91,
+        2 * PAUSE_MS,
+    );
+    assert!(runs.kills >= 10, "only {} kills", runs.kills);
+    // A kill this soon after the checkpoint file appeared came while the run slept in the hook:
+    // after the transaction's last send (and the checkpoint's save), before its commit.
+    let before_commit = runs
+        .delays
+        .iter()
+        .filter(|delay| delay.as_millis() < u128::from(PAUSE_MS) - 50)
+        .count();
+    let later = runs.delays.len() - before_commit;
+    assert!(
+        before_commit >= 3 && later >= 3,
+        "{before_commit} kills before a commit, {later} later: {:?}",
+        runs.delays
+    );
+    eprintln!(
+        "{} runs killed with SIGKILL ({before_commit} between a transaction's last send and its commit)",
+        runs.kills
+    );
+    topics.assert_exactly(&expected, &format!("after {} kills", runs.kills));
+
+    // The group's committed offsets (committed in the transactions) are the checkpoint's, which
+    // are the end of the input.
+    let committed = support::group_offsets(&topics.brokers, &group, &topics.input, 3);
+    let recorded = support::checkpoint_offsets(&checkpoint);
+    assert_eq!(committed, recorded, "group {group} against the checkpoint");
+    assert_eq!(recorded.values().sum::<i64>(), 1_500, "{recorded:?}");
+}
+
+/// Waits up to `limit` for `child` to exit.
+fn exit_within(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the fenced run did not stop within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name} failed");
+}
+
+#[test]
+fn e2e_a_second_run_on_the_checkpoint_fences_a_frozen_first_one() {
+    let Some(topics) = e2e_topics("eos-fenced", 1_500) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let expected = topics.uninterrupted(dir.path());
+    let checkpoint = dir.path().join("checkpoint");
+    let group = format!("{}-fenced", topics.input);
+
+    // The first run pauses a second before each commit, so it is frozen inside a transaction.
+    let first_log = dir.path().join("first.stderr");
+    let mut first = topics
+        .checkpointed(&group, &checkpoint)
+        .env(support::PAUSE_BEFORE_COMMIT, "1000")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&first_log).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while crate::checkpoint::latest_epoch(&checkpoint) < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no progress: {}",
+            std::fs::read_to_string(&first_log).unwrap_or_default()
+        );
+        assert!(first.try_wait().unwrap().is_none(), "the first run ended");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&first, "STOP");
+
+    // The second run on the same directory takes over and does the whole job.
+    let second = topics.checkpointed(&group, &checkpoint).output().unwrap();
+    let second_log = stderr_of(&second);
+    assert!(second.status.success(), "{second_log}");
+    assert!(second_log.contains("taking over"), "{second_log}");
+
+    // Woken up, the first run finds itself fenced and stops with one line, not retrying.
+    signal(&first, "CONT");
+    let status = exit_within(&mut first, Duration::from_secs(60));
+    let first_stderr = std::fs::read_to_string(&first_log).unwrap();
+    assert!(
+        !status.success(),
+        "the fenced run succeeded:\n{first_stderr}"
+    );
+    let last = first_stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ")
+            && (last.contains("fenced this one") || last.contains("took it over")),
+        "{first_stderr}"
+    );
+    assert_eq!(
+        first_stderr
+            .lines()
+            .filter(|l| l.starts_with("error"))
+            .count(),
+        1,
+        "{first_stderr}"
+    );
+
+    eprintln!("the fenced run stopped with: {last}");
+
+    // Nothing the first run wrote after the takeover is visible.
+    topics.assert_exactly(&expected, "after the takeover");
+    let committed = support::group_offsets(&topics.brokers, &group, &topics.input, 3);
+    assert_eq!(committed, support::checkpoint_offsets(&checkpoint));
 }

@@ -268,6 +268,8 @@ struct Running {
     stdout: mpsc::Receiver<String>,
     stderr: mpsc::Receiver<String>,
     seen_stderr: Vec<String>,
+    /// How many lines of `seen_stderr` a `wait_stderr` has looked at.
+    stderr_checked: usize,
 }
 
 impl Running {
@@ -296,6 +298,7 @@ impl Running {
             stdout,
             stderr,
             seen_stderr: Vec::new(),
+            stderr_checked: 0,
         }
     }
 
@@ -316,13 +319,21 @@ impl Running {
         );
     }
 
-    /// Waits (bounded) for a stderr line containing `text`.
+    /// Waits (bounded) for a stderr line containing `text` (also one already taken in while
+    /// waiting for stdout).
     fn wait_stderr(&mut self, text: &str) {
+        let unchecked = &self.seen_stderr[self.stderr_checked..];
+        let found = unchecked.iter().any(|line| line.contains(text));
+        self.stderr_checked = self.seen_stderr.len();
+        if found {
+            return;
+        }
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
             if let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(100)) {
                 let found = line.contains(text);
                 self.seen_stderr.push(line);
+                self.stderr_checked = self.seen_stderr.len();
                 if found {
                     return;
                 }

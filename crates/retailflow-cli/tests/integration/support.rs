@@ -82,3 +82,141 @@ pub fn json_lines(path: &Path) -> Vec<serde_json::Value> {
         .map(|line| serde_json::from_str(line).unwrap())
         .collect()
 }
+
+/// A run of `retailflow stream --source kafka --until-end` computing the windowed analytics of
+/// `topic` (tumbling 10 s windows, big receipts over 500) in small batches, with `--output output`
+/// and `--dlq dead_letters`, checkpointed in `checkpoint` when given; as a command to spawn.
+pub fn kafka_analytics(
+    brokers: &str,
+    topic: &str,
+    group: &str,
+    output: &str,
+    dead_letters: &str,
+    checkpoint: Option<&Path>,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("retailflow"));
+    command
+        .args(["stream", "--source", "kafka", "--brokers", brokers])
+        .args(["--topic", topic, "--group", group])
+        .args(["--from", "earliest", "--until-end", "--trigger", "100ms"])
+        .args(["--max-records-per-batch", "50"])
+        .args(["--format", "receipts", "--window", "10s"])
+        .args(["--big-receipt", "500"])
+        .arg(format!("--output={output}"))
+        .arg(format!("--dlq={dead_letters}"));
+    if let Some(dir) = checkpoint {
+        command.arg("--checkpoint").arg(dir);
+    }
+    command
+}
+
+/// Every message of `topic` that a `read_committed` consumer sees (retailflow's own consumer,
+/// reading to the end offsets), as text, sorted.
+pub fn read_committed(brokers: &str, topic: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let dead = dir.path().join("read-back.jsonl");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    // As `--format value` no message parses, so each one is a dead letter holding it as payload.
+    let output = retailflow()
+        .args(["stream", "--brokers", brokers, "--topic", topic])
+        .args(["--group", &format!("read-back-{topic}-{nanos}")])
+        .args(["--format", "value", "--from", "earliest", "--until-end"])
+        .args(["--trigger", "200ms", "--output", "jsonl:-"])
+        .arg(format!("--dlq=file:{}", dead.display()))
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "reading {topic} back failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut payloads: Vec<String> = std::fs::read_to_string(&dead)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| {
+            let letter: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(letter["source"], format!("kafka:{topic}"));
+            letter["payload"].as_str().unwrap().to_string()
+        })
+        .collect();
+    payloads.sort();
+    payloads
+}
+
+/// The newest checkpoint in `dir` (`checkpoint-<epoch>.json`), parsed; `None` when there is none.
+pub fn latest_checkpoint(dir: &Path) -> Option<serde_json::Value> {
+    let newest = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            let epoch: u64 = name
+                .strip_prefix("checkpoint-")?
+                .strip_suffix(".json")?
+                .parse()
+                .ok()?;
+            Some((epoch, name))
+        })
+        .max()?;
+    let text = std::fs::read_to_string(dir.join(newest.1)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The Kafka source offsets (`partition -> next offset`) of the newest checkpoint in `dir`; empty
+/// when there is none.
+pub fn checkpoint_offsets(dir: &Path) -> std::collections::BTreeMap<i32, i64> {
+    let Some(checkpoint) = latest_checkpoint(dir) else {
+        return Default::default();
+    };
+    checkpoint["source"]["offsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            (
+                i32::try_from(pair[0].as_i64().unwrap()).unwrap(),
+                pair[1].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The offsets consumer group `group` has committed for the `partitions` of `topic`, read from the
+/// broker's group coordinator (`OffsetFetch`, as the admin tools do); partitions without one are
+/// left out.
+pub fn group_offsets(
+    brokers: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> std::collections::BTreeMap<i32, i64> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut list = rdkafka::TopicPartitionList::new();
+    for partition in 0..partitions {
+        list.add_partition(topic, partition);
+    }
+    let committed = consumer
+        .committed_offsets(list, std::time::Duration::from_secs(30))
+        .unwrap();
+    committed
+        .elements()
+        .iter()
+        .filter_map(|element| match element.offset() {
+            rdkafka::Offset::Offset(offset) => Some((element.partition(), offset)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The environment variable of the transactional output's test hook: a pause (ms) just before
+/// every commit, so a kill can land between a transaction's last send and its commit.
+pub const PAUSE_BEFORE_COMMIT: &str = retailflow_stream::kafka::PAUSE_BEFORE_COMMIT_VAR;

@@ -27,7 +27,7 @@ use crate::dead_letter::ReasonCounts;
 use crate::message::Positions;
 use crate::output::SinkPosition;
 
-pub use store::CheckpointStore;
+pub use store::{CheckpointStore, Sharing};
 
 /// Version of the checkpoint layout; bumped on incompatible changes.
 pub const CHECKPOINT_FORMAT: u32 = 1;

@@ -1,8 +1,18 @@
 //! The checkpoint directory: one JSON file per checkpoint, `checkpoint-<epoch>.json`, each written
 //! to a temporary file, synced, and renamed into place (then the directory is synced), so a reader
 //! only ever sees whole checkpoints. The newest two are kept: the one before the newest is needed
-//! when the newest one's Kafka transaction turns out not to have committed. A lock file keeps two
-//! runs from sharing a directory.
+//! when the newest one's Kafka transaction turns out not to have committed.
+//!
+//! A lock file (`lock`, held with an OS file lock for as long as the run lives) keeps two runs from
+//! sharing a directory: a second run is refused ([`Sharing::Refuse`]). A run whose output is a
+//! Kafka topic written in transactions takes over instead ([`Sharing::TakeOver`]): the run holding
+//! the lock may be a zombie (frozen, or cut off from the broker but still alive), and the new run's
+//! producer fences it through the transactional id kept in the directory, so nothing the old run
+//! writes afterwards becomes visible. Every run writes its own token into `owner` when it opens the
+//! store and checks it before saving a checkpoint, so a run that was taken over stops with an error
+//! instead of saving checkpoints beside the new run's. (A run frozen exactly between that check and
+//! its rename can still leave one file behind when it wakes; its transaction can never commit, and
+//! the new run's next saves replace or prune it.)
 
 use std::fs::{self, File};
 use std::io::Write;
@@ -14,18 +24,43 @@ use crate::error::StreamError;
 const PREFIX: &str = "checkpoint-";
 const SUFFIX: &str = ".json";
 
+const OWNER: &str = "owner";
+
+/// What to do when another run holds the directory's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// Refuse to start.
+    Refuse,
+    /// Start anyway and take the directory over (the caller fences the other run's output).
+    TakeOver,
+}
+
 /// A locked checkpoint directory of one job.
 #[derive(Debug)]
 pub struct CheckpointStore {
     dir: PathBuf,
     job: JobIdentity,
-    /// Held open (and locked) for as long as the store lives.
+    /// This run's token in the `owner` file.
+    token: String,
+    /// Whether another run held the lock when this one opened the store.
+    took_over: bool,
+    /// Held open (and locked, unless taken over) for as long as the store lives.
     _lock: File,
 }
 
 impl CheckpointStore {
-    /// Opens (creating if needed) and locks `dir` for `job`.
+    /// Opens (creating if needed) and locks `dir` for `job`; a second run on it is refused.
     pub fn open(dir: &Path, job: JobIdentity) -> Result<Self, StreamError> {
+        Self::open_sharing(dir, job, Sharing::Refuse)
+    }
+
+    /// Opens (creating if needed) and locks `dir` for `job`; when another run holds the lock,
+    /// `sharing` says whether to refuse or take over.
+    pub fn open_sharing(
+        dir: &Path,
+        job: JobIdentity,
+        sharing: Sharing,
+    ) -> Result<Self, StreamError> {
         let fail = |reason: String| StreamError::Checkpoint {
             dir: dir.to_path_buf(),
             reason,
@@ -40,22 +75,51 @@ impl CheckpointStore {
             .write(true)
             .open(dir.join("lock"))
             .map_err(|e| fail(format!("cannot open its lock file: {e}")))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
+        let took_over = match (lock.try_lock(), sharing) {
+            (Ok(()), _) => false,
+            (Err(fs::TryLockError::WouldBlock), Sharing::Refuse) => {
                 return Err(fail(
                     "another run is using it; give each run its own directory".into(),
                 ));
             }
-            Err(fs::TryLockError::Error(e)) => {
+            (Err(fs::TryLockError::WouldBlock), Sharing::TakeOver) => true,
+            (Err(fs::TryLockError::Error(e)), _) => {
                 return Err(fail(format!("cannot lock it: {e}")));
             }
-        }
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let token = format!("{} {nanos:x}", std::process::id());
+        let owner = dir.join(OWNER);
+        let temporary = dir.join(format!("{OWNER}.{}.tmp", std::process::id()));
+        fs::write(&temporary, &token)
+            .and_then(|()| fs::rename(&temporary, &owner))
+            .map_err(|e| fail(format!("cannot write {}: {e}", owner.display())))?;
         Ok(Self {
             dir: dir.to_path_buf(),
             job,
+            token,
+            took_over,
             _lock: lock,
         })
+    }
+
+    /// Whether another run held the directory when this one took it over.
+    pub fn took_over(&self) -> bool {
+        self.took_over
+    }
+
+    /// Fails when a later run took the directory over (its token is in `owner`).
+    fn check_owner(&self) -> Result<(), StreamError> {
+        let path = self.dir.join(OWNER);
+        match fs::read_to_string(&path) {
+            Ok(token) if token == self.token => Ok(()),
+            Ok(_) => Err(self.error(
+                "another run started on it and took it over; this run stops without saving".into(),
+            )),
+            Err(e) => Err(self.error(format!("cannot read {}: {e}", path.display()))),
+        }
     }
 
     /// The directory.
@@ -143,6 +207,7 @@ impl CheckpointStore {
 
     /// Writes `checkpoint` durably and atomically, then removes all but the newest two.
     pub fn save(&self, checkpoint: &Checkpoint) -> Result<(), StreamError> {
+        self.check_owner()?;
         let path = self.path_of(checkpoint.epoch);
         let temporary = path.with_extension("json.tmp");
         let bytes = serde_json::to_vec(checkpoint)
@@ -218,7 +283,8 @@ mod tests {
             vec![
                 "checkpoint-00000000000000000003.json",
                 "checkpoint-00000000000000000004.json",
-                "lock"
+                "lock",
+                "owner"
             ]
         );
     }
@@ -258,6 +324,27 @@ mod tests {
             ),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_run_taking_over_stops_the_one_before_from_saving() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = CheckpointStore::open(dir.path(), job("jsonl:out.jsonl")).unwrap();
+        first.save(&checkpoint(1)).unwrap();
+        assert!(!first.took_over());
+        let second =
+            CheckpointStore::open_sharing(dir.path(), job("jsonl:out.jsonl"), Sharing::TakeOver)
+                .unwrap();
+        assert!(second.took_over());
+        let error = first.save(&checkpoint(2)).unwrap_err().to_string();
+        assert!(
+            error.ends_with(
+                "another run started on it and took it over; this run stops without saving"
+            ),
+            "{error}"
+        );
+        second.save(&checkpoint(2)).unwrap();
+        assert_eq!(second.latest().unwrap(), Some(checkpoint(2)));
     }
 
     #[test]

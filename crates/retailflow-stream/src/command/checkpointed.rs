@@ -7,13 +7,18 @@
 //! transactional id kept in the checkpoint directory. Opening the producer fences a crashed
 //! predecessor and aborts its open transaction; if the newest checkpoint's transaction did not
 //! commit (the crash came between saving the checkpoint and committing), the run resumes from
-//! the checkpoint before it and writes those results again, so they appear once.
+//! the checkpoint before it and writes those results again, so they appear once. Dead letters to a
+//! topic join the same transactions, and so do the source's offsets for its consumer group.
+//!
+//! Such a run takes the checkpoint directory over from a run that still holds it (a zombie: frozen,
+//! or alive but cut off): opening the producer with the directory's transactional id fences the
+//! old run, which then stops with an error at its next write, commit or checkpoint.
 
 use retailflow_eventtime::{EngineConfig, EngineSnapshot};
 
-use crate::checkpoint::{Checkpoint, CheckpointStore, JobIdentity, SourcePosition};
+use crate::checkpoint::{Checkpoint, CheckpointStore, JobIdentity, Sharing, SourcePosition};
 use crate::command::StreamSettings;
-use crate::dead_letter_sink::{DeadLetterSink, DeadLetterSpec, FileDeadLetters};
+use crate::dead_letter_sink::{DeadLetterSink, DeadLetterSpec, FileDeadLetters, KafkaDeadLetters};
 use crate::error::StreamError;
 use crate::message::Positions;
 use crate::output::{
@@ -59,7 +64,20 @@ impl RunParts {
                 checkpoint: None,
             });
         };
-        let store = CheckpointStore::open(dir, job_identity(settings, analytics))?;
+        // With transactional output a run holding the directory is fenced, not waited for.
+        let sharing = match settings.output {
+            OutputSpec::Kafka { .. } => Sharing::TakeOver,
+            OutputSpec::Console | OutputSpec::JsonlStdout | OutputSpec::JsonlFile(_) => {
+                Sharing::Refuse
+            }
+        };
+        let store = CheckpointStore::open_sharing(dir, job_identity(settings, analytics), sharing)?;
+        if store.took_over() {
+            environment.status.line(format!(
+                "checkpoint: another run holds {}; taking over (its Kafka output is fenced)",
+                store.dir().display()
+            ));
+        }
         let mut resumed = store.latest()?;
         // A Kafka result topic: connect the transactional producer first (fencing any
         // predecessor), then check that the newest checkpoint's transaction committed.
@@ -75,22 +93,26 @@ impl RunParts {
             };
             kafka_sink = Some(connect(&resumed)?);
             if let Some(checkpoint) = &resumed
-                && let Some(SinkPosition::KafkaTransaction {
-                    epoch, messages, ..
-                }) = checkpoint.outputs.first()
-                && *messages > 0
-                && !transaction_committed(&settings.brokers, topic, *epoch)?
+                && let Some(epoch) = uncommitted_epoch(&settings.brokers, checkpoint)?
             {
                 environment.status.line(format!(
                     "checkpoint: the results of checkpoint {epoch} never committed to {topic}; \
                      resuming from the one before"
                 ));
-                let before = store.before(*epoch)?;
+                let before = store.before(epoch)?;
                 drop(kafka_sink.take());
                 kafka_sink = Some(connect(&before)?);
                 resumed = before;
             }
         }
+        // Dead letters to a topic join the result sink's transactions.
+        let transactional_dead_letters = match (&kafka_sink, settings.dead_letter_spec()) {
+            (Some(sink), DeadLetterSpec::Topic(topic)) => Some(Box::new(
+                KafkaDeadLetters::in_transactions_of(sink.writer(), &topic),
+            )
+                as Box<dyn DeadLetterSink>),
+            (Some(_) | None, DeadLetterSpec::Topic(_) | DeadLetterSpec::File(_)) => None,
+        };
         let kafka_sinks = kafka_sink.map(|sink| vec![Box::new(sink) as Box<dyn Sink>]);
         let Some(checkpoint) = resumed else {
             // A first start: outputs as without a checkpoint; Kafka assigns itself the partitions.
@@ -102,7 +124,10 @@ impl RunParts {
             };
             return Ok(Self {
                 source: settings.open_source_at(environment, start.as_ref())?,
-                dead_letters: settings.open_dead_letters(environment)?,
+                dead_letters: match transactional_dead_letters {
+                    Some(dead_letters) => dead_letters,
+                    None => settings.open_dead_letters(environment)?,
+                },
                 sinks: match kafka_sinks {
                     Some(sinks) => sinks,
                     None => settings.open_sinks_reporting_to(&environment.status)?,
@@ -116,12 +141,16 @@ impl RunParts {
             checkpoint.totals.batches,
             checkpoint.totals.messages
         ));
-        let dead_letters: Box<dyn DeadLetterSink> = match &checkpoint.dead_letters {
-            SinkPosition::FileLength { path, bytes } => {
-                Box::new(FileDeadLetters::resume(path, *bytes)?)
-            }
-            _ => settings.open_dead_letters(environment)?,
-        };
+        let dead_letters: Box<dyn DeadLetterSink> =
+            match (transactional_dead_letters, &checkpoint.dead_letters) {
+                (Some(dead_letters), _) => dead_letters,
+                (None, SinkPosition::FileLength { path, bytes }) => {
+                    Box::new(FileDeadLetters::resume(path, *bytes)?)
+                }
+                (None, SinkPosition::Untracked | SinkPosition::KafkaTransaction { .. }) => {
+                    settings.open_dead_letters(environment)?
+                }
+            };
         let sinks = match kafka_sinks {
             Some(sinks) => sinks,
             None => resume_sinks(settings, &environment.status, &checkpoint.outputs)?,
@@ -160,6 +189,37 @@ impl RunParts {
         };
         (pipeline, self.source)
     }
+}
+
+/// The epoch of `checkpoint` when its Kafka transaction holds messages (results or dead letters)
+/// that are not visible to a read-committed reader, i.e. it never committed; `None` when it
+/// committed or held no messages. Ask after the transactional producer is connected.
+fn uncommitted_epoch(brokers: &str, checkpoint: &Checkpoint) -> Result<Option<u64>, StreamError> {
+    let written: Vec<(&str, u64)> = checkpoint
+        .outputs
+        .iter()
+        .chain(std::iter::once(&checkpoint.dead_letters))
+        .filter_map(|position| match position {
+            SinkPosition::KafkaTransaction {
+                topic,
+                epoch,
+                messages,
+            } if *messages > 0 => Some((topic.as_str(), *epoch)),
+            SinkPosition::KafkaTransaction { .. }
+            | SinkPosition::Untracked
+            | SinkPosition::FileLength { .. } => None,
+        })
+        .collect();
+    let Some(&(_, epoch)) = written.first() else {
+        return Ok(None);
+    };
+    // One transaction holds them all: any topic showing the epoch shows that it committed.
+    for (topic, epoch) in written {
+        if transaction_committed(brokers, topic, epoch)? {
+            return Ok(None);
+        }
+    }
+    Ok(Some(epoch))
 }
 
 /// The result outputs, each cut back to where the checkpoint recorded it.

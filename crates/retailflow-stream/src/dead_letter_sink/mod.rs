@@ -26,7 +26,8 @@ pub trait DeadLetterSink {
 
     /// Makes the dead letters sent so far durable for a checkpoint and returns the position to
     /// record (see [`crate::output::Sink::prepare_checkpoint`]). A topic is not rewound: after a
-    /// crash, dead letters sent since the last checkpoint may be sent again.
+    /// crash, dead letters sent since the last checkpoint may be sent again, unless they are
+    /// written in the Kafka output's transactions ([`KafkaDeadLetters::in_transactions_of`]).
     fn prepare_checkpoint(&mut self) -> Result<SinkPosition, StreamError> {
         self.flush()?;
         Ok(SinkPosition::Untracked)

@@ -9,7 +9,7 @@ use rdkafka::error::KafkaError;
 
 pub use context::{ConsumerStatus, ProducerStatus};
 pub use mock::MockKafka;
-pub use writer::{DeliveryTally, KafkaWriter, WriterConfig};
+pub use writer::{DeliveryTally, KafkaWriter, PAUSE_BEFORE_COMMIT_VAR, WriterConfig};
 
 /// A Kafka error as a user should read it: librdkafka's own words
 /// (`Local: All broker connections are down`) rather than Rust enum names.

@@ -1,11 +1,25 @@
 //! A Kafka topic writer shared by `produce` and the dead-letter topic: sends with back-pressure
 //! when librdkafka's queue is full (waiting, never spinning), counts deliveries, and flushes.
-//! A writer made with [`KafkaWriter::connect_transactional`] writes inside Kafka transactions.
+//! A writer made with [`KafkaWriter::connect_transactional`] writes inside Kafka transactions;
+//! [`KafkaWriter::sharing`] gives a writer to another topic on the same producer, so that its
+//! messages (the dead letters) join the same transactions as the results.
+//!
+//! A transactional writer whose producer was fenced (another instance initialised transactions
+//! with the same transactional id) fails every operation with [`StreamError::Fenced`], one line,
+//! instead of retrying.
+//!
+//! Test hook: when the environment variable [`PAUSE_BEFORE_COMMIT_VAR`] holds a number of
+//! milliseconds, a transactional writer sleeps that long just before every commit, so a test can
+//! kill the run deterministically between a transaction's last send and its commit. It is meant
+//! for tests only; leave it unset.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use rdkafka::TopicPartitionList;
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::ConsumerGroupMetadata;
 use rdkafka::error::KafkaError;
 use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
@@ -18,6 +32,9 @@ use crate::status::StatusLog;
 /// The largest message the writer lets librdkafka send (the broker may allow less; then the
 /// delivery fails and is counted).
 const MAX_MESSAGE_BYTES: &str = "8388608";
+
+/// The test hook's environment variable: milliseconds to sleep before each transaction commit.
+pub const PAUSE_BEFORE_COMMIT_VAR: &str = "RETAILFLOW_TEST_PAUSE_BEFORE_COMMIT_MS";
 
 /// Settings of a topic writer.
 #[derive(Debug, Clone)]
@@ -45,19 +62,35 @@ pub struct DeliveryTally {
     pub first_failure: Option<String>,
 }
 
+/// The transaction shared by every writer on one transactional producer.
+#[derive(Debug)]
+struct TransactionState {
+    /// The checkpoint epoch the messages written now belong to.
+    epoch: u64,
+    /// Whether a transaction is open.
+    open: bool,
+    /// The test hook's pause before each commit.
+    pause_before_commit: Option<Duration>,
+}
+
 /// Writes messages to one topic.
 pub struct KafkaWriter {
-    producer: BaseProducer<ProducerStatus>,
+    producer: Arc<BaseProducer<ProducerStatus>>,
     context: Arc<ProducerStatus>,
     config: WriterConfig,
-    sent: u64,
+    /// Messages handed to the producer, by every writer sharing it.
+    sent: Arc<AtomicU64>,
+    transaction: Option<Arc<Mutex<TransactionState>>>,
+    /// The transactional id (transactional writers only).
+    transactional_id: Option<String>,
 }
 
 impl std::fmt::Debug for KafkaWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KafkaWriter")
             .field("config", &self.config)
-            .field("sent", &self.sent)
+            .field("sent", &self.sent.load(Ordering::Relaxed))
+            .field("transactional", &self.transaction.is_some())
             .finish()
     }
 }
@@ -70,18 +103,43 @@ impl KafkaWriter {
 
     /// Creates a transactional producer with `transactional_id` and initialises transactions:
     /// this fences any earlier producer with the same id and aborts the transaction it left open.
+    /// The messages written first belong to checkpoint `epoch`.
     pub fn connect_transactional(
         config: WriterConfig,
         transactional_id: &str,
+        epoch: u64,
         status: StatusLog,
     ) -> Result<Self, StreamError> {
-        let writer = Self::create(config, status, Some(transactional_id))?;
+        let mut writer = Self::create(config, status, Some(transactional_id))?;
+        writer.transactional_id = Some(transactional_id.to_string());
+        writer.transaction = Some(Arc::new(Mutex::new(TransactionState {
+            epoch,
+            open: false,
+            pause_before_commit: pause_before_commit(),
+        })));
         let timeout = writer.transaction_timeout();
         writer
             .producer
             .init_transactions(timeout)
             .map_err(|source| writer.kafka_error("initialise transactions on", source))?;
         Ok(writer)
+    }
+
+    /// A writer to `topic` on this writer's producer: a transactional writer's messages join the
+    /// same transactions. Delivery counts are the producer's, shared by both.
+    pub fn sharing(&self, topic: &str, label: &str) -> Self {
+        Self {
+            producer: self.producer.clone(),
+            context: self.context.clone(),
+            config: WriterConfig {
+                topic: topic.to_string(),
+                label: label.to_string(),
+                ..self.config.clone()
+            },
+            sent: self.sent.clone(),
+            transaction: self.transaction.clone(),
+            transactional_id: self.transactional_id.clone(),
+        }
     }
 
     fn create(
@@ -112,10 +170,12 @@ impl KafkaWriter {
             })?;
         let context = producer.context().clone();
         Ok(Self {
-            producer,
+            producer: Arc::new(producer),
             context,
             config,
-            sent: 0,
+            sent: Arc::new(AtomicU64::new(0)),
+            transaction: None,
+            transactional_id: None,
         })
     }
 
@@ -146,7 +206,7 @@ impl KafkaWriter {
             }
             match self.producer.send(record) {
                 Ok(()) => {
-                    self.sent += 1;
+                    self.sent.fetch_add(1, Ordering::Relaxed);
                     self.producer.poll(Duration::ZERO);
                     return Ok(());
                 }
@@ -155,8 +215,11 @@ impl KafkaWriter {
                     self.producer.poll(Duration::from_millis(50));
                 }
                 Err((KafkaError::MessageProduction(code), _)) => {
+                    if let Some(fenced) = self.fenced() {
+                        return Err(fenced);
+                    }
                     // Refused locally (e.g. over the size limit): it will never be delivered.
-                    self.sent += 1;
+                    self.sent.fetch_add(1, Ordering::Relaxed);
                     self.context.record_local_failure(code);
                     return Ok(());
                 }
@@ -170,25 +233,74 @@ impl KafkaWriter {
         }
     }
 
-    /// Begins a transaction (transactional writers only).
-    pub fn begin_transaction(&self) -> Result<(), StreamError> {
-        self.producer
-            .begin_transaction()
-            .map_err(|source| self.kafka_error("begin a transaction on", source))
+    fn state(&self) -> Option<std::sync::MutexGuard<'_, TransactionState>> {
+        self.transaction
+            .as_ref()
+            .map(|state| state.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Commits the open transaction, delivering what is queued first.
-    pub fn commit_transaction(&self) -> Result<(), StreamError> {
-        self.producer
-            .commit_transaction(self.transaction_timeout())
-            .map_err(|source| self.kafka_error("commit the transaction on", source))
+    /// The checkpoint epoch of the messages written now (transactional writers only).
+    pub fn transaction_epoch(&self) -> Option<u64> {
+        self.state().map(|state| state.epoch)
     }
 
-    /// Aborts the open transaction: its messages are never visible to read-committed readers.
-    pub fn abort_transaction(&self) -> Result<(), StreamError> {
+    /// Opens a transaction unless one is open (transactional writers only); returns its epoch.
+    pub fn ensure_transaction(&self) -> Result<Option<u64>, StreamError> {
+        let Some(mut state) = self.state() else {
+            return Ok(None);
+        };
+        if !state.open {
+            self.producer
+                .begin_transaction()
+                .map_err(|source| self.kafka_error("begin a transaction on", source))?;
+            state.open = true;
+        }
+        Ok(Some(state.epoch))
+    }
+
+    /// Commits `offsets` of the consumer group `group` inside the open transaction (opening one if
+    /// needed), so they become the group's committed offsets exactly when the transaction commits.
+    pub fn send_offsets(
+        &self,
+        offsets: &TopicPartitionList,
+        group: &ConsumerGroupMetadata,
+    ) -> Result<(), StreamError> {
+        self.ensure_transaction()?;
         self.producer
-            .abort_transaction(self.transaction_timeout())
-            .map_err(|source| self.kafka_error("abort the transaction on", source))
+            .send_offsets_to_transaction(offsets, group, self.transaction_timeout())
+            .map_err(|source| self.kafka_error("commit the consumer offsets with", source))
+    }
+
+    /// Commits the open transaction, delivering what is queued first; the messages written next
+    /// belong to checkpoint `epoch + 1`.
+    pub fn commit_transaction(&self, epoch: u64) -> Result<(), StreamError> {
+        let Some(mut state) = self.state() else {
+            return Ok(());
+        };
+        if state.open {
+            if let Some(pause) = state.pause_before_commit {
+                // The test hook (see the module doc).
+                std::thread::sleep(pause);
+            }
+            self.producer
+                .commit_transaction(self.transaction_timeout())
+                .map_err(|source| self.kafka_error("commit the transaction on", source))?;
+            state.open = false;
+        }
+        state.epoch = epoch + 1;
+        Ok(())
+    }
+
+    /// The error for a producer another instance fenced, if this one was.
+    pub fn fenced(&self) -> Option<StreamError> {
+        let (code, _) = self.producer.client().fatal_error()?;
+        is_fenced_code(code).then(|| self.fenced_error())
+    }
+
+    fn fenced_error(&self) -> StreamError {
+        StreamError::Fenced {
+            transactional_id: self.transactional_id.clone().unwrap_or_default(),
+        }
     }
 
     fn transaction_timeout(&self) -> Duration {
@@ -196,6 +308,12 @@ impl KafkaWriter {
     }
 
     fn kafka_error(&self, operation: &str, source: KafkaError) -> StreamError {
+        if source.rdkafka_error_code().is_some_and(is_fenced_code) {
+            return self.fenced_error();
+        }
+        if let Some(fenced) = self.fenced() {
+            return fenced;
+        }
         StreamError::Kafka {
             operation: format!("{operation} topic {}", self.config.topic),
             source,
@@ -218,7 +336,7 @@ impl KafkaWriter {
     /// Counts so far.
     pub fn tally(&self) -> DeliveryTally {
         DeliveryTally {
-            sent: self.sent,
+            sent: self.sent.load(Ordering::Relaxed),
             delivered: self.context.delivered(),
             failed: self.context.failed(),
             first_failure: self.context.first_failure(),
@@ -227,6 +345,9 @@ impl KafkaWriter {
 
     /// The error for `failed` undelivered messages, if any.
     pub fn undelivered_error(&self, tally: &DeliveryTally) -> Option<StreamError> {
+        if let Some(fenced) = self.fenced() {
+            return Some(fenced);
+        }
         let failed = tally.failed + tally.sent.saturating_sub(tally.delivered + tally.failed);
         (failed > 0).then(|| StreamError::Undelivered {
             failed,
@@ -238,4 +359,23 @@ impl KafkaWriter {
                 .or_else(|| Some("not acknowledged before the delivery timeout".to_string())),
         })
     }
+}
+
+/// Whether `code` says another producer with the same transactional id took over.
+fn is_fenced_code(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::Fenced
+            | RDKafkaErrorCode::ProducerFenced
+            | RDKafkaErrorCode::InvalidProducerEpoch
+    )
+}
+
+/// The test hook's pause (see the module doc), when [`PAUSE_BEFORE_COMMIT_VAR`] is set.
+fn pause_before_commit() -> Option<Duration> {
+    std::env::var(PAUSE_BEFORE_COMMIT_VAR)
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .filter(|&ms| ms > 0)
+        .map(Duration::from_millis)
 }

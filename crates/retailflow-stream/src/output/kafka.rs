@@ -13,8 +13,11 @@
 //! With a checkpoint the sink is transactional: opening it fences any earlier writer with the same
 //! transactional id (aborting the transaction that writer left open); the results of a checkpoint
 //! epoch are written in one transaction, each message with the header [`EPOCH_HEADER`] holding the
-//! epoch; [`Sink::prepare_checkpoint`] flushes them and [`Sink::checkpoint_saved`] commits. On
-//! restart, [`transaction_committed`] tells whether the transaction of the last checkpoint committed.
+//! epoch; [`Sink::prepare_checkpoint`] flushes them and [`Sink::checkpoint_saved`] commits. The
+//! dead letters of a topic (`--dlq topic:NAME`) share the sink's producer ([`KafkaResultSink::writer`])
+//! and so its transactions, and the source's offsets are committed to its consumer group inside the
+//! same transaction ([`Sink::add_offsets`]). On restart, [`transaction_committed`] tells whether the
+//! transaction of the last checkpoint committed.
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
@@ -29,6 +32,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use crate::error::StreamError;
 use crate::kafka::{KafkaWriter, WriterConfig};
 use crate::output::{ResultSet, Sink, SinkPosition};
+use crate::source::GroupOffsets;
 use crate::status::StatusLog;
 
 /// The topic of `--output kafka` without a name.
@@ -44,23 +48,22 @@ const TAIL_MESSAGES: i64 = 1_000;
 /// How long [`transaction_committed`] may take over one partition.
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The transaction of a transactional sink.
-#[derive(Debug)]
-struct Transaction {
-    /// The epoch the results written now will be checkpointed under.
-    epoch: u64,
-    /// Whether a transaction is open.
-    open: bool,
-    /// Messages in the open transaction.
-    messages: u64,
-}
-
 /// Results as JSON messages on a Kafka topic.
 #[derive(Debug)]
 pub struct KafkaResultSink {
     writer: KafkaWriter,
-    transaction: Option<Transaction>,
+    /// Results written in the open transaction (transactional sinks only).
+    messages: u64,
     line: Vec<u8>,
+}
+
+/// The header of a transactional message of checkpoint `epoch`.
+pub(crate) fn epoch_headers(epoch: Option<u64>) -> Option<OwnedHeaders> {
+    let epoch = epoch?.to_string();
+    Some(OwnedHeaders::new().insert(Header {
+        key: EPOCH_HEADER,
+        value: Some(epoch.as_bytes()),
+    }))
 }
 
 impl KafkaResultSink {
@@ -84,22 +87,21 @@ impl KafkaResultSink {
         next_epoch: u64,
         status: StatusLog,
     ) -> Result<Self, StreamError> {
-        let (writer, transaction) = match transactional_id {
-            Some(id) => (
-                KafkaWriter::connect_transactional(config, &id, status)?,
-                Some(Transaction {
-                    epoch: next_epoch,
-                    open: false,
-                    messages: 0,
-                }),
-            ),
-            None => (KafkaWriter::connect(config, status)?, None),
+        let writer = match transactional_id {
+            Some(id) => KafkaWriter::connect_transactional(config, &id, next_epoch, status)?,
+            None => KafkaWriter::connect(config, status)?,
         };
         Ok(Self {
             writer,
-            transaction,
+            messages: 0,
             line: Vec::with_capacity(512),
         })
+    }
+
+    /// The sink's writer, for a writer to another topic in the same transactions
+    /// ([`KafkaWriter::sharing`]).
+    pub fn writer(&self) -> &KafkaWriter {
+        &self.writer
     }
 
     /// The topic written to.
@@ -126,21 +128,7 @@ impl Sink for KafkaResultSink {
         if results.iter().all(|result| result.row_count() == 0) {
             return Ok(());
         }
-        let headers = match &mut self.transaction {
-            Some(transaction) => {
-                if !transaction.open {
-                    self.writer.begin_transaction()?;
-                    transaction.open = true;
-                    transaction.messages = 0;
-                }
-                let epoch = transaction.epoch.to_string();
-                Some(OwnedHeaders::new().insert(Header {
-                    key: EPOCH_HEADER,
-                    value: Some(epoch.as_bytes()),
-                }))
-            }
-            None => None,
-        };
+        let headers = epoch_headers(self.writer.ensure_transaction()?);
         let mut sent = 0u64;
         for result in results {
             for row in 0..result.row_count() {
@@ -155,33 +143,34 @@ impl Sink for KafkaResultSink {
                 sent += 1;
             }
         }
-        if let Some(transaction) = &mut self.transaction {
-            transaction.messages += sent;
-        }
+        self.messages += sent;
         self.flush()
     }
 
+    fn add_offsets(&mut self, offsets: &GroupOffsets) -> Result<bool, StreamError> {
+        if self.writer.transaction_epoch().is_none() {
+            return Ok(false);
+        }
+        self.writer.send_offsets(&offsets.offsets, &offsets.group)?;
+        Ok(true)
+    }
+
     fn prepare_checkpoint(&mut self, epoch: u64) -> Result<SinkPosition, StreamError> {
-        let Some(transaction) = &self.transaction else {
+        let Some(open_epoch) = self.writer.transaction_epoch() else {
             return Ok(SinkPosition::Untracked);
         };
-        if transaction.open && transaction.epoch != epoch {
+        if open_epoch != epoch {
             return Err(StreamError::invalid(
                 "checkpoint epoch",
                 &epoch.to_string(),
                 format!(
-                    "the open transaction of topic {} holds the results of epoch {}",
+                    "the transaction of topic {} holds the results of epoch {open_epoch}",
                     self.writer.topic(),
-                    transaction.epoch
                 ),
             ));
         }
-        let messages = if transaction.open {
-            transaction.messages
-        } else {
-            0
-        };
         self.flush()?;
+        let messages = std::mem::take(&mut self.messages);
         Ok(SinkPosition::KafkaTransaction {
             topic: self.writer.topic().to_string(),
             epoch,
@@ -190,16 +179,7 @@ impl Sink for KafkaResultSink {
     }
 
     fn checkpoint_saved(&mut self, epoch: u64) -> Result<(), StreamError> {
-        let Some(transaction) = &mut self.transaction else {
-            return Ok(());
-        };
-        if transaction.open {
-            self.writer.commit_transaction()?;
-            transaction.open = false;
-            transaction.messages = 0;
-        }
-        transaction.epoch = epoch + 1;
-        Ok(())
+        self.writer.commit_transaction(epoch)
     }
 }
 

@@ -13,6 +13,7 @@ pub mod records;
 use std::path::PathBuf;
 
 use crate::error::StreamError;
+use crate::source::GroupOffsets;
 
 pub use console::ConsoleSink;
 pub use jsonl::JsonlSink;
@@ -65,6 +66,15 @@ pub trait Sink {
     fn prepare_checkpoint(&mut self, epoch: u64) -> Result<SinkPosition, StreamError> {
         let _ = epoch;
         Ok(SinkPosition::Untracked)
+    }
+
+    /// With a checkpoint, before [`Sink::prepare_checkpoint`]: a transactional sink commits the
+    /// source's `offsets` to its consumer group inside the checkpoint's transaction and returns
+    /// `true`, so the group's offsets move exactly when the results commit (the source then commits
+    /// nothing itself). The default takes nothing.
+    fn add_offsets(&mut self, offsets: &GroupOffsets) -> Result<bool, StreamError> {
+        let _ = offsets;
+        Ok(false)
     }
 
     /// The checkpoint of `epoch` is saved: finish the batch (e.g. commit a transaction).

@@ -32,7 +32,7 @@ use crate::error::StreamError;
 use crate::kafka::{ConsumerStatus, describe_error};
 use crate::message::{MessageBatch, MessageMeta, Positions};
 use crate::shutdown::Shutdown;
-use crate::source::{Polled, Source};
+use crate::source::{GroupOffsets, Polled, Source};
 use crate::status::StatusLog;
 
 /// How long a metadata or offset request may block.
@@ -446,6 +446,22 @@ impl Source for KafkaSource {
             offsets.advance(partition, next - 1);
         }
         SourcePosition::Kafka { offsets }
+    }
+
+    fn group_offsets(&self, positions: &Positions) -> Option<GroupOffsets> {
+        let group = self.consumer.as_ref()?.group_metadata()?;
+        let SourcePosition::Kafka { offsets } = self.checkpoint_position(positions) else {
+            return None;
+        };
+        let mut list = TopicPartitionList::new();
+        for (partition, next) in offsets.iter() {
+            list.add_partition_offset(&self.config.topic, partition, Offset::Offset(next))
+                .ok()?;
+        }
+        Some(GroupOffsets {
+            offsets: list,
+            group,
+        })
     }
 
     fn partitions(&self) -> Option<Vec<i32>> {

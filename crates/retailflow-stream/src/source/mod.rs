@@ -10,6 +10,9 @@ pub mod kafka;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use rdkafka::TopicPartitionList;
+use rdkafka::consumer::ConsumerGroupMetadata;
+
 use crate::checkpoint::SourcePosition;
 use crate::error::StreamError;
 use crate::message::{MessageBatch, Positions};
@@ -54,6 +57,22 @@ pub enum Polled {
     End,
 }
 
+/// A Kafka source's offsets for its consumer group, to commit inside a producer's transaction.
+pub struct GroupOffsets {
+    /// The next offset of every partition.
+    pub offsets: TopicPartitionList,
+    /// The consumer's group metadata.
+    pub group: ConsumerGroupMetadata,
+}
+
+impl std::fmt::Debug for GroupOffsets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupOffsets")
+            .field("offsets", &self.offsets)
+            .finish()
+    }
+}
+
 /// A source of messages.
 pub trait Source {
     /// Where the messages come from, as written in dead letters: `kafka:<topic>` or `file:<path>`.
@@ -75,6 +94,13 @@ pub trait Source {
         SourcePosition::Kafka {
             offsets: positions.clone(),
         }
+    }
+
+    /// The offsets a checkpoint at `positions` records, with the consumer group they belong to, for
+    /// a transactional output to commit with its results; `None` for a source without a group.
+    fn group_offsets(&self, positions: &Positions) -> Option<GroupOffsets> {
+        let _ = positions;
+        None
     }
 
     /// Records that everything before `positions` is fully handled (results and dead letters
