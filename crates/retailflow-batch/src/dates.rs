@@ -77,7 +77,7 @@ impl DateFormat {
         }
         let probe = NaiveDate::from_ymd_opt(2024, 11, 23)
             .ok_or_else(|| BatchError::Internal("probe date".into()))?;
-        let written = probe.format(format).to_string();
+        let written = probe_written(probe, format)?;
         if NaiveDate::parse_from_str(&written, format) != Ok(probe) {
             return Err(invalid(
                 "it must name a year, a month and a day (e.g. %d/%m/%Y)",
@@ -119,6 +119,23 @@ impl DateFormat {
             }
         }
     }
+}
+
+/// `probe` written in `format` (already known to be valid strftime), as midnight UTC so that time
+/// and time-zone fields (`%H`, `%l`, `%z`, ...) can be written too; a date alone cannot fill them.
+fn probe_written(probe: NaiveDate, format: &str) -> Result<String, BatchError> {
+    use std::fmt::Write;
+
+    let midnight = probe
+        .and_hms_opt(0, 0, 0)
+        .ok_or_else(|| BatchError::Internal("probe time".into()))?
+        .and_utc();
+    let mut written = String::new();
+    write!(written, "{}", midnight.format(format)).map_err(|_| BatchError::InvalidDateFormat {
+        format: format.to_string(),
+        reason: "it cannot be written (e.g. %d/%m/%Y)".to_string(),
+    })?;
+    Ok(written)
 }
 
 impl fmt::Display for DateFormat {
@@ -488,6 +505,20 @@ mod tests {
             error.to_string(),
             "invalid --date-format \"%Y\": it must name a year, a month and a day (e.g. %d/%m/%Y)"
         );
+    }
+
+    #[test]
+    fn user_formats_with_time_fields_are_judged_not_a_panic() {
+        // A date alone cannot write `%l`, `%H` or `%z`: such formats once panicked here.
+        let with_time = DateFormat::from_user("%Y-%m-%d %H:%M").unwrap();
+        assert_eq!(
+            with_time.parse("2024-04-08 10:30"),
+            civil(2024, 4, 8),
+            "the time is read and left out"
+        );
+        assert!(DateFormat::from_user("%Y-%m-%d %z").is_ok());
+        assert!(DateFormat::from_user("%Y-%l-%d").is_err());
+        assert!(DateFormat::from_user("%H:%M").is_err());
     }
 
     fn counts(values: &[&str]) -> Vec<MaskCount> {

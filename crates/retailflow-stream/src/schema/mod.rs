@@ -12,6 +12,10 @@ use crate::dead_letter::{Reason, Rejection};
 
 pub use receipt::ReceiptFormat;
 pub use receipt_scan::recycle_receipt;
+/// The receipt scan checked against serde, for the fuzz targets (`fuzz/`).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use receipt_scan::scan_against_serde;
 pub use value::{ValueFormat, ValueRecord};
 
 /// A message schema: how to read one payload into a typed record.
