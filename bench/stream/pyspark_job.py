@@ -57,27 +57,13 @@ def window_columns(frame):
             .withColumn("window_end_ms", F.unix_millis(F.col("window.end"))).drop("window"))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("input_dir")
-    parser.add_argument("output_dir")
-    parser.add_argument("--window", default="10s")
-    parser.add_argument("--slide", default=None)
-    parser.add_argument("--allowed-lateness", default="5s")
-    parser.add_argument("--big-receipt", type=float, default=500.0)
-    args = parser.parse_args()
+def start_queries(raw, out, args):
+    """The four analyses over a streaming frame of receipts (SCHEMA's columns) as four started
+    queries writing under `out`, each with `Trigger.AvailableNow`."""
     length = f"{common.parse_duration_ms(args.window)} milliseconds"
     slide = f"{common.parse_duration_ms(args.slide or args.window)} milliseconds"
     lateness = f"{common.parse_duration_ms(args.allowed_lateness)} milliseconds"
     big_cents = round(args.big_receipt * 100)
-    out = args.output_dir
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-
-    spark = spark_session()
-    spark.sparkContext.setLogLevel("ERROR")
-    raw = (spark.readStream.schema(SCHEMA).option("mode", "DROPMALFORMED")
-           .option("maxFilesPerTrigger", 1).json(args.input_dir))
     receipts = (raw.where(F.col("ts").isNotNull() & F.col("store_id").isNotNull())
                 .withColumn("total_cents", F.aggregate(
                     "items", F.lit(0).cast("long"),
@@ -127,6 +113,27 @@ def main():
          .option("checkpointLocation", f"{out}/_cp_popular_items").trigger(availableNow=True).start()),
         sink(big, "big_receipt").start(),
     ]
+    return queries
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("input_dir")
+    parser.add_argument("output_dir")
+    parser.add_argument("--window", default="10s")
+    parser.add_argument("--slide", default=None)
+    parser.add_argument("--allowed-lateness", default="5s")
+    parser.add_argument("--big-receipt", type=float, default=500.0)
+    args = parser.parse_args()
+    out = args.output_dir
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+
+    spark = spark_session()
+    spark.sparkContext.setLogLevel("ERROR")
+    raw = (spark.readStream.schema(SCHEMA).option("mode", "DROPMALFORMED")
+           .option("maxFilesPerTrigger", 1).json(args.input_dir))
+    queries = start_queries(raw, out, args)
     for query in queries:
         query.awaitTermination()
     spark.stop()
