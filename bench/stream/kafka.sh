@@ -25,8 +25,9 @@
 #
 # Environment: RECEIPTS (5,000,000), SEED (42), START_TIME (2025-01-01T00:00:00Z), EVENTS_PER_SECOND
 # (2000), RUNS (1; the table shows the median), ENGINES ("retailflow pyspark flink", plus reference as
-# said), PEER_RECEIPTS (default RECEIPTS: with fewer, the peers read a second topic, receipts-peers,
-# holding the first PEER_RECEIPTS of the same receipts, and retailflow reads it too for the check),
+# said), PEER_RECEIPTS (default RECEIPTS: with fewer, the engines named in SHORT_PEERS, default
+# "pyspark flink reference", read a second topic, receipts-peers, holding the first PEER_RECEIPTS of
+# the same receipts, and retailflow reads it too for their check),
 # BROKER_PORT (19092) and RETAILFLOW_STATE_DIR (bench/out/.broker) for the broker, KAFKA_VENV
 # (bench/out/.venv-stream-kafka, from bench/stream-kafka-requirements.txt), FLINK_WORK
 # (bench/.work/flink), FLINK_PARALLELISM (nproc), JAVA_HEAP (2g, Flink's JVM and Spark's driver).
@@ -39,6 +40,7 @@ HERE="$ROOT/bench/stream"
 OUT="$ROOT/bench/out"
 RECEIPTS=${RECEIPTS:-5000000}
 PEER_RECEIPTS=${PEER_RECEIPTS:-$RECEIPTS}
+SHORT_PEERS=${SHORT_PEERS:-pyspark flink reference}
 SEED=${SEED:-42}
 START_TIME=${START_TIME:-2025-01-01T00:00:00Z}
 EVENTS_PER_SECOND=${EVENTS_PER_SECOND:-2000}
@@ -153,13 +155,17 @@ else
   fi
   echo "$PARAMS" >"$FILLED"
 fi
-PEERS_TOPIC=$TOPIC
-[ "$PEER_RECEIPTS" -eq "$RECEIPTS" ] || PEERS_TOPIC=$PEER_TOPIC
+# Whether an engine reads the peers' shorter topic; sets ITS_TOPIC and ITS_COUNT.
+short() { [ "$PEER_RECEIPTS" -ne "$RECEIPTS" ] && [[ " $SHORT_PEERS " == *" $1 "* ]]; }
+input_of() {
+  if short "$1"; then ITS_TOPIC=$PEER_TOPIC; ITS_COUNT=$PEER_RECEIPTS; else ITS_TOPIC=$TOPIC; ITS_COUNT=$RECEIPTS; fi
+}
 
 # The same receipts as a file, for the reference.
 if has reference; then
+  input_of reference
   "$RETAILFLOW" produce --mode receipts --seed "$SEED" --start-time "$START_TIME" \
-    --events-per-second "$EVENTS_PER_SECOND" --count "$PEER_RECEIPTS" --out "$RUN_DIR/receipts-file.jsonl" \
+    --events-per-second "$EVENTS_PER_SECOND" --count "$ITS_COUNT" --out "$RUN_DIR/receipts-file.jsonl" \
     2>"$RUN_DIR/produce-file.log" || die "writing the reference's file failed"
 fi
 
@@ -172,20 +178,21 @@ retailflow_command() { # TOPIC OUTPUT
 # Sets COMMAND, INPUT_COUNT, OUTPUT, NOTE for one engine.
 command_for() {
   local engine=$1
+  input_of "$engine"
   case "$engine" in
     retailflow) OUTPUT="$RUN_DIR/retailflow.jsonl"; INPUT_COUNT=$RECEIPTS
       retailflow_command "$TOPIC" "$OUTPUT"
       NOTE="tumbling $WINDOW, --until-end, 1 consumer of 3 partitions" ;;
-    pyspark) OUTPUT="$RUN_DIR/pyspark"; INPUT_COUNT=$PEER_RECEIPTS
-      COMMAND=("$KAFKA_VENV/bin/python" "$HERE/pyspark_kafka_job.py" "$BROKERS" "$PEERS_TOPIC" "$OUTPUT"
+    pyspark) OUTPUT="$RUN_DIR/pyspark"; INPUT_COUNT=$ITS_COUNT
+      COMMAND=("$KAFKA_VENV/bin/python" "$HERE/pyspark_kafka_job.py" "$BROKERS" "$ITS_TOPIC" "$OUTPUT"
         "${ANALYSES[@]}")
       NOTE="PySpark $(cut -d= -f3 <<<"$(grep -m1 '^pyspark==' "$ROOT/bench/stream-kafka-requirements.txt")" | tr -d ' '), local[*], 4 queries (4 consumers), AvailableNow" ;;
-    flink) OUTPUT="$RUN_DIR/flink"; INPUT_COUNT=$PEER_RECEIPTS
+    flink) OUTPUT="$RUN_DIR/flink"; INPUT_COUNT=$ITS_COUNT
       COMMAND=(java "-Xmx$JAVA_HEAP" "-Dlog4j2.configurationFile=$ROOT/bench/peers/flink/src/main/resources/log4j2.properties"
-        -cp "$FLINK_WORK/target/*:$FLINK_WORK/lib/*" dev.retailflow.bench.FlinkJob "$BROKERS" "$PEERS_TOPIC" "$OUTPUT"
+        -cp "$FLINK_WORK/target/*:$FLINK_WORK/lib/*" dev.retailflow.bench.FlinkJob "$BROKERS" "$ITS_TOPIC" "$OUTPUT"
         "${ANALYSES[@]}" --parallelism "$FLINK_PARALLELISM")
       NOTE="Flink $(sed -n 's:.*<flink.version>\(.*\)</flink.version>.*:\1:p' "$FLINK_POM") SQL, local, parallelism $FLINK_PARALLELISM, 4 queries in 1 job" ;;
-    reference) OUTPUT="$RUN_DIR/reference.jsonl"; INPUT_COUNT=$PEER_RECEIPTS
+    reference) OUTPUT="$RUN_DIR/reference.jsonl"; INPUT_COUNT=$ITS_COUNT
       COMMAND=(python3 "$HERE/reference.py" "$RUN_DIR/receipts-file.jsonl" "$OUTPUT" "${ANALYSES[@]}")
       NOTE="plain Python from a file of the same receipts, the check's model" ;;
     *) die "unknown engine $engine" ;;
@@ -214,22 +221,23 @@ done
 # 4. The check: every engine against retailflow on the same receipts (retailflow once more on the
 # peers' topic when that is shorter).
 status=0
-peers=()
+full=()
+shorter=()
 for engine in $ENGINES; do
   [ "$engine" = retailflow ] && continue
   command_for "$engine"
-  peers+=("$engine=$OUTPUT")
+  if short "$engine"; then shorter+=("$engine=$OUTPUT"); else full+=("$engine=$OUTPUT"); fi
 done
-if has retailflow && [ ${#peers[@]} -gt 0 ]; then
-  baseline="$RUN_DIR/retailflow.jsonl"
-  if [ "$PEER_RECEIPTS" -ne "$RECEIPTS" ]; then
-    log "retailflow on the peers' $PEER_RECEIPTS receipts, for the check"
-    baseline="$RUN_DIR/retailflow-peers.jsonl"
-    retailflow_command "$PEER_TOPIC" "$baseline"
-    "${COMMAND[@]}" 2>"$RUN_DIR/retailflow-peers.log" || die "retailflow on the peers' topic failed"
-  fi
+if has retailflow && [ ${#full[@]} -gt 0 ]; then
   echo
-  python3 "$HERE/compare.py" --summary "$CHECKS" "retailflow=$baseline" "${peers[@]}" || status=1
+  python3 "$HERE/compare.py" --summary "$CHECKS" "retailflow=$RUN_DIR/retailflow.jsonl" "${full[@]}" || status=1
+fi
+if has retailflow && [ ${#shorter[@]} -gt 0 ]; then
+  log "retailflow on the peers' $PEER_RECEIPTS receipts, for the check"
+  retailflow_command "$PEER_TOPIC" "$RUN_DIR/retailflow-peers.jsonl"
+  "${COMMAND[@]}" 2>"$RUN_DIR/retailflow-peers.log" || die "retailflow on the peers' topic failed"
+  echo
+  python3 "$HERE/compare.py" --summary "$CHECKS" "retailflow=$RUN_DIR/retailflow-peers.jsonl" "${shorter[@]}" || status=1
 fi
 
 # 5. The table.

@@ -97,11 +97,12 @@ lateness_ms=5000
 # The steady part: windows that opened after the producer started and closed before it stopped.
 from_ms=$((produce_start + 1000 + window_ms + lateness_ms))
 echo
-echo "Stream latency: $RATE receipts/s for $DURATION through Tansu on 127.0.0.1:$PORT (topic $TOPIC)," \
+case "${BROKER:-kafka}" in tansu) broker_name="Tansu" ;; *) broker_name="Apache Kafka $(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/scripts/kafka/pom.xml")" ;; esac
+echo "Stream latency: $RATE receipts/s for $DURATION through $broker_name (scripts/broker.sh) on 127.0.0.1:$PORT (topic $TOPIC)," \
   "window $LATENCY_WINDOW, allowed lateness $LATENESS, --trigger $LATENCY_TRIGGER;" \
   "$(grep -c . "$RESULTS" 2>/dev/null || echo 0) result lines"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
-echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
+echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM, $(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "Producer: $(tail -1 "$RUN_DIR/produce.log")"
 echo
 python3 "$HERE/latency.py" report "$RUN_DIR/arrivals.tsv" --lateness "$LATENESS" --from "$from_ms" \
