@@ -27,8 +27,12 @@ import org.apache.flink.types.Row;
  *
  * <pre>
  *   FlinkJob BROKERS TOPIC OUTPUT_DIR [--window 10s] [--allowed-lateness 5s] [--big-receipt 500]
- *            [--parallelism N]
+ *            [--parallelism N] [--follow OUTPUT.jsonl]
  * </pre>
+ *
+ * With {@code --follow FILE} (the latency benchmark) it reads from the latest offsets without an end,
+ * and writes every row to FILE as well, one JSON line with its {@code kind}, flushed at once, until it
+ * is stopped.
  *
  * The four queries run as one job (UNION ALL of one source scan); its rows are collected and written
  * as JSON lines in the layout bench/stream/compare.py reads for a directory: OUTPUT_DIR/KIND/part-0.json,
@@ -138,6 +142,7 @@ public final class FlinkJob {
     double big = 500;
     int parallelism = Runtime.getRuntime().availableProcessors();
     String group = "bench-flink-" + System.nanoTime();
+    Path follow = null;
     for (int i = 3; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--window" -> windowMs = durationMs(args[i + 1]);
@@ -145,6 +150,7 @@ public final class FlinkJob {
         case "--big-receipt" -> big = Double.parseDouble(args[i + 1]);
         case "--parallelism" -> parallelism = Integer.parseInt(args[i + 1]);
         case "--group" -> group = args[i + 1];
+        case "--follow" -> follow = Path.of(args[i + 1]);
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
@@ -169,8 +175,9 @@ public final class FlinkJob {
         + "  'topic' = '" + topic + "',\n"
         + "  'properties.bootstrap.servers' = '" + brokers + "',\n"
         + "  'properties.group.id' = '" + group + "',\n"
-        + "  'scan.startup.mode' = 'earliest-offset',\n"
-        + "  'scan.bounded.mode' = 'latest-offset',\n"
+        + (follow == null
+            ? "  'scan.startup.mode' = 'earliest-offset',\n  'scan.bounded.mode' = 'latest-offset',\n"
+            : "  'scan.startup.mode' = 'latest-offset',\n")
         + "  'format' = 'json',\n"
         + "  'json.ignore-parse-errors' = 'true',\n"
         + "  'json.timestamp-format.standard' = 'ISO-8601'\n"
@@ -212,6 +219,7 @@ public final class FlinkJob {
         summary + "\nUNION ALL\n" + topStores + "\nUNION ALL\n" + popularItems + "\nUNION ALL\n" + bigReceipts);
 
     Map<String, BufferedWriter> writers = new HashMap<>();
+    BufferedWriter followed = follow == null ? null : Files.newBufferedWriter(follow, StandardCharsets.UTF_8);
     long rows = 0;
     try (CloseableIterator<Row> it = result.collect()) {
       while (it.hasNext()) {
@@ -243,9 +251,17 @@ public final class FlinkJob {
         }
         w.write(line);
         w.newLine();
+        if (followed != null) {
+          followed.write("{\"kind\":\"" + kind + "\"," + line.substring(1));
+          followed.newLine();
+          followed.flush();
+        }
         rows++;
       }
     } finally {
+      if (followed != null) {
+        followed.close();
+      }
       for (BufferedWriter w : writers.values()) {
         try {
           w.close();
