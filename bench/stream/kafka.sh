@@ -20,7 +20,8 @@
 #
 # checks every engine's results against retailflow's (bench/stream/compare.py), and prints receipts/s,
 # wall and CPU seconds (user + system of the whole process tree) and peak RSS per engine, with the
-# ratios to retailflow. A broker the benchmark started is stopped at the end (KEEP_BROKER=1 keeps it,
+# ratios to retailflow. RESUME=1 keeps the other engines' runs of the last run on the same receipts
+# (run some engines now, others later; the check and the table cover them all). A broker the benchmark started is stopped at the end (KEEP_BROKER=1 keeps it,
 # with its filled topic, for the next run with the same receipts).
 #
 # Environment: RECEIPTS (5,000,000), SEED (42), START_TIME (2025-01-01T00:00:00Z), EVENTS_PER_SECOND
@@ -75,12 +76,26 @@ fi
 has flink && { command -v mvn >/dev/null 2>&1 || die "the Flink peer is built with Maven: install it (Debian: apt-get install maven)"; }
 
 RUN_DIR="$OUT/stream_kafka_$RECEIPTS"
-rm -rf "$RUN_DIR"
-mkdir -p "$RUN_DIR"
 RESULTS="$RUN_DIR/results.jsonl"
 COUNTS="$RUN_DIR/receipts.jsonl"
 CHECKS="$RUN_DIR/checks.jsonl"
 CPU="$RUN_DIR/cpu.jsonl"
+if [ -n "${RESUME:-}" ] && [ -d "$RUN_DIR" ]; then
+  # Keep the other engines' runs of the last run (same receipts): drop those of the engines run now.
+  for file in "$RESULTS" "$COUNTS" "$CPU"; do
+    [ -f "$file" ] || continue
+    python3 - "$file" $ENGINES <<'PY'
+import json, sys
+path, engines = sys.argv[1], set(sys.argv[2:])
+rows = [line for line in open(path) if line.strip() and json.loads(line)["engine"] not in engines]
+open(path, "w").writelines(rows)
+PY
+  done
+  rm -f "$CHECKS"
+else
+  rm -rf "$RUN_DIR"
+fi
+mkdir -p "$RUN_DIR"
 
 # 1. The peers: PySpark in a throw-away venv (reinstalled when its requirements change), Flink built
 # from its pinned pom (rebuilt when the pom or the job changes).
@@ -223,6 +238,8 @@ done
 status=0
 full=()
 shorter=()
+# Every engine of this run (with RESUME, of the last ones too).
+ENGINES=$(python3 -c 'import json, sys; print(" ".join(dict.fromkeys(json.loads(l)["engine"] for l in open(sys.argv[1]) if l.strip())))' "$COUNTS")
 for engine in $ENGINES; do
   [ "$engine" = retailflow ] && continue
   command_for "$engine"
@@ -250,6 +267,14 @@ cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM," \
   "$(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
 echo
+# retailflow first (the ratios' base), then the peers, then the reference.
+python3 - "$RESULTS" <<'PY'
+import json, sys
+order = {"retailflow": 0, "flink": 1, "pyspark": 2, "reference": 3}
+rows = [line for line in open(sys.argv[1]) if line.strip()]
+rows.sort(key=lambda line: order.get(json.loads(line)["engine"], 9))
+open(sys.argv[1], "w").writelines(rows)
+PY
 python3 "$HERE/table.py" "$RESULTS" "$COUNTS" "$CHECKS" "$CPU"
 if [ "$status" != 0 ]; then
   echo
