@@ -12,7 +12,10 @@
 # LATENCY_ENGINES (default retailflow; also flink: bench/peers/flink --follow, unbounded from the
 # latest offsets, every row flushed to a JSONL file as it is collected) runs the same for each, one
 # after the other on the same broker, and ends with one row per engine.
-# Environment: see bench/stream.sh; FLINK_WARMUP (40, seconds Flink gets to start before the producer).
+# pyspark: bench/stream/pyspark_kafka_job.py --follow, micro-batches one after the other from the
+# latest offsets, each batch's window summaries and big receipts appended to a JSONL file.
+# Environment: see bench/stream.sh; FLINK_WARMUP (40) and PYSPARK_WARMUP (60): seconds the JVM
+# engines get to start before the producer.
 set -euo pipefail
 
 RETAILFLOW=$1
@@ -68,6 +71,8 @@ lateness_ms=5000
 case "${BROKER:-kafka}" in tansu) broker_name="Tansu" ;; *) broker_name="Apache Kafka $(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/scripts/kafka/pom.xml")" ;; esac
 FLINK_WORK=${FLINK_WORK:-$ROOT/bench/.work/flink}
 FLINK_WARMUP=${FLINK_WARMUP:-40}
+PYSPARK_WARMUP=${PYSPARK_WARMUP:-60}
+KAFKA_VENV=${KAFKA_VENV:-$ROOT/bench/out/.venv-stream-kafka}
 SUMMARY="$RUN_DIR/summary.jsonl"
 
 # One engine: start it on a fresh consumer group reading from the latest offsets, follow its output,
@@ -100,7 +105,17 @@ measure_engine() { # ENGINE
         --parallelism "$(nproc)" --follow "$results" 2>"$dir/stream.log" &
       warmup=$FLINK_WARMUP
       ;;
-    *) die "no latency run for engine $engine (retailflow, flink)" ;;
+    pyspark)
+      [ -x "$KAFKA_VENV/bin/python" ] \
+        || die "PySpark is not installed: run \`bench/stream.sh kafka\` (ENGINES=pyspark) once first"
+      log "pyspark (bench/stream/pyspark_kafka_job.py --follow): window $LATENCY_WINDOW, lateness $LATENESS, topic $TOPIC; warming up ${PYSPARK_WARMUP}s"
+      SPARK_LOCAL_IP=127.0.0.1 PYSPARK_PYTHON="$KAFKA_VENV/bin/python" SPARK_DRIVER_MEMORY=1g \
+        "$KAFKA_VENV/bin/python" "$HERE/pyspark_kafka_job.py" "127.0.0.1:$PORT" "$TOPIC" "$dir/out" \
+        --window "$LATENCY_WINDOW" --allowed-lateness "$LATENESS" --big-receipt 500 --follow "$results" \
+        2>"$dir/stream.log" &
+      warmup=$PYSPARK_WARMUP
+      ;;
+    *) die "no latency run for engine $engine (retailflow, flink, pyspark)" ;;
   esac
   stream_pid=$!
   python3 "$HERE/latency.py" watch "$results" "$dir/arrivals.tsv" &

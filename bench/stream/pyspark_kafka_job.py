@@ -7,7 +7,11 @@ bench/stream/pyspark_job.py (`withWatermark('ts', LATENESS)`, `window()` aggrega
 `Trigger.AvailableNow`: read up to the end offsets seen at start, then stop).
 
     pyspark_kafka_job.py BROKERS TOPIC OUTPUT_DIR [--window 10s] [--slide 10s]
-                         [--allowed-lateness 5s] [--big-receipt 500]
+                         [--allowed-lateness 5s] [--big-receipt 500] [--follow OUTPUT.jsonl]
+
+With --follow (the latency benchmark) it reads from the latest offsets without an end, micro-batch
+after micro-batch, and appends each batch's window summaries and big receipts to OUTPUT.jsonl (one
+JSON line each with its `kind`, flushed at once) until it is stopped.
 
 Each of the four queries is its own Kafka consumer of the topic, as with the file source each query
 reads the files. The output is that of pyspark_job.py (bench/stream/compare.py reads it); windows
@@ -15,10 +19,12 @@ still open when the input ends are not emitted (Spark has no end-of-input flush)
 
 import argparse
 import glob
+import json
 import os
 import re
 import shutil
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pyspark  # noqa: E402
@@ -44,6 +50,7 @@ def main():
     parser.add_argument("--slide", default=None)
     parser.add_argument("--allowed-lateness", default="5s")
     parser.add_argument("--big-receipt", type=float, default=500.0)
+    parser.add_argument("--follow")
     args = parser.parse_args()
     out = args.output_dir
     shutil.rmtree(out, ignore_errors=True)
@@ -62,12 +69,22 @@ def main():
     raw = (spark.readStream.format("kafka")
            .option("kafka.bootstrap.servers", args.brokers)
            .option("subscribe", args.topic)
-           .option("startingOffsets", "earliest")
+           .option("startingOffsets", "latest" if args.follow else "earliest")
            .option("failOnDataLoss", "false")
            .load()
            .select(F.from_json(F.col("value").cast("string"), SCHEMA).alias("receipt"))
            .select("receipt.*"))
-    for query in start_queries(raw, out, args):
+    follow = None
+    if args.follow:
+        lock = threading.Lock()
+        followed = open(args.follow, "a")
+
+        def follow(kind, batch):
+            rows = [json.dumps({"kind": kind, **row.asDict()}) + "\n" for row in batch.collect()]
+            with lock:
+                followed.writelines(rows)
+                followed.flush()
+    for query in start_queries(raw, out, args, follow):
         query.awaitTermination()
     spark.stop()
 
