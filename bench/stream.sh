@@ -9,6 +9,12 @@
 #                                  core; sliding 10 s / 2 s), then Bytewax and PySpark on the first
 #                                  PEER_RECEIPTS of them; check every engine's results against
 #                                  retailflow's; print the table
+#   bench/stream.sh kafka          start a broker of the benchmark's own (Apache Kafka, scripts/broker.sh),
+#                                  pre-fill its 3-partition topic with RECEIPTS receipts, and read it to
+#                                  the end with retailflow (--until-end), PySpark Structured Streaming
+#                                  (Kafka source) and Flink SQL (Kafka connector); check every engine's
+#                                  results against retailflow's; print the table (see
+#                                  bench/stream/kafka.sh for its environment)
 #   bench/stream.sh latency        start the broker (scripts/broker.sh) if it is not running, produce
 #                                  5,000 receipts/s with wall-clock event times for DURATION, run
 #                                  `retailflow stream --source kafka` alongside, and print p50/p99 of
@@ -76,7 +82,10 @@ fi
 if [ "$MODE" = latency ]; then
   exec "$HERE/latency.sh" "$RETAILFLOW" "$WINDOWED"
 fi
-[ "$MODE" = throughput ] || { echo "usage: bench/stream.sh [throughput|latency]" >&2; exit 2; }
+if [ "$MODE" = kafka ]; then
+  exec "$HERE/kafka.sh" "$RETAILFLOW" "$WINDOWED"
+fi
+[ "$MODE" = throughput ] || { echo "usage: bench/stream.sh [throughput|kafka|latency]" >&2; exit 2; }
 
 RECEIPTS=${RECEIPTS:-5000000}
 PEER_RECEIPTS=${PEER_RECEIPTS:-$((RECEIPTS < 1000000 ? RECEIPTS : 1000000))}

@@ -6,8 +6,8 @@
         `WALL_MS<TAB>LINE` per complete line, WALL_MS the wall time (ms since the epoch, 3 decimals)
         at which the line was first seen in the file. Polls every 0.5 ms.
 
-    latency.py report ARRIVALS.tsv --lateness 5s --from MS --until MS [--latency-log FILE]
-                      [--json OUT.json]
+    latency.py report ARRIVALS.tsv --lateness 5s --from MS --until MS [--window 1s]
+                      [--latency-log FILE] [--json OUT.json]
         Prints p50/p90/p99/max of:
         - window close -> result written: a window closes when the watermark passes its end. The
           producer stamps each receipt with the wall clock, so that happens at wall time
@@ -104,18 +104,23 @@ def read_arrivals(path):
 
 def report(args):
     lateness = common.parse_duration_ms(args.lateness)
+    window = common.parse_duration_ms(args.window)
     closes, big = [], []
     windows_outside = 0
     for seen, result in read_arrivals(args.arrivals):
         kind = result.get("kind")
         if kind == "window_summary" and result.get("final", True):
-            closed = common.ts_millis(result["window_end"]) + lateness
+            if "window_end" in result:
+                end = common.ts_millis(result["window_end"])
+            else:  # a peer's row: window start in epoch ms (bench/peers/flink --follow)
+                end = result["window_start_ms"] + window
+            closed = end + lateness
             if args.from_ms <= closed <= args.until_ms:
                 closes.append((closed, seen))
             else:
                 windows_outside += 1
         elif kind == "big_receipt":
-            created = common.ts_millis(result["ts"])
+            created = common.ts_millis(result["ts"]) if "ts" in result else result["ts_ms"]
             if args.from_ms <= created <= args.until_ms:
                 big.append((created, seen - created))
     close_to_write = [seen - closed for closed, seen in closes]
@@ -181,6 +186,7 @@ def main(argv):
     r = sub.add_parser("report")
     r.add_argument("arrivals")
     r.add_argument("--lateness", default="5s")
+    r.add_argument("--window", default="1s", help="window length, for rows that give only the start")
     r.add_argument("--from", dest="from_ms", type=float, required=True)
     r.add_argument("--until", dest="until_ms", type=float, required=True)
     r.add_argument("--latency-log")

@@ -57,27 +57,16 @@ def window_columns(frame):
             .withColumn("window_end_ms", F.unix_millis(F.col("window.end"))).drop("window"))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("input_dir")
-    parser.add_argument("output_dir")
-    parser.add_argument("--window", default="10s")
-    parser.add_argument("--slide", default=None)
-    parser.add_argument("--allowed-lateness", default="5s")
-    parser.add_argument("--big-receipt", type=float, default=500.0)
-    args = parser.parse_args()
+def start_queries(raw, out, args, follow=None):
+    """The four analyses over a streaming frame of receipts (SCHEMA's columns) as four started
+    queries writing under `out`, each with `Trigger.AvailableNow`. With `follow` (a function of
+    (kind, batch frame)), they run without an end (micro-batches one after the other) and the window
+    summaries and big receipts of each batch go to `follow` instead (the latency benchmark)."""
+    trigger = {"availableNow": True} if follow is None else {"processingTime": "0 seconds"}
     length = f"{common.parse_duration_ms(args.window)} milliseconds"
     slide = f"{common.parse_duration_ms(args.slide or args.window)} milliseconds"
     lateness = f"{common.parse_duration_ms(args.allowed_lateness)} milliseconds"
     big_cents = round(args.big_receipt * 100)
-    out = args.output_dir
-    shutil.rmtree(out, ignore_errors=True)
-    os.makedirs(out)
-
-    spark = spark_session()
-    spark.sparkContext.setLogLevel("ERROR")
-    raw = (spark.readStream.schema(SCHEMA).option("mode", "DROPMALFORMED")
-           .option("maxFilesPerTrigger", 1).json(args.input_dir))
     receipts = (raw.where(F.col("ts").isNotNull() & F.col("store_id").isNotNull())
                 .withColumn("total_cents", F.aggregate(
                     "items", F.lit(0).cast("long"),
@@ -88,9 +77,12 @@ def main():
     win = F.window("ts", length, slide)
 
     def sink(frame, name, mode="append"):
+        if follow is not None:
+            return (frame.writeStream.outputMode(mode).foreachBatch(lambda batch, _id: follow(name, batch))
+                    .option("checkpointLocation", f"{out}/_cp_{name}").trigger(**trigger))
         return (frame.writeStream.outputMode(mode).format("json")
                 .option("path", f"{out}/{name}").option("checkpointLocation", f"{out}/_cp_{name}")
-                .trigger(availableNow=True))
+                .trigger(**trigger))
 
     summary = window_columns(receipts.groupBy(win).agg(
         F.count(F.lit(1)).alias("receipts"), F.sum("total_cents").alias("revenue_cents"),
@@ -122,11 +114,32 @@ def main():
     queries = [
         sink(summary, "window_summary").start(),
         (per_store.writeStream.outputMode("append").foreachBatch(rank_stores)
-         .option("checkpointLocation", f"{out}/_cp_top_stores").trigger(availableNow=True).start()),
+         .option("checkpointLocation", f"{out}/_cp_top_stores").trigger(**trigger).start()),
         (per_item.writeStream.outputMode("append").foreachBatch(rank_items)
-         .option("checkpointLocation", f"{out}/_cp_popular_items").trigger(availableNow=True).start()),
+         .option("checkpointLocation", f"{out}/_cp_popular_items").trigger(**trigger).start()),
         sink(big, "big_receipt").start(),
     ]
+    return queries
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("input_dir")
+    parser.add_argument("output_dir")
+    parser.add_argument("--window", default="10s")
+    parser.add_argument("--slide", default=None)
+    parser.add_argument("--allowed-lateness", default="5s")
+    parser.add_argument("--big-receipt", type=float, default=500.0)
+    args = parser.parse_args()
+    out = args.output_dir
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+
+    spark = spark_session()
+    spark.sparkContext.setLogLevel("ERROR")
+    raw = (spark.readStream.schema(SCHEMA).option("mode", "DROPMALFORMED")
+           .option("maxFilesPerTrigger", 1).json(args.input_dir))
+    queries = start_queries(raw, out, args)
     for query in queries:
         query.awaitTermination()
     spark.stop()
