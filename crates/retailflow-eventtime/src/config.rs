@@ -1,5 +1,6 @@
-//! Engine settings: windows, lateness, idle timeout, big-receipt threshold, output mode and ranking
-//! sizes, with the defaults of `retailflow stream` and their validation.
+//! Engine settings: windows, lateness, idle timeout, big-receipt threshold, output mode, which
+//! analyses run and the settings of each, with the defaults of `retailflow stream` and their
+//! validation.
 
 use std::fmt;
 use std::str::FromStr;
@@ -43,8 +44,199 @@ impl fmt::Display for OutputMode {
     }
 }
 
-/// Everything that shapes the engine's results.
+/// One analysis of the engine, as `--without` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AnalysisKind {
+    /// Top stores by revenue per window.
+    TopStores,
+    /// Receipts over the big-receipt threshold, as they come.
+    BigReceipts,
+    /// Top items by units per category per window.
+    PopularItems,
+    /// Totals per window.
+    WindowSummary,
+    /// Store revenue against the store's own history.
+    StoreAnomalies,
+    /// Cashiers with a burst of big receipts.
+    CashierAlerts,
+    /// Item pairs bought in the same receipts.
+    BoughtTogether,
+}
+
+impl AnalysisKind {
+    /// Every analysis, in the order their results and tables come.
+    pub const ALL: [AnalysisKind; 7] = [
+        AnalysisKind::TopStores,
+        AnalysisKind::BigReceipts,
+        AnalysisKind::PopularItems,
+        AnalysisKind::WindowSummary,
+        AnalysisKind::BoughtTogether,
+        AnalysisKind::StoreAnomalies,
+        AnalysisKind::CashierAlerts,
+    ];
+
+    /// The name used on the command line and in the job identity.
+    pub fn name(self) -> &'static str {
+        match self {
+            AnalysisKind::TopStores => "top-stores",
+            AnalysisKind::BigReceipts => "big-receipts",
+            AnalysisKind::PopularItems => "popular-items",
+            AnalysisKind::WindowSummary => "window-summary",
+            AnalysisKind::StoreAnomalies => "store-anomalies",
+            AnalysisKind::CashierAlerts => "cashier-alerts",
+            AnalysisKind::BoughtTogether => "bought-together",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+impl fmt::Display for AnalysisKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for AnalysisKind {
+    type Err = ConfigError;
+
+    fn from_str(given: &str) -> Result<Self, Self::Err> {
+        AnalysisKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == given)
+            .ok_or_else(|| ConfigError::UnknownAnalysis {
+                given: given.to_owned(),
+            })
+    }
+}
+
+/// Which analyses run.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AnalysisSet(u8);
+
+impl AnalysisSet {
+    /// All seven (the command line's default).
+    pub const ALL: AnalysisSet = AnalysisSet(0x7f);
+
+    /// The four window analyses the engine had first: top stores, big receipts, popular items and
+    /// window summaries (the library's default).
+    pub const CLASSIC: AnalysisSet = AnalysisSet(
+        (1 << AnalysisKind::TopStores as u8)
+            | (1 << AnalysisKind::BigReceipts as u8)
+            | (1 << AnalysisKind::PopularItems as u8)
+            | (1 << AnalysisKind::WindowSummary as u8),
+    );
+
+    /// No analysis.
+    pub const NONE: AnalysisSet = AnalysisSet(0);
+
+    /// Whether `kind` runs.
+    #[inline]
+    pub fn has(self, kind: AnalysisKind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    /// This set without `kind`.
+    pub fn without(self, kind: AnalysisKind) -> AnalysisSet {
+        AnalysisSet(self.0 & !kind.bit())
+    }
+
+    /// This set with `kind`.
+    pub fn with(self, kind: AnalysisKind) -> AnalysisSet {
+        AnalysisSet(self.0 | kind.bit())
+    }
+
+    /// The analyses that run, in [`AnalysisKind::ALL`] order.
+    pub fn kinds(self) -> impl Iterator<Item = AnalysisKind> {
+        AnalysisKind::ALL
+            .into_iter()
+            .filter(move |kind| self.has(*kind))
+    }
+}
+
+impl Default for AnalysisSet {
+    fn default() -> Self {
+        AnalysisSet::CLASSIC
+    }
+}
+
+impl fmt::Debug for AnalysisSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.kinds()).finish()
+    }
+}
+
+/// Settings of the store revenue anomalies.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnomalySettings {
+    /// Weight of the newest window in the store's moving mean and variance (`--anomaly-alpha`,
+    /// default 0.1), above 0 and at most 1.
+    pub alpha: f64,
+    /// Earlier windows a store needs before it can alert (`--anomaly-warmup`, default 10).
+    pub warmup: u32,
+    /// Alert when the revenue is this many standard deviations from the mean (`--anomaly-z`,
+    /// default 4).
+    pub z: f64,
+    /// A store with no receipts for this many windows is forgotten; until then an empty window
+    /// counts as revenue 0 (`--anomaly-forget`, default 60).
+    pub forget: u32,
+}
+
+impl Default for AnomalySettings {
+    fn default() -> Self {
+        AnomalySettings {
+            alpha: 0.1,
+            warmup: 10,
+            z: 4.0,
+            forget: 60,
+        }
+    }
+}
+
+/// Settings of the cashier alerts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CashierAlertSettings {
+    /// Big receipts that make an alert (`--cashier-alert-count`, default 3), at least 2.
+    pub count: u32,
+    /// Longest event-time span from the first to the last of them (`--cashier-alert-within`,
+    /// default 60 s).
+    pub within: TimeSpan,
+}
+
+impl Default for CashierAlertSettings {
+    fn default() -> Self {
+        CashierAlertSettings {
+            count: 3,
+            within: TimeSpan::from_secs(60),
+        }
+    }
+}
+
+/// Settings of the bought-together pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairSettings {
+    /// Pairs kept per window (`--top-pairs`, default 10).
+    pub top: usize,
+    /// Pairs in fewer receipts of the window are left out (`--min-pair-receipts`, default 2).
+    pub min_receipts: u64,
+    /// A receipt with more distinct items adds no pairs (`--max-basket`, default 50).
+    pub max_basket: usize,
+}
+
+impl Default for PairSettings {
+    fn default() -> Self {
+        PairSettings {
+            top: 10,
+            min_receipts: 2,
+            max_basket: 50,
+        }
+    }
+}
+
+/// Everything that shapes the engine's results.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineConfig {
     /// Window length (`--window`, default 10 s).
     pub window_length: TimeSpan,
@@ -71,6 +263,14 @@ pub struct EngineConfig {
     pub max_future: Option<TimeSpan>,
     /// Count each receipt id once within the watermark's horizon (`--dedupe`, default off).
     pub dedupe: bool,
+    /// The analyses that run: [`AnalysisSet::CLASSIC`] by default (the command line runs all).
+    pub analyses: AnalysisSet,
+    /// Store revenue anomalies.
+    pub anomalies: AnomalySettings,
+    /// Cashier alerts.
+    pub cashier_alerts: CashierAlertSettings,
+    /// Bought-together pairs.
+    pub pairs: PairSettings,
 }
 
 impl Default for EngineConfig {
@@ -86,11 +286,62 @@ impl Default for EngineConfig {
             top_items: 3,
             max_future: None,
             dedupe: false,
+            analyses: AnalysisSet::CLASSIC,
+            anomalies: AnomalySettings::default(),
+            cashier_alerts: CashierAlertSettings::default(),
+            pairs: PairSettings::default(),
         }
     }
 }
 
 impl EngineConfig {
+    /// Every setting in words, e.g. for a checkpoint's job identity: two configs describe alike
+    /// exactly when they are equal (the struct is taken apart field by field, so a new setting
+    /// cannot be left out).
+    pub fn describe(&self) -> String {
+        let EngineConfig {
+            window_length,
+            window_slide,
+            allowed_lateness,
+            idle_timeout,
+            big_receipt_threshold,
+            output_mode,
+            top_stores,
+            top_items,
+            max_future,
+            dedupe,
+            analyses,
+            anomalies,
+            cashier_alerts,
+            pairs,
+        } = self;
+        let AnomalySettings {
+            alpha,
+            warmup,
+            z,
+            forget,
+        } = anomalies;
+        let CashierAlertSettings { count, within } = cashier_alerts;
+        let PairSettings {
+            top,
+            min_receipts,
+            max_basket,
+        } = pairs;
+        let max_future = max_future.map_or_else(|| "none".to_owned(), |span| span.to_string());
+        let analyses: Vec<&str> = analyses.kinds().map(AnalysisKind::name).collect();
+        format!(
+            "window {window_length}, slide {window_slide}, allowed lateness {allowed_lateness}, \
+             idle timeout {idle_timeout}, big receipts over {big_receipt_threshold}, \
+             top {top_stores} stores, top {top_items} items, {output_mode} mode, \
+             max future {max_future}, dedupe {}, analyses {}, \
+             anomalies alpha {alpha:?} warmup {warmup} z {z:?} forget {forget}, \
+             cashier alerts {count} within {within}, \
+             pairs top {top} min {min_receipts} max basket {max_basket}",
+            if *dedupe { "on" } else { "off" },
+            analyses.join("+"),
+        )
+    }
+
     /// Checks every setting; returns the window assignment they describe.
     pub fn validate(&self) -> Result<Windowing, ConfigError> {
         let windowing = Windowing::new(self.window_length, self.window_slide)?;
@@ -122,6 +373,40 @@ impl EngineConfig {
         if self.top_items == 0 {
             return Err(ConfigError::EmptyRanking {
                 ranking: "popular items per category",
+            });
+        }
+        let anomalies = self.anomalies;
+        if !(anomalies.alpha > 0.0 && anomalies.alpha <= 1.0) {
+            return Err(ConfigError::AnomalyAlpha {
+                alpha: anomalies.alpha,
+            });
+        }
+        if !(anomalies.z.is_finite() && anomalies.z > 0.0) {
+            return Err(ConfigError::AnomalyZ { z: anomalies.z });
+        }
+        if anomalies.forget == 0 {
+            return Err(ConfigError::NotPositive {
+                setting: "anomaly forget",
+            });
+        }
+        if self.cashier_alerts.count < 2 {
+            return Err(ConfigError::CashierAlertCount {
+                count: self.cashier_alerts.count,
+            });
+        }
+        if self.cashier_alerts.within.millis() < 0 {
+            return Err(ConfigError::NegativeCashierAlertWithin {
+                within: self.cashier_alerts.within,
+            });
+        }
+        if self.pairs.top == 0 {
+            return Err(ConfigError::EmptyRanking {
+                ranking: "top pairs",
+            });
+        }
+        if self.pairs.max_basket < 2 {
+            return Err(ConfigError::MaxBasket {
+                max_basket: self.pairs.max_basket,
             });
         }
         Ok(windowing)
@@ -207,6 +492,70 @@ mod tests {
         }
         .validate()
         .map(|_| ())
+    }
+
+    #[test]
+    fn every_setting_is_in_the_description() {
+        let base = EngineConfig::default();
+        assert_eq!(
+            base.describe(),
+            "window 10s, slide 10s, allowed lateness 5s, idle timeout 10s, big receipts over 500.00, \
+             top 5 stores, top 3 items, append mode, max future none, dedupe off, \
+             analyses top-stores+big-receipts+popular-items+window-summary, \
+             anomalies alpha 0.1 warmup 10 z 4.0 forget 60, cashier alerts 3 within 60s, \
+             pairs top 10 min 2 max basket 50"
+        );
+        let changed = [
+            EngineConfig {
+                analyses: AnalysisSet::ALL,
+                ..base
+            },
+            EngineConfig {
+                anomalies: AnomalySettings {
+                    alpha: 0.1000001,
+                    ..base.anomalies
+                },
+                ..base
+            },
+            EngineConfig {
+                cashier_alerts: CashierAlertSettings {
+                    within: TimeSpan::from_millis(60_001),
+                    ..base.cashier_alerts
+                },
+                ..base
+            },
+            EngineConfig {
+                pairs: PairSettings {
+                    max_basket: 51,
+                    ..base.pairs
+                },
+                ..base
+            },
+        ];
+        for config in changed {
+            assert_ne!(config.describe(), base.describe(), "{config:?}");
+        }
+    }
+
+    #[test]
+    fn analysis_names_parse_and_print() {
+        for kind in AnalysisKind::ALL {
+            assert_eq!(kind.name().parse::<AnalysisKind>().unwrap(), kind);
+        }
+        assert_eq!(
+            AnalysisSet::ALL
+                .without(AnalysisKind::BoughtTogether)
+                .kinds()
+                .count(),
+            6
+        );
+        assert!(
+            "pairs"
+                .parse::<AnalysisKind>()
+                .unwrap_err()
+                .to_string()
+                .starts_with("unknown analysis `pairs`")
+        );
     }
 
     #[test]

@@ -21,7 +21,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyses::{self, RankingLimits, big_receipts};
+use crate::analyses::cashier_alerts::{BigReceiptEntry, CashierPatterns};
+use crate::analyses::store_anomalies::StoreHistories;
+use crate::analyses::{self, big_receipts, bought_together};
+use crate::config::AnalysisKind;
 use crate::config::{EngineConfig, OutputMode};
 use crate::dedupe::SeenReceipts;
 use crate::error::ConfigError;
@@ -65,6 +68,20 @@ pub struct Counters {
     pub provisional_results: u64,
     /// Calls to [`Engine::on_trigger`].
     pub triggers: u64,
+    /// Accepted receipts with more distinct items than the bought-together basket limit (they
+    /// add no pairs).
+    #[serde(default)]
+    pub large_baskets: u64,
+    /// Big receipts already behind the watermark when they arrived, left out of the cashier
+    /// alerts (they could not be put in event-time order).
+    #[serde(default)]
+    pub behind_watermark_for_alerts: u64,
+    /// Store anomalies emitted.
+    #[serde(default)]
+    pub store_anomalies: u64,
+    /// Cashier alerts emitted.
+    #[serde(default)]
+    pub cashier_alerts: u64,
 }
 
 /// The event-time engine. See the module docs for its semantics.
@@ -80,6 +97,12 @@ pub struct Engine {
     pub(crate) seen: SeenReceipts,
     /// Scratch for the current record's interned lines.
     pub(crate) lines: Vec<ItemLine>,
+    /// Scratch for the current record's distinct items.
+    pub(crate) basket: Vec<u32>,
+    /// Each store's revenue history (store anomalies).
+    pub(crate) histories: StoreHistories,
+    /// Big receipts waiting for the watermark and per cashier (cashier alerts).
+    pub(crate) patterns: CashierPatterns,
 }
 
 impl Engine {
@@ -95,6 +118,9 @@ impl Engine {
             counters: Counters::default(),
             seen: SeenReceipts::default(),
             lines: Vec::new(),
+            basket: Vec::new(),
+            histories: StoreHistories::default(),
+            patterns: CashierPatterns::default(),
         })
     }
 
@@ -134,6 +160,9 @@ impl Engine {
             interned_names: self.names.len(),
             partitions: self.watermarks.partitions().len(),
             receipt_ids: self.seen.len(),
+            pair_keys: self.windows.pair_keys(),
+            store_histories: self.histories.len(),
+            cashier_receipts: self.patterns.len(),
         }
     }
 
@@ -227,11 +256,23 @@ impl Engine {
                 self.lines
                     .push(self.names.line(&item.name, &item.category, item.quantity));
             }
+            let pairs = self.config.analyses.has(AnalysisKind::BoughtTogether);
+            if pairs {
+                bought_together::distinct_items(
+                    self.lines.iter().map(|line| line.item),
+                    &mut self.basket,
+                );
+                if self.basket.len() > self.config.pairs.max_basket {
+                    self.counters.large_baskets += 1;
+                }
+            }
             let contribution = Contribution {
                 store,
                 total: totals.total,
                 units: totals.units,
                 lines: &self.lines,
+                basket: if pairs { &self.basket } else { &[] },
+                max_basket: self.config.pairs.max_basket,
             };
             if !self.windows.try_add(event_time, &contribution) {
                 self.counters.out_of_range += 1;
@@ -244,11 +285,27 @@ impl Engine {
         if self.config.dedupe {
             self.seen.insert(&receipt.receipt_id, event_time);
         }
-        if let Some(big) =
-            big_receipts::check(receipt, totals.total, self.config.big_receipt_threshold)
-        {
-            self.counters.big_receipts += 1;
-            out.push(Output::BigReceipt(big));
+        let analyses = self.config.analyses;
+        if totals.total > self.config.big_receipt_threshold {
+            if analyses.has(AnalysisKind::BigReceipts)
+                && let Some(big) =
+                    big_receipts::check(receipt, totals.total, self.config.big_receipt_threshold)
+            {
+                self.counters.big_receipts += 1;
+                out.push(Output::BigReceipt(big));
+            }
+            if analyses.has(AnalysisKind::CashierAlerts) && !late {
+                let entry = BigReceiptEntry {
+                    ts: event_time,
+                    receipt_id: receipt.receipt_id.clone(),
+                    store_id: receipt.store_id.clone(),
+                    cashier_id: receipt.cashier_id.clone(),
+                    total: totals.total,
+                };
+                if !self.patterns.hold(entry, watermark) {
+                    self.counters.behind_watermark_for_alerts += 1;
+                }
+            }
         }
 
         let verdict = if late {
@@ -286,8 +343,8 @@ impl Engine {
             self.close_windows(out);
         }
         if self.config.output_mode == OutputMode::Update {
-            let limits = self.limits();
             let Engine {
+                config,
                 windows,
                 names,
                 counters,
@@ -295,7 +352,7 @@ impl Engine {
             } = self;
             windows.emit_changed(|window, aggregate| {
                 counters.provisional_results +=
-                    analyses::window_results(window, aggregate, names, limits, false, out);
+                    analyses::window_results(window, aggregate, names, config, None, out);
             });
         }
     }
@@ -307,30 +364,42 @@ impl Engine {
         self.close_windows(out);
     }
 
-    fn limits(&self) -> RankingLimits {
-        RankingLimits {
-            top_stores: self.config.top_stores,
-            top_items: self.config.top_items,
-        }
-    }
-
     /// Emits and frees every window whose end the watermark has reached, earliest first, and
     /// forgets the receipt ids the watermark has passed.
     fn close_windows(&mut self, out: &mut Vec<Output>) {
         let watermark = self.watermarks.watermark();
         self.seen
             .forget_before(watermark.minus(self.config.allowed_lateness));
-        let limits = self.limits();
+        let before = out.len();
         let Engine {
+            config,
             windows,
             names,
             counters,
+            histories,
+            patterns,
             ..
         } = self;
         windows.close(watermark, |window, aggregate| {
             counters.windows_closed += 1;
-            counters.final_results +=
-                analyses::window_results(window, aggregate, names, limits, true, out);
+            counters.final_results += analyses::window_results(
+                window,
+                aggregate,
+                names,
+                config,
+                Some(&mut *histories),
+                out,
+            );
         });
+        if config.analyses.has(AnalysisKind::CashierAlerts) {
+            let mut alerts = Vec::new();
+            patterns.release(watermark, config.cashier_alerts, &mut alerts);
+            counters.cashier_alerts += alerts.len() as u64;
+            out.extend(alerts.into_iter().map(Output::CashierAlert));
+        }
+        counters.store_anomalies += out[before..]
+            .iter()
+            .filter(|output| matches!(output, Output::StoreAnomaly(_)))
+            .count() as u64;
     }
 }

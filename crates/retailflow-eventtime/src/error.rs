@@ -6,7 +6,7 @@ use thiserror::Error;
 use crate::time::TimeSpan;
 
 /// A windowing or engine setting that cannot work. Each message is one line, naming the setting.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum ConfigError {
     /// The window length is zero or negative.
     #[error("window length must be positive, got {length}")]
@@ -48,10 +48,33 @@ pub enum ConfigError {
     /// A top-N of zero would print empty rankings.
     #[error("{ranking} must keep at least one entry, got 0")]
     EmptyRanking { ranking: &'static str },
+    /// An analysis name that is not one of the seven.
+    #[error(
+        "unknown analysis `{given}`: use top-stores, big-receipts, popular-items, window-summary, store-anomalies, cashier-alerts or bought-together"
+    )]
+    UnknownAnalysis { given: String },
+    /// An anomaly weight outside (0, 1].
+    #[error("anomaly alpha must be above 0 and at most 1, got {alpha}")]
+    AnomalyAlpha { alpha: f64 },
+    /// An anomaly threshold that is not a positive number.
+    #[error("anomaly z must be a positive number, got {z}")]
+    AnomalyZ { z: f64 },
+    /// A count of zero where one is needed.
+    #[error("{setting} must be at least 1, got 0")]
+    NotPositive { setting: &'static str },
+    /// A cashier alert needs at least two receipts to be a pattern.
+    #[error("cashier alert count must be at least 2, got {count}")]
+    CashierAlertCount { count: u32 },
+    /// A negative span for the cashier alerts.
+    #[error("cashier alert span must not be negative, got {within}")]
+    NegativeCashierAlertWithin { within: TimeSpan },
+    /// A basket limit under two items can hold no pair.
+    #[error("max basket must be at least 2 items, got {max_basket}")]
+    MaxBasket { max_basket: usize },
 }
 
 /// A checkpointed engine state that cannot be restored under the given configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Error)]
 pub enum RestoreError {
     /// The configuration itself is invalid.
     #[error(transparent)]

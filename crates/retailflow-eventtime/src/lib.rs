@@ -23,6 +23,10 @@
 //! [`EngineConfig::max_future`] is set, to refuse records stamped too far ahead of it; it is kept
 //! in snapshots: pass a clock that survives restarts (wall-clock milliseconds since the epoch).
 //!
+//! Which analyses run is [`EngineConfig::analyses`]: the library runs the four window analyses by
+//! default ([`AnalysisSet::CLASSIC`]); `retailflow stream` runs all seven, adding store revenue
+//! anomalies, cashier alerts and bought-together pairs ([`analyses`] has one file per analysis).
+//!
 //! [`output`] documents the exact JSON for each result kind.
 //!
 //! ```
@@ -71,12 +75,16 @@ pub mod time;
 pub mod watermark;
 pub mod window;
 
-pub use config::{EngineConfig, OutputMode};
+pub use config::{
+    AnalysisKind, AnalysisSet, AnomalySettings, CashierAlertSettings, EngineConfig, OutputMode,
+    PairSettings,
+};
 pub use engine::{Counters, Engine};
 pub use error::{ConfigError, RestoreError};
 pub use money::Money;
 pub use output::{
-    BigReceipt, ItemQuantity, Output, PopularItems, StoreRevenue, TopStores, WindowSummary,
+    BigReceipt, BoughtTogether, CashierAlert, Direction, ItemPair, ItemQuantity, Output,
+    PopularItems, StoreAnomaly, StoreRevenue, TopStores, WindowSummary,
 };
 pub use receipt::{LineItem, Receipt};
 pub use refusal::{Duplicate, Future, Late, OutOfRange, Refusal, RefusalKind};

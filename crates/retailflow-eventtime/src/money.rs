@@ -66,6 +66,12 @@ impl Money {
             .filter(|product| product.is_exact())
     }
 
+    /// `self + other`, held within ±[`Money::MAX_EXACT`].
+    pub(crate) fn saturating_add(self, other: Money) -> Money {
+        let limit = MAX_EXACT_HUNDREDTHS;
+        Money(self.0.saturating_add(other.0).clamp(-limit, limit))
+    }
+
     /// `self + other` for amounts whose sum the caller has already checked with
     /// [`Money::checked_add`] or a limit of its own (the window state's capacity check).
     pub(crate) fn plus(self, other: Money) -> Money {

@@ -11,6 +11,8 @@
 use retailflow_core::values::MAX_EXACT_UNITS;
 use serde::{Deserialize, Serialize};
 
+use crate::analyses::cashier_alerts::{BigReceiptEntry, CashierPatterns};
+use crate::analyses::store_anomalies::StoreHistory;
 use crate::config::EngineConfig;
 use crate::engine::{Counters, Engine};
 use crate::error::RestoreError;
@@ -25,7 +27,7 @@ use crate::watermark::{PartitionStatus, WatermarkTracker};
 pub const SNAPSHOT_FORMAT: u32 = 1;
 
 /// Everything the engine knows, as data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineSnapshot {
     /// [`SNAPSHOT_FORMAT`] of the writer.
     pub format: u32,
@@ -53,6 +55,26 @@ pub struct EngineSnapshot {
     /// Receipt ids held for `dedupe`, with their event times, by event time then id.
     #[serde(default)]
     pub receipt_ids: Vec<(EventTime, String)>,
+    /// Revenue history per store index (store anomalies), by store index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub store_histories: Vec<(u32, StoreHistory)>,
+    /// Big receipts waiting for the watermark (cashier alerts), in release order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_big_receipts: Vec<BigReceiptEntry>,
+    /// Recent big receipts per cashier (cashier alerts), by store, cashier, then release order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent_big_receipts: Vec<BigReceiptEntry>,
+    /// Watermark at which cashiers were last swept for forgetting.
+    #[serde(default = "earliest", skip_serializing_if = "is_earliest")]
+    pub cashiers_swept_at: EventTime,
+}
+
+fn earliest() -> EventTime {
+    EventTime::MIN
+}
+
+fn is_earliest(t: &EventTime) -> bool {
+    *t == EventTime::MIN
 }
 
 /// The totals of one pane.
@@ -72,6 +94,13 @@ pub struct PaneSnapshot {
     pub stores: Vec<(u32, i64, u64)>,
     /// `[category index, item index, units]`, by category then item index, sold items only.
     pub items: Vec<(u32, u32, i64)>,
+    /// `[item index, receipts holding it]`, by item index (bought together).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub item_receipts: Vec<(u32, u64)>,
+    /// `[item index, item index, receipts holding both]`, sorted, lower index first (bought
+    /// together).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pairs: Vec<(u32, u32, u64)>,
 }
 
 impl Engine {
@@ -95,6 +124,8 @@ impl Engine {
                     changed: aggregate.changed,
                     stores,
                     items,
+                    item_receipts: aggregate.pairs.items().collect(),
+                    pairs: aggregate.pairs.pairs(),
                 }
             })
             .collect();
@@ -112,6 +143,10 @@ impl Engine {
             panes,
             counters: self.counters,
             receipt_ids: self.seen.entries(),
+            store_histories: self.histories.entries().collect(),
+            held_big_receipts: self.patterns.pending(),
+            recent_big_receipts: self.patterns.recent(),
+            cashiers_swept_at: self.patterns.swept_at(),
         }
     }
 
@@ -178,6 +213,22 @@ impl Engine {
                 return corrupt(format!("receipt id {id} is held twice"));
             }
         }
+        for (store, history) in snapshot.store_histories {
+            if store as usize >= engine.names.stores.len() {
+                return corrupt(format!("a store history refers to unknown store #{store}"));
+            }
+            if !(history.mean.is_finite() && history.variance.is_finite()) {
+                return corrupt(format!("the history of store #{store} is not finite"));
+            }
+            if !engine.histories.insert(store, history) {
+                return corrupt(format!("store #{store} has two histories"));
+            }
+        }
+        engine.patterns = CashierPatterns::restored(
+            snapshot.held_big_receipts,
+            snapshot.recent_big_receipts,
+            snapshot.cashiers_swept_at,
+        );
         Ok(engine)
     }
 }
@@ -226,6 +277,20 @@ fn restored_aggregate(pane: PaneSnapshot, names: &Names) -> Result<WindowAggrega
         .all(|pair| (pair[0].0, pair[0].1) < (pair[1].0, pair[1].1))
     {
         return corrupt(format!("pane {start} lists items out of order or twice"));
+    }
+    for (item, receipts) in pane.item_receipts {
+        if item as usize >= names.items.len() || receipts == 0 {
+            return corrupt(format!(
+                "pane {start} counts receipts of unknown item #{item}"
+            ));
+        }
+        aggregate.pairs.set_item(item, receipts);
+    }
+    for (low, high, receipts) in pane.pairs {
+        if low >= high || high as usize >= names.items.len() || receipts == 0 {
+            return corrupt(format!("pane {start} has a bad pair #{low}/#{high}"));
+        }
+        aggregate.pairs.set_pair(low, high, receipts);
     }
     for (category, item, units) in pane.items {
         if category as usize >= names.categories.len()

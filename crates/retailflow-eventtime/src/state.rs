@@ -16,6 +16,7 @@ use std::collections::btree_map::Entry;
 
 use retailflow_core::values::MAX_EXACT_UNITS;
 
+use crate::analyses::bought_together::PairCounts;
 use crate::intern::FastMap;
 use crate::money::Money;
 use crate::names::{ItemLine, Names};
@@ -42,6 +43,11 @@ pub struct Contribution<'a> {
     pub units: i64,
     /// The receipt's lines.
     pub lines: &'a [ItemLine],
+    /// The receipt's distinct item ids, sorted, for the bought-together pairs (empty when that
+    /// analysis is off).
+    pub basket: &'a [u32],
+    /// Baskets with more distinct items add no pairs.
+    pub max_basket: usize,
 }
 
 /// Everything the analyses need about one pane or window.
@@ -61,6 +67,8 @@ pub struct WindowAggregate {
     items: Vec<i64>,
     /// Units by (category, item) for lines in another category than the item's usual one.
     other_items: FastMap<(u32, u32), i64>,
+    /// Receipts per item and per item pair (bought together).
+    pub(crate) pairs: PairCounts,
 }
 
 impl WindowAggregate {
@@ -78,6 +86,9 @@ impl WindowAggregate {
         totals.receipts += 1;
         for line in contribution.lines {
             self.add_units(line.item, line.category, line.usual_category, line.quantity);
+        }
+        if !contribution.basket.is_empty() {
+            self.pairs.add(contribution.basket, contribution.max_basket);
         }
         self.changed = true;
     }
@@ -120,6 +131,11 @@ impl WindowAggregate {
             .filter(|(_, units)| **units != 0)
             .map(|(&(category, item), &units)| (category, item, units));
         usual.chain(other)
+    }
+
+    /// One store's totals (zero when it has no receipts in the window).
+    pub fn store(&self, store: u32) -> StoreTotals {
+        self.stores.get(store as usize).copied().unwrap_or_default()
     }
 
     /// Sets a store's totals (restoring a checkpoint).
@@ -178,6 +194,7 @@ impl WindowAggregate {
             let sold = self.other_items.entry(key).or_insert(0);
             *sold += units;
         }
+        self.pairs.merge_from(&other.pairs);
     }
 
     /// Empties the aggregate, keeping its allocations for the next window.
@@ -189,6 +206,7 @@ impl WindowAggregate {
         self.stores.clear();
         self.items.clear();
         self.other_items.clear();
+        self.pairs.clear();
     }
 }
 
@@ -209,6 +227,12 @@ pub struct StateSize {
     pub partitions: usize,
     /// Receipt ids held for `dedupe`.
     pub receipt_ids: usize,
+    /// Σ over panes of the item pairs in them (bought together).
+    pub pair_keys: usize,
+    /// Stores with a revenue history (store anomalies).
+    pub store_histories: usize,
+    /// Big receipts held for the cashier alerts.
+    pub cashier_receipts: usize,
 }
 
 /// Pane aggregates kept for reuse, at most this many.
@@ -438,6 +462,14 @@ impl WindowStore {
         self.panes.is_empty()
     }
 
+    /// Σ over panes of the item pairs in them.
+    pub fn pair_keys(&self) -> usize {
+        self.panes
+            .values()
+            .map(|pane| pane.pairs.pair_count())
+            .sum()
+    }
+
     /// Open windows with data, panes, and the store and item keys in the panes.
     pub fn size(&self) -> (usize, usize, usize, usize) {
         let open_windows = self.open_window_starts(|_| true).len();
@@ -484,12 +516,16 @@ mod tests {
             total: Money::from_hundredths(1_050),
             units: 8,
             lines: &lines,
+            basket: &[],
+            max_basket: 50,
         };
         let second = Contribution {
             store: 7,
             total: Money::from_hundredths(50),
             units: 2,
             lines: &lines[..1],
+            basket: &[],
+            max_basket: 50,
         };
         assert!(store.try_add(EventTime::from_secs(1), &first));
         assert!(store.try_add(EventTime::from_secs(9), &second));
@@ -524,6 +560,8 @@ mod tests {
             total: Money::ZERO,
             units: 1,
             lines: &[],
+            basket: &[],
+            max_basket: 50,
         };
         for s in [25, 3, 14, 15] {
             assert!(store.try_add(EventTime::from_secs(s), &contribution));
@@ -549,6 +587,8 @@ mod tests {
             total: Money::ZERO,
             units: 1,
             lines: &[],
+            basket: &[],
+            max_basket: 50,
         };
         for s in [1, 3, 3, 9, 12] {
             assert!(store.try_add(EventTime::from_secs(s), &contribution));
@@ -577,6 +617,8 @@ mod tests {
             total: Money::ZERO,
             units: 1,
             lines: &[],
+            basket: &[],
+            max_basket: 50,
         };
         assert!(store.try_add(EventTime::from_secs(50), &contribution));
         assert_eq!(closed(&mut store, 30), []);

@@ -1,14 +1,18 @@
 //! The windowed-analytics options of `retailflow stream` (`--analytics`, `--window`, `--slide`,
 //! `--allowed-lateness`, `--idle-timeout`, `--big-receipt`, `--top-stores`, `--top-items`,
-//! `--output-mode`, `--latency-log`, `--max-future`, `--dedupe`), named as `retailflow windows`
-//! names them. Giving any of them
-//! turns the analytics on; without them `stream` shows the records themselves.
+//! `--output-mode`, `--latency-log`, `--max-future`, `--dedupe`, `--without` and the settings of
+//! the store anomalies, cashier alerts and bought-together pairs), named as `retailflow windows`
+//! names them. Giving any of them turns the analytics on; without them `stream` shows the records
+//! themselves.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use retailflow_eventtime::{EngineConfig, Money, OutputMode, TimeSpan};
+use retailflow_eventtime::{
+    AnalysisKind, AnalysisSet, AnomalySettings, CashierAlertSettings, EngineConfig, Money,
+    OutputMode, PairSettings, TimeSpan,
+};
 use retailflow_stream::duration::parse_duration;
 
 /// When window results are written.
@@ -24,8 +28,9 @@ pub enum Mode {
 /// Options of the windowed analytics (receipts only).
 #[derive(Debug, Clone, clap::Args)]
 pub struct AnalyticsArgs {
-    /// Windowed analytics over event time (top stores, big receipts, popular items, window
-    /// summaries) instead of the record table; implied by any option below.
+    /// Windowed analytics over event time instead of the record table: top stores, big receipts,
+    /// popular items, window summaries, bought-together pairs, store revenue anomalies and cashier
+    /// alerts, all seven unless --without says otherwise; implied by any option below.
     #[arg(long)]
     analytics: bool,
     /// Window length, e.g. `10s`, `1m` [default: 10s].
@@ -68,6 +73,49 @@ pub struct AnalyticsArgs {
     /// reason `duplicate`. The ids held are bounded by the watermark and kept in checkpoints.
     #[arg(long)]
     dedupe: bool,
+    /// Leave out these analyses (repeat or comma-separate): top-stores, big-receipts,
+    /// popular-items, window-summary, bought-together, store-anomalies, cashier-alerts.
+    #[arg(long, value_name = "ANALYSIS", value_delimiter = ',', value_parser = analysis_arg)]
+    without: Vec<AnalysisKind>,
+    /// Store anomalies: weight of the newest window in each store's moving mean and variance,
+    /// above 0 and at most 1 [default: 0.1].
+    #[arg(long, value_name = "ALPHA")]
+    anomaly_alpha: Option<f64>,
+    /// Store anomalies: earlier windows a store needs before it can alert [default: 10].
+    #[arg(long, value_name = "WINDOWS")]
+    anomaly_warmup: Option<u32>,
+    /// Store anomalies: alert when a window's revenue is this many standard deviations (at least
+    /// 5% of the mean) from the store's expected revenue. The default alerts on a 5x spike or a
+    /// store going silent, and about once per 2,000 store-windows on ordinary noise [default: 4].
+    #[arg(long, value_name = "Z")]
+    anomaly_z: Option<f64>,
+    /// Store anomalies: a store with no receipts for this many windows is forgotten; until then
+    /// an empty window counts as revenue 0, so a store going silent alerts [default: 60].
+    #[arg(long, value_name = "WINDOWS")]
+    anomaly_forget: Option<u32>,
+    /// Cashier alerts: big receipts (over --big-receipt) by one cashier that make an alert
+    /// [default: 3].
+    #[arg(long, value_name = "N")]
+    cashier_alert_count: Option<u32>,
+    /// Cashier alerts: the longest event-time span from the first to the last of them
+    /// [default: 60s].
+    #[arg(long, value_parser = duration_arg)]
+    cashier_alert_within: Option<Duration>,
+    /// Bought together: pairs kept per window [default: 10].
+    #[arg(long, value_name = "N")]
+    top_pairs: Option<usize>,
+    /// Bought together: pairs in fewer receipts of the window are left out [default: 2].
+    #[arg(long, value_name = "N")]
+    min_pair_receipts: Option<u64>,
+    /// Bought together: a receipt with more distinct items adds no pairs (it is counted in the
+    /// run summary as a large basket) [default: 50].
+    #[arg(long, value_name = "ITEMS")]
+    max_basket: Option<usize>,
+}
+
+fn analysis_arg(text: &str) -> Result<AnalysisKind, String> {
+    text.parse()
+        .map_err(|e: retailflow_eventtime::ConfigError| e.to_string())
 }
 
 /// `--max-future` by default.
@@ -110,6 +158,16 @@ impl AnalyticsArgs {
             || self.latency_log.is_some()
             || self.max_future.is_some()
             || self.dedupe
+            || !self.without.is_empty()
+            || self.anomaly_alpha.is_some()
+            || self.anomaly_warmup.is_some()
+            || self.anomaly_z.is_some()
+            || self.anomaly_forget.is_some()
+            || self.cashier_alert_count.is_some()
+            || self.cashier_alert_within.is_some()
+            || self.top_pairs.is_some()
+            || self.min_pair_receipts.is_some()
+            || self.max_basket.is_some()
     }
 
     /// Where `--latency-log` writes, if given.
@@ -156,6 +214,32 @@ impl AnalyticsArgs {
                 self.max_future.unwrap_or(DEFAULT_MAX_FUTURE),
             )?),
             dedupe: self.dedupe,
+            analyses: self
+                .without
+                .iter()
+                .fold(AnalysisSet::ALL, |set, kind| set.without(*kind)),
+            anomalies: AnomalySettings {
+                alpha: self.anomaly_alpha.unwrap_or(defaults.anomalies.alpha),
+                warmup: self.anomaly_warmup.unwrap_or(defaults.anomalies.warmup),
+                z: self.anomaly_z.unwrap_or(defaults.anomalies.z),
+                forget: self.anomaly_forget.unwrap_or(defaults.anomalies.forget),
+            },
+            cashier_alerts: CashierAlertSettings {
+                count: self
+                    .cashier_alert_count
+                    .unwrap_or(defaults.cashier_alerts.count),
+                within: match self.cashier_alert_within {
+                    Some(within) => span("cashier-alert-within", within)?,
+                    None => defaults.cashier_alerts.within,
+                },
+            },
+            pairs: PairSettings {
+                top: self.top_pairs.unwrap_or(defaults.pairs.top),
+                min_receipts: self
+                    .min_pair_receipts
+                    .unwrap_or(defaults.pairs.min_receipts),
+                max_basket: self.max_basket.unwrap_or(defaults.pairs.max_basket),
+            },
         };
         config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Some(config))

@@ -83,6 +83,8 @@ mod tests {
             total: Money::ZERO,
             units: 0,
             lines: &lines,
+            basket: &[],
+            max_basket: 50,
         };
         assert!(store.try_add(EventTime(0), &contribution));
         let (_, aggregate) = store.panes().next().unwrap();

@@ -1,6 +1,8 @@
 //! Window assignment through the engine: exact boundaries, tumbling and sliding windows.
 
-use retailflow_eventtime::{EventTime, OutOfRange, Output, PartitionId, Refusal};
+use retailflow_eventtime::{
+    AnalysisSet, EngineConfig, EventTime, OutOfRange, Output, PartitionId, Refusal,
+};
 
 use crate::support::*;
 
@@ -242,7 +244,10 @@ fn event_times_whose_windows_leave_the_calendar_are_refused() {
 fn every_window_written_ends_after_it_starts_and_lies_in_the_calendar() {
     let mut random = Random::new(15);
     for (length, slide) in [(10, 10), (10, 3), (3_600, 60), (86_400, 86_400)] {
-        let mut engine = engine(config_with(length, slide, 1_000_000_000));
+        let mut engine = engine(EngineConfig {
+            analyses: AnalysisSet::ALL,
+            ..config_with(length, slide, 1_000_000_000)
+        });
         let mut out = Vec::new();
         let mut accepted = 0;
         for index in 0..4_000u64 {
@@ -275,7 +280,12 @@ fn every_window_written_ends_after_it_starts_and_lies_in_the_calendar() {
                 Output::WindowSummary(s) => (s.window_start, s.window_end),
                 Output::TopStores(s) => (s.window_start, s.window_end),
                 Output::PopularItems(s) => (s.window_start, s.window_end),
+                Output::BoughtTogether(s) => (s.window_start, s.window_end),
+                Output::StoreAnomaly(s) => (s.window_start, s.window_end),
                 Output::BigReceipt(big) => (big.ts, EventTime(big.ts.millis() + 1)),
+                Output::CashierAlert(alert) => {
+                    (alert.first_ts, EventTime(alert.last_ts.millis() + 1))
+                }
             };
             assert!(window.0 < window.1, "{window:?}");
             assert!(

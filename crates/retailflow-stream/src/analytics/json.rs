@@ -1,7 +1,8 @@
 //! The exact JSON form of an analytics result, one object per result (see
 //! `retailflow_eventtime::output` for the keys): times in RFC 3339 UTC with milliseconds, money as a
-//! number rounded to 2 decimals, and `"final"` as the last key of windowed results in update mode
-//! only. `retailflow stream --output jsonl` and `retailflow windows` both write with this.
+//! number rounded to 2 decimals (expected revenue and standard deviation too; z, support,
+//! confidences and lift to 4), and `"final"` as the last key of the results that can be
+//! provisional, in update mode only. `retailflow stream --output jsonl` and `retailflow windows` both write with this.
 
 use retailflow_eventtime::{EventTime, Money, Output};
 
@@ -75,6 +76,87 @@ pub fn write_output_json(output: &Output, with_final: bool, out: &mut Vec<u8>) {
             out.extend_from_slice(result.items.to_string().as_bytes());
             tail(out, with_final, result.is_final);
         }
+        Output::BoughtTogether(result) => {
+            window_head(
+                out,
+                "bought_together",
+                result.window_start,
+                result.window_end,
+            );
+            out.extend_from_slice(b",\"receipts\":");
+            out.extend_from_slice(result.receipts.to_string().as_bytes());
+            out.extend_from_slice(b",\"pairs\":[");
+            for (index, pair) in result.pairs.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"a\":");
+                string(out, &pair.a);
+                out.extend_from_slice(b",\"b\":");
+                string(out, &pair.b);
+                out.extend_from_slice(b",\"receipts\":");
+                out.extend_from_slice(pair.receipts.to_string().as_bytes());
+                out.extend_from_slice(b",\"support\":");
+                rounded(out, pair.support, 4);
+                out.extend_from_slice(b",\"confidence_ab\":");
+                rounded(out, pair.confidence_ab, 4);
+                out.extend_from_slice(b",\"confidence_ba\":");
+                rounded(out, pair.confidence_ba, 4);
+                out.extend_from_slice(b",\"lift\":");
+                rounded(out, pair.lift, 4);
+                out.push(b'}');
+            }
+            out.push(b']');
+            tail(out, with_final, result.is_final);
+        }
+        Output::StoreAnomaly(result) => {
+            window_head(out, "store_anomaly", result.window_start, result.window_end);
+            out.extend_from_slice(b",\"store_id\":");
+            string(out, &result.store_id);
+            out.extend_from_slice(b",\"revenue\":");
+            money(out, result.revenue);
+            out.extend_from_slice(b",\"expected\":");
+            rounded(out, result.expected, 2);
+            out.extend_from_slice(b",\"stddev\":");
+            rounded(out, result.stddev, 2);
+            out.extend_from_slice(b",\"z\":");
+            rounded(out, result.z, 4);
+            out.extend_from_slice(b",\"direction\":");
+            string(out, result.direction.name());
+            out.push(b'}');
+        }
+        Output::CashierAlert(result) => {
+            out.extend_from_slice(b"{\"kind\":\"cashier_alert\",\"cashier_id\":");
+            string(out, &result.cashier_id);
+            out.extend_from_slice(b",\"store_id\":");
+            string(out, &result.store_id);
+            out.extend_from_slice(b",\"first_ts\":");
+            time(out, result.first_ts);
+            out.extend_from_slice(b",\"last_ts\":");
+            time(out, result.last_ts);
+            out.extend_from_slice(b",\"receipts\":[");
+            for (index, receipt) in result.receipts.iter().enumerate() {
+                if index > 0 {
+                    out.push(b',');
+                }
+                string(out, receipt);
+            }
+            out.extend_from_slice(b"],\"total\":");
+            money(out, result.total);
+            out.push(b'}');
+        }
+    }
+}
+
+/// `value` rounded to `places` decimals, or `null` when it is not finite.
+fn rounded(out: &mut Vec<u8>, value: f64, places: i32) {
+    let scale = 10f64.powi(places);
+    let value = (value * scale).round() / scale;
+    if value.is_finite() {
+        // A finite f64 always serialises.
+        let _ = serde_json::to_writer(&mut *out, &value);
+    } else {
+        out.extend_from_slice(b"null");
     }
 }
 
@@ -117,7 +199,8 @@ fn string(out: &mut Vec<u8>, text: &str) {
 #[cfg(test)]
 mod tests {
     use retailflow_eventtime::{
-        BigReceipt, ItemQuantity, PopularItems, StoreRevenue, TopStores, WindowSummary,
+        BigReceipt, BoughtTogether, CashierAlert, Direction, ItemPair, ItemQuantity, PopularItems,
+        StoreAnomaly, StoreRevenue, TopStores, WindowSummary,
     };
 
     use super::*;
@@ -192,5 +275,54 @@ mod tests {
             r#"{"kind":"window_summary","window_start":"2025-01-01T00:00:00.000Z","window_end":"2025-01-01T00:00:10.000Z","receipts":3,"revenue":0.1,"items":9}"#
         );
         assert!(json(&summary, true).ends_with(r#""items":9,"final":true}"#));
+    }
+
+    #[test]
+    fn the_new_kinds_in_their_documented_form() {
+        let pairs = Output::BoughtTogether(BoughtTogether {
+            window_start: START,
+            window_end: END,
+            receipts: 5,
+            pairs: vec![ItemPair {
+                a: "Item_1_MILK".into(),
+                b: "Item_2_BUT".into(),
+                receipts: 2,
+                support: 0.4,
+                confidence_ab: 2.0 / 3.0,
+                confidence_ba: 0.5,
+                lift: 10.0 / 6.0,
+            }],
+            is_final: false,
+        });
+        assert_eq!(
+            json(&pairs, true),
+            r#"{"kind":"bought_together","window_start":"2025-01-01T00:00:00.000Z","window_end":"2025-01-01T00:00:10.000Z","receipts":5,"pairs":[{"a":"Item_1_MILK","b":"Item_2_BUT","receipts":2,"support":0.4,"confidence_ab":0.6667,"confidence_ba":0.5,"lift":1.6667}],"final":false}"#
+        );
+        let anomaly = Output::StoreAnomaly(StoreAnomaly {
+            window_start: START,
+            window_end: END,
+            store_id: "S7".into(),
+            revenue: Money::ZERO,
+            expected: 1234.5678,
+            stddev: 61.728,
+            z: -20.00003,
+            direction: Direction::Drop,
+        });
+        assert_eq!(
+            json(&anomaly, true),
+            r#"{"kind":"store_anomaly","window_start":"2025-01-01T00:00:00.000Z","window_end":"2025-01-01T00:00:10.000Z","store_id":"S7","revenue":0.0,"expected":1234.57,"stddev":61.73,"z":-20.0,"direction":"drop"}"#
+        );
+        let alert = Output::CashierAlert(CashierAlert {
+            cashier_id: "S7-C2".into(),
+            store_id: "S7".into(),
+            first_ts: START,
+            last_ts: EventTime(1_735_689_630_500),
+            receipts: vec!["R1".into(), "R2".into(), "R3".into()],
+            total: Money::from_hundredths(300_001),
+        });
+        assert_eq!(
+            json(&alert, true),
+            r#"{"kind":"cashier_alert","cashier_id":"S7-C2","store_id":"S7","first_ts":"2025-01-01T00:00:00.000Z","last_ts":"2025-01-01T00:00:30.500Z","receipts":["R1","R2","R3"],"total":3000.01}"#
+        );
     }
 }

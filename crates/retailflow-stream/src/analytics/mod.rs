@@ -30,6 +30,7 @@ use crate::output::{OutputSpec, ResultSet};
 use crate::pipeline::{Environment, RunSummary};
 use crate::schema::{ReceiptFormat, recycle_receipt};
 use crate::stage::{BatchContext, Stage};
+use crate::status::StatusLog;
 
 pub use json::write_output_json;
 pub use latency::{LatencyLogSink, LatencyRecorder};
@@ -46,6 +47,8 @@ pub struct AnalyticsStage {
     latency: Option<LatencyRecorder>,
     /// The most panes held at the end of a batch's records, for the final status line.
     most_panes: usize,
+    /// Where a line per store anomaly and cashier alert goes as it happens.
+    alert_log: Option<StatusLog>,
 }
 
 impl AnalyticsStage {
@@ -65,7 +68,15 @@ impl AnalyticsStage {
             pending: Vec::new(),
             latency: None,
             most_panes: 0,
+            alert_log: None,
         }
+    }
+
+    /// Writes one line per store anomaly and cashier alert to `log` as the batch that raises it
+    /// ends.
+    pub fn with_alert_log(mut self, log: StatusLog) -> Self {
+        self.alert_log = Some(log);
+        self
     }
 
     /// Notes the time each window closes with `recorder` (see [`latency`]).
@@ -107,6 +118,13 @@ impl AnalyticsStage {
     }
 
     fn take_results(&mut self) -> Vec<Box<dyn ResultSet>> {
+        if let Some(log) = &self.alert_log {
+            for output in &self.pending {
+                if let Some(line) = alert_line(output) {
+                    log.line(line);
+                }
+            }
+        }
         let with_final = self.engine.config().output_mode == OutputMode::Update;
         result_sets(
             std::mem::take(&mut self.pending),
@@ -181,6 +199,37 @@ impl Stage<Receipt> for AnalyticsStage {
     }
 }
 
+/// The status line of an alert: a store anomaly or a cashier alert.
+fn alert_line(output: &Output) -> Option<String> {
+    match output {
+        Output::StoreAnomaly(anomaly) => Some(format!(
+            "ALERT store {} {} in window {} .. {}: revenue {} where {:.2} was expected (z {:.1})",
+            anomaly.store_id,
+            anomaly.direction.name(),
+            anomaly.window_start,
+            anomaly.window_end,
+            anomaly.revenue,
+            anomaly.expected,
+            anomaly.z,
+        )),
+        Output::CashierAlert(alert) => Some(format!(
+            "ALERT cashier {} at store {}: {} big receipts from {} to {}, {} in all ({})",
+            alert.cashier_id,
+            alert.store_id,
+            alert.receipts.len(),
+            alert.first_ts,
+            alert.last_ts,
+            alert.total,
+            alert.receipts.join(", "),
+        )),
+        Output::TopStores(_)
+        | Output::BigReceipt(_)
+        | Output::PopularItems(_)
+        | Output::WindowSummary(_)
+        | Output::BoughtTogether(_) => None,
+    }
+}
+
 /// The dead-letter reason for an engine refusal.
 fn reason_for(kind: RefusalKind) -> Reason {
     match kind {
@@ -219,7 +268,7 @@ pub fn run_analytics_logged(
     environment: &Environment,
 ) -> Result<RunSummary, StreamError> {
     environment.status.line(format!(
-        "{}; windowed analytics: window {}, slide {}, allowed lateness {}, idle timeout {}, big receipts over {}, {} mode, max future {}, dedupe {}",
+        "{}; windowed analytics: window {}, slide {}, allowed lateness {}, idle timeout {}, big receipts over {}, {} mode, max future {}, dedupe {}; {}",
         settings.describe(),
         config.window_length,
         config.window_slide,
@@ -231,6 +280,12 @@ pub fn run_analytics_logged(
             .max_future
             .map_or_else(|| "off".to_string(), |span| span.to_string()),
         if config.dedupe { "on" } else { "off" },
+        config
+            .analyses
+            .kinds()
+            .map(|kind| kind.name())
+            .collect::<Vec<_>>()
+            .join(", "),
     ));
     let mut parts = RunParts::open(settings, environment, Some(&config))?;
     let presentation = AnalyticsStage::presentation_for(&settings.output);
@@ -248,7 +303,8 @@ pub fn run_analytics_logged(
             AnalyticsStage::with_engine(engine, presentation)
         }
         None => AnalyticsStage::new(config, presentation)?,
-    };
+    }
+    .with_alert_log(environment.status.clone());
     if let Some(path) = latency_log {
         let (recorder, sink) = LatencyRecorder::to_file(environment.clock.clone(), path)?;
         stage = stage.with_latency_recorder(recorder);
@@ -259,7 +315,7 @@ pub fn run_analytics_logged(
     let summary = pipeline.run(source.as_mut(), &format, &mut stage)?;
     let counters = stage.engine().counters();
     environment.status.line(format!(
-        "analytics: {} receipts in windows, {} late, {} future, {} duplicates, {} out of range, {} big receipts, {} windows closed, {} final results; state at most {} panes; peak RSS {}",
+        "analytics: {} receipts in windows, {} late, {} future, {} duplicates, {} out of range, {} big receipts, {} windows closed, {} final results, {} store anomalies, {} cashier alerts ({} big receipts behind the watermark left out), {} large baskets without pairs; state at most {} panes; peak RSS {}",
         counters.accepted,
         counters.late,
         counters.future,
@@ -268,6 +324,10 @@ pub fn run_analytics_logged(
         counters.big_receipts,
         counters.windows_closed,
         counters.final_results,
+        counters.store_anomalies,
+        counters.cashier_alerts,
+        counters.behind_watermark_for_alerts,
+        counters.large_baskets,
         stage.most_panes(),
         peak_memory::peak_rss_kib().map_or_else(|| "unknown".to_string(), |kib| format!("{kib} KiB"))
     ));

@@ -1,12 +1,13 @@
 //! Analytics results as [`ResultSet`]s. For the console: one Spark-style table per analysis that has
-//! results in the batch (top stores, big receipts, popular items, window summary), one row per
-//! ranked entry. For JSON sinks: every result in the order the engine emitted it, one object each.
+//! results in the batch (top stores, big receipts, popular items, window summary, bought together,
+//! store anomalies, cashier alerts), one row per ranked entry. For JSON sinks: every result in the
+//! order the engine emitted it, one object each.
 
-use retailflow_eventtime::{EventTime, Output};
+use retailflow_eventtime::{AnalysisKind, EventTime, Output};
 
 use crate::analytics::json::write_output_json;
 use crate::output::ResultSet;
-use crate::timestamp::format_table_time;
+use crate::timestamp::{format_table_time, write_rfc3339};
 
 /// How a stage's results are laid out for its sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,14 +17,6 @@ pub enum Presentation {
     /// One JSON object per result, in emission order (JSONL, Kafka).
     Objects,
 }
-
-/// The four analyses, in the order their console tables are printed.
-const KINDS: [&str; 4] = [
-    "top_stores",
-    "big_receipt",
-    "popular_items",
-    "window_summary",
-];
 
 /// A batch's results laid out for a sink.
 pub fn result_sets(
@@ -39,12 +32,12 @@ pub fn result_sets(
             outputs,
             with_final,
         })],
-        Presentation::Tables => KINDS
-            .iter()
+        Presentation::Tables => AnalysisKind::ALL
+            .into_iter()
             .filter_map(|kind| {
                 let of_kind: Vec<Output> = outputs
                     .iter()
-                    .filter(|output| output.kind() == *kind)
+                    .filter(|output| output.analysis_kind() == kind)
                     .cloned()
                     .collect();
                 (!of_kind.is_empty()).then(|| {
@@ -82,6 +75,23 @@ impl ResultSet for OutputObjects {
             write_output_json(output, self.with_final, out);
         }
     }
+
+    fn key(&self, row: usize) -> Option<String> {
+        self.outputs.get(row).and_then(output_key)
+    }
+}
+
+/// The message key of a result: its store for results about one store, else its window start as
+/// the JSON writes it.
+fn output_key(output: &Output) -> Option<String> {
+    if let Some(store) = output.store_id() {
+        return Some(store.to_owned());
+    }
+    output.window().map(|window| {
+        let mut text = Vec::new();
+        write_rfc3339(window.start, &mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    })
 }
 
 /// The results of one analysis as a table, one row per ranked entry (per store, per item).
@@ -97,9 +107,9 @@ fn window_cells(start: EventTime, end: EventTime) -> [Option<String>; 2] {
 }
 
 impl AnalysisTable {
-    fn new(kind: &str, outputs: Vec<Output>, with_final: bool) -> Self {
+    fn new(kind: AnalysisKind, outputs: Vec<Output>, with_final: bool) -> Self {
         let (title, mut columns): (&'static str, Vec<&'static str>) = match kind {
-            "top_stores" => (
+            AnalysisKind::TopStores => (
                 "Top stores by revenue",
                 vec![
                     "window_start",
@@ -110,11 +120,11 @@ impl AnalysisTable {
                     "receipts",
                 ],
             ),
-            "big_receipt" => (
+            AnalysisKind::BigReceipts => (
                 "Big receipts",
                 vec!["receipt_id", "store_id", "cashier_id", "ts", "total"],
             ),
-            "popular_items" => (
+            AnalysisKind::PopularItems => (
                 "Popular items by category",
                 vec![
                     "window_start",
@@ -125,12 +135,51 @@ impl AnalysisTable {
                     "quantity",
                 ],
             ),
-            _ => (
+            AnalysisKind::WindowSummary => (
                 "Window summary",
                 vec!["window_start", "window_end", "receipts", "revenue", "items"],
             ),
+            AnalysisKind::BoughtTogether => (
+                "Bought together",
+                vec![
+                    "window_start",
+                    "window_end",
+                    "rank",
+                    "a",
+                    "b",
+                    "receipts",
+                    "support",
+                    "confidence_ab",
+                    "confidence_ba",
+                    "lift",
+                ],
+            ),
+            AnalysisKind::StoreAnomalies => (
+                "Store anomalies",
+                vec![
+                    "window_start",
+                    "window_end",
+                    "store_id",
+                    "direction",
+                    "revenue",
+                    "expected",
+                    "stddev",
+                    "z",
+                ],
+            ),
+            AnalysisKind::CashierAlerts => (
+                "Cashier alerts",
+                vec![
+                    "cashier_id",
+                    "store_id",
+                    "first_ts",
+                    "last_ts",
+                    "receipts",
+                    "total",
+                ],
+            ),
         };
-        let windowed = kind != "big_receipt";
+        let windowed = kind.can_be_provisional();
         if with_final && windowed {
             columns.push("final");
         }
@@ -184,6 +233,43 @@ impl AnalysisTable {
                     ]);
                     push(cells);
                 }
+                Output::BoughtTogether(result) => {
+                    for (rank, pair) in result.pairs.iter().enumerate() {
+                        let mut cells =
+                            window_cells(result.window_start, result.window_end).to_vec();
+                        cells.extend([
+                            Some((rank + 1).to_string()),
+                            Some(pair.a.clone()),
+                            Some(pair.b.clone()),
+                            Some(pair.receipts.to_string()),
+                            Some(format!("{:.4}", pair.support)),
+                            Some(format!("{:.4}", pair.confidence_ab)),
+                            Some(format!("{:.4}", pair.confidence_ba)),
+                            Some(format!("{:.4}", pair.lift)),
+                        ]);
+                        push(cells);
+                    }
+                }
+                Output::StoreAnomaly(result) => {
+                    let mut cells = window_cells(result.window_start, result.window_end).to_vec();
+                    cells.extend([
+                        Some(result.store_id.clone()),
+                        Some(result.direction.name().to_owned()),
+                        Some(result.revenue.to_string()),
+                        Some(format!("{:.2}", result.expected)),
+                        Some(format!("{:.2}", result.stddev)),
+                        Some(format!("{:.2}", result.z)),
+                    ]);
+                    push(cells);
+                }
+                Output::CashierAlert(result) => push(vec![
+                    Some(result.cashier_id.clone()),
+                    Some(result.store_id.clone()),
+                    Some(format_table_time(result.first_ts)),
+                    Some(format_table_time(result.last_ts)),
+                    Some(result.receipts.join(" ")),
+                    Some(result.total.to_string()),
+                ]),
             }
         }
         Self {
@@ -225,5 +311,38 @@ impl ResultSet for AnalysisTable {
             .collect();
         // A map of strings always serialises.
         let _ = serde_json::to_writer(out, &object);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use retailflow_eventtime::{BigReceipt, Money, WindowSummary};
+
+    use super::*;
+
+    #[test]
+    fn keys_are_the_store_of_a_store_result_and_the_start_of_a_window() {
+        let big = Output::BigReceipt(BigReceipt {
+            receipt_id: "R1".into(),
+            store_id: "S7".into(),
+            cashier_id: "C1".into(),
+            ts: EventTime(1_735_689_600_000),
+            total: Money::from_hundredths(61_250),
+        });
+        let summary = Output::WindowSummary(WindowSummary {
+            window_start: EventTime(1_735_689_610_000),
+            window_end: EventTime(1_735_689_620_000),
+            receipts: 1,
+            revenue: Money::from_hundredths(500),
+            items: 1,
+            is_final: true,
+        });
+        let objects = OutputObjects {
+            outputs: vec![big, summary],
+            with_final: false,
+        };
+        assert_eq!(objects.key(0).as_deref(), Some("S7"));
+        assert_eq!(objects.key(1).as_deref(), Some("2025-01-01T00:00:10.000Z"));
+        assert_eq!(objects.key(2), None);
     }
 }

@@ -282,24 +282,7 @@ fn job_identity(settings: &StreamSettings, analytics: Option<&EngineConfig>) -> 
         DeadLetterSpec::File(path) => format!("file:{}", path.display()),
     };
     let analytics = analytics
-        .map(|config| {
-            format!(
-                "window {}, slide {}, allowed lateness {}, idle timeout {}, big receipts over {}, \
-                 top {} stores, top {} items, {} mode, max future {}, dedupe {}",
-                config.window_length,
-                config.window_slide,
-                config.allowed_lateness,
-                config.idle_timeout,
-                config.big_receipt_threshold,
-                config.top_stores,
-                config.top_items,
-                config.output_mode,
-                config
-                    .max_future
-                    .map_or_else(|| "none".to_string(), |span| span.to_string()),
-                if config.dedupe { "on" } else { "off" },
-            )
-        })
+        .map(EngineConfig::describe)
         .unwrap_or_else(|| "records".to_string());
     let analytics = format!("{analytics}; {}", settings.rules.describe());
     JobIdentity {

@@ -1,11 +1,13 @@
 //! The Kafka result sink (`--output kafka[:TOPIC]`): every result as one JSON message, the same
 //! object the JSONL sink writes as a line (without the newline).
 //!
-//! Message keys, so that related results share a partition and stay in order:
-//! - `big_receipt`: the store id, so one store's big receipts are read in order;
-//! - windowed results (`top_stores`, `popular_items`, `window_summary`): the window start as
-//!   written in the object (RFC 3339), so every result of one window, provisional and final, is on
-//!   one partition.
+//! Message keys come from the result itself ([`ResultSet::key`]), so that related results share a
+//! partition and stay in order:
+//! - results about one store (`big_receipt`, `store_anomaly`, `cashier_alert`): the store id, so
+//!   one store's alerts are read in order;
+//! - the other windowed results (`top_stores`, `popular_items`, `window_summary`,
+//!   `bought_together`): the window start as written in the object (RFC 3339), so every result of
+//!   one window, provisional and final, is on one partition.
 //!
 //! Without a checkpoint every batch is flushed and acknowledged before [`Sink::write_batch`]
 //! returns; a message the broker never acknowledges stops the run before offsets are committed.
@@ -19,7 +21,6 @@
 //! same transaction ([`Sink::add_offsets`]). On restart, [`transaction_committed`] tells whether the
 //! transaction of the last checkpoint committed.
 
-use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -134,7 +135,7 @@ impl Sink for KafkaResultSink {
             for row in 0..result.row_count() {
                 self.line.clear();
                 result.write_json(row, &mut self.line);
-                let key = message_key(&self.line);
+                let key = result.key(row);
                 self.writer.send_with_headers(
                     key.as_deref().map(str::as_bytes),
                     &self.line,
@@ -180,27 +181,6 @@ impl Sink for KafkaResultSink {
 
     fn checkpoint_saved(&mut self, epoch: u64) -> Result<(), StreamError> {
         self.writer.commit_transaction(epoch)
-    }
-}
-
-/// The fields a message key is taken from.
-#[derive(serde::Deserialize)]
-struct KeyFields<'a> {
-    #[serde(borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    store_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    window_start: Option<Cow<'a, str>>,
-}
-
-/// The key of a result message (see the module doc): the store id of a big receipt, the window
-/// start of a windowed result.
-fn message_key(json: &[u8]) -> Option<String> {
-    let fields: KeyFields<'_> = serde_json::from_slice(json).ok()?;
-    match fields.kind.as_deref() {
-        Some("big_receipt") => fields.store_id.map(Cow::into_owned),
-        _ => fields.window_start.map(Cow::into_owned),
     }
 }
 
@@ -315,28 +295,4 @@ fn is_fatal(error: &KafkaError) -> bool {
                 | RDKafkaErrorCode::Fatal
         )
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_are_the_store_of_a_big_receipt_and_the_start_of_a_window() {
-        assert_eq!(
-            message_key(
-                br#"{"kind":"big_receipt","receipt_id":"R1","store_id":"S7","cashier_id":"C1","ts":"2025-01-01T00:00:00.000Z","total":612.5}"#
-            )
-            .as_deref(),
-            Some("S7")
-        );
-        assert_eq!(
-            message_key(
-                br#"{"kind":"top_stores","window_start":"2025-01-01T00:00:10.000Z","window_end":"2025-01-01T00:00:20.000Z","stores":[{"store_id":"S1","revenue":5.0,"receipts":1}]}"#
-            )
-            .as_deref(),
-            Some("2025-01-01T00:00:10.000Z")
-        );
-        assert_eq!(message_key(b"not json"), None);
-    }
 }

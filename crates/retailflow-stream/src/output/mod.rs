@@ -41,6 +41,11 @@ pub trait ResultSet {
 
     /// Appends row `row` as one JSON object (no newline) to `out`.
     fn write_json(&self, row: usize, out: &mut Vec<u8>);
+
+    /// The message key of row `row` for keyed sinks (Kafka), if it has one.
+    fn key(&self, _row: usize) -> Option<String> {
+        None
+    }
 }
 
 /// A destination for results, written once per micro-batch and flushed before offsets are
