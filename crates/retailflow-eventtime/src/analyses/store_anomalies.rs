@@ -5,9 +5,9 @@
 //! sets mean += α·d and variance = (1 − α)·(variance + α·d²). A window is judged before it updates
 //! the history, once `warmup` earlier windows have shaped it: it alerts when
 //! |revenue − mean| ≥ z × σ, σ being the standard deviation floored at 5% of the mean (so a
-//! perfectly steady store does not alert on cents). A store seen in the last `forget` windows that
-//! has no receipts in a closed window has revenue 0 there; after `forget` windows without receipts
-//! it is forgotten. Only windows that close with data anywhere are judged.
+//! perfectly steady store does not alert on cents). A store with receipts in one of the `forget`
+//! windows (of the slide's spacing) before a closed window that has none of its own has revenue 0
+//! there; after that it is forgotten. Only windows that close with data anywhere are judged.
 //!
 //! The history is keyed state that outlives windows: bounded by the stores seen within `forget`
 //! windows, and part of the snapshot.
@@ -27,12 +27,15 @@ use crate::window::Window;
 /// The smallest standard deviation, as a share of the mean.
 const STDDEV_FLOOR: f64 = 0.05;
 
-/// One store's history.
+/// One store's history. The two moments are written as decimal strings (the shortest that reads
+/// back to the same `f64`), so a restored history is bit for bit the saved one.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct StoreHistory {
     /// Exponentially weighted mean revenue of its earlier windows.
+    #[serde(with = "exact_f64")]
     pub mean: f64,
     /// Exponentially weighted variance.
+    #[serde(with = "exact_f64")]
     pub variance: f64,
     /// Earlier windows that shaped it.
     pub windows: u32,
@@ -84,7 +87,7 @@ impl StoreHistories {
             .saturating_sub(slide.saturating_mul(i64::from(settings.forget)));
         self.stores.retain(|&store, history| {
             let totals = aggregate.store(store);
-            if totals.receipts == 0 && history.last_seen.millis() <= horizon {
+            if totals.receipts == 0 && history.last_seen.millis() < horizon {
                 return false;
             }
             if let Some(alert) = judge(
@@ -125,6 +128,21 @@ impl StoreHistories {
     /// Puts back one store's history (restoring a checkpoint); false if it was already there.
     pub(crate) fn insert(&mut self, store: u32, history: StoreHistory) -> bool {
         self.stores.insert(store, history).is_none()
+    }
+}
+
+/// An `f64` as the shortest decimal string that parses back to it exactly (JSON number parsers
+/// may be off by one unit in the last place).
+mod exact_f64 {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(value)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

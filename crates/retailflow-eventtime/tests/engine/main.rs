@@ -3,12 +3,15 @@
 #![allow(clippy::unwrap_used)]
 
 mod analyses;
+mod bought_together;
 mod bounded_state;
+mod cashier_alerts;
 mod late_data;
 mod output_modes;
 mod reference;
 mod refusals;
 mod snapshot;
+mod store_anomalies;
 mod support;
 mod watermark;
 mod windows;

@@ -2,8 +2,8 @@
 //! uninterrupted run, wherever the input is cut.
 
 use retailflow_eventtime::{
-    Engine, EngineConfig, EngineSnapshot, Output, OutputMode, PartitionId, ProcessingTime, Receipt,
-    RestoreError, TimeSpan,
+    AnalysisSet, AnomalySettings, CashierAlertSettings, Engine, EngineConfig, EngineSnapshot,
+    Output, OutputMode, PairSettings, PartitionId, ProcessingTime, Receipt, RestoreError, TimeSpan,
 };
 
 use crate::support::*;
@@ -128,6 +128,61 @@ fn restoring_at_every_position_gives_the_uninterrupted_results_sliding_update() 
         output_mode: OutputMode::Update,
         ..config_with(10, 2, 5)
     };
+    check_every_cut(config, &script(300));
+}
+
+/// Every analysis on, with settings that make the script's traffic raise anomalies and alerts.
+fn every_analysis(base: EngineConfig) -> EngineConfig {
+    EngineConfig {
+        analyses: AnalysisSet::ALL,
+        anomalies: AnomalySettings {
+            warmup: 2,
+            z: 1.0,
+            forget: 3,
+            ..AnomalySettings::default()
+        },
+        cashier_alerts: CashierAlertSettings {
+            count: 2,
+            within: TimeSpan::from_secs(30),
+        },
+        pairs: PairSettings {
+            min_receipts: 1,
+            max_basket: 3,
+            ..PairSettings::default()
+        },
+        ..base
+    }
+}
+
+#[test]
+fn restoring_at_every_position_with_every_analysis_tumbling_append() {
+    let config = every_analysis(config());
+    let steps = script(400);
+    let mut engine = fresh(config);
+    let mut out = Vec::new();
+    run(&mut engine, &steps, &mut out);
+    engine.finish(&mut out);
+    for kind in [
+        "bought_together",
+        "store_anomaly",
+        "cashier_alert",
+        "big_receipt",
+    ] {
+        assert!(
+            out.iter().any(|output| output.kind() == kind),
+            "the script raises no {kind}"
+        );
+    }
+    assert!(engine.counters().large_baskets > 0);
+    check_every_cut(config, &steps);
+}
+
+#[test]
+fn restoring_at_every_position_with_every_analysis_sliding_update() {
+    let config = every_analysis(EngineConfig {
+        output_mode: OutputMode::Update,
+        ..config_with(10, 2, 5)
+    });
     check_every_cut(config, &script(300));
 }
 
