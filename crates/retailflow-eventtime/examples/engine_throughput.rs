@@ -1,14 +1,15 @@
-//! Engine-only throughput: receipts per second through `Engine::process` with every analysis on,
-//! for tumbling and sliding windows, on one core. Receipts are built in memory first so only the
-//! engine is measured.
+//! Engine-only throughput: receipts per second through `Engine::process`, for tumbling and sliding
+//! windows, on one core, with the four window analyses (the library's default) and then with all
+//! seven (as `retailflow stream` runs them), and the ratio of the two. Receipts are built in memory
+//! first so only the engine is measured.
 //!
 //! `cargo run --release -p retailflow-eventtime --example engine_throughput -- [RECEIPTS] [EVENTS_PER_SECOND]`
 
 use std::time::Instant;
 
 use retailflow_eventtime::{
-    Engine, EngineConfig, EventTime, LineItem, Output, OutputMode, PartitionId, ProcessingTime,
-    Receipt, TimeSpan,
+    AnalysisSet, Engine, EngineConfig, EventTime, LineItem, Output, OutputMode, PartitionId,
+    ProcessingTime, Receipt, TimeSpan,
 };
 
 const CATEGORIES: [(&str, &str); 8] = [
@@ -68,7 +69,7 @@ fn receipts(count: u64, events_per_second: u64) -> Vec<Receipt> {
         .collect()
 }
 
-fn measure(name: &str, config: EngineConfig, input: &[Receipt]) {
+fn measure(name: &str, config: EngineConfig, input: &[Receipt]) -> f64 {
     let mut engine = Engine::new(config).expect("valid configuration");
     let mut out: Vec<Output> = Vec::with_capacity(1024);
     let (mut results, mut late) = (0usize, 0u64);
@@ -89,12 +90,27 @@ fn measure(name: &str, config: EngineConfig, input: &[Receipt]) {
     engine.finish(&mut out);
     results += out.len();
     let seconds = started.elapsed().as_secs_f64();
+    let rate = input.len() as f64 / seconds;
     println!(
-        "{name:<32} {:>12.0} receipts/s  ({} receipts in {seconds:.3} s, {results} results, {late} late, {} windows)",
-        input.len() as f64 / seconds,
+        "{name:<44} {rate:>12.0} receipts/s  ({} receipts in {seconds:.3} s, {results} results, {late} late, {} windows)",
         input.len(),
         engine.counters().windows_closed,
     );
+    rate
+}
+
+/// Measures `config` with the four window analyses, then with all seven, and prints the ratio.
+fn compare(name: &str, config: EngineConfig, input: &[Receipt]) {
+    let classic = measure(&format!("{name}, 4 analyses"), config, input);
+    let all = measure(
+        &format!("{name}, all 7 analyses"),
+        EngineConfig {
+            analyses: AnalysisSet::ALL,
+            ..config
+        },
+        input,
+    );
+    println!("{name:<44} all 7 / 4 analyses: {:.3}", all / classic);
 }
 
 fn main() {
@@ -117,9 +133,9 @@ fn main() {
         window_slide: TimeSpan::from_secs(2),
         ..tumbling
     };
-    measure("10 s tumbling, append", tumbling, &input);
-    measure("10 s every 2 s, append", sliding, &input);
-    measure(
+    compare("10 s tumbling, append", tumbling, &input);
+    compare("10 s every 2 s, append", sliding, &input);
+    compare(
         "10 s every 2 s, update",
         EngineConfig {
             output_mode: OutputMode::Update,

@@ -176,10 +176,19 @@ fn file_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_results
         .unwrap();
     assert!(reference.status.success());
     let expected = read(&path("full.jsonl"));
-    // 30 windows of 10 lines (top stores, 8 categories' popular items, summary) and the big
-    // receipts.
-    assert_eq!(expected.matches(r#"{"kind":"window_summary""#).count(), 30);
-    assert_eq!(expected.lines().count(), 30 * 10 + 2_713);
+    // Every analysis on: 30 windows of 11 lines (top stores, 8 categories' popular items, summary,
+    // bought together), the big receipts, and the store anomalies and cashier alerts they raise.
+    for (kind, count) in [
+        ("window_summary", 30),
+        ("bought_together", 30),
+        ("big_receipt", 2_713),
+        ("store_anomaly", 9),
+        ("cashier_alert", 747),
+    ] {
+        let key = format!(r#"{{"kind":"{kind}""#);
+        assert_eq!(expected.matches(&key).count(), count, "{kind}");
+    }
+    assert_eq!(expected.lines().count(), 30 * 11 + 2_713 + 9 + 747);
 
     let checkpoint = path("checkpoint");
     let runs = run_until_done_killing(

@@ -62,6 +62,43 @@ fn stream_file(input: &str, format: &str, dlq: &Path, extra: &[&str]) -> std::pr
 }
 
 #[test]
+fn the_new_analyses_console_tables_and_alert_lines_match_the_golden_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let dlq = dir.path().join("dead.jsonl");
+    let output = stream_file(
+        "stream_alerts_input.jsonl",
+        "receipts",
+        &dlq,
+        &[
+            "--allowed-lateness",
+            "5s",
+            "--anomaly-warmup",
+            "3",
+            "--max-records-per-batch",
+            "8",
+        ],
+    );
+    assert_golden("stream_alerts_console.txt", &stdout_of(&output));
+    let stderr = stderr_of(&output);
+    let alerts: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("ALERT"))
+        .collect();
+    assert_eq!(
+        alerts,
+        [
+            "ALERT store S1 spike in window 2025-01-01T00:00:50.000Z .. 2025-01-01T00:01:00.000Z: revenue 1000.00 where 100.00 was expected (z 180.0)",
+            "ALERT cashier S2-C1 at store S2: 3 big receipts from 2025-01-01T00:01:02.000Z to 2025-01-01T00:01:06.000Z, 1800.00 in all (R026, R025, R027)",
+            "ALERT store S2 spike in window 2025-01-01T00:01:00.000Z .. 2025-01-01T00:01:10.000Z: revenue 1864.00 where 64.00 was expected (z 562.5)",
+        ]
+    );
+    assert!(
+        stderr.contains("2 store anomalies, 1 cashier alerts (0 big receipts behind the watermark left out), 0 large baskets without pairs"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn receipts_console_output_matches_the_golden_file() {
     let dir = tempfile::tempdir().unwrap();
     let dlq = dir.path().join("dead.jsonl");
