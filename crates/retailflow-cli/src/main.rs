@@ -34,7 +34,7 @@ enum Command {
     /// Write `{"value": n}` messages or store receipts to Kafka (or a JSONL file).
     Produce(cmd::produce::Args),
     /// Read messages from Kafka or a file, parse them by schema and print live analytics.
-    Stream(cmd::stream::Args),
+    Stream(Box<cmd::stream::Args>),
     /// Compute the stream's windowed analytics over a receipts file in batch (DataFusion).
     Windows(cmd::windows::Args),
     /// Run the whole story with nothing installed: the batch job on a generated sample, then the
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         Command::Clean(args) => cmd::clean::run(args),
         Command::Generate(args) => cmd::generate::run(args),
         Command::Produce(args) => cmd::produce::run(args),
-        Command::Stream(args) => cmd::stream::run(args),
+        Command::Stream(args) => cmd::stream::run(*args),
         Command::Windows(args) => cmd::windows::run(args),
         Command::Demo(args) => cmd::demo::run(args),
     };

@@ -4,7 +4,7 @@
 use datafusion::arrow::array::RecordBatch;
 use datafusion::error::Result;
 use datafusion::prelude::{DataFrame, col, lit};
-use retailflow_eventtime::{BigReceipt, EventTime, Money, Output};
+use retailflow_eventtime::{BigReceipt, EventTime, Money};
 
 use crate::{WindowsError, int64_column, string_column};
 
@@ -24,7 +24,7 @@ pub fn plan(receipts: DataFrame, threshold: Money) -> Result<DataFrame> {
 }
 
 /// One [`BigReceipt`] per row of [`plan`].
-pub fn results(batches: &[RecordBatch]) -> Result<Vec<Output>, WindowsError> {
+pub fn results(batches: &[RecordBatch]) -> Result<Vec<BigReceipt>, WindowsError> {
     let mut outputs = Vec::new();
     for batch in batches {
         let receipt_ids = string_column(batch, "receipt_id")?;
@@ -33,13 +33,13 @@ pub fn results(batches: &[RecordBatch]) -> Result<Vec<Output>, WindowsError> {
         let times = int64_column(batch, "ts")?;
         let totals = int64_column(batch, "total")?;
         for row in 0..batch.num_rows() {
-            outputs.push(Output::BigReceipt(BigReceipt {
+            outputs.push(BigReceipt {
                 receipt_id: receipt_ids.value(row).to_owned(),
                 store_id: store_ids.value(row).to_owned(),
                 cashier_id: cashier_ids.value(row).to_owned(),
                 ts: EventTime::from_millis(times.value(row)),
                 total: Money::from_hundredths(totals.value(row)),
-            }));
+            });
         }
     }
     Ok(outputs)

@@ -9,8 +9,10 @@
 //! built-in operators and the registered functions of [`functions`], so they can run on any
 //! DataFusion executor where those functions are registered.
 //!
-//! One analysis per file: [`top_stores`], [`popular_items`], [`summary`] and [`big_receipts`];
-//! [`windows`] assigns each receipt to its windows.
+//! One analysis per file: [`top_stores`], [`popular_items`], [`summary`], [`big_receipts`],
+//! [`bought_together`], [`store_anomalies`] and [`cashier_alerts`]; [`windows`] assigns each
+//! receipt to its windows. The two analyses whose state runs across windows (store histories,
+//! cashier patterns) feed the plans' per-window results, in order, to the engine's own code.
 //!
 //! ```no_run
 //! use retailflow_windows::{WindowsOptions, run_windows};
@@ -21,14 +23,18 @@
 //! ```
 
 pub mod big_receipts;
+pub mod bought_together;
+pub mod cashier_alerts;
 pub mod error;
 pub mod functions;
 pub mod popular_items;
 pub mod source;
+pub mod store_anomalies;
 pub mod summary;
 pub mod top_stores;
 pub mod windows;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -36,7 +42,10 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Int64Type;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext, col};
 use retailflow_core::values::{MAX_EXACT_UNITS, ValueRules};
-use retailflow_eventtime::{EngineConfig, Money, Output, TimeSpan, Windowing};
+use retailflow_eventtime::{
+    AnalysisKind, AnalysisSet, BigReceipt, BoughtTogether, EngineConfig, ItemPair, Money, Output,
+    OutputMode, Window, WindowSummary, Windowing,
+};
 use retailflow_stream::ReasonCounts;
 
 pub use error::WindowsError;
@@ -45,21 +54,15 @@ pub use source::ReceiptsFile;
 /// Receipts per Arrow batch read from the file.
 pub const BATCH_RECEIPTS: usize = 8 * 1024;
 
-/// What to compute, with the defaults of `retailflow stream`.
+/// What to compute, with the defaults of the stream's engine.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowsOptions {
     /// The receipts JSONL file.
     pub input: PathBuf,
-    /// Window length (default 10 s).
-    pub window_length: TimeSpan,
-    /// Distance between window starts (default = length: tumbling).
-    pub window_slide: TimeSpan,
-    /// Receipts with a total strictly over this are big (default 500.00).
-    pub big_receipt_threshold: Money,
-    /// Stores in each top-stores ranking (default 5).
-    pub top_stores: usize,
-    /// Items per category in each popular-items ranking (default 3).
-    pub top_items: usize,
+    /// The windows, the analyses and their settings, as the stream's engine holds them. What only
+    /// a stream has (lateness, idleness, the output mode, the future limit, de-duplication) is not
+    /// used: the whole file is read, and every window is final.
+    pub analyses: EngineConfig,
     /// Lines over this many bytes are rejected as `too_large`, as the stream does (default 1 MiB).
     pub max_message_size: usize,
     /// Partitions the plans run on (default: the machine's cores).
@@ -71,30 +74,22 @@ pub struct WindowsOptions {
 impl WindowsOptions {
     /// The defaults for `input`.
     pub fn new(input: impl Into<PathBuf>) -> Self {
-        let defaults = EngineConfig::default();
         WindowsOptions {
             input: input.into(),
-            window_length: defaults.window_length,
-            window_slide: defaults.window_slide,
-            big_receipt_threshold: defaults.big_receipt_threshold,
-            top_stores: defaults.top_stores,
-            top_items: defaults.top_items,
+            analyses: EngineConfig::default(),
             max_message_size: 1 << 20,
             partitions: std::thread::available_parallelism().map_or(1, usize::from),
             rules: ValueRules::default(),
         }
     }
 
-    /// The same settings as the stream's engine would hold them (append mode). Lateness and
-    /// idleness have no meaning for a batch over the whole file and keep their defaults.
+    /// The settings as the stream's engine would hold them for the same results: append mode,
+    /// no de-duplication.
     pub fn engine_config(&self) -> EngineConfig {
         EngineConfig {
-            window_length: self.window_length,
-            window_slide: self.window_slide,
-            big_receipt_threshold: self.big_receipt_threshold,
-            top_stores: self.top_stores,
-            top_items: self.top_items,
-            ..EngineConfig::default()
+            output_mode: OutputMode::Append,
+            dedupe: false,
+            ..self.analyses
         }
     }
 
@@ -112,7 +107,9 @@ impl WindowsOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowsResult {
     /// Every result: big receipts in file order, then each window's results (top stores, popular
-    /// items by category name, summary), windows by start.
+    /// items by category name, summary, bought-together pairs, store anomalies by store id),
+    /// windows by start, then cashier alerts in order of their last receipt. Only the analyses
+    /// asked for.
     pub outputs: Vec<Output>,
     /// Lines of the file read.
     pub lines: u64,
@@ -149,11 +146,11 @@ pub async fn compute_windows(options: &WindowsOptions) -> Result<WindowsResult, 
     if let Some(read_error) = file.take_read_error() {
         return Err(WindowsError::Read(read_error));
     }
-    let (big, stores, items, totals) = outcome?;
+    let results = outcome?;
     let counts = file.counts();
-    let windows = totals.len() as u64;
+    let windows = results.totals.len() as u64;
     Ok(WindowsResult {
-        outputs: assemble(big, stores, items, totals)?,
+        outputs: assemble(results, options.analyses.analyses)?,
         lines: counts.lines,
         receipts: counts.receipts,
         rejected: counts.rejected,
@@ -161,36 +158,79 @@ pub async fn compute_windows(options: &WindowsOptions) -> Result<WindowsResult, 
     })
 }
 
-type Analyses = (Vec<Output>, Vec<Output>, Vec<Output>, Vec<Output>);
+/// What each analysis found; empty for those not asked for.
+#[derive(Default)]
+struct Results {
+    big: Vec<BigReceipt>,
+    stores: Vec<Output>,
+    items: Vec<Output>,
+    totals: Vec<WindowSummary>,
+    pairs: BTreeMap<i64, Vec<ItemPair>>,
+    anomalies: Vec<Output>,
+    alerts: Vec<Output>,
+}
 
-/// The four analyses over `receipts`: big receipts, top stores, popular items, summaries. The file
-/// is read three times (big receipts, per-store totals, item lines); the per-(window, store)
-/// totals, small, are kept in memory for both the rankings and the summaries.
+/// The analyses asked for over `receipts`. The file is read once for the per-(window, store)
+/// totals, which are small and kept in memory for the rankings, the summaries and the store
+/// anomalies; once more for the big receipts (and the cashier alerts from them), for the item
+/// lines, and for the baskets of the pairs.
 async fn analyse(
     receipts: DataFrame,
     windowing: Windowing,
     options: &WindowsOptions,
-) -> Result<Analyses, WindowsError> {
+) -> Result<Results, WindowsError> {
+    let config = &options.analyses;
+    let on = |kind| config.analyses.has(kind);
+    let mut results = Results::default();
     let with_totals = receipts
         .clone()
         .with_column("total", functions::receipt_total(col("items")))?
         .with_column("units", functions::receipt_units(col("items")))?;
 
-    let big = big_receipts::plan(with_totals.clone(), options.big_receipt_threshold)?;
-    let big = big_receipts::results(&big.collect().await?)?;
+    if on(AnalysisKind::BigReceipts) || on(AnalysisKind::CashierAlerts) {
+        let big = big_receipts::plan(with_totals.clone(), config.big_receipt_threshold)?;
+        results.big = big_receipts::results(&big.collect().await?)?;
+        if on(AnalysisKind::CashierAlerts) {
+            results.alerts = cashier_alerts::results(&results.big, config.cashier_alerts);
+        }
+    }
 
     let per_store = with_totals.select_columns(&["ts", "store_id", "total", "units"])?;
     let per_store = top_stores::store_totals(windows::assign(per_store, windowing)?)?
         .cache()
         .await?;
-    let stores = top_stores::plan(per_store.clone(), options.top_stores)?;
-    let stores = top_stores::results(&stores.collect().await?)?;
-    let totals = summary::results(&summary::plan(per_store)?.collect().await?)?;
+    if on(AnalysisKind::TopStores) {
+        let stores = top_stores::plan(per_store.clone(), config.top_stores)?;
+        results.stores = top_stores::results(&stores.collect().await?)?;
+    }
+    if on(AnalysisKind::StoreAnomalies) {
+        let revenues = store_anomalies::plan(per_store.clone())?.collect().await?;
+        results.anomalies =
+            store_anomalies::results(&revenues, windowing.slide().millis(), config.anomalies)?;
+    }
+    results.totals = summary::results(&summary::plan(per_store)?.collect().await?)?;
 
-    let lines = receipts.select_columns(&["ts", "items"])?;
-    let items = popular_items::plan(windows::assign(lines, windowing)?, options.top_items)?;
-    let items = popular_items::results(&items.collect().await?)?;
-    Ok((big, stores, items, totals))
+    if on(AnalysisKind::PopularItems) {
+        let lines = receipts.clone().select_columns(&["ts", "items"])?;
+        let items = popular_items::plan(windows::assign(lines, windowing)?, config.top_items)?;
+        results.items = popular_items::results(&items.collect().await?)?;
+    }
+    if on(AnalysisKind::BoughtTogether) {
+        let baskets = bought_together::baskets(receipts)?.cache().await?;
+        let pairs = bought_together::receipt_pairs(baskets.clone(), config.pairs.max_basket)?;
+        let plan = bought_together::plan(
+            windows::assign(pairs, windowing)?,
+            windows::assign(baskets, windowing)?,
+            config.pairs,
+        )?;
+        let receipts: BTreeMap<i64, u64> = results
+            .totals
+            .iter()
+            .map(|summary| (summary.window_start.millis(), summary.receipts))
+            .collect();
+        results.pairs = bought_together::results(&plan.collect().await?, &receipts)?;
+    }
+    Ok(results)
 }
 
 /// A session for the plans: `partitions` partitions, batches of the file's batch size.
@@ -202,39 +242,77 @@ fn session(partitions: usize) -> SessionContext {
 }
 
 /// Puts the results in their documented order: big receipts as read, then per window (by start)
-/// its top stores, its popular items (by category name) and its summary. Each list comes sorted by
+/// its top stores, its popular items (by category name), its summary, its pairs and its store
+/// anomalies, then the cashier alerts; only the kinds in `analyses`. Each list comes sorted by
 /// window start.
-fn assemble(
-    big: Vec<Output>,
-    stores: Vec<Output>,
-    items: Vec<Output>,
-    totals: Vec<Output>,
-) -> Result<Vec<Output>, WindowsError> {
-    let mut outputs = Vec::with_capacity(big.len() + stores.len() + items.len() + totals.len());
-    outputs.extend(big);
+fn assemble(results: Results, analyses: AnalysisSet) -> Result<Vec<Output>, WindowsError> {
+    let Results {
+        big,
+        stores,
+        items,
+        totals,
+        mut pairs,
+        anomalies,
+        alerts,
+    } = results;
+    let on = |kind| analyses.has(kind);
+    let mut outputs = Vec::new();
+    if on(AnalysisKind::BigReceipts) {
+        outputs.extend(big.into_iter().map(Output::BigReceipt));
+    }
     let mut stores = stores.into_iter().peekable();
     let mut items = items.into_iter().peekable();
+    let mut anomalies = anomalies.into_iter().peekable();
     for summary in totals {
-        let window = summary.window();
+        let window = Some(Window {
+            start: summary.window_start,
+            end: summary.window_end,
+        });
         match stores.next_if(|top| top.window() == window) {
             Some(top) => outputs.push(top),
-            None => {
+            None if on(AnalysisKind::TopStores) => {
                 return Err(WindowsError::Internal(format!(
                     "a window has a summary but no top stores: {window:?}"
                 )));
             }
+            None => {}
         }
         while let Some(popular) = items.next_if(|popular| popular.window() == window) {
             outputs.push(popular);
         }
-        outputs.push(summary);
+        let (start, end, receipts) = (summary.window_start, summary.window_end, summary.receipts);
+        if on(AnalysisKind::WindowSummary) {
+            outputs.push(Output::WindowSummary(summary));
+        }
+        if on(AnalysisKind::BoughtTogether) {
+            outputs.push(Output::BoughtTogether(BoughtTogether {
+                window_start: start,
+                window_end: end,
+                receipts,
+                pairs: pairs.remove(&start.millis()).unwrap_or_default(),
+                is_final: true,
+            }));
+        }
+        while let Some(anomaly) = anomalies.next_if(|anomaly| anomaly.window() == window) {
+            outputs.push(anomaly);
+        }
     }
-    if let Some(stray) = stores.next().or_else(|| items.next()) {
+    if let Some(stray) = stores
+        .next()
+        .or_else(|| items.next())
+        .or_else(|| anomalies.next())
+    {
         return Err(WindowsError::Internal(format!(
             "results for a window without a summary: {:?}",
             stray.window()
         )));
     }
+    if let Some(start) = pairs.keys().next() {
+        return Err(WindowsError::Internal(format!(
+            "pairs for a window without a summary: {start}"
+        )));
+    }
+    outputs.extend(alerts);
     Ok(outputs)
 }
 

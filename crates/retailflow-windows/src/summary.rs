@@ -5,7 +5,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::error::Result;
 use datafusion::functions_aggregate::expr_fn::sum;
 use datafusion::prelude::{DataFrame, col};
-use retailflow_eventtime::{EventTime, Output, WindowSummary};
+use retailflow_eventtime::{EventTime, WindowSummary};
 
 use crate::{WindowsError, int64_column};
 
@@ -24,7 +24,7 @@ pub fn plan(store_totals: DataFrame) -> Result<DataFrame> {
 }
 
 /// One [`WindowSummary`] per row of [`plan`].
-pub fn results(batches: &[RecordBatch]) -> Result<Vec<Output>, WindowsError> {
+pub fn results(batches: &[RecordBatch]) -> Result<Vec<WindowSummary>, WindowsError> {
     let mut outputs = Vec::new();
     for batch in batches {
         let starts = int64_column(batch, "window_start")?;
@@ -33,14 +33,14 @@ pub fn results(batches: &[RecordBatch]) -> Result<Vec<Output>, WindowsError> {
         let revenues = int64_column(batch, "revenue")?;
         let units = int64_column(batch, "units")?;
         for row in 0..batch.num_rows() {
-            outputs.push(Output::WindowSummary(WindowSummary {
+            outputs.push(WindowSummary {
                 window_start: EventTime::from_millis(starts.value(row)),
                 window_end: EventTime::from_millis(ends.value(row)),
                 receipts: u64::try_from(receipts.value(row)).unwrap_or(0),
                 revenue: crate::exact_revenue(revenues.value(row))?,
                 items: crate::exact_units(units.value(row))?,
                 is_final: true,
-            }));
+            });
         }
     }
     Ok(outputs)

@@ -133,7 +133,10 @@ fn generated_receipts_agree_with_the_engine_in_tumbling_windows() {
 fn generated_receipts_agree_with_the_engine_in_sliding_windows() {
     let file = jsonl(&generated(3_000, 40.0, 0.0));
     let options = WindowsOptions {
-        window_slide: TimeSpan::from_secs(2),
+        analyses: EngineConfig {
+            window_slide: TimeSpan::from_secs(2),
+            ..EngineConfig::default()
+        },
         ..WindowsOptions::new(file.path())
     };
     let result = assert_agrees(&options);
@@ -270,10 +273,13 @@ fn exact_boundaries_ties_and_rounding_agree_with_the_engine() {
     let file = jsonl(&boundary_lines());
     for (length, slide) in [(10, 10), (10, 2), (10, 3), (10, 5)] {
         let options = WindowsOptions {
-            window_length: TimeSpan::from_secs(length),
-            window_slide: TimeSpan::from_secs(slide),
-            top_stores: 3,
-            top_items: 2,
+            analyses: EngineConfig {
+                window_length: TimeSpan::from_secs(length),
+                window_slide: TimeSpan::from_secs(slide),
+                top_stores: 3,
+                top_items: 2,
+                ..EngineConfig::default()
+            },
             ..WindowsOptions::new(file.path())
         };
         let result = assert_agrees(&options);
@@ -286,8 +292,11 @@ fn exact_boundaries_ties_and_rounding_agree_with_the_engine() {
 fn tumbling_results_at_the_boundaries_are_the_expected_values() {
     let file = jsonl(&boundary_lines());
     let options = WindowsOptions {
-        top_stores: 3,
-        top_items: 2,
+        analyses: EngineConfig {
+            top_stores: 3,
+            top_items: 2,
+            ..EngineConfig::default()
+        },
         ..WindowsOptions::new(file.path())
     };
     let result = batch(&options);
@@ -335,7 +344,10 @@ fn an_empty_file_has_no_results() {
 fn settings_the_stream_refuses_are_refused() {
     let file = jsonl(&[]);
     let options = WindowsOptions {
-        window_slide: TimeSpan::from_secs(20),
+        analyses: EngineConfig {
+            window_slide: TimeSpan::from_secs(20),
+            ..EngineConfig::default()
+        },
         ..WindowsOptions::new(file.path())
     };
     let error = run_windows(&options).unwrap_err();
@@ -345,11 +357,124 @@ fn settings_the_stream_refuses_are_refused() {
         "window slide 20s must not be longer than the window length 10s"
     );
     let options = WindowsOptions {
-        top_items: 0,
+        analyses: EngineConfig {
+            top_items: 0,
+            ..EngineConfig::default()
+        },
         ..WindowsOptions::new(file.path())
     };
     assert_eq!(
         run_windows(&options).unwrap_err().to_string(),
         "popular items per category must keep at least one entry, got 0"
     );
+}
+
+/// Every analysis on, with settings that make each of the new ones fire on generated traffic.
+fn every_analysis(path: &std::path::Path, slide_s: i64) -> WindowsOptions {
+    WindowsOptions {
+        analyses: EngineConfig {
+            window_slide: TimeSpan::from_secs(slide_s),
+            analyses: AnalysisSet::ALL,
+            anomalies: retailflow_eventtime::AnomalySettings {
+                warmup: 3,
+                z: 1.5,
+                forget: 4,
+                ..Default::default()
+            },
+            cashier_alerts: retailflow_eventtime::CashierAlertSettings {
+                count: 2,
+                within: TimeSpan::from_secs(30),
+            },
+            pairs: retailflow_eventtime::PairSettings {
+                top: 4,
+                min_receipts: 2,
+                max_basket: 3,
+            },
+            ..EngineConfig::default()
+        },
+        ..WindowsOptions::new(path)
+    }
+}
+
+fn count_of(outputs: &[Output], kind: &str) -> usize {
+    outputs.iter().filter(|o| o.kind() == kind).count()
+}
+
+#[test]
+fn the_new_analyses_agree_with_the_engine_in_tumbling_and_sliding_windows() {
+    let file = jsonl(&generated(6_000, 50.0, 0.02));
+    for (slide, windows) in [(10, 12), (5, 25)] {
+        let result = assert_agrees(&every_analysis(file.path(), slide));
+        assert_eq!(result.windows, windows, "slide {slide}s");
+        let outputs = &result.outputs;
+        assert_eq!(count_of(outputs, "bought_together"), windows as usize);
+        let pairs: usize = outputs
+            .iter()
+            .map(|output| match output {
+                Output::BoughtTogether(result) => result.pairs.len(),
+                _ => 0,
+            })
+            .sum();
+        assert!(pairs > 0, "slide {slide}s: no pairs");
+        assert!(count_of(outputs, "store_anomaly") > 0, "slide {slide}s");
+        assert!(count_of(outputs, "cashier_alert") > 0, "slide {slide}s");
+    }
+}
+
+#[test]
+fn pairs_count_once_per_receipt_and_large_baskets_add_none() {
+    let t = "2025-01-01T00:00:01.000Z";
+    let big_basket: Vec<(String, &str, f64, i64)> = (0..4)
+        .map(|n| (format!("Item_{n}_BEV"), "Beverages", 1.0, 1))
+        .collect();
+    let big_basket: Vec<(&str, &str, f64, i64)> = big_basket
+        .iter()
+        .map(|(name, category, price, quantity)| (name.as_str(), *category, *price, *quantity))
+        .collect();
+    let milk = ("Item_1_MILK", "Milk Products", 2.0, 1);
+    let bread = ("Item_1_BAK", "Bakery", 3.0, 1);
+    let lines = vec![
+        receipt_line("R1", "S1", t, &[milk, bread, milk]),
+        receipt_line("R2", "S1", t, &[bread, milk]),
+        receipt_line("R3", "S2", t, &[milk]),
+        // Four distinct items, over the basket limit of three: no pairs, but counted in N.
+        receipt_line("R4", "S2", t, &big_basket),
+    ];
+    let file = jsonl(&lines);
+    let options = every_analysis(file.path(), 10);
+    let result = assert_agrees(&options);
+    let together: Vec<String> = result
+        .outputs
+        .iter()
+        .filter(|output| output.kind() == "bought_together")
+        .map(|output| serde_json::to_string(output).unwrap())
+        .collect();
+    assert_eq!(
+        together,
+        [
+            r#"{"kind":"bought_together","window_start":1735689600000,"window_end":1735689610000,"receipts":4,"pairs":[{"a":"Item_1_BAK","b":"Item_1_MILK","receipts":2,"support":0.5,"confidence_ab":1.0,"confidence_ba":0.6666666666666666,"lift":1.3333333333333333}],"final":true}"#
+        ]
+    );
+}
+
+#[test]
+fn analyses_left_out_are_not_computed() {
+    let file = jsonl(&generated(3_000, 200.0, 0.0));
+    let options = WindowsOptions {
+        analyses: EngineConfig {
+            analyses: AnalysisSet::ALL
+                .without(AnalysisKind::TopStores)
+                .without(AnalysisKind::WindowSummary)
+                .without(AnalysisKind::BigReceipts),
+            ..every_analysis(file.path(), 10).analyses
+        },
+        ..WindowsOptions::new(file.path())
+    };
+    let result = assert_agrees(&options);
+    assert_eq!(result.windows, 2);
+    let [top, popular, summaries, big] = kinds(&result.outputs);
+    assert_eq!((top, summaries, big), (0, 0, 0));
+    assert_eq!(popular, 16);
+    assert_eq!(count_of(&result.outputs, "bought_together"), 2);
+    assert!(count_of(&result.outputs, "cashier_alert") > 0);
 }

@@ -1,8 +1,9 @@
-//! The windowed-analytics options of `retailflow stream` (`--analytics`, `--window`, `--slide`,
-//! `--allowed-lateness`, `--idle-timeout`, `--big-receipt`, `--top-stores`, `--top-items`,
-//! `--output-mode`, `--latency-log`, `--max-future`, `--dedupe`, `--without` and the settings of
-//! the store anomalies, cashier alerts and bought-together pairs), named as `retailflow windows`
-//! names them. Giving any of them turns the analytics on; without them `stream` shows the records
+//! The windowed-analytics options of `retailflow stream`: what the analyses compute
+//! ([`ResultsArgs`]: `--window`, `--slide`, `--big-receipt`, `--top-stores`, `--top-items`,
+//! `--without` and the settings of the store anomalies, cashier alerts and bought-together pairs),
+//! shared with `retailflow windows`, and what only a stream has (`--analytics`,
+//! `--allowed-lateness`, `--idle-timeout`, `--output-mode`, `--latency-log`, `--max-future`,
+//! `--dedupe`). Giving any of them turns the analytics on; without them `stream` shows the records
 //! themselves.
 
 use std::path::{Path, PathBuf};
@@ -33,12 +34,8 @@ pub struct AnalyticsArgs {
     /// alerts, all seven unless --without says otherwise; implied by any option below.
     #[arg(long)]
     analytics: bool,
-    /// Window length, e.g. `10s`, `1m` [default: 10s].
-    #[arg(long, value_parser = duration_arg)]
-    window: Option<Duration>,
-    /// Distance between window starts [default: the window length, i.e. tumbling windows].
-    #[arg(long, value_parser = duration_arg)]
-    slide: Option<Duration>,
+    #[command(flatten)]
+    results: ResultsArgs,
     /// How far behind its partition's newest receipt a receipt may be and still count; older ones
     /// go to the dead letters as `late` [default: 5s].
     #[arg(long, value_parser = duration_arg)]
@@ -46,15 +43,6 @@ pub struct AnalyticsArgs {
     /// A partition silent this long stops holding the watermark back [default: 10s].
     #[arg(long, value_parser = duration_arg)]
     idle_timeout: Option<Duration>,
-    /// Receipts with a total over this amount are big receipts [default: 500].
-    #[arg(long, value_name = "AMOUNT")]
-    big_receipt: Option<f64>,
-    /// Stores in each top-stores ranking [default: 5].
-    #[arg(long, value_name = "N")]
-    top_stores: Option<usize>,
-    /// Items per category in each popular-items ranking [default: 3].
-    #[arg(long, value_name = "N")]
-    top_items: Option<usize>,
     /// `append`: each window once, final; `update`: also provisional results each trigger
     /// [default: append].
     #[arg(long, value_enum)]
@@ -73,6 +61,26 @@ pub struct AnalyticsArgs {
     /// reason `duplicate`. The ids held are bounded by the watermark and kept in checkpoints.
     #[arg(long)]
     dedupe: bool,
+}
+
+/// What the analyses compute, named alike in `retailflow stream` and `retailflow windows`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ResultsArgs {
+    /// Window length, e.g. `10s`, `1m` [default: 10s].
+    #[arg(long, value_parser = duration_arg)]
+    window: Option<Duration>,
+    /// Distance between window starts [default: the window length, i.e. tumbling windows].
+    #[arg(long, value_parser = duration_arg)]
+    slide: Option<Duration>,
+    /// Receipts with a total over this amount are big receipts [default: 500].
+    #[arg(long, value_name = "AMOUNT")]
+    big_receipt: Option<f64>,
+    /// Stores in each top-stores ranking [default: 5].
+    #[arg(long, value_name = "N")]
+    top_stores: Option<usize>,
+    /// Items per category in each popular-items ranking [default: 3].
+    #[arg(long, value_name = "N")]
+    top_items: Option<usize>,
     /// Leave out these analyses (repeat or comma-separate): top-stores, big-receipts,
     /// popular-items, window-summary, bought-together, store-anomalies, cashier-alerts.
     #[arg(long, value_name = "ANALYSIS", value_delimiter = ',', value_parser = analysis_arg)]
@@ -143,21 +151,14 @@ pub fn amount(flag: &str, given: f64) -> anyhow::Result<Money> {
     })
 }
 
-impl AnalyticsArgs {
-    /// Whether the analytics were asked for, by `--analytics` or any of their options.
-    pub fn enabled(&self) -> bool {
-        self.analytics
-            || self.window.is_some()
+impl ResultsArgs {
+    /// Whether any of them was given.
+    fn given(&self) -> bool {
+        self.window.is_some()
             || self.slide.is_some()
-            || self.allowed_lateness.is_some()
-            || self.idle_timeout.is_some()
             || self.big_receipt.is_some()
             || self.top_stores.is_some()
             || self.top_items.is_some()
-            || self.output_mode.is_some()
-            || self.latency_log.is_some()
-            || self.max_future.is_some()
-            || self.dedupe
             || !self.without.is_empty()
             || self.anomaly_alpha.is_some()
             || self.anomaly_warmup.is_some()
@@ -168,6 +169,67 @@ impl AnalyticsArgs {
             || self.top_pairs.is_some()
             || self.min_pair_receipts.is_some()
             || self.max_basket.is_some()
+    }
+
+    /// `config` with what was given in place of its values; the analyses are all seven but
+    /// those `--without` names, whatever `config` held.
+    pub fn apply(&self, config: EngineConfig) -> anyhow::Result<EngineConfig> {
+        let window_length = match self.window {
+            Some(window) => span("window", window)?,
+            None => config.window_length,
+        };
+        Ok(EngineConfig {
+            window_length,
+            window_slide: match self.slide {
+                Some(slide) => span("slide", slide)?,
+                None => window_length,
+            },
+            big_receipt_threshold: match self.big_receipt {
+                Some(given) => amount("big-receipt", given)?,
+                None => config.big_receipt_threshold,
+            },
+            top_stores: self.top_stores.unwrap_or(config.top_stores),
+            top_items: self.top_items.unwrap_or(config.top_items),
+            analyses: self
+                .without
+                .iter()
+                .fold(AnalysisSet::ALL, |set, kind| set.without(*kind)),
+            anomalies: AnomalySettings {
+                alpha: self.anomaly_alpha.unwrap_or(config.anomalies.alpha),
+                warmup: self.anomaly_warmup.unwrap_or(config.anomalies.warmup),
+                z: self.anomaly_z.unwrap_or(config.anomalies.z),
+                forget: self.anomaly_forget.unwrap_or(config.anomalies.forget),
+            },
+            cashier_alerts: CashierAlertSettings {
+                count: self
+                    .cashier_alert_count
+                    .unwrap_or(config.cashier_alerts.count),
+                within: match self.cashier_alert_within {
+                    Some(within) => span("cashier-alert-within", within)?,
+                    None => config.cashier_alerts.within,
+                },
+            },
+            pairs: PairSettings {
+                top: self.top_pairs.unwrap_or(config.pairs.top),
+                min_receipts: self.min_pair_receipts.unwrap_or(config.pairs.min_receipts),
+                max_basket: self.max_basket.unwrap_or(config.pairs.max_basket),
+            },
+            ..config
+        })
+    }
+}
+
+impl AnalyticsArgs {
+    /// Whether the analytics were asked for, by `--analytics` or any of their options.
+    pub fn enabled(&self) -> bool {
+        self.analytics
+            || self.results.given()
+            || self.allowed_lateness.is_some()
+            || self.idle_timeout.is_some()
+            || self.output_mode.is_some()
+            || self.latency_log.is_some()
+            || self.max_future.is_some()
+            || self.dedupe
     }
 
     /// Where `--latency-log` writes, if given.
@@ -181,16 +243,7 @@ impl AnalyticsArgs {
             return Ok(None);
         }
         let defaults = EngineConfig::default();
-        let window_length = match self.window {
-            Some(window) => span("window", window)?,
-            None => defaults.window_length,
-        };
-        let config = EngineConfig {
-            window_length,
-            window_slide: match self.slide {
-                Some(slide) => span("slide", slide)?,
-                None => window_length,
-            },
+        let config = self.results.apply(EngineConfig {
             allowed_lateness: match self.allowed_lateness {
                 Some(lateness) => span("allowed-lateness", lateness)?,
                 None => defaults.allowed_lateness,
@@ -199,48 +252,17 @@ impl AnalyticsArgs {
                 Some(timeout) => span("idle-timeout", timeout)?,
                 None => defaults.idle_timeout,
             },
-            big_receipt_threshold: match self.big_receipt {
-                Some(given) => amount("big-receipt", given)?,
-                None => defaults.big_receipt_threshold,
-            },
             output_mode: match self.output_mode {
                 Some(Mode::Update) => OutputMode::Update,
                 Some(Mode::Append) | None => OutputMode::Append,
             },
-            top_stores: self.top_stores.unwrap_or(defaults.top_stores),
-            top_items: self.top_items.unwrap_or(defaults.top_items),
             max_future: Some(span(
                 "max-future",
                 self.max_future.unwrap_or(DEFAULT_MAX_FUTURE),
             )?),
             dedupe: self.dedupe,
-            analyses: self
-                .without
-                .iter()
-                .fold(AnalysisSet::ALL, |set, kind| set.without(*kind)),
-            anomalies: AnomalySettings {
-                alpha: self.anomaly_alpha.unwrap_or(defaults.anomalies.alpha),
-                warmup: self.anomaly_warmup.unwrap_or(defaults.anomalies.warmup),
-                z: self.anomaly_z.unwrap_or(defaults.anomalies.z),
-                forget: self.anomaly_forget.unwrap_or(defaults.anomalies.forget),
-            },
-            cashier_alerts: CashierAlertSettings {
-                count: self
-                    .cashier_alert_count
-                    .unwrap_or(defaults.cashier_alerts.count),
-                within: match self.cashier_alert_within {
-                    Some(within) => span("cashier-alert-within", within)?,
-                    None => defaults.cashier_alerts.within,
-                },
-            },
-            pairs: PairSettings {
-                top: self.top_pairs.unwrap_or(defaults.pairs.top),
-                min_receipts: self
-                    .min_pair_receipts
-                    .unwrap_or(defaults.pairs.min_receipts),
-                max_basket: self.max_basket.unwrap_or(defaults.pairs.max_basket),
-            },
-        };
+            ..defaults
+        })?;
         config.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Some(config))
     }

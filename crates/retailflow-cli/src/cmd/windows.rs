@@ -4,15 +4,14 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use anyhow::Context as _;
-use retailflow_eventtime::TimeSpan;
+use retailflow_eventtime::EngineConfig;
 use retailflow_stream::analytics::write_outputs;
-use retailflow_stream::duration::{parse_byte_size, parse_duration};
+use retailflow_stream::duration::parse_byte_size;
 use retailflow_stream::output::OutputSpec;
 use retailflow_windows::{WindowsOptions, WindowsResult, run_windows};
 
+use super::stream_analytics::ResultsArgs;
 use super::value_rules::{VALUE_RULES_HELP, ValueRulesArgs};
 
 /// How `retailflow windows` works, shown by `--help` after the options.
@@ -21,16 +20,19 @@ How it works:
 Reads INPUT with the same parser and size limit as `retailflow stream --format receipts` (lines the
 stream would dead-letter are left out and counted by reason on stderr), assigns every receipt to its
 epoch-aligned windows (tumbling, or sliding with --slide), and computes top stores by revenue,
-popular items per category, per-window summaries and big receipts as DataFusion plans. The results
-are what `retailflow stream --source file:INPUT` writes for the same windows (append mode, every
-window final), in the same form (console tables or JSON lines): big receipts in file order, then
-window by window.
+popular items per category, per-window summaries, big receipts and bought-together pairs as
+DataFusion plans; store revenue anomalies and cashier alerts follow from the plans' per-window
+store revenues and big receipts, in event-time order. All seven unless --without says otherwise.
+The results are what `retailflow stream --source file:INPUT` writes for the same windows and
+settings (append mode, every window final), in the same form (console tables or JSON lines): big
+receipts in file order, then window by window, then cashier alerts.
 
 {VALUE_RULES}
 
 Examples:
   retailflow windows receipts.jsonl
-  retailflow windows receipts.jsonl --window 10s --slide 2s --output jsonl:windows.jsonl";
+  retailflow windows receipts.jsonl --window 10s --slide 2s --output jsonl:windows.jsonl
+  retailflow windows receipts.jsonl --without cashier-alerts,store-anomalies --top-pairs 5";
 
 fn how_it_works() -> String {
     HOW_IT_WORKS_TEMPLATE.replace("{VALUE_RULES}", VALUE_RULES_HELP)
@@ -43,21 +45,8 @@ pub struct Args {
     /// The receipts JSONL file (one receipt per line, as `retailflow produce --out` writes).
     #[arg(value_name = "INPUT")]
     input: PathBuf,
-    /// Window length, e.g. `10s`, `1m`.
-    #[arg(long, default_value = "10s", value_parser = duration_arg)]
-    window: Duration,
-    /// Distance between window starts [default: the window length, i.e. tumbling windows].
-    #[arg(long, value_parser = duration_arg)]
-    slide: Option<Duration>,
-    /// Receipts with a total over this amount are big receipts.
-    #[arg(long, default_value_t = 500.0, value_name = "AMOUNT")]
-    big_receipt: f64,
-    /// Stores in each top-stores ranking.
-    #[arg(long, default_value_t = 5, value_name = "N")]
-    top_stores: usize,
-    /// Items per category in each popular-items ranking.
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    top_items: usize,
+    #[command(flatten)]
+    results: ResultsArgs,
     /// `console` (Spark-style tables), `jsonl:PATH`, or `jsonl:-` / `-` (JSON lines on stdout).
     #[arg(long, default_value = "console", value_parser = output_arg)]
     output: OutputSpec,
@@ -68,10 +57,6 @@ pub struct Args {
     rules: ValueRulesArgs,
 }
 
-fn duration_arg(text: &str) -> Result<Duration, String> {
-    parse_duration(text).map_err(|e| e.to_string())
-}
-
 fn size_arg(text: &str) -> Result<usize, String> {
     parse_byte_size(text).map_err(|e| e.to_string())
 }
@@ -80,29 +65,10 @@ fn output_arg(text: &str) -> Result<OutputSpec, String> {
     OutputSpec::parse(text).map_err(|e| e.to_string())
 }
 
-/// A duration as whole milliseconds of event time.
-fn span(flag: &str, duration: Duration) -> anyhow::Result<TimeSpan> {
-    let millis = i64::try_from(duration.as_millis())
-        .ok()
-        .with_context(|| format!("--{flag} is too long"))?;
-    Ok(TimeSpan::from_millis(millis))
-}
-
 impl Args {
     fn options(&self) -> anyhow::Result<WindowsOptions> {
-        let window_length = span("window", self.window)?;
         Ok(WindowsOptions {
-            window_length,
-            window_slide: match self.slide {
-                Some(slide) => span("slide", slide)?,
-                None => window_length,
-            },
-            big_receipt_threshold: super::stream_analytics::amount(
-                "big-receipt",
-                self.big_receipt,
-            )?,
-            top_stores: self.top_stores,
-            top_items: self.top_items,
+            analyses: self.results.apply(EngineConfig::default())?,
             max_message_size: self.max_message_size,
             rules: self.rules.rules()?,
             ..WindowsOptions::new(&self.input)

@@ -1,5 +1,5 @@
 //! Same answers in batch and stream: one deterministic receipts file gives the same windowed
-//! results three ways — `retailflow windows` (DataFusion over the file), `retailflow stream` from
+//! results of all seven analyses three ways — `retailflow windows` (DataFusion over the file), `retailflow stream` from
 //! the file, and `retailflow stream` from Kafka (the in-process mock cluster, three partitions) —
 //! for tumbling and sliding windows. Results are compared as sorted sets of JSON lines: the runs
 //! may write them in different orders (Kafka interleaves partitions).
@@ -145,12 +145,21 @@ fn batch_results(input: &Path, slide: &str, windows: usize, out: &Path) -> Vec<S
     let big = count_kind(&batch, "big_receipt");
     assert!(big >= 20, "slide {slide}: {big} big receipts");
     assert_eq!(
+        count_kind(&batch, "bought_together"),
+        windows,
+        "slide {slide}"
+    );
+    let anomalies = count_kind(&batch, "store_anomaly");
+    let alerts = count_kind(&batch, "cashier_alert");
+    assert!(alerts > 0, "slide {slide}: no cashier alerts");
+    assert_eq!(
         batch.len(),
-        big + 2 * windows + popular,
-        "slide {slide}: only the four kinds"
+        big + 3 * windows + popular + anomalies + alerts,
+        "slide {slide}: only the seven kinds"
     );
     eprintln!(
-        "slide {slide}: {} results ({windows} windows, {big} big receipts, {popular} popular-items)",
+        "slide {slide}: {} results ({windows} windows, {big} big receipts, {popular} popular-items, \
+         {anomalies} store anomalies, {alerts} cashier alerts)",
         batch.len()
     );
     batch

@@ -161,23 +161,32 @@ pub(crate) fn rank(
         pairs: ranked
             .into_iter()
             .map(|(a, b, a_id, b_id, receipts)| {
-                let (n, n_total) = (receipts as f64, total as f64);
-                let (n_a, n_b) = (
-                    counts.item_receipts(a_id) as f64,
-                    counts.item_receipts(b_id) as f64,
-                );
-                ItemPair {
-                    a: a.to_owned(),
-                    b: b.to_owned(),
+                item_pair(
+                    a.to_owned(),
+                    b.to_owned(),
                     receipts,
-                    support: n / n_total,
-                    confidence_ab: n / n_a,
-                    confidence_ba: n / n_b,
-                    lift: n * n_total / (n_a * n_b),
-                }
+                    [counts.item_receipts(a_id), counts.item_receipts(b_id)],
+                    total,
+                )
             })
             .collect(),
         is_final,
+    }
+}
+
+/// The pair `a < b` in `n` of a window's `total` receipts, `a` in `items[0]` of them and `b` in
+/// `items[1]`, with its support, confidences and lift.
+pub fn item_pair(a: String, b: String, n: u64, items: [u64; 2], total: u64) -> ItemPair {
+    let (n_ab, n_total) = (n as f64, total as f64);
+    let (n_a, n_b) = (items[0] as f64, items[1] as f64);
+    ItemPair {
+        a,
+        b,
+        receipts: n,
+        support: n_ab / n_total,
+        confidence_ab: n_ab / n_a,
+        confidence_ba: n_ab / n_b,
+        lift: n_ab * n_total / (n_a * n_b),
     }
 }
 

@@ -160,6 +160,21 @@ impl CashierPatterns {
     }
 }
 
+/// The alerts of a whole bounded input's big receipts, as the engine gives them once the watermark
+/// has passed them all: in release order, (event time, receipt id).
+pub fn alerts_over(
+    entries: impl IntoIterator<Item = BigReceiptEntry>,
+    settings: CashierAlertSettings,
+) -> Vec<CashierAlert> {
+    let mut patterns = CashierPatterns::default();
+    for entry in entries {
+        patterns.hold(entry, EventTime::MIN);
+    }
+    let mut out = Vec::new();
+    patterns.release(EventTime::MAX, settings, &mut out);
+    out
+}
+
 fn alert(receipts: Vec<BigReceiptEntry>) -> CashierAlert {
     let total = receipts
         .iter()

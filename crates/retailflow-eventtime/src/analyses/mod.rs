@@ -16,16 +16,15 @@ pub(crate) mod store_anomalies;
 pub mod summary;
 pub mod top_stores;
 
-pub use cashier_alerts::BigReceiptEntry;
-pub use store_anomalies::StoreHistory;
+pub use bought_together::item_pair;
+pub use cashier_alerts::{BigReceiptEntry, alerts_over};
+pub use store_anomalies::{StoreHistories, StoreHistory};
 
 use crate::config::{AnalysisKind, EngineConfig};
 use crate::names::Names;
 use crate::output::Output;
 use crate::state::WindowAggregate;
 use crate::window::Window;
-
-use store_anomalies::StoreHistories;
 
 /// Appends every windowed result for `window` to `out`, in the fixed order; returns how many.
 /// `histories` judges and updates store anomalies (final windows only).

@@ -61,16 +61,23 @@ impl StoreHistory {
     }
 }
 
-/// The histories of the stores, by interned store id.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct StoreHistories {
-    stores: BTreeMap<u32, StoreHistory>,
+/// The histories of the stores, by store: interned ids in the engine, names in a batch over a
+/// whole file ([`StoreHistories::judge`]).
+#[derive(Debug, Clone)]
+pub struct StoreHistories<K = u32> {
+    stores: BTreeMap<K, StoreHistory>,
 }
 
-impl StoreHistories {
-    /// Judges the closed `window` for every store with receipts in it or seen within `forget`
-    /// windows of `slide` milliseconds, appends its alerts to `out` by store id, and updates the
-    /// histories.
+impl<K> Default for StoreHistories<K> {
+    fn default() -> Self {
+        StoreHistories {
+            stores: BTreeMap::new(),
+        }
+    }
+}
+
+impl StoreHistories<u32> {
+    /// [`StoreHistories::judge`] with the stores of `aggregate`, named by `stores`.
     pub(crate) fn on_window(
         &mut self,
         window: Window,
@@ -80,39 +87,70 @@ impl StoreHistories {
         settings: AnomalySettings,
         out: &mut Vec<StoreAnomaly>,
     ) {
+        self.judge(
+            window,
+            |&store| {
+                let totals = aggregate.store(store);
+                (totals.receipts > 0).then_some(totals.revenue)
+            },
+            aggregate
+                .stores()
+                .map(|(store, totals)| (store, totals.revenue)),
+            |&store| stores.name(store).to_owned(),
+            slide,
+            settings,
+            out,
+        );
+    }
+}
+
+impl<K: Ord> StoreHistories<K> {
+    /// Judges the closed `window` (windows must come by start) for every store with receipts in
+    /// it or seen within `forget` windows of `slide` milliseconds, appends its alerts to `out` by
+    /// store id, and updates the histories. `revenue` gives a known store's revenue in the window
+    /// (`None`: no receipts there); `present` lists every store with receipts in it; `name` names
+    /// a store in an alert.
+    #[allow(clippy::too_many_arguments)]
+    pub fn judge(
+        &mut self,
+        window: Window,
+        revenue: impl Fn(&K) -> Option<Money>,
+        present: impl Iterator<Item = (K, Money)>,
+        name: impl Fn(&K) -> String,
+        slide: i64,
+        settings: AnomalySettings,
+        out: &mut Vec<StoreAnomaly>,
+    ) {
         let before = out.len();
         let horizon = window
             .start
             .millis()
             .saturating_sub(slide.saturating_mul(i64::from(settings.forget)));
-        self.stores.retain(|&store, history| {
-            let totals = aggregate.store(store);
-            if totals.receipts == 0 && history.last_seen.millis() < horizon {
+        self.stores.retain(|store, history| {
+            let seen = revenue(store);
+            if seen.is_none() && history.last_seen.millis() < horizon {
                 return false;
             }
-            if let Some(alert) = judge(
-                window,
-                stores.name(store),
-                totals.revenue,
-                history,
-                settings,
-            ) {
+            let revenue = seen.unwrap_or(Money::ZERO);
+            if let Some(alert) = judge(window, || name(store), revenue, history, settings) {
                 out.push(alert);
             }
-            history.update(totals.revenue.to_decimal(), settings.alpha);
-            if totals.receipts > 0 {
+            history.update(revenue.to_decimal(), settings.alpha);
+            if seen.is_some() {
                 history.last_seen = window.start;
             }
             true
         });
-        for (store, totals) in aggregate.stores() {
+        for (store, revenue) in present {
             self.stores
                 .entry(store)
-                .or_insert_with(|| StoreHistory::first(totals.revenue.to_decimal(), window.start));
+                .or_insert_with(|| StoreHistory::first(revenue.to_decimal(), window.start));
         }
         out[before..].sort_unstable_by(|x, y| x.store_id.cmp(&y.store_id));
     }
+}
 
+impl StoreHistories<u32> {
     /// Stores with a history.
     pub(crate) fn len(&self) -> usize {
         self.stores.len()
@@ -148,7 +186,7 @@ mod exact_f64 {
 
 fn judge(
     window: Window,
-    store_id: &str,
+    store_id: impl FnOnce() -> String,
     revenue: Money,
     history: &StoreHistory,
     settings: AnomalySettings,
@@ -167,7 +205,7 @@ fn judge(
     Some(StoreAnomaly {
         window_start: window.start,
         window_end: window.end,
-        store_id: store_id.to_owned(),
+        store_id: store_id(),
         revenue,
         expected: history.mean,
         stddev,

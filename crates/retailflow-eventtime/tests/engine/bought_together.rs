@@ -40,8 +40,11 @@ fn results(config: EngineConfig, receipts: &[Receipt]) -> Vec<BoughtTogether> {
         .collect()
 }
 
+/// `(a, b, n)` of one pair.
+type PairRow = (String, String, u64);
+
 /// `(window start s, N, [(a, b, n)])`.
-fn table(results: &[BoughtTogether]) -> Vec<(i64, u64, Vec<(String, String, u64)>)> {
+fn table(results: &[BoughtTogether]) -> Vec<(i64, u64, Vec<PairRow>)> {
     results
         .iter()
         .map(|result| {
