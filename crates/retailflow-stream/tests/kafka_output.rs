@@ -33,7 +33,7 @@ fn receipts_file(dir: &Path, count: u64) -> PathBuf {
     let faults = Faults {
         late_fraction: 0.05,
         late_by: TimeSpan::from_secs(60),
-        malformed_fraction: 0.0,
+        ..Faults::default()
     };
     let text = ReceiptGenerator::new(11, clock, faults).json_lines(count, START);
     let path = dir.join("receipts.jsonl");

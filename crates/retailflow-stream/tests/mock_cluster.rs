@@ -42,6 +42,7 @@ fn produce_receipts(
             late_fraction: 0.05,
             late_by: TimeSpan::from_secs(30),
             malformed_fraction: malformed,
+            ..Faults::default()
         },
         plan: ProducePlan {
             count: Some(count),

@@ -13,6 +13,7 @@ use retailflow_stream::Environment;
 use retailflow_stream::clock::SystemClock;
 use retailflow_stream::command::{DemoSettings, run_stream_demo};
 use retailflow_stream::duration::parse_duration;
+use retailflow_stream::generate::AnomalyLayout;
 use retailflow_stream::shutdown::Shutdown;
 use retailflow_stream::signals::SignalListener;
 use retailflow_stream::status::StatusLog;
@@ -44,8 +45,12 @@ pub struct StreamDemoArgs {
     #[arg(long, value_parser = duration_arg)]
     duration: Option<Duration>,
     /// Receipts per second sent to the in-process broker.
-    #[arg(long, default_value_t = 20.0)]
+    #[arg(long, default_value_t = 1000.0)]
     rate: f64,
+    /// How many times faster than the wall clock the receipts' event time runs, so that a window
+    /// closes every few seconds (event times start now).
+    #[arg(long, default_value_t = 5.0)]
+    event_speed: f64,
     /// Share of damaged receipts, to show the dead letters (0 to 1).
     #[arg(long, default_value_t = 0.03)]
     malformed_fraction: f64,
@@ -55,10 +60,17 @@ pub struct StreamDemoArgs {
     /// Rows shown per console table.
     #[arg(long, default_value_t = 20)]
     show: usize,
-    /// Length of the tumbling event-time windows of the analytics shown (top stores, popular
-    /// items, window summaries; big receipts as they come), with 1 s allowed lateness.
-    #[arg(long, default_value = "5s", value_parser = duration_arg)]
+    /// Length of the tumbling event-time windows of the analytics shown (all seven: top stores,
+    /// popular items, window summaries, bought-together pairs and store anomalies per window; big
+    /// receipts over 5,000 and cashier alerts as they come), with 1 s allowed lateness.
+    #[arg(long, default_value = "10s", value_parser = duration_arg)]
     window: Duration,
+    /// Receipts without injected anomalies. With them (the default) the producer prints what it
+    /// injects and when (as `retailflow produce --anomalies`): a revenue spike in window 15, a
+    /// cashier burst from window 20, a store silent in windows 25 to 27, an association rule
+    /// throughout; the stream prints an `ALERT` line as each is found (store anomalies at z 6).
+    #[arg(long)]
+    no_anomalies: bool,
     /// Show the parsed receipts of each batch instead of the windowed analytics.
     #[arg(long)]
     records: bool,
@@ -129,8 +141,18 @@ fn run_stream_half(args: &StreamDemoArgs) -> anyhow::Result<ExitCode> {
         shutdown,
         status: status.clone(),
     };
+    let window = i64::try_from(args.window.as_millis())
+        .ok()
+        .filter(|&ms| ms > 0)
+        .map(TimeSpan::from_millis)
+        .context("--window must be above 0 and below 292 million years")?;
+    anyhow::ensure!(
+        args.event_speed.is_finite() && args.event_speed > 0.0,
+        "--event-speed must be above 0"
+    );
     let settings = DemoSettings {
         rate: args.rate,
+        event_speed: args.event_speed,
         malformed_fraction: args.malformed_fraction,
         duration: args.duration,
         trigger: args.trigger,
@@ -138,12 +160,9 @@ fn run_stream_half(args: &StreamDemoArgs) -> anyhow::Result<ExitCode> {
         analytics: if args.records {
             None
         } else {
-            let millis = i64::try_from(args.window.as_millis())
-                .ok()
-                .filter(|&ms| ms > 0)
-                .context("--window must be above 0 and below 292 million years")?;
-            Some(DemoSettings::demo_analytics(TimeSpan::from_millis(millis)))
+            Some(DemoSettings::demo_analytics(window))
         },
+        anomalies: (!args.no_anomalies).then(|| AnomalyLayout::for_window(window)),
         ..DemoSettings::default()
     };
     let summary = run_stream_demo(&settings, &environment)?;

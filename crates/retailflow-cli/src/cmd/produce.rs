@@ -12,7 +12,7 @@ use retailflow_stream::StreamError;
 use retailflow_stream::clock::SystemClock;
 use retailflow_stream::command::{ProduceMode, ProduceSettings, run_produce};
 use retailflow_stream::duration::parse_duration;
-use retailflow_stream::generate::{EventClock, Faults};
+use retailflow_stream::generate::{AnomalyLayout, EventClock, Faults};
 use retailflow_stream::produce::ProducePlan;
 use retailflow_stream::shutdown::Shutdown;
 use retailflow_stream::signals::SignalListener;
@@ -77,6 +77,17 @@ pub struct Args {
     /// quantities, empty items, non-UTF-8 bytes, and one 2 MB message.
     #[arg(long, default_value_t = 0.0)]
     malformed_fraction: f64,
+    /// Inject anomalies into the receipts for the alerting analyses to find, and print what and
+    /// when: a 6x revenue spike at one store, a store going silent for three windows, a cashier
+    /// with three receipts of 5,084.00 within 16 s (so with --big-receipt 5000
+    /// the burst is the only cashier alert), and an association rule (80% of receipts with
+    /// Item_2_BEV also hold Item_9_PAT). They are laid out in windows of --anomalies-window from
+    /// the first whole window: the spike in window 15, the burst in 20, the silence in 25 to 27.
+    #[arg(long)]
+    anomalies: bool,
+    /// The window length the anomalies are laid out for (the stream's --window).
+    #[arg(long, default_value = "10s", value_parser = duration_arg, requires = "anomalies")]
+    anomalies_window: Duration,
     /// Write the messages to this JSONL file instead of Kafka (needs --count or --duration).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -92,6 +103,26 @@ fn duration_arg(text: &str) -> Result<Duration, String> {
 fn time_arg(text: &str) -> Result<EventTime, String> {
     parse_rfc3339(text)
         .ok_or_else(|| format!("`{text}` is not an RFC 3339 time, e.g. 2025-01-01T00:00:00Z"))
+}
+
+impl Args {
+    /// The anomalies asked for, laid out for `--anomalies-window`.
+    fn anomalies_layout(&self, mode: ProduceMode) -> anyhow::Result<Option<AnomalyLayout>> {
+        if !self.anomalies {
+            return Ok(None);
+        }
+        anyhow::ensure!(
+            mode == ProduceMode::Receipts,
+            "--anomalies needs --mode receipts"
+        );
+        let window = i64::try_from(self.anomalies_window.as_millis())
+            .ok()
+            .filter(|&ms| ms > 0)
+            .context("--anomalies-window must be above 0 and below 292 million years")?;
+        Ok(Some(AnomalyLayout::for_window(TimeSpan::from_millis(
+            window,
+        ))))
+    }
 }
 
 fn fraction(name: &str, value: f64) -> anyhow::Result<f64> {
@@ -171,6 +202,7 @@ impl Args {
                 late_fraction: fraction("late-fraction", self.late_fraction)?,
                 late_by,
                 malformed_fraction: fraction("malformed-fraction", self.malformed_fraction)?,
+                anomalies: self.anomalies_layout(mode)?,
             },
             plan: ProducePlan {
                 rate,

@@ -4,6 +4,7 @@
 mod support;
 
 mod agreement;
+mod anomalies;
 mod checkpoint;
 mod clean;
 mod compose;

@@ -630,8 +630,9 @@ fn demo_streams_live_batches_for_a_duration() {
     assert!(output.status.success(), "{stderr}");
     let stdout = stdout_of(&output);
     assert!(stdout.contains("Batch: 0\n"), "{stdout}");
-    // Windowed analytics by default: big receipts as they come, then whole windows.
-    assert!(stdout.contains("Big receipts"), "{stdout}");
+    // Windowed analytics by default, all seven: whole windows as they close.
+    assert!(stdout.contains("Top stores by revenue"), "{stdout}");
+    assert!(stdout.contains("Bought together"), "{stdout}");
     assert!(stderr.contains("windowed analytics: window 2s"), "{stderr}");
     assert!(stderr.contains("demo: Kafka mock cluster at"), "{stderr}");
     assert!(stderr.contains("demo: produced"), "{stderr}");

@@ -30,7 +30,7 @@ fn receipts_file(dir: &std::path::Path, count: u64) -> std::path::PathBuf {
     let faults = Faults {
         late_fraction: 0.05,
         late_by: TimeSpan::from_secs(60),
-        malformed_fraction: 0.0,
+        ..Faults::default()
     };
     let text = ReceiptGenerator::new(7, clock, faults).json_lines(count, START);
     let path = dir.join("receipts.jsonl");

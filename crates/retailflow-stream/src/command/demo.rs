@@ -7,14 +7,16 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use retailflow_eventtime::{EngineConfig, TimeSpan};
+use retailflow_eventtime::{
+    AnalysisSet, AnomalySettings, EngineConfig, EventTime, Money, TimeSpan,
+};
 
 use crate::analytics::run_analytics;
 use crate::command::produce::{ProduceMode, ProduceSettings, run_produce};
 use crate::command::stream::{StreamFormat, StreamSettings, run_stream};
 use crate::dead_letter_sink::DeadLetterSpec;
 use crate::error::StreamError;
-use crate::generate::{EventClock, Faults};
+use crate::generate::{AnomalyLayout, EventClock, Faults};
 use crate::kafka::MockKafka;
 use crate::output::OutputSpec;
 use crate::pipeline::{Environment, PipelineConfig, RunSummary};
@@ -31,8 +33,11 @@ pub const DEMO_PARTITIONS: i32 = 3;
 /// Settings of the streaming demo.
 #[derive(Debug, Clone)]
 pub struct DemoSettings {
-    /// Receipts per second.
+    /// Receipts per second of wall-clock time.
     pub rate: f64,
+    /// How many times faster than the wall clock event time runs (receipts are stamped from a
+    /// seeded clock that starts now), so that windows close every few seconds.
+    pub event_speed: f64,
     /// Share of damaged receipts.
     pub malformed_fraction: f64,
     /// Stop after this long (else at Ctrl-C).
@@ -45,33 +50,62 @@ pub struct DemoSettings {
     pub seed: u64,
     /// The windowed analytics to show; `None` shows the parsed records instead.
     pub analytics: Option<EngineConfig>,
+    /// Anomalies injected into the receipts, for the alerts to find.
+    pub anomalies: Option<AnomalyLayout>,
 }
 
 impl Default for DemoSettings {
     fn default() -> Self {
         Self {
-            rate: 20.0,
+            rate: 1000.0,
+            event_speed: 5.0,
             malformed_fraction: 0.03,
             duration: None,
             trigger: Duration::from_secs(1),
             show_rows: 20,
             seed: 42,
-            analytics: Some(Self::demo_analytics(TimeSpan::from_secs(5))),
+            analytics: Some(Self::demo_analytics(TimeSpan::from_secs(10))),
+            anomalies: Some(AnomalyLayout::for_window(TimeSpan::from_secs(10))),
         }
     }
 }
 
 impl DemoSettings {
-    /// Analytics that show results within seconds: `window` tumbling windows, 1 s allowed
-    /// lateness (the demo's receipts carry wall-clock times, so they arrive nearly in order).
+    /// Analytics that show results within seconds: all seven analyses over `window` tumbling
+    /// windows, 1 s allowed lateness (receipts come nearly in order), store anomalies at z 6
+    /// rather than 4 (the demo's small stores have only a few dozen receipts a window, whose
+    /// heavy-tailed totals make z 4 alert now and then on ordinary noise), and big receipts over
+    /// 5,000.00, which no ordinary receipt reaches, so a cashier alert means the injected burst.
     pub fn demo_analytics(window: TimeSpan) -> EngineConfig {
+        let defaults = EngineConfig::default();
         EngineConfig {
             window_length: window,
             window_slide: window,
             allowed_lateness: TimeSpan::from_secs(1),
-            ..EngineConfig::default()
+            big_receipt_threshold: Money::from_hundredths(500_000),
+            analyses: AnalysisSet::ALL,
+            anomalies: AnomalySettings {
+                z: 6.0,
+                ..defaults.anomalies
+            },
+            ..defaults
         }
     }
+}
+
+/// Where the demo's event time starts: the start of the first window after `now`, so that every
+/// window is whole and the first one does not make the store histories think revenue ramps up.
+fn first_window_start(settings: &DemoSettings, now: EventTime) -> EventTime {
+    let length = settings
+        .analytics
+        .map_or(1000, |config| config.window_length.millis())
+        .max(1);
+    EventTime::from_millis(
+        now.millis()
+            .div_euclid(length)
+            .saturating_add(1)
+            .saturating_mul(length),
+    )
 }
 
 /// What the demo did: the producer's and the consumer's counts.
@@ -93,9 +127,10 @@ pub fn run_stream_demo(
     cluster.create_topic(DEMO_DLQ_TOPIC, 1)?;
     let brokers = cluster.bootstrap_servers();
     environment.status.line(format!(
-        "demo: Kafka mock cluster at {brokers} with topics {DEMO_TOPIC} ({DEMO_PARTITIONS} partitions) and {DEMO_DLQ_TOPIC}; {} receipts/s, {}% damaged; the consumer joins its group (about 3 s), then prints a batch per trigger; {}",
+        "demo: Kafka mock cluster at {brokers} with topics {DEMO_TOPIC} ({DEMO_PARTITIONS} partitions) and {DEMO_DLQ_TOPIC}; {} receipts/s, {}% damaged, event time {}x the wall clock; the consumer joins its group (about 3 s), then prints a batch per trigger; {}",
         settings.rate,
         settings.malformed_fraction * 100.0,
+        settings.event_speed,
         match settings.duration {
             Some(d) => format!("stopping after {}", crate::progress::human_duration(d)),
             None => "press Ctrl-C to stop".to_string(),
@@ -107,11 +142,15 @@ pub fn run_stream_demo(
         topic: DEMO_TOPIC.to_string(),
         mode: ProduceMode::Receipts,
         seed: settings.seed,
-        event_clock: EventClock::Wall,
+        event_clock: EventClock::Seeded {
+            start: first_window_start(settings, environment.clock.wall_time()),
+            events_per_second: settings.rate / settings.event_speed,
+        },
         faults: Faults {
             late_fraction: 0.0,
             late_by: TimeSpan::from_secs(30),
             malformed_fraction: settings.malformed_fraction,
+            anomalies: settings.anomalies,
         },
         plan: ProducePlan {
             rate: Some(settings.rate),

@@ -78,6 +78,18 @@ impl ProduceSettings {
 }
 
 impl ProduceSettings {
+    /// What `faults.anomalies` injects into receipts, one line each; at event times when the
+    /// clock is seeded (else in windows after the first receipt's).
+    pub fn injected(&self) -> Vec<String> {
+        match (self.mode, self.faults.anomalies) {
+            (ProduceMode::Receipts, Some(layout)) => layout.describe(match self.event_clock {
+                EventClock::Seeded { start, .. } => Some(layout.origin(start)),
+                EventClock::Wall => None,
+            }),
+            (ProduceMode::Receipts, None) | (ProduceMode::Value, _) => Vec::new(),
+        }
+    }
+
     /// A line describing the run, for the status log.
     pub fn describe(&self, target: String) -> String {
         let what = match self.mode {
@@ -123,6 +135,11 @@ pub fn run_produce(
     environment
         .status
         .line(settings.describe(target.describe()));
+    for line in settings.injected() {
+        environment
+            .status
+            .line(format!("produce: injecting {line}"));
+    }
     produce(
         generator.as_mut(),
         target.as_mut(),

@@ -3,8 +3,10 @@
 //! bytes on every machine, because the sequence comes from [`retailflow_core::rng::SeededRng`].
 //!
 //! One file per concern: [`event_clock`] (where event times come from), [`receipts`], [`values`],
-//! and [`malformed`] (the kinds of damage and the dead-letter reason each must get).
+//! [`malformed`] (the kinds of damage and the dead-letter reason each must get) and [`anomalies`]
+//! (what the alerting analyses should find in receipts).
 
+pub mod anomalies;
 pub mod event_clock;
 pub mod malformed;
 pub mod receipts;
@@ -14,6 +16,7 @@ use retailflow_eventtime::{EventTime, TimeSpan};
 
 use crate::dead_letter::Reason;
 
+pub use anomalies::AnomalyLayout;
 pub use event_clock::EventClock;
 pub use malformed::MalformedKind;
 pub use receipts::ReceiptGenerator;
@@ -49,6 +52,8 @@ pub struct Faults {
     pub late_by: TimeSpan,
     /// Share of messages that are damaged (see [`MalformedKind`]).
     pub malformed_fraction: f64,
+    /// Anomalies injected into receipts (see [`anomalies`]); values ignore them.
+    pub anomalies: Option<AnomalyLayout>,
 }
 
 impl Default for Faults {
@@ -57,6 +62,7 @@ impl Default for Faults {
             late_fraction: 0.0,
             late_by: TimeSpan::from_secs(60),
             malformed_fraction: 0.0,
+            anomalies: None,
         }
     }
 }

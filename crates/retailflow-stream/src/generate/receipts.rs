@@ -12,6 +12,9 @@ use retailflow_core::catalog::{self, CATEGORIES, ITEMS_PER_CATEGORY};
 use retailflow_core::rng::{SeededRng, SkewTable};
 use retailflow_eventtime::EventTime;
 
+use crate::generate::anomalies::{
+    BURST_CASHIER, BURST_LINES, BURST_QUANTITY, BURST_STORE, Injector, ProductIndex,
+};
 use crate::generate::malformed::{KindPicker, MalformedKind, push_padding, truncate};
 use crate::generate::{EventClock, Expected, Faults, Generated, MessageGenerator};
 use crate::timestamp::write_rfc3339;
@@ -45,6 +48,8 @@ pub struct ReceiptGenerator {
     basket_skew: SkewTable,
     quantity_skew: SkewTable,
     picker: KindPicker,
+    anomalies: Option<Injector>,
+    chosen: Vec<ProductIndex>,
     index: u64,
     payload: Vec<u8>,
     key: Vec<u8>,
@@ -100,6 +105,8 @@ impl ReceiptGenerator {
             basket_skew: SkewTable::zipf(MAX_BASKET, 0.8),
             quantity_skew: SkewTable::zipf(10, 1.2),
             picker: KindPicker::default(),
+            anomalies: faults.anomalies.map(|layout| Injector::new(layout, seed)),
+            chosen: Vec::with_capacity(MAX_BASKET + 1),
             index: 0,
             payload: Vec::with_capacity(2048),
             key: Vec::with_capacity(8),
@@ -131,8 +138,27 @@ impl MessageGenerator for ReceiptGenerator {
             expected = Expected::Malformed(kind);
         }
 
-        let store = &self.stores[self.rng.pick(&self.store_skew)];
+        let mut store_index = self.rng.pick(&self.store_skew);
+        let mut factor = 1;
+        let mut burst = false;
+        if let Some(injector) = &mut self.anomalies {
+            store_index = injector.store(ts, store_index, self.stores.len());
+            factor = injector.quantity_factor(ts, store_index);
+            burst = injector.burst(event_time) && BURST_STORE < self.stores.len();
+            if burst {
+                store_index = BURST_STORE;
+                ts = event_time;
+                damage = None;
+                expected = Expected::Valid;
+            }
+        }
+        let store = &self.stores[store_index];
         let cashier = &store.cashiers[self.rng.below(store.cashiers.len() as u64) as usize];
+        let cashier = if burst {
+            &store.cashiers[BURST_CASHIER.min(store.cashiers.len() - 1)]
+        } else {
+            cashier
+        };
         self.key.clear();
         self.key.extend_from_slice(store.id.as_bytes());
 
@@ -159,17 +185,29 @@ impl MessageGenerator for ReceiptGenerator {
         out.extend_from_slice(b"\"items\":[");
         let lines = if damage == Some(MalformedKind::EmptyItems) {
             0
+        } else if burst {
+            BURST_LINES.min(self.products.len())
         } else {
             1 + self.rng.pick(&self.basket_skew)
         };
+        self.chosen.clear();
         for line in 0..lines {
             if line > 0 {
                 out.push(b',');
             }
-            let category = self.rng.pick(&self.category_skew);
-            let item = self.rng.pick(&self.item_skew);
+            let (category, item, quantity) = if burst {
+                (line, ITEMS_PER_CATEGORY as usize - 1, BURST_QUANTITY)
+            } else {
+                let category = self.rng.pick(&self.category_skew);
+                let item = self.rng.pick(&self.item_skew);
+                (
+                    category,
+                    item,
+                    (1 + self.rng.pick(&self.quantity_skew) as i64) * factor,
+                )
+            };
+            self.chosen.push((category, item));
             out.extend_from_slice(&self.products[category][item].line_prefix);
-            let quantity = 1 + self.rng.pick(&self.quantity_skew);
             match damage {
                 Some(MalformedKind::WrongType) if line == 0 => {
                     let _ = write!(out, "\"{quantity}\"");
@@ -182,6 +220,15 @@ impl MessageGenerator for ReceiptGenerator {
                 }
             }
             out.push(b'}');
+        }
+        if lines > 0
+            && !burst
+            && let Some(injector) = &mut self.anomalies
+            && let Some((category, item)) = injector.rule(&self.chosen)
+        {
+            out.push(b',');
+            out.extend_from_slice(&self.products[category][item].line_prefix);
+            out.extend_from_slice(b"1}");
         }
         out.extend_from_slice(b"]}");
         if damage == Some(MalformedKind::TruncatedJson) {
@@ -332,5 +379,57 @@ mod tests {
             }
         }
         assert!((150..250).contains(&late), "{late}");
+    }
+
+    #[test]
+    fn injected_anomalies_are_where_the_layout_puts_them() {
+        use crate::generate::AnomalyLayout;
+        let faults = Faults {
+            anomalies: Some(AnomalyLayout::for_window(TimeSpan::from_secs(10))),
+            ..Faults::default()
+        };
+        let receipts: Vec<_> = payloads(42, faults, 30_000)
+            .iter()
+            .map(|payload| ReceiptFormat::default().parse(payload).unwrap())
+            .collect();
+        assert_eq!(payloads(42, faults, 3_000), payloads(42, faults, 3_000));
+        let window = |receipt: &retailflow_eventtime::Receipt| {
+            (receipt.ts.millis() - START.millis()) / 10_000
+        };
+        let revenue = |store: &str, w: i64| -> f64 {
+            receipts
+                .iter()
+                .filter(|r| r.store_id == store && window(r) == w)
+                .flat_map(|r| r.items.iter().map(|i| i.price * i.quantity as f64))
+                .sum()
+        };
+        // START is a window boundary: window 15 spikes, 25 to 27 are silent.
+        let usual: f64 = (5..15).map(|w| revenue("S002", w)).sum::<f64>() / 10.0;
+        let spike = revenue("S002", 15) / usual;
+        assert!((4.5..8.0).contains(&spike), "{spike}");
+        assert!((0.7..1.4).contains(&(revenue("S002", 16) / usual)));
+        for w in 25..28 {
+            assert_eq!(revenue("S003", w), 0.0, "window {w}");
+        }
+        assert!(revenue("S003", 24) > 0.0 && revenue("S003", 28) > 0.0);
+        let burst: Vec<(i64, f64)> = receipts
+            .iter()
+            .filter(|r| r.cashier_id == "S047-C4" && r.items.len() == 4)
+            .map(|r| {
+                let total: f64 = r.items.iter().map(|i| i.price * i.quantity as f64).sum();
+                (r.ts.millis() - START.millis(), total)
+            })
+            .filter(|(_, total)| *total > 5_000.0)
+            .collect();
+        assert_eq!(
+            burst,
+            [(200_000, 5_084.0), (208_000, 5_084.0), (216_000, 5_084.0)]
+        );
+        let holds =
+            |r: &retailflow_eventtime::Receipt, name: &str| r.items.iter().any(|i| i.name == name);
+        let with_if: Vec<_> = receipts.iter().filter(|r| holds(r, "Item_2_BEV")).collect();
+        let share =
+            with_if.iter().filter(|r| holds(r, "Item_9_PAT")).count() as f64 / with_if.len() as f64;
+        assert!((0.78..0.9).contains(&share), "{share}");
     }
 }
