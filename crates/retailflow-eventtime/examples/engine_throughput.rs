@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use retailflow_eventtime::{
-    AnalysisSet, Engine, EngineConfig, EventTime, LineItem, Output, OutputMode, PartitionId,
+    AnalysisKind, AnalysisSet, Engine, EngineConfig, EventTime, LineItem, Output, OutputMode, PartitionId,
     ProcessingTime, Receipt, TimeSpan,
 };
 
@@ -111,6 +111,22 @@ fn compare(name: &str, config: EngineConfig, input: &[Receipt]) {
         input,
     );
     println!("{name:<44} all 7 / 4 analyses: {:.3}", all / classic);
+    if std::env::var_os("EACH").is_some() {
+        for kind in [
+            AnalysisKind::BoughtTogether,
+            AnalysisKind::StoreAnomalies,
+            AnalysisKind::CashierAlerts,
+        ] {
+            measure(
+                &format!("{name}, all but {}", kind.name()),
+                EngineConfig {
+                    analyses: AnalysisSet::ALL.without(kind),
+                    ..config
+                },
+                input,
+            );
+        }
+    }
 }
 
 fn main() {

@@ -42,8 +42,11 @@ pub struct BigReceiptEntry {
 pub(crate) struct CashierPatterns {
     /// Not yet released, in release order (repeats counted).
     pending: BTreeMap<BigReceiptEntry, u32>,
-    /// Released and still within `within` of their cashier's newest, by (store, cashier).
-    recent: BTreeMap<(String, String), VecDeque<BigReceiptEntry>>,
+    /// Released and still within `within` of their cashier's newest, by [`cashier_key`] (so in
+    /// (store, cashier) order).
+    recent: BTreeMap<String, VecDeque<BigReceiptEntry>>,
+    /// The key being looked up, reused.
+    key: String,
     /// Watermark of the last sweep for cashiers to forget.
     swept_at: EventTime,
 }
@@ -53,6 +56,7 @@ impl Default for CashierPatterns {
         CashierPatterns {
             pending: BTreeMap::new(),
             recent: BTreeMap::new(),
+            key: String::new(),
             swept_at: EventTime::MIN,
         }
     }
@@ -99,8 +103,11 @@ impl CashierPatterns {
         settings: CashierAlertSettings,
         out: &mut Vec<CashierAlert>,
     ) {
-        let key = (entry.store_id.clone(), entry.cashier_id.clone());
-        let recent = self.recent.entry(key).or_default();
+        cashier_key(&entry, &mut self.key);
+        let recent = match self.recent.get_mut(self.key.as_str()) {
+            Some(recent) => recent,
+            None => self.recent.entry(self.key.clone()).or_default(),
+        };
         let oldest_allowed = entry.ts.minus(settings.within);
         while recent
             .front()
@@ -152,12 +159,26 @@ impl CashierPatterns {
         for entry in pending {
             *patterns.pending.entry(entry).or_insert(0) += 1;
         }
+        let mut key = String::new();
         for entry in recent {
-            let key = (entry.store_id.clone(), entry.cashier_id.clone());
-            patterns.recent.entry(key).or_default().push_back(entry);
+            cashier_key(&entry, &mut key);
+            patterns
+                .recent
+                .entry(key.clone())
+                .or_default()
+                .push_back(entry);
         }
         patterns
     }
+}
+
+/// The store and cashier of `entry` as one key, into `key`: the two ids joined by a NUL, which
+/// sorts before every other character, so keys sort as (store, cashier) pairs do.
+fn cashier_key(entry: &BigReceiptEntry, key: &mut String) {
+    key.clear();
+    key.push_str(&entry.store_id);
+    key.push('\0');
+    key.push_str(&entry.cashier_id);
 }
 
 /// The alerts of a whole bounded input's big receipts, as the engine gives them once the watermark
