@@ -8,8 +8,8 @@
 use std::time::Instant;
 
 use retailflow_eventtime::{
-    AnalysisKind, AnalysisSet, Engine, EngineConfig, EventTime, LineItem, Output, OutputMode, PartitionId,
-    ProcessingTime, Receipt, TimeSpan,
+    AnalysisKind, AnalysisSet, Engine, EngineConfig, EventTime, LineItem, Output, OutputMode,
+    PartitionId, ProcessingTime, Receipt, TimeSpan,
 };
 
 const CATEGORIES: [(&str, &str); 8] = [

@@ -5,7 +5,6 @@
 //! may write them in different orders (Kafka interleaves partitions).
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Duration;
 
 use retailflow_stream::kafka::MockKafka;
@@ -28,12 +27,6 @@ const PRODUCE: [&str; 11] = [
 ];
 
 const TIMEOUT: Duration = Duration::from_secs(180);
-
-fn succeeded(what: &str, output: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{what} failed:\n{stderr}");
-    stderr
-}
 
 fn count_kind(lines: &[String], kind: &str) -> usize {
     let prefix = format!(r#"{{"kind":"{kind}""#);
@@ -68,7 +61,7 @@ fn stream_from_file(input: &Path, slide: &str, out: &Path, dlq: &Path) -> String
         .timeout(TIMEOUT)
         .output()
         .unwrap();
-    succeeded("stream from the file", &output)
+    support::succeeded("stream from the file", &output)
 }
 
 fn stream_from_kafka(brokers: &str, group: &str, slide: &str, out: &Path, dlq: &Path) -> String {
@@ -89,7 +82,7 @@ fn stream_from_kafka(brokers: &str, group: &str, slide: &str, out: &Path, dlq: &
         .timeout(TIMEOUT)
         .output()
         .unwrap();
-    succeeded("stream from Kafka", &output)
+    support::succeeded("stream from Kafka", &output)
 }
 
 fn batch_windows(input: &Path, slide: &str, out: &Path) -> String {
@@ -101,7 +94,7 @@ fn batch_windows(input: &Path, slide: &str, out: &Path) -> String {
         .timeout(TIMEOUT)
         .output()
         .unwrap();
-    succeeded("windows", &output)
+    support::succeeded("windows", &output)
 }
 
 /// Fails, showing the first dead letter, unless `path` holds none.
@@ -198,7 +191,7 @@ fn stream_from_kafka_agrees_with_the_batch_windows() {
         .timeout(TIMEOUT)
         .output()
         .unwrap();
-    let stderr = succeeded("produce to Kafka", &output);
+    let stderr = support::succeeded("produce to Kafka", &output);
     assert!(
         stderr.contains("5,000 delivered, 0 delivery errors"),
         "{stderr}"

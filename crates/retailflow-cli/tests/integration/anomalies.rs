@@ -25,9 +25,7 @@ fn produce(path: &Path) -> String {
         .arg(path)
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stderr}");
-    stderr
+    support::succeeded("produce --anomalies", &output)
 }
 
 fn of_kind<'a>(results: &'a [serde_json::Value], kind: &str) -> Vec<&'a serde_json::Value> {
@@ -62,11 +60,7 @@ fn the_injected_anomalies_are_printed_and_found_in_batch_and_stream() {
         .arg(format!("--output=jsonl:{}", batch.display()))
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    support::succeeded("windows", &output);
     let results = support::json_lines(&batch);
 
     let anomalies: Vec<(String, String, String)> = of_kind(&results, "store_anomaly")
@@ -120,8 +114,7 @@ fn the_injected_anomalies_are_printed_and_found_in_batch_and_stream() {
         .arg(format!("--output=jsonl:{}", streamed.display()))
         .output()
         .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{stderr}");
+    let stderr = support::succeeded("stream", &output);
     assert_eq!(
         support::sorted_lines(&streamed),
         support::sorted_lines(&batch)

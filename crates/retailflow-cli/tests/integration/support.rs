@@ -74,6 +74,13 @@ pub fn produce_receipts_to(path: &Path, flags: &[&str]) {
     );
 }
 
+/// Fails the test, showing `what` and stderr, unless `output` is a success; returns its stderr.
+pub fn succeeded(what: &str, output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{what} failed:\n{stderr}");
+    stderr
+}
+
 /// The JSON objects of a JSON-lines file, in order.
 pub fn json_lines(path: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
