@@ -7,16 +7,7 @@ use std::path::PathBuf;
 use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 
-/// Who is at fault for a [`BatchError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// A path or option the user gave cannot be used.
-    UserInput,
-    /// The file is readable but its contents cannot be processed as asked.
-    Data,
-    /// A fault in retailflow or its environment (a bug, a full disk).
-    Internal,
-}
+pub use retailflow_core::fault::Fault;
 
 /// Everything that can stop `retailflow clean`.
 #[derive(Debug, thiserror::Error)]

@@ -6,6 +6,13 @@ mod cmd;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use retailflow_core::fault::Fault;
+
+/// The exit codes, shown by `--help`.
+const EXIT_STATUS: &str = "\
+Exit status: 0 done; 2 an argument, path or setting cannot be used (also for arguments that do not
+parse); 3 the input is readable but its contents cannot be processed as asked; 4 the environment
+failed (a Kafka broker, the network, a file while reading or writing); 70 an internal error.";
 
 /// retailflow: clean and analyse retail sales data, in batch and as a Kafka stream.
 ///
@@ -18,7 +25,8 @@ use clap::{Parser, Subcommand};
     version,
     about,
     long_about,
-    propagate_version = true
+    propagate_version = true,
+    after_help = EXIT_STATUS
 )]
 struct Cli {
     #[command(subcommand)]
@@ -57,7 +65,27 @@ fn main() -> ExitCode {
         Err(error) => {
             // One line, the cause chain joined: users see what went wrong, never a backtrace.
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            ExitCode::from(fault_of(&error).exit_code())
         }
     }
+}
+
+/// Who is at fault for `error`: the first typed error in its chain says; an I/O error is the
+/// environment's; anything else was raised here, checking the arguments, so it is the user's.
+fn fault_of(error: &anyhow::Error) -> Fault {
+    for cause in error.chain() {
+        if let Some(error) = cause.downcast_ref::<retailflow_batch::BatchError>() {
+            return error.fault();
+        }
+        if let Some(error) = cause.downcast_ref::<retailflow_windows::WindowsError>() {
+            return error.fault();
+        }
+        if let Some(error) = cause.downcast_ref::<retailflow_stream::StreamError>() {
+            return error.fault();
+        }
+        if cause.downcast_ref::<std::io::Error>().is_some() {
+            return Fault::Environment;
+        }
+    }
+    Fault::UserInput
 }

@@ -3,6 +3,7 @@
 //! Spark-style console tables ([`table`]).
 
 pub mod catalog;
+pub mod fault;
 pub mod rng;
 pub mod table;
 pub mod values;

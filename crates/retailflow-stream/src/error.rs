@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 
 use rdkafka::error::KafkaError;
+use retailflow_core::fault::Fault;
 
 /// Everything that can stop a produce or stream run.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +136,25 @@ fn first_error_suffix(first_error: &Option<String>) -> String {
 }
 
 impl StreamError {
+    /// Who is at fault: the arguments, paths, checkpoint directory and broker list are the
+    /// user's; the broker, the files while running and the mock cluster are the environment.
+    pub fn fault(&self) -> Fault {
+        match self {
+            StreamError::InvalidArgument { .. }
+            | StreamError::OpenInput { .. }
+            | StreamError::CreateOutput { .. }
+            | StreamError::KafkaClient { .. }
+            | StreamError::Checkpoint { .. }
+            | StreamError::ResumeOutput { .. } => Fault::UserInput,
+            StreamError::Undelivered { .. }
+            | StreamError::Kafka { .. }
+            | StreamError::Fenced { .. }
+            | StreamError::MockCluster { .. }
+            | StreamError::ReadInput { .. }
+            | StreamError::WriteOutput { .. } => Fault::Environment,
+        }
+    }
+
     /// A refused command-line value.
     pub fn invalid(what: &'static str, input: &str, reason: impl Into<String>) -> Self {
         StreamError::InvalidArgument {

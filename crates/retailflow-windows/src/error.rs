@@ -3,6 +3,7 @@
 //! left out and counted by reason, as the stream dead-letters them.
 
 use datafusion::error::DataFusionError;
+use retailflow_core::fault::Fault;
 use retailflow_core::values::RulesError;
 use retailflow_eventtime::ConfigError;
 use retailflow_stream::StreamError;
@@ -54,15 +55,21 @@ impl WindowsError {
         WindowsError::Internal(format!("result column {name} is not {expected}"))
     }
 
+    /// Who is at fault.
+    pub fn fault(&self) -> Fault {
+        match self {
+            WindowsError::Setting(_)
+            | WindowsError::MaxMessageSizeZero
+            | WindowsError::Open(_)
+            | WindowsError::Rules(_) => Fault::UserInput,
+            WindowsError::Read(_) | WindowsError::BeyondExactRange { .. } => Fault::Data,
+            WindowsError::Engine(_) | WindowsError::Internal(_) => Fault::Internal,
+        }
+    }
+
     /// Whether the user's settings or input path are at fault (as opposed to the data or
     /// retailflow).
     pub fn is_user_input(&self) -> bool {
-        matches!(
-            self,
-            WindowsError::Setting(_)
-                | WindowsError::MaxMessageSizeZero
-                | WindowsError::Open(_)
-                | WindowsError::Rules(_)
-        )
+        self.fault() == Fault::UserInput
     }
 }

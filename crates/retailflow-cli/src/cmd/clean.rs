@@ -123,8 +123,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(bar) = progress {
         bar.finish();
     }
-    // The library's errors are one line each already; keep them so (no cause chain).
-    result.map_err(|error| anyhow::anyhow!("{error}"))?;
+    // The library's errors are one line each already; keep them so (no cause chain), with the
+    // exit code of who is at fault.
+    if let Err(error) = result {
+        eprintln!("error: {error}");
+        return Ok(ExitCode::from(error.fault().exit_code()));
+    }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

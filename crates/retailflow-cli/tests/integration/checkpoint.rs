@@ -337,7 +337,7 @@ fn another_job_or_a_shortened_output_is_refused() {
         .arg(&checkpoint)
         .output()
         .unwrap();
-    assert_eq!(other_window.status.code(), Some(1));
+    assert_eq!(other_window.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&other_window.stderr);
     assert!(
         stderr.contains("it belongs to another job (its analytics was `window 10s")
@@ -354,7 +354,7 @@ fn another_job_or_a_shortened_output_is_refused() {
     )
     .output()
     .unwrap();
-    assert_eq!(shortened.status.code(), Some(1));
+    assert_eq!(shortened.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&shortened.stderr);
     assert!(
         stderr.contains("cannot resume")

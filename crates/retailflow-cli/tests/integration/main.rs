@@ -10,6 +10,7 @@ mod clean;
 mod compose;
 mod demo;
 mod e2e;
+mod exit_codes;
 mod generate;
 mod hostile;
 mod kafka_output;
