@@ -174,7 +174,7 @@ command_for() {
   NOTE=""
   case "$engine" in
     retailflow) OUTPUT="$RUN_DIR/retailflow.jsonl"; INPUT_COUNT=$RECEIPTS
-      retailflow_command "$DATA" "$OUTPUT" "$WINDOW"; NOTE="tumbling $WINDOW, all cores" ;;
+      retailflow_command "$DATA" "$OUTPUT" "$WINDOW"; NOTE="tumbling $WINDOW, all cores, all 7 analyses" ;;
     retailflow-1core) OUTPUT="$RUN_DIR/retailflow-1core.jsonl"; INPUT_COUNT=$RECEIPTS
       retailflow_command "$DATA" "$OUTPUT" "$WINDOW" pin; NOTE="tumbling $WINDOW, taskset -c $CORE" ;;
     retailflow-sliding) OUTPUT="$RUN_DIR/retailflow-sliding.jsonl"; INPUT_COUNT=$RECEIPTS
@@ -187,15 +187,15 @@ command_for() {
     bytewax) OUTPUT="$RUN_DIR/bytewax.jsonl"; INPUT_COUNT=$PEER_RECEIPTS
       COMMAND=("$PY" "$HERE/bytewax_job.py" "$PEER_DATA" "$OUTPUT" --window "$WINDOW"
         --allowed-lateness "$LATENESS" --big-receipt "$BIG")
-      NOTE="tumbling $WINDOW, 1 worker" ;;
+      NOTE="tumbling $WINDOW, 1 worker; the 4 analyses of the check, not the 3 alerting ones" ;;
     pyspark) OUTPUT="$RUN_DIR/pyspark"; INPUT_COUNT=$PEER_RECEIPTS
       COMMAND=("$PY" "$HERE/pyspark_job.py" "$PEER_DIR" "$OUTPUT" --window "$WINDOW"
         --allowed-lateness "$LATENESS" --big-receipt "$BIG")
-      NOTE="tumbling $WINDOW, local[*], 4 queries, AvailableNow" ;;
+      NOTE="tumbling $WINDOW, local[*], 4 queries (the 4 analyses of the check, not the 3 alerting ones), AvailableNow" ;;
     reference) OUTPUT="$RUN_DIR/reference.jsonl"; INPUT_COUNT=$PEER_RECEIPTS
       COMMAND=(python3 "$HERE/reference.py" "$PEER_DATA" "$OUTPUT" --window "$WINDOW"
         --allowed-lateness "$LATENESS" --big-receipt "$BIG")
-      NOTE="plain Python, the check's model" ;;
+      NOTE="plain Python, the check's model (the 4 analyses of the check)" ;;
     *) die "unknown engine $engine" ;;
   esac
   if [ "$INPUT_COUNT" != "$RECEIPTS" ]; then
