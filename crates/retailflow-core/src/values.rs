@@ -127,7 +127,7 @@ impl fmt::Display for Broken {
 }
 
 /// The limits in force (`--max-quantity`, `--max-price`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ValueRules {
     /// The most units one line (row) may have.
     pub max_quantity: i64,

@@ -5,13 +5,16 @@
 use std::fmt;
 use std::str::FromStr;
 
+use serde::Serialize;
+
 use crate::error::ConfigError;
 use crate::money::Money;
 use crate::time::TimeSpan;
 use crate::window::Windowing;
 
 /// When window results are emitted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OutputMode {
     /// Once per window, final, when the watermark passes its end.
     #[default]
@@ -162,6 +165,13 @@ impl Default for AnalysisSet {
     }
 }
 
+/// The names of the analyses that run, as `--without` spells them.
+impl Serialize for AnalysisSet {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.kinds().map(AnalysisKind::name))
+    }
+}
+
 impl fmt::Debug for AnalysisSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.kinds()).finish()
@@ -169,7 +179,7 @@ impl fmt::Debug for AnalysisSet {
 }
 
 /// Settings of the store revenue anomalies.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AnomalySettings {
     /// Weight of the newest window in the store's moving mean and variance (`--anomaly-alpha`,
     /// default 0.1), above 0 and at most 1.
@@ -196,7 +206,7 @@ impl Default for AnomalySettings {
 }
 
 /// Settings of the cashier alerts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CashierAlertSettings {
     /// Big receipts that make an alert (`--cashier-alert-count`, default 3), at least 2.
     pub count: u32,
@@ -215,7 +225,7 @@ impl Default for CashierAlertSettings {
 }
 
 /// Settings of the bought-together pairs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct PairSettings {
     /// Pairs kept per window (`--top-pairs`, default 10).
     pub top: usize,
@@ -236,7 +246,7 @@ impl Default for PairSettings {
 }
 
 /// Everything that shapes the engine's results.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EngineConfig {
     /// Window length (`--window`, default 10 s).
     pub window_length: TimeSpan,
@@ -295,53 +305,6 @@ impl Default for EngineConfig {
 }
 
 impl EngineConfig {
-    /// Every setting in words, e.g. for a checkpoint's job identity: two configs describe alike
-    /// exactly when they are equal (the struct is taken apart field by field, so a new setting
-    /// cannot be left out).
-    pub fn describe(&self) -> String {
-        let EngineConfig {
-            window_length,
-            window_slide,
-            allowed_lateness,
-            idle_timeout,
-            big_receipt_threshold,
-            output_mode,
-            top_stores,
-            top_items,
-            max_future,
-            dedupe,
-            analyses,
-            anomalies,
-            cashier_alerts,
-            pairs,
-        } = self;
-        let AnomalySettings {
-            alpha,
-            warmup,
-            z,
-            forget,
-        } = anomalies;
-        let CashierAlertSettings { count, within } = cashier_alerts;
-        let PairSettings {
-            top,
-            min_receipts,
-            max_basket,
-        } = pairs;
-        let max_future = max_future.map_or_else(|| "none".to_owned(), |span| span.to_string());
-        let analyses: Vec<&str> = analyses.kinds().map(AnalysisKind::name).collect();
-        format!(
-            "window {window_length}, slide {window_slide}, allowed lateness {allowed_lateness}, \
-             idle timeout {idle_timeout}, big receipts over {big_receipt_threshold}, \
-             top {top_stores} stores, top {top_items} items, {output_mode} mode, \
-             max future {max_future}, dedupe {}, analyses {}, \
-             anomalies alpha {alpha:?} warmup {warmup} z {z:?} forget {forget}, \
-             cashier alerts {count} within {within}, \
-             pairs top {top} min {min_receipts} max basket {max_basket}",
-            if *dedupe { "on" } else { "off" },
-            analyses.join("+"),
-        )
-    }
-
     /// Checks every setting; returns the window assignment they describe.
     pub fn validate(&self) -> Result<Windowing, ConfigError> {
         let windowing = Windowing::new(self.window_length, self.window_slide)?;
@@ -495,15 +458,20 @@ mod tests {
     }
 
     #[test]
-    fn every_setting_is_in_the_description() {
+    fn every_setting_is_in_the_serialized_form() {
         let base = EngineConfig::default();
+        let json = |config: &EngineConfig| serde_json::to_value(config).unwrap();
         assert_eq!(
-            base.describe(),
-            "window 10s, slide 10s, allowed lateness 5s, idle timeout 10s, big receipts over 500.00, \
-             top 5 stores, top 3 items, append mode, max future none, dedupe off, \
-             analyses top-stores+big-receipts+popular-items+window-summary, \
-             anomalies alpha 0.1 warmup 10 z 4.0 forget 60, cashier alerts 3 within 60s, \
-             pairs top 10 min 2 max basket 50"
+            json(&base),
+            serde_json::json!({
+                "window_length": 10_000, "window_slide": 10_000, "allowed_lateness": 5_000,
+                "idle_timeout": 10_000, "big_receipt_threshold": 500.0, "output_mode": "append",
+                "top_stores": 5, "top_items": 3, "max_future": null, "dedupe": false,
+                "analyses": ["top-stores", "big-receipts", "popular-items", "window-summary"],
+                "anomalies": {"alpha": 0.1, "warmup": 10, "z": 4.0, "forget": 60},
+                "cashier_alerts": {"count": 3, "within": 60_000},
+                "pairs": {"top": 10, "min_receipts": 2, "max_basket": 50},
+            })
         );
         let changed = [
             EngineConfig {
@@ -533,7 +501,7 @@ mod tests {
             },
         ];
         for config in changed {
-            assert_ne!(config.describe(), base.describe(), "{config:?}");
+            assert_ne!(json(&config), json(&base), "{config:?}");
         }
     }
 

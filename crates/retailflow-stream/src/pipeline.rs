@@ -739,12 +739,7 @@ mod tests {
         let harness = Harness::new();
         let dir = tempfile::tempdir().unwrap();
         let log: Rc<RefCell<Vec<String>>> = Rc::default();
-        let job = crate::checkpoint::JobIdentity {
-            source: "test:script".into(),
-            output: "memory".into(),
-            dead_letters: "memory".into(),
-            analytics: "records".into(),
-        };
+        let job = crate::checkpoint::JobIdentity::new("test:script", &"records");
         let store = CheckpointStore::open(dir.path(), job.clone()).unwrap();
         let sinks: Vec<Box<dyn Sink>> = vec![Box::new(CheckpointLoggingSink {
             log: log.clone(),

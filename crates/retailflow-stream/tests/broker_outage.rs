@@ -77,7 +77,7 @@ fn a_broker_outage_is_reported_retried_and_survived_without_spinning() {
         dead_letters: Some(retailflow_stream::dead_letter_sink::DeadLetterSpec::File(
             dir.path().join("dead.jsonl"),
         )),
-        output: OutputSpec::JsonlFile(output.clone()),
+        outputs: vec![OutputSpec::JsonlFile(output.clone())],
         show_rows: 20,
         pipeline: PipelineConfig {
             trigger: Duration::from_millis(200),

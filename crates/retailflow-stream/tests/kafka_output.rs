@@ -56,7 +56,7 @@ fn analytics_settings(
         until_end: true,
         format: StreamFormat::Receipts,
         dead_letters: Some(DeadLetterSpec::File(dir.join("dlq.jsonl"))),
-        output,
+        outputs: vec![output],
         show_rows: 20,
         pipeline: PipelineConfig {
             trigger: Duration::from_secs(1),
@@ -260,7 +260,7 @@ fn transactional_results_carry_their_epoch_and_commit_when_the_checkpoint_is_sav
     assert!(!transaction_committed(&brokers, "analytics", 8).unwrap());
 
     let mut messages = common::read_topic(&brokers, "analytics", 2, 6);
-    messages.sort_by_key(|m| m.key.clone());
+    messages.sort_by(|a, b| a.payload.cmp(&b.payload));
     let epochs: Vec<&str> = messages
         .iter()
         .map(|m| m.epoch.as_deref().unwrap())

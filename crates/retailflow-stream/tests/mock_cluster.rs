@@ -67,7 +67,7 @@ fn stream_settings(brokers: &str, topic: &str, output: &Path) -> StreamSettings 
         until_end: true,
         format: StreamFormat::Receipts,
         dead_letters: None,
-        output: OutputSpec::JsonlFile(output.to_path_buf()),
+        outputs: vec![OutputSpec::JsonlFile(output.to_path_buf())],
         show_rows: 20,
         pipeline: PipelineConfig {
             trigger: Duration::from_millis(200),

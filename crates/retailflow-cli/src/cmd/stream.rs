@@ -66,12 +66,14 @@ pub struct Args {
     /// <input>.dlq.jsonl beside a file].
     #[arg(long, value_parser = dlq_arg)]
     dlq: Option<DeadLetterSpec>,
-    /// `console` (Spark-style tables), `jsonl:PATH`, `jsonl:-` / `-` (JSON lines on stdout), or
-    /// `kafka[:TOPIC]`: each result as one JSON message (the JSONL object) on TOPIC at --brokers
-    /// (`kafka` alone: topic analytics), keyed by store id (big receipts) or window start and
-    /// acknowledged before offsets are committed.
-    #[arg(long, default_value = "console", value_parser = output_arg)]
-    output: OutputSpec,
+    /// Where results go; give it several times to write each result to several places, e.g.
+    /// `--output console --output jsonl:r.jsonl --output kafka:analytics`. `console` (Spark-style
+    /// tables), `jsonl:PATH`, `jsonl:-` / `-` (JSON lines on stdout), or `kafka[:TOPIC]`: each
+    /// result as one JSON message (the JSONL object) on TOPIC at --brokers (`kafka` alone: topic
+    /// analytics), keyed by store id (results about one store) or window start, and acknowledged
+    /// before offsets are committed. At most one on standard output and one Kafka topic.
+    #[arg(long, default_value = "console", value_parser = output_arg, action = clap::ArgAction::Append)]
+    output: Vec<OutputSpec>,
     /// Stop after N batches of this run (a run resumed from a checkpoint numbers its batches on).
     #[arg(long)]
     max_batches: Option<u64>,
@@ -128,6 +130,7 @@ impl Args {
             self.max_records_per_batch > 0,
             "--max-records-per-batch must be above 0"
         );
+        OutputSpec::check_all(&self.output)?;
         let format = match self.format {
             Format::Value => StreamFormat::Value,
             Format::Receipts => StreamFormat::Receipts,
@@ -154,7 +157,7 @@ impl Args {
             until_end: self.until_end,
             format,
             dead_letters: self.dlq.clone(),
-            output: self.output.clone(),
+            outputs: self.output.clone(),
             show_rows: self.show,
             pipeline: PipelineConfig {
                 trigger: self.trigger,

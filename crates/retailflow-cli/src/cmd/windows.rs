@@ -47,9 +47,10 @@ pub struct Args {
     input: PathBuf,
     #[command(flatten)]
     results: ResultsArgs,
-    /// `console` (Spark-style tables), `jsonl:PATH`, or `jsonl:-` / `-` (JSON lines on stdout).
-    #[arg(long, default_value = "console", value_parser = output_arg)]
-    output: OutputSpec,
+    /// `console` (Spark-style tables), `jsonl:PATH`, or `jsonl:-` / `-` (JSON lines on stdout);
+    /// give it several times to write the results to each (at most one on standard output).
+    #[arg(long, default_value = "console", value_parser = output_arg, action = clap::ArgAction::Append)]
+    output: Vec<OutputSpec>,
     /// Longer lines are rejected as too_large, as the stream does, e.g. `1MiB`.
     #[arg(long, default_value = "1MiB", value_parser = size_arg)]
     max_message_size: usize,
@@ -78,6 +79,7 @@ impl Args {
 
 /// Runs `retailflow windows`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    OutputSpec::check_all(&args.output)?;
     let options = args.options()?;
     let result = run_windows(&options)?;
     write_outputs(&args.output, &result.outputs)?;

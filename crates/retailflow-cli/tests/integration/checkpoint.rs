@@ -312,6 +312,53 @@ fn a_latency_log_beside_the_output_does_not_change_what_a_resumed_run_writes() {
 }
 
 #[test]
+fn several_outputs_each_resume_where_the_checkpoint_left_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = receipts_file(dir.path(), 3_000);
+    let path = |name: &str| dir.path().join(name);
+    let run = |more: &[&str]| {
+        let output = stream_command(
+            &input,
+            &path("out.jsonl"),
+            &path("out.dlq"),
+            Some(&path("checkpoint")),
+        )
+        .arg(format!("--output=jsonl:{}", path("copy.jsonl").display()))
+        .args(["--output", "console"])
+        .args(more)
+        .output()
+        .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let console = run(&["--max-batches", "20"]);
+    assert!(
+        console.contains("Batch: 19") && console.contains("Top stores by revenue\n+-"),
+        "{console}"
+    );
+    // Written after the checkpoint of batch 20 and lost in a crash: cut off on resume.
+    for name in ["out.jsonl", "copy.jsonl"] {
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(path(name))
+            .unwrap();
+        std::io::Write::write_all(&mut file, b"{\"written after the checkpoint\":1}\n").unwrap();
+    }
+    run(&[]);
+    stream_command(&input, &path("full.jsonl"), &path("full.dlq"), None)
+        .output()
+        .unwrap();
+    let expected = read(&path("full.jsonl"));
+    assert!(expected.lines().count() > 100);
+    assert!(read(&path("out.jsonl")) == expected);
+    assert!(read(&path("copy.jsonl")) == expected);
+}
+
+#[test]
 fn another_job_or_a_shortened_output_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let input = receipts_file(dir.path(), 2_000);
@@ -340,8 +387,26 @@ fn another_job_or_a_shortened_output_is_refused() {
     assert_eq!(other_window.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&other_window.stderr);
     assert!(
-        stderr.contains("it belongs to another job (its analytics was `window 10s")
-            && stderr.contains("use another directory, or remove it to start over"),
+        stderr.contains(
+            "it belongs to another job (its settings.analytics.window_length was `10000`, \
+             this run's is `5000`)"
+        ) && stderr.contains("use another directory, or remove it to start over"),
+        "{stderr}"
+    );
+
+    let another_output = stream_command(
+        &input,
+        &path("out.jsonl"),
+        &path("out.dlq"),
+        Some(&checkpoint),
+    )
+    .arg(format!("--output=jsonl:{}", path("more.jsonl").display()))
+    .output()
+    .unwrap();
+    assert_eq!(another_output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&another_output.stderr);
+    assert!(
+        stderr.contains("it belongs to another job (its settings.outputs was"),
         "{stderr}"
     );
 

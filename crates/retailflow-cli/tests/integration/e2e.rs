@@ -754,12 +754,14 @@ fn e2e_a_checkpointed_kafka_output_survives_a_broker_restart_exactly_once() {
 
     let checkpoint = dir.path().join("checkpoint");
     let stderr_path = dir.path().join("stream.stderr");
+    let copy = dir.path().join("copy.jsonl");
     let mut stream = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
         .args(["stream", "--source", "kafka", "--brokers", &own.brokers])
         .args(["--topic", "receipts", "--group", "eos-restart"])
         .args(["--format", "receipts", "--from", "earliest"])
         .args(["--trigger", "200ms"])
         .args(["--output", "kafka:analytics", "--dlq", "topic:receipts-dlq"])
+        .arg(format!("--output=jsonl:{}", copy.display()))
         .arg("--checkpoint")
         .arg(&checkpoint)
         .stdin(Stdio::null())
@@ -803,6 +805,13 @@ fn e2e_a_checkpointed_kafka_output_survives_a_broker_restart_exactly_once() {
         .collect();
     assert_eq!(want.len(), 120);
     assert_eq!(written, want, "{log}");
+    // The second output holds the same records, once each.
+    let copied: Vec<String> = std::fs::read_to_string(&copy)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(receipt_id_counts(&copied), want, "{log}");
     assert_eq!(
         support::group_offsets(&own.brokers, "eos-restart", "receipts", 3),
         support::checkpoint_offsets(&checkpoint),

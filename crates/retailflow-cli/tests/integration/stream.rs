@@ -672,6 +672,20 @@ fn bad_arguments_are_one_line_errors() {
             "use `console`, `jsonl:PATH`, `jsonl:-` (standard output) or `kafka[:TOPIC]`",
         ),
         (
+            strings(&["stream", "--output", "console", "--output", "-"]),
+            "only one output can write to standard output",
+        ),
+        (
+            strings(&["stream", "--output", "jsonl:a", "--output", "jsonl:a"]),
+            "`jsonl:a` is named twice",
+        ),
+        (
+            strings(&[
+                "windows", "in.jsonl", "--output", "-", "--output", "console",
+            ]),
+            "only one output can write to standard output",
+        ),
+        (
             strings(&["stream", "--dlq", "dead.jsonl"]),
             "use `topic:NAME` or `file:PATH`",
         ),

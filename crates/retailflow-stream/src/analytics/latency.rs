@@ -186,7 +186,7 @@ mod tests {
     use retailflow_eventtime::{EngineConfig, LineItem, Receipt, TimeSpan};
 
     use super::*;
-    use crate::analytics::{AnalyticsStage, Presentation};
+    use crate::analytics::AnalyticsStage;
     use crate::clock::ManualClock;
     use crate::message::{MessageMeta, Positions};
     use crate::stage::{BatchContext, Stage};
@@ -245,7 +245,7 @@ mod tests {
             allowed_lateness: TimeSpan::from_secs(1),
             ..EngineConfig::default()
         };
-        let mut stage = AnalyticsStage::new(config, Presentation::Objects)
+        let mut stage = AnalyticsStage::new(config)
             .unwrap()
             .with_latency_recorder(recorder);
         let positions = Positions::new();

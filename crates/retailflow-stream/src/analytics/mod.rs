@@ -2,9 +2,9 @@
 //! to the event-time [`Engine`] (partition = the message's partition, processing time = the
 //! pipeline's wall clock, for idle partitions and `--max-future`); a receipt the engine refuses is
 //! dead-lettered and counted with the reason its refusal names (`late`, `future`, `duplicate`, or
-//! `invalid_value` for figures beyond the exact range). The engine's results of each batch become
-//! result sets: Spark-style tables per analysis for the console, or one JSON object per result in
-//! the exact documented form ([`json`]) for JSONL. A bounded input ends with [`Engine::finish`]: the
+//! `invalid_value` for figures beyond the exact range). The engine's typed results of each batch go
+//! to every sink, which lays them out: Spark-style tables per analysis on the console, one JSON
+//! object per result in the exact documented form ([`json`]) for JSONL and Kafka. A bounded input ends with [`Engine::finish`]: the
 //! watermark moves to the end of time and every open window is emitted.
 
 pub mod json;
@@ -34,13 +34,12 @@ use crate::status::StatusLog;
 
 pub use json::write_output_json;
 pub use latency::{LatencyLogSink, LatencyRecorder};
-pub use results::{Presentation, result_sets};
+pub use results::result_sets;
 
 /// Feeds receipts to the event-time engine and hands its results to the sinks.
 #[derive(Debug)]
 pub struct AnalyticsStage {
     engine: Engine,
-    presentation: Presentation,
     now: ProcessingTime,
     pending: Vec<Output>,
     /// Notes when windows close, for `--latency-log`.
@@ -52,18 +51,17 @@ pub struct AnalyticsStage {
 }
 
 impl AnalyticsStage {
-    /// A stage over a fresh engine with `config`, laying results out for `presentation`.
-    pub fn new(config: EngineConfig, presentation: Presentation) -> Result<Self, StreamError> {
+    /// A stage over a fresh engine with `config`.
+    pub fn new(config: EngineConfig) -> Result<Self, StreamError> {
         let engine = Engine::new(config)
             .map_err(|e| StreamError::invalid("analytics settings", "", e.to_string()))?;
-        Ok(Self::with_engine(engine, presentation))
+        Ok(Self::with_engine(engine))
     }
 
     /// A stage over an existing engine (e.g. one restored from a checkpoint).
-    pub fn with_engine(engine: Engine, presentation: Presentation) -> Self {
+    pub fn with_engine(engine: Engine) -> Self {
         Self {
             engine,
-            presentation,
             now: ProcessingTime::from_millis(0),
             pending: Vec::new(),
             latency: None,
@@ -83,14 +81,6 @@ impl AnalyticsStage {
     pub fn with_latency_recorder(mut self, recorder: LatencyRecorder) -> Self {
         self.latency = Some(recorder);
         self
-    }
-
-    /// The presentation that suits an `--output` choice.
-    pub fn presentation_for(output: &OutputSpec) -> Presentation {
-        match output {
-            OutputSpec::Console => Presentation::Tables,
-            _ => Presentation::Objects,
-        }
     }
 
     /// The engine (watermark, counters, state size).
@@ -126,11 +116,7 @@ impl AnalyticsStage {
             }
         }
         let with_final = self.engine.config().output_mode == OutputMode::Update;
-        result_sets(
-            std::mem::take(&mut self.pending),
-            self.presentation,
-            with_final,
-        )
+        result_sets(std::mem::take(&mut self.pending), with_final)
     }
 }
 
@@ -240,13 +226,15 @@ fn reason_for(kind: RefusalKind) -> Reason {
     }
 }
 
-/// Writes finished results (every window final, as in append mode) to an `--output` choice:
+/// Writes finished results (every window final, as in append mode) to each `--output` choice:
 /// console tables as one batch, or one JSON object per line. Used by `retailflow windows`.
-pub fn write_outputs(output: &OutputSpec, outputs: &[Output]) -> Result<(), StreamError> {
-    let mut sink = output.open(20, false)?;
-    let presentation = AnalyticsStage::presentation_for(output);
-    let results = result_sets(outputs.to_vec(), presentation, false);
-    sink.write_batch(0, &results)
+pub fn write_outputs(specs: &[OutputSpec], outputs: &[Output]) -> Result<(), StreamError> {
+    OutputSpec::check_all(specs)?;
+    let results = result_sets(outputs.to_vec(), false);
+    for spec in specs {
+        spec.open(20, false)?.write_batch(0, &results)?;
+    }
+    Ok(())
 }
 
 /// Runs `retailflow stream --format receipts` with the windowed analytics instead of the record
@@ -288,7 +276,6 @@ pub fn run_analytics_logged(
             .join(", "),
     ));
     let mut parts = RunParts::open(settings, environment, Some(&config))?;
-    let presentation = AnalyticsStage::presentation_for(&settings.output);
     let mut stage = match parts.engine_snapshot() {
         Some(snapshot) => {
             let mut engine =
@@ -300,9 +287,9 @@ pub fn run_analytics_logged(
             engine.resume_activity(ProcessingTime::from_millis(
                 environment.clock.wall_time().millis(),
             ));
-            AnalyticsStage::with_engine(engine, presentation)
+            AnalyticsStage::with_engine(engine)
         }
-        None => AnalyticsStage::new(config, presentation)?,
+        None => AnalyticsStage::new(config)?,
     }
     .with_alert_log(environment.status.clone());
     if let Some(path) = latency_log {

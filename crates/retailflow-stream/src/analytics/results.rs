@@ -1,7 +1,8 @@
-//! Analytics results as [`ResultSet`]s. For the console: one Spark-style table per analysis that has
-//! results in the batch (top stores, big receipts, popular items, window summary, bought together,
-//! store anomalies, cashier alerts), one row per ranked entry. For JSON sinks: every result in the
-//! order the engine emitted it, one object each.
+//! Analytics results as a [`ResultSet`]: every result in the order the engine emitted it, one JSON
+//! object each (JSONL, Kafka), and as tables for the console ([`ResultSet::tables`]): one
+//! Spark-style table per analysis that has results in the batch (top stores, big receipts, popular
+//! items, window summary, bought together, store anomalies, cashier alerts), one row per ranked
+//! entry.
 
 use retailflow_eventtime::{AnalysisKind, EventTime, Output};
 
@@ -9,43 +10,15 @@ use crate::analytics::json::write_output_json;
 use crate::output::ResultSet;
 use crate::timestamp::{format_table_time, write_rfc3339};
 
-/// How a stage's results are laid out for its sink.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Presentation {
-    /// One table per analysis (console).
-    Tables,
-    /// One JSON object per result, in emission order (JSONL, Kafka).
-    Objects,
-}
-
-/// A batch's results laid out for a sink.
-pub fn result_sets(
-    outputs: Vec<Output>,
-    presentation: Presentation,
-    with_final: bool,
-) -> Vec<Box<dyn ResultSet>> {
+/// A batch's results, for every sink to lay out its own way (none when there are none).
+pub fn result_sets(outputs: Vec<Output>, with_final: bool) -> Vec<Box<dyn ResultSet>> {
     if outputs.is_empty() {
         return Vec::new();
     }
-    match presentation {
-        Presentation::Objects => vec![Box::new(OutputObjects {
-            outputs,
-            with_final,
-        })],
-        Presentation::Tables => AnalysisKind::ALL
-            .into_iter()
-            .filter_map(|kind| {
-                let of_kind: Vec<Output> = outputs
-                    .iter()
-                    .filter(|output| output.analysis_kind() == kind)
-                    .cloned()
-                    .collect();
-                (!of_kind.is_empty()).then(|| {
-                    Box::new(AnalysisTable::new(kind, of_kind, with_final)) as Box<dyn ResultSet>
-                })
-            })
-            .collect(),
-    }
+    vec![Box::new(OutputObjects {
+        outputs,
+        with_final,
+    })]
 }
 
 /// Every result as one JSON object, in emission order.
@@ -79,6 +52,25 @@ impl ResultSet for OutputObjects {
     fn key(&self, row: usize) -> Option<String> {
         self.outputs.get(row).and_then(output_key)
     }
+
+    /// One table per analysis with results, in [`AnalysisKind::ALL`] order.
+    fn tables(&self) -> Option<Vec<Box<dyn ResultSet>>> {
+        let tables = AnalysisKind::ALL
+            .into_iter()
+            .filter_map(|kind| {
+                let of_kind: Vec<&Output> = self
+                    .outputs
+                    .iter()
+                    .filter(|output| output.analysis_kind() == kind)
+                    .collect();
+                (!of_kind.is_empty()).then(|| {
+                    Box::new(AnalysisTable::new(kind, &of_kind, self.with_final))
+                        as Box<dyn ResultSet>
+                })
+            })
+            .collect();
+        Some(tables)
+    }
 }
 
 /// The message key of a result: its store for results about one store, else its window start as
@@ -107,7 +99,7 @@ fn window_cells(start: EventTime, end: EventTime) -> [Option<String>; 2] {
 }
 
 impl AnalysisTable {
-    fn new(kind: AnalysisKind, outputs: Vec<Output>, with_final: bool) -> Self {
+    fn new(kind: AnalysisKind, outputs: &[&Output], with_final: bool) -> Self {
         let (title, mut columns): (&'static str, Vec<&'static str>) = match kind {
             AnalysisKind::TopStores => (
                 "Top stores by revenue",
@@ -184,7 +176,7 @@ impl AnalysisTable {
             columns.push("final");
         }
         let mut rows = Vec::new();
-        for output in &outputs {
+        for &output in outputs {
             let final_cell = (with_final && windowed).then(|| Some(output.is_final().to_string()));
             let mut push = |mut cells: Vec<Option<String>>| {
                 cells.extend(final_cell.clone());
@@ -297,8 +289,8 @@ impl ResultSet for AnalysisTable {
         self.rows.get(row).cloned().unwrap_or_default()
     }
 
-    /// The row as an object of its cells (tables are meant for the console; JSON sinks get
-    /// [`OutputObjects`]).
+    /// The row as an object of its cells (tables are only shown on the console; JSON sinks write
+    /// [`OutputObjects`]' rows).
     fn write_json(&self, row: usize, out: &mut Vec<u8>) {
         let object: serde_json::Map<String, serde_json::Value> = self
             .columns

@@ -48,7 +48,7 @@ fn settings(input: &std::path::Path, dir: &std::path::Path) -> StreamSettings {
         until_end: true,
         format: StreamFormat::Receipts,
         dead_letters: Some(DeadLetterSpec::File(dir.join("dlq.jsonl"))),
-        output: OutputSpec::JsonlFile(dir.join("out.jsonl")),
+        outputs: vec![OutputSpec::JsonlFile(dir.join("out.jsonl"))],
         show_rows: 20,
         pipeline: PipelineConfig {
             trigger: Duration::from_secs(1),
@@ -146,7 +146,7 @@ fn window_totals_match_the_file_and_late_receipts_are_dead_lettered() {
 fn console_tables_per_analysis() {
     let dir = tempfile::tempdir().unwrap();
     let input = receipts_file(dir.path(), 1200);
-    let mut stage = AnalyticsStage::new(EngineConfig::default(), Presentation::Tables).unwrap();
+    let mut stage = AnalyticsStage::new(EngineConfig::default()).unwrap();
     let text = std::fs::read_to_string(input).unwrap();
     for (offset, line) in text.lines().enumerate() {
         let receipt = ReceiptFormat::default().parse(line.as_bytes()).unwrap();
@@ -164,8 +164,11 @@ fn console_tables_per_analysis() {
         processing_time: ProcessingTime::from_millis(0),
         positions: &positions,
     };
-    let titles: Vec<String> = stage
-        .end_input(&context)
+    let results = stage.end_input(&context);
+    assert_eq!(results.len(), 1);
+    let titles: Vec<String> = results[0]
+        .tables()
+        .unwrap()
         .iter()
         .map(|set| set.title().unwrap().to_owned())
         .collect();

@@ -29,37 +29,74 @@ use crate::output::SinkPosition;
 
 pub use store::{CheckpointStore, Sharing};
 
-/// Version of the checkpoint layout; bumped on incompatible changes.
-pub const CHECKPOINT_FORMAT: u32 = 1;
+/// Version of the checkpoint layout; bumped on incompatible changes (2: the job identity holds
+/// the settings' structure).
+pub const CHECKPOINT_FORMAT: u32 = 2;
 
 /// What a checkpoint belongs to. A restart must match it exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobIdentity {
     /// The source, as written in dead letters: `file:<path>` or `kafka:<topic>`.
     pub source: String,
-    /// The results' destination, e.g. `jsonl:out.jsonl`.
-    pub output: String,
-    /// The dead letters' destination, e.g. `file:in.dlq.jsonl`.
-    pub dead_letters: String,
-    /// The analytics' settings in words (windows, lateness, thresholds, mode); empty without them.
-    pub analytics: String,
+    /// Every setting that shapes what the run writes, as the settings serialize: a setting added
+    /// to them is part of the identity without being listed anywhere.
+    pub settings: serde_json::Value,
 }
 
 impl JobIdentity {
+    /// The identity of a job reading `source` with `settings`.
+    pub fn new(source: impl Into<String>, settings: &impl Serialize) -> Self {
+        let settings = serde_json::to_value(settings)
+            .unwrap_or_else(|e| serde_json::Value::String(format!("unrepresentable: {e}")));
+        JobIdentity {
+            source: source.into(),
+            settings,
+        }
+    }
+
     /// The first difference from `other`, in words, or `None` when they are the same job.
     pub fn difference(&self, other: &JobIdentity) -> Option<String> {
-        let fields = [
-            ("source", &self.source, &other.source),
-            ("output", &self.output, &other.output),
-            ("dead letters", &self.dead_letters, &other.dead_letters),
-            ("analytics", &self.analytics, &other.analytics),
-        ];
-        fields
-            .into_iter()
-            .find(|(_, mine, theirs)| mine != theirs)
-            .map(|(what, mine, theirs)| {
-                format!("its {what} was `{mine}`, this run's is `{theirs}`")
+        if self.source != other.source {
+            return Some(format!(
+                "its source was `{}`, this run's is `{}`",
+                self.source, other.source
+            ));
+        }
+        first_difference("settings", &self.settings, &other.settings)
+    }
+}
+
+/// The first place, depth first, where `mine` and `theirs` differ: its path and both values.
+fn first_difference(
+    path: &str,
+    mine: &serde_json::Value,
+    theirs: &serde_json::Value,
+) -> Option<String> {
+    use serde_json::Value;
+    match (mine, theirs) {
+        (Value::Object(mine), Value::Object(theirs)) => {
+            let keys = mine
+                .keys()
+                .chain(theirs.keys().filter(|key| !mine.contains_key(*key)));
+            keys.into_iter().find_map(|key| {
+                let absent = Value::Null;
+                first_difference(
+                    &format!("{path}.{key}"),
+                    mine.get(key).unwrap_or(&absent),
+                    theirs.get(key).unwrap_or(&absent),
+                )
             })
+        }
+        (Value::Array(mine), Value::Array(theirs)) if mine.len() == theirs.len() => mine
+            .iter()
+            .zip(theirs)
+            .enumerate()
+            .find_map(|(index, (mine, theirs))| {
+                first_difference(&format!("{path}[{index}]"), mine, theirs)
+            }),
+        (mine, theirs) => {
+            (mine != theirs).then(|| format!("its {path} was `{mine}`, this run's is `{theirs}`"))
+        }
     }
 }
 
@@ -120,24 +157,43 @@ mod tests {
     use super::*;
 
     fn job() -> JobIdentity {
-        JobIdentity {
-            source: "file:in.jsonl".into(),
-            output: "jsonl:out.jsonl".into(),
-            dead_letters: "file:in.dlq.jsonl".into(),
-            analytics: "window 10s".into(),
-        }
+        JobIdentity::new(
+            "file:in.jsonl",
+            &serde_json::json!({"outputs": ["jsonl:out.jsonl"], "analytics": {"window": 10_000}}),
+        )
     }
 
     #[test]
     fn a_different_job_is_described() {
         assert_eq!(job().difference(&job()), None);
-        let other = JobIdentity {
-            analytics: "window 5s".into(),
-            ..job()
-        };
+        let other = JobIdentity::new(
+            "file:in.jsonl",
+            &serde_json::json!({"outputs": ["jsonl:out.jsonl"], "analytics": {"window": 5_000}}),
+        );
         assert_eq!(
             job().difference(&other).unwrap(),
-            "its analytics was `window 10s`, this run's is `window 5s`"
+            "its settings.analytics.window was `10000`, this run's is `5000`"
+        );
+        let more_outputs = JobIdentity::new(
+            "file:in.jsonl",
+            &serde_json::json!({"outputs": ["jsonl:out.jsonl", "console"], "analytics": {"window": 10_000}}),
+        );
+        assert_eq!(
+            job().difference(&more_outputs).unwrap(),
+            r#"its settings.outputs was `["jsonl:out.jsonl"]`, this run's is `["jsonl:out.jsonl","console"]`"#
+        );
+        let without_analytics = JobIdentity::new(
+            "file:in.jsonl",
+            &serde_json::json!({"outputs": ["jsonl:out.jsonl"]}),
+        );
+        assert_eq!(
+            job().difference(&without_analytics).unwrap(),
+            r#"its settings.analytics was `{"window":10000}`, this run's is `null`"#
+        );
+        let other_source = JobIdentity::new("kafka:receipts", &serde_json::json!({}));
+        assert_eq!(
+            job().difference(&other_source).unwrap(),
+            "its source was `file:in.jsonl`, this run's is `kafka:receipts`"
         );
     }
 

@@ -168,19 +168,26 @@ impl CheckpointStore {
         let path = self.path_of(epoch);
         let text = fs::read(&path)
             .map_err(|e| self.error(format!("cannot read {}: {e}", path.display())))?;
-        let checkpoint: Checkpoint = serde_json::from_slice(&text).map_err(|e| {
+        let unreadable = |e: serde_json::Error| {
             self.error(format!(
                 "{} is not a checkpoint retailflow can read: {e}",
                 path.display()
             ))
-        })?;
-        if checkpoint.format != CHECKPOINT_FORMAT {
+        };
+        // The layout version first, so an older layout is named as such.
+        #[derive(serde::Deserialize)]
+        struct Layout {
+            format: u32,
+        }
+        let layout: Layout = serde_json::from_slice(&text).map_err(unreadable)?;
+        if layout.format != CHECKPOINT_FORMAT {
             return Err(self.error(format!(
                 "{} has layout version {}, this build reads version {CHECKPOINT_FORMAT}",
                 path.display(),
-                checkpoint.format
+                layout.format
             )));
         }
+        let checkpoint: Checkpoint = serde_json::from_slice(&text).map_err(unreadable)?;
         if let Some(difference) = checkpoint.job.difference(&self.job) {
             return Err(self.error(format!(
                 "it belongs to another job ({difference}); use another directory, or remove it to start over"
@@ -235,12 +242,7 @@ mod tests {
     use crate::output::SinkPosition;
 
     fn job(output: &str) -> JobIdentity {
-        JobIdentity {
-            source: "file:in.jsonl".into(),
-            output: output.into(),
-            dead_letters: "file:in.dlq.jsonl".into(),
-            analytics: String::new(),
-        }
+        JobIdentity::new("file:in.jsonl", &serde_json::json!({ "outputs": [output] }))
     }
 
     fn checkpoint(epoch: u64) -> Checkpoint {
@@ -320,7 +322,7 @@ mod tests {
         let error = other.latest().unwrap_err().to_string();
         assert!(
             error.contains(
-                "it belongs to another job (its output was `jsonl:out.jsonl`, this run's is `jsonl:other.jsonl`)"
+                r#"it belongs to another job (its settings.outputs[0] was `"jsonl:out.jsonl"`, this run's is `"jsonl:other.jsonl"`)"#
             ),
             "{error}"
         );

@@ -17,7 +17,7 @@
 use retailflow_eventtime::{EngineConfig, EngineSnapshot};
 
 use crate::checkpoint::{Checkpoint, CheckpointStore, JobIdentity, Sharing, SourcePosition};
-use crate::command::StreamSettings;
+use crate::command::{StreamFormat, StreamSettings};
 use crate::dead_letter_sink::{DeadLetterSink, DeadLetterSpec, FileDeadLetters, KafkaDeadLetters};
 use crate::error::StreamError;
 use crate::message::Positions;
@@ -65,12 +65,15 @@ impl RunParts {
             });
         };
         // With transactional output a run holding the directory is fenced, not waited for.
-        let sharing = match settings.output {
-            OutputSpec::Kafka { .. } => Sharing::TakeOver,
-            OutputSpec::Console | OutputSpec::JsonlStdout | OutputSpec::JsonlFile(_) => {
-                Sharing::Refuse
-            }
+        let kafka_topic = settings.outputs.iter().find_map(|output| match output {
+            OutputSpec::Kafka { topic } => Some(topic),
+            OutputSpec::Console | OutputSpec::JsonlStdout | OutputSpec::JsonlFile(_) => None,
+        });
+        let sharing = match kafka_topic {
+            Some(_) => Sharing::TakeOver,
+            None => Sharing::Refuse,
         };
+        OutputSpec::check_all(&settings.outputs)?;
         let store = CheckpointStore::open_sharing(dir, job_identity(settings, analytics), sharing)?;
         if store.took_over() {
             environment.status.line(format!(
@@ -82,7 +85,7 @@ impl RunParts {
         // A Kafka result topic: connect the transactional producer first (fencing any
         // predecessor), then check that the newest checkpoint's transaction committed.
         let mut kafka_sink = None;
-        if let OutputSpec::Kafka { topic } = &settings.output {
+        if let Some(topic) = kafka_topic {
             let connect = |resumed: &Option<Checkpoint>| {
                 KafkaResultSink::connect(
                     KafkaResultSink::writer_config(&settings.brokers, topic),
@@ -113,7 +116,6 @@ impl RunParts {
                 as Box<dyn DeadLetterSink>),
             (Some(_) | None, DeadLetterSpec::Topic(_) | DeadLetterSpec::File(_)) => None,
         };
-        let kafka_sinks = kafka_sink.map(|sink| vec![Box::new(sink) as Box<dyn Sink>]);
         let Some(checkpoint) = resumed else {
             // A first start: outputs as without a checkpoint; Kafka assigns itself the partitions.
             let start = match settings.source {
@@ -128,10 +130,7 @@ impl RunParts {
                     Some(dead_letters) => dead_letters,
                     None => settings.open_dead_letters(environment)?,
                 },
-                sinks: match kafka_sinks {
-                    Some(sinks) => sinks,
-                    None => settings.open_sinks_reporting_to(&environment.status)?,
-                },
+                sinks: open_sinks(settings, &environment.status, kafka_sink, None)?,
                 checkpoint: Some((store, None)),
             });
         };
@@ -151,10 +150,12 @@ impl RunParts {
                     settings.open_dead_letters(environment)?
                 }
             };
-        let sinks = match kafka_sinks {
-            Some(sinks) => sinks,
-            None => resume_sinks(settings, &environment.status, &checkpoint.outputs)?,
-        };
+        let sinks = open_sinks(
+            settings,
+            &environment.status,
+            kafka_sink,
+            Some(&checkpoint.outputs),
+        )?;
         Ok(Self {
             source: settings.open_source_at(environment, Some(&checkpoint.source))?,
             dead_letters,
@@ -222,22 +223,36 @@ fn uncommitted_epoch(brokers: &str, checkpoint: &Checkpoint) -> Result<Option<u6
     Ok(Some(epoch))
 }
 
-/// The result outputs, each cut back to where the checkpoint recorded it.
-fn resume_sinks(
+/// The result outputs in `--output` order: the Kafka one is `kafka_sink` (transactional); with
+/// the `positions` of a checkpoint, JSONL files are cut back to their recorded lengths. Positions
+/// after the outputs' (the latency log) are not rewound, and neither are outputs that cannot be
+/// (the console, standard output).
+fn open_sinks(
     settings: &StreamSettings,
     status: &crate::status::StatusLog,
-    positions: &[SinkPosition],
+    mut kafka_sink: Option<KafkaResultSink>,
+    positions: Option<&[SinkPosition]>,
 ) -> Result<Vec<Box<dyn Sink>>, StreamError> {
-    // The result output comes first; sinks after it (the latency log) are not rewound.
-    match (&settings.output, positions.first()) {
-        (OutputSpec::JsonlFile(_), Some(SinkPosition::FileLength { path, bytes })) => {
-            Ok(vec![Box::new(JsonlSink::resume(path, *bytes)?)])
-        }
-        // No recorded length: keep what the file holds rather than replace it.
-        (OutputSpec::JsonlFile(path), _) => Ok(vec![Box::new(JsonlSink::create(path, true)?)]),
-        // Outputs that cannot be rewound (the console, standard output) go on as they are.
-        _ => settings.open_sinks_reporting_to(status),
+    let mut sinks: Vec<Box<dyn Sink>> = Vec::with_capacity(settings.outputs.len());
+    for (index, output) in settings.outputs.iter().enumerate() {
+        let recorded = positions.map(|positions| positions.get(index));
+        sinks.push(match (output, recorded) {
+            (OutputSpec::Kafka { .. }, _) => match kafka_sink.take() {
+                Some(sink) => Box::new(sink),
+                None => settings.open_sink(output, status)?,
+            },
+            (OutputSpec::JsonlFile(_), Some(Some(SinkPosition::FileLength { path, bytes }))) => {
+                Box::new(JsonlSink::resume(path, *bytes)?)
+            }
+            // No recorded length: keep what the file holds rather than replace it.
+            (OutputSpec::JsonlFile(path), Some(_)) => Box::new(JsonlSink::create(path, true)?),
+            (OutputSpec::JsonlFile(_), None)
+            | (OutputSpec::Console | OutputSpec::JsonlStdout, _) => {
+                settings.open_sink(output, status)?
+            }
+        });
     }
+    Ok(sinks)
 }
 
 /// The transactional id of the job whose checkpoints are in `store`: made up on its first start
@@ -265,30 +280,31 @@ fn transactional_id(store: &CheckpointStore) -> Result<String, StreamError> {
     Ok(id)
 }
 
+/// Every setting of a run that shapes what it writes, for its checkpoints' [`JobIdentity`].
+#[derive(serde::Serialize)]
+struct ResultSettings<'a> {
+    format: StreamFormat,
+    outputs: &'a [OutputSpec],
+    dead_letters: DeadLetterSpec,
+    rules: retailflow_core::values::ValueRules,
+    /// `None`: the records themselves are the results.
+    analytics: Option<&'a EngineConfig>,
+}
+
 /// What a checkpoint of these settings belongs to.
 fn job_identity(settings: &StreamSettings, analytics: Option<&EngineConfig>) -> JobIdentity {
     let source = match &settings.source {
         SourceSpec::Kafka => format!("kafka:{}", settings.topic),
         SourceSpec::File(path) => format!("file:{}", path.display()),
     };
-    let output = match &settings.output {
-        OutputSpec::Console => "console".to_string(),
-        OutputSpec::JsonlStdout => "jsonl:-".to_string(),
-        OutputSpec::JsonlFile(path) => format!("jsonl:{}", path.display()),
-        OutputSpec::Kafka { topic } => format!("kafka:{topic}"),
-    };
-    let dead_letters = match settings.dead_letter_spec() {
-        DeadLetterSpec::Topic(topic) => format!("topic:{topic}"),
-        DeadLetterSpec::File(path) => format!("file:{}", path.display()),
-    };
-    let analytics = analytics
-        .map(EngineConfig::describe)
-        .unwrap_or_else(|| "records".to_string());
-    let analytics = format!("{analytics}; {}", settings.rules.describe());
-    JobIdentity {
+    JobIdentity::new(
         source,
-        output,
-        dead_letters,
-        analytics,
-    }
+        &ResultSettings {
+            format: settings.format,
+            outputs: &settings.outputs,
+            dead_letters: settings.dead_letter_spec(),
+            rules: settings.rules,
+            analytics,
+        },
+    )
 }

@@ -169,7 +169,7 @@ pub fn run_stream_demo(
         until_end: false,
         format: StreamFormat::Receipts,
         dead_letters: Some(DeadLetterSpec::Topic(DEMO_DLQ_TOPIC.to_string())),
-        output: OutputSpec::Console,
+        outputs: vec![OutputSpec::Console],
         show_rows: settings.show_rows,
         pipeline: PipelineConfig {
             trigger: settings.trigger,

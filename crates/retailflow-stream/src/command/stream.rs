@@ -21,7 +21,8 @@ use crate::status::StatusLog;
 pub const DEFAULT_DEAD_LETTER_TOPIC: &str = "receipts-dlq";
 
 /// The schema messages are read with (`--format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StreamFormat {
     /// `{"value": n}`.
     Value,
@@ -48,8 +49,8 @@ pub struct StreamSettings {
     pub format: StreamFormat,
     /// Dead letters; `None` picks the default (the `receipts-dlq` topic, or `<input>.dlq.jsonl`).
     pub dead_letters: Option<DeadLetterSpec>,
-    /// Results.
-    pub output: OutputSpec,
+    /// Where results go, each written in full (see [`OutputSpec::check_all`]).
+    pub outputs: Vec<OutputSpec>,
     /// Rows shown per console table.
     pub show_rows: usize,
     /// Trigger, batch size, batch limit, size limit.
@@ -170,15 +171,30 @@ impl StreamSettings {
         &self,
         status: &StatusLog,
     ) -> Result<Vec<Box<dyn Sink>>, StreamError> {
-        Ok(vec![match &self.output {
+        OutputSpec::check_all(&self.outputs)?;
+        self.outputs
+            .iter()
+            .map(|output| self.open_sink(output, status))
+            .collect()
+    }
+
+    /// Opens one result sink, a Kafka one not transactional.
+    pub(crate) fn open_sink(
+        &self,
+        output: &OutputSpec,
+        status: &StatusLog,
+    ) -> Result<Box<dyn Sink>, StreamError> {
+        Ok(match output {
             OutputSpec::Kafka { topic } => Box::new(KafkaResultSink::connect(
                 KafkaResultSink::writer_config(&self.brokers, topic),
                 None,
                 0,
                 status.clone(),
             )?),
-            output => output.open(self.show_rows, self.append_outputs())?,
-        }])
+            OutputSpec::Console | OutputSpec::JsonlStdout | OutputSpec::JsonlFile(_) => {
+                output.open(self.show_rows, self.append_outputs())?
+            }
+        })
     }
 
     /// A line describing the run, for the status log.
@@ -205,12 +221,14 @@ impl StreamSettings {
             DeadLetterSpec::Topic(topic) => format!("topic {topic}"),
             DeadLetterSpec::File(path) => format!("file {}", path.display()),
         };
+        let outputs: Vec<String> = self.outputs.iter().map(OutputSpec::name).collect();
         format!(
-            "stream: reading {} from {source}; dead letters to {dead_letters}",
+            "stream: reading {} from {source}; results to {}; dead letters to {dead_letters}",
             match self.format {
                 StreamFormat::Value => "values",
                 StreamFormat::Receipts => "receipts",
-            }
+            },
+            outputs.join(", ")
         )
     }
 }

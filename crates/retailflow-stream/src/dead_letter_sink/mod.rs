@@ -35,7 +35,8 @@ pub trait DeadLetterSink {
 }
 
 /// The `--dlq` choice.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
 pub enum DeadLetterSpec {
     /// A Kafka topic (`topic:NAME`).
     Topic(String),

@@ -1,6 +1,7 @@
 //! The console sink, as Spark's: for each micro-batch a `Batch: N` banner between dashed lines, then
 //! each result set as a bordered `show()` table of its first rows (20 by default; long cells cut to
-//! 20 characters), `only showing top N rows` when there were more, and a blank line.
+//! 20 characters), `only showing top N rows` when there were more, and a blank line. Results that
+//! offer a table layout ([`ResultSet::tables`]) are shown in it.
 
 use std::io::Write;
 
@@ -33,7 +34,21 @@ impl ConsoleSink {
 /// One batch as the console shows it.
 pub fn render_batch(batch_id: u64, results: &[Box<dyn ResultSet>], show_rows: usize) -> String {
     let mut text = batch_banner(batch_id);
-    for result in results {
+    for set in results {
+        match set.tables() {
+            Some(tables) => {
+                for table in &tables {
+                    render_table(table.as_ref(), show_rows, &mut text);
+                }
+            }
+            None => render_table(set.as_ref(), show_rows, &mut text),
+        }
+    }
+    text
+}
+
+fn render_table(result: &dyn ResultSet, show_rows: usize, text: &mut String) {
+    {
         if let Some(title) = result.title() {
             text.push_str(title);
             text.push('\n');
@@ -46,7 +61,6 @@ pub fn render_batch(batch_id: u64, results: &[Box<dyn ResultSet>], show_rows: us
         text.push_str(&table.render(Truncate::default(), result.row_count() > shown));
         text.push('\n');
     }
-    text
 }
 
 impl Sink for ConsoleSink {

@@ -1,7 +1,8 @@
-//! Where results go. A stage returns its results for a batch as [`ResultSet`]s (rows that can be
-//! shown as a table or written as JSON objects); every [`Sink`] writes them in its own way:
-//! [`console`] as Spark's console sink does, [`jsonl`] as one JSON object per line, [`kafka`] as one
-//! JSON message each on a Kafka topic.
+//! Where results go. A stage returns its results for a batch as [`ResultSet`]s (typed rows that can
+//! be shown as a table or written as JSON objects); every [`Sink`] lays them out in its own way:
+//! [`console`] as Spark's console sink does (in [`ResultSet::tables`] when the results offer a
+//! table layout), [`jsonl`] as one JSON object per line, [`kafka`] as one JSON message each on a
+//! Kafka topic, keyed by [`ResultSet::key`]. `--output` may name several of them ([`OutputSpec::check_all`]).
 //!
 //! [`records`] is the stage that shows the parsed records themselves (the plain `stream` output).
 
@@ -44,6 +45,12 @@ pub trait ResultSet {
 
     /// The message key of row `row` for keyed sinks (Kafka), if it has one.
     fn key(&self, _row: usize) -> Option<String> {
+        None
+    }
+
+    /// The same results laid out as tables for sinks that show tables (the console), when that
+    /// layout differs from one row per result; `None` shows the rows as they are.
+    fn tables(&self) -> Option<Vec<Box<dyn ResultSet>>> {
         None
     }
 }
@@ -114,8 +121,9 @@ pub enum SinkPosition {
     },
 }
 
-/// The `--output` choice.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One `--output` choice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", content = "to", rename_all = "snake_case")]
 pub enum OutputSpec {
     /// Spark-style tables on standard output.
     Console,
@@ -153,6 +161,73 @@ impl OutputSpec {
                 )),
             },
         }
+    }
+
+    /// Where it writes, as `--output` names it.
+    pub fn name(&self) -> String {
+        match self {
+            OutputSpec::Console => "console".to_string(),
+            OutputSpec::JsonlStdout => "jsonl:-".to_string(),
+            OutputSpec::JsonlFile(path) => format!("jsonl:{}", path.display()),
+            OutputSpec::Kafka { topic } => format!("kafka:{topic}"),
+        }
+    }
+
+    /// Whether it writes to standard output.
+    fn is_stdout(&self) -> bool {
+        match self {
+            OutputSpec::Console | OutputSpec::JsonlStdout => true,
+            OutputSpec::JsonlFile(_) | OutputSpec::Kafka { .. } => false,
+        }
+    }
+
+    /// Checks that several `--output`s can be written together: at least one; at most one on
+    /// standard output (tables and JSON lines would interleave); no file or topic named twice
+    /// (each result would be written to it twice); at most one Kafka topic (one transaction per
+    /// checkpoint holds a run's Kafka writes).
+    pub fn check_all(outputs: &[OutputSpec]) -> Result<(), StreamError> {
+        let names = || {
+            outputs
+                .iter()
+                .map(OutputSpec::name)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        if outputs.is_empty() {
+            return Err(StreamError::invalid(
+                "output",
+                "",
+                "name at least one output",
+            ));
+        }
+        if outputs.iter().filter(|output| output.is_stdout()).count() > 1 {
+            return Err(StreamError::invalid(
+                "output",
+                &names(),
+                "only one output can write to standard output (`console` or `jsonl:-`)",
+            ));
+        }
+        for (index, output) in outputs.iter().enumerate() {
+            if outputs[..index].contains(output) {
+                return Err(StreamError::invalid(
+                    "output",
+                    &names(),
+                    format!("`{}` is named twice", output.name()),
+                ));
+            }
+        }
+        let topics = outputs
+            .iter()
+            .filter(|output| matches!(output, OutputSpec::Kafka { .. }))
+            .count();
+        if topics > 1 {
+            return Err(StreamError::invalid(
+                "output",
+                &names(),
+                "results go to at most one Kafka topic",
+            ));
+        }
+        Ok(())
     }
 
     /// Opens the sink; a JSONL file is appended to when `append`, else replaced. A Kafka topic
@@ -211,5 +286,33 @@ mod tests {
         assert!(error.contains("`kafka[:TOPIC]`"), "{error}");
         assert!(OutputSpec::parse("jsonl:").is_err());
         assert!(OutputSpec::parse("kafka:").is_err());
+    }
+
+    #[test]
+    fn several_outputs_must_not_collide() {
+        let parse = |list: &[&str]| -> Vec<OutputSpec> {
+            list.iter()
+                .map(|text| OutputSpec::parse(text).unwrap())
+                .collect()
+        };
+        let check = |list: &[&str]| OutputSpec::check_all(&parse(list)).map_err(|e| e.to_string());
+        assert_eq!(
+            check(&["console", "jsonl:r.jsonl", "kafka:analytics"]),
+            Ok(())
+        );
+        assert_eq!(
+            check(&["jsonl:-", "jsonl:a.jsonl", "jsonl:b.jsonl"]),
+            Ok(())
+        );
+        let error = check(&["console", "-"]).unwrap_err();
+        assert!(
+            error.contains("only one output can write to standard output"),
+            "{error}"
+        );
+        let error = check(&["jsonl:a.jsonl", "console", "jsonl:a.jsonl"]).unwrap_err();
+        assert!(error.contains("`jsonl:a.jsonl` is named twice"), "{error}");
+        let error = check(&["kafka:a", "kafka:b"]).unwrap_err();
+        assert!(error.contains("at most one Kafka topic"), "{error}");
+        assert!(check(&[]).unwrap_err().contains("at least one output"));
     }
 }
