@@ -1,5 +1,6 @@
 //! The `retailflow` binary: parses arguments and wires the libraries together. All logic lives in the
-//! library crates (`retailflow-batch`, `retailflow-stream`, `retailflow-eventtime`, `retailflow-core`).
+//! library crates (`retailflow-batch`, `retailflow-stream`, `retailflow-eventtime`, `retailflow-dashboard`,
+//! `retailflow-core`).
 
 mod cmd;
 
@@ -45,6 +46,8 @@ enum Command {
     Stream(Box<cmd::stream::Args>),
     /// Compute the stream's windowed analytics over a receipts file in batch (DataFusion).
     Windows(cmd::windows::Args),
+    /// Serve the live dashboard for the results a `stream --output kafka:TOPIC` run writes.
+    Dashboard(cmd::dashboard::Args),
     /// Run the whole story with nothing installed: the batch job on a generated sample, then the
     /// stream on an in-process Kafka mock cluster.
     Demo(cmd::demo::Args),
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
         Command::Produce(args) => cmd::produce::run(args),
         Command::Stream(args) => cmd::stream::run(*args),
         Command::Windows(args) => cmd::windows::run(args),
+        Command::Dashboard(args) => cmd::dashboard::run(args),
         Command::Demo(args) => cmd::demo::run(args),
     };
     match result {
@@ -81,6 +85,9 @@ fn fault_of(error: &anyhow::Error) -> Fault {
             return error.fault();
         }
         if let Some(error) = cause.downcast_ref::<retailflow_stream::StreamError>() {
+            return error.fault();
+        }
+        if let Some(error) = cause.downcast_ref::<retailflow_dashboard::DashboardError>() {
             return error.fault();
         }
         if cause.downcast_ref::<std::io::Error>().is_some() {

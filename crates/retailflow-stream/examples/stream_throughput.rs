@@ -52,6 +52,7 @@ fn main() {
         clock: Arc::new(SystemClock),
         shutdown: Shutdown::new(),
         status: StatusLog::to_writer(std::io::sink()),
+        monitors: Default::default(),
     };
 
     let clock = EventClock::Seeded {

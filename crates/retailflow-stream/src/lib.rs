@@ -19,6 +19,7 @@ pub mod error;
 pub mod generate;
 pub mod kafka;
 pub mod message;
+pub mod monitor;
 pub mod output;
 pub mod pipeline;
 pub mod produce;

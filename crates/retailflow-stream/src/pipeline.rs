@@ -27,6 +27,7 @@ use crate::dead_letter::{DeadLetter, Reason, ReasonCounts, Rejection};
 use crate::dead_letter_sink::DeadLetterSink;
 use crate::error::StreamError;
 use crate::message::{MessageBatch, Positions};
+use crate::monitor::{CheckpointHealth, Monitors, RunHealth};
 use crate::output::Sink;
 use crate::progress::thousands;
 use crate::schema::RecordFormat;
@@ -74,6 +75,8 @@ pub struct Environment {
     pub shutdown: Shutdown,
     /// Status lines (per-batch counts, broker trouble).
     pub status: StatusLog,
+    /// Told of every trigger's results and the run's health (the live dashboard).
+    pub monitors: Monitors,
 }
 
 /// Why the run ended.
@@ -130,6 +133,8 @@ struct Checkpointing {
     /// Totals and positions at that checkpoint.
     totals: Totals,
     positions: Positions,
+    /// When this run last saved one, and how long it took.
+    last_saved: Option<CheckpointHealth>,
 }
 
 /// The micro-batch loop.
@@ -191,6 +196,7 @@ impl<'a> Pipeline<'a> {
             epoch,
             totals,
             positions,
+            last_saved: None,
         });
         self
     }
@@ -221,6 +227,7 @@ impl<'a> Pipeline<'a> {
             return Ok(false);
         };
         let epoch = checkpointing.epoch + 1;
+        let started = self.environment.clock.now();
         let mut offsets_taken = false;
         if let Some(offsets) = source.group_offsets(positions) {
             for sink in &mut self.sinks {
@@ -247,6 +254,11 @@ impl<'a> Pipeline<'a> {
         for sink in &mut self.sinks {
             sink.checkpoint_saved(epoch)?;
         }
+        let clock = &self.environment.clock;
+        checkpointing.last_saved = Some(CheckpointHealth {
+            saved_at: ProcessingTime::from_millis(clock.wall_time().millis()),
+            took: clock.now().saturating_duration_since(started),
+        });
         Ok(offsets_taken)
     }
 
@@ -363,22 +375,60 @@ impl<'a> Pipeline<'a> {
                 let totals = summary.totals(summary.batches);
                 self.save_checkpoint(source, &positions, engine, totals)?;
             }
-            if input_ended {
-                summary.end = RunEnd::EndOfInput;
-                return Ok(summary);
-            }
-            if self.environment.shutdown.is_requested() {
-                summary.end = RunEnd::Shutdown;
-                return Ok(summary);
-            }
-            if self
+            let end = if input_ended {
+                Some(RunEnd::EndOfInput)
+            } else if self.environment.shutdown.is_requested() {
+                Some(RunEnd::Shutdown)
+            } else if self
                 .config
                 .max_batches
                 .is_some_and(|max| summary.batches - first_batch >= max)
             {
-                summary.end = RunEnd::MaxBatches;
+                Some(RunEnd::MaxBatches)
+            } else {
+                None
+            };
+            if !self.environment.monitors.is_empty() {
+                let health = self.health(source, stage, &positions, &summary, end.is_some());
+                self.environment.monitors.on_batch(&results, &health);
+            }
+            if let Some(end) = end {
+                summary.end = end;
                 return Ok(summary);
             }
+        }
+    }
+
+    /// The run's health for the monitors, after a trigger.
+    fn health<R, S: Stage<R>>(
+        &self,
+        source: &mut dyn Source,
+        stage: &S,
+        positions: &Positions,
+        summary: &RunSummary,
+        ended: bool,
+    ) -> RunHealth {
+        let mut stage_health = stage.health();
+        let lag = source.lag(positions);
+        for partition in &mut stage_health.partitions {
+            partition.lag = lag
+                .iter()
+                .find(|(number, _)| *number == partition.partition)
+                .map(|(_, lag)| *lag);
+        }
+        RunHealth {
+            source: source.name().to_string(),
+            at: self.processing_time(),
+            ended,
+            received: summary.messages,
+            processed: summary.processed,
+            dead_letters: summary.dead_lettered,
+            batches: summary.batches,
+            stage: stage_health,
+            checkpoint: self
+                .checkpointing
+                .as_ref()
+                .and_then(|checkpointing| checkpointing.last_saved),
         }
     }
 
@@ -653,6 +703,7 @@ mod tests {
                 clock: clock.clone(),
                 shutdown: Shutdown::new(),
                 status,
+                monitors: Default::default(),
             };
             Self {
                 clock,

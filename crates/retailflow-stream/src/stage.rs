@@ -9,6 +9,7 @@ use retailflow_eventtime::{EngineSnapshot, ProcessingTime};
 
 use crate::dead_letter::Rejection;
 use crate::message::{MessageMeta, Positions};
+use crate::monitor::StageHealth;
 use crate::output::ResultSet;
 
 /// What a stage knows about the batch being finished.
@@ -64,5 +65,11 @@ pub trait Stage<R> {
     /// `end_batch`; `None` for a stage without state.
     fn engine_snapshot(&self) -> Option<EngineSnapshot> {
         None
+    }
+
+    /// The stream's watermark and each partition's, for the monitors; a stage without event time
+    /// has none.
+    fn health(&self) -> StageHealth {
+        StageHealth::default()
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use retailflow_dashboard::Dashboard;
 use retailflow_eventtime::TimeSpan;
 use retailflow_stream::Environment;
 use retailflow_stream::clock::SystemClock;
@@ -74,6 +75,13 @@ pub struct StreamDemoArgs {
     /// Show the parsed receipts of each batch instead of the windowed analytics.
     #[arg(long)]
     records: bool,
+    /// Serve the live web dashboard of the stream here; if the port is taken, on a free one (the
+    /// URL is printed). Loopback only unless another address is given.
+    #[arg(long, value_name = "HOST:PORT", default_value = retailflow_dashboard::DEFAULT_ADDR)]
+    dashboard: String,
+    /// No dashboard.
+    #[arg(long)]
+    no_dashboard: bool,
 }
 
 fn duration_arg(text: &str) -> Result<Duration, String> {
@@ -136,10 +144,22 @@ fn run_stream_half(args: &StreamDemoArgs) -> anyhow::Result<ExitCode> {
     let shutdown = Shutdown::new();
     let _signals = SignalListener::install(shutdown.clone(), status.clone())
         .context("cannot listen for Ctrl-C")?;
-    let environment = Environment {
+    let mut environment = Environment {
         clock: Arc::new(SystemClock),
         shutdown,
         status: status.clone(),
+        monitors: Default::default(),
+    };
+    let dashboard = if args.no_dashboard {
+        None
+    } else {
+        let dashboard = Dashboard::start_or_any_port(
+            &args.dashboard,
+            "demo: receipts from the in-process Kafka mock cluster",
+        )?;
+        super::dashboard::announce(&dashboard, &status);
+        environment.monitors = environment.monitors.with(dashboard.monitor());
+        Some(dashboard)
     };
     let window = i64::try_from(args.window.as_millis())
         .ok()
@@ -166,6 +186,7 @@ fn run_stream_half(args: &StreamDemoArgs) -> anyhow::Result<ExitCode> {
         ..DemoSettings::default()
     };
     let summary = run_stream_demo(&settings, &environment)?;
+    drop(dashboard);
     status.line(format!(
         "demo: produced {} receipts ({} damaged: {}); the stream processed {} and dead-lettered {} ({})",
         summary.produced.tally.sent,

@@ -227,6 +227,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         clock: Arc::new(SystemClock),
         shutdown,
         status,
+        monitors: Default::default(),
     };
     let summary = run_produce(&settings, &environment)?;
     let undelivered = summary.undelivered();

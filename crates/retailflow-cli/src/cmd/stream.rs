@@ -97,6 +97,8 @@ pub struct Args {
     /// what was written after the last checkpoint.
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<std::path::PathBuf>,
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = retailflow_dashboard::DEFAULT_ADDR, help = super::dashboard::DASHBOARD_HELP)]
+    dashboard: Option<String>,
     #[command(flatten)]
     analytics: super::stream_analytics::AnalyticsArgs,
     #[command(flatten)]
@@ -183,10 +185,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let shutdown = Shutdown::new();
     let _signals = SignalListener::install(shutdown.clone(), status.clone())
         .context("cannot listen for Ctrl-C")?;
-    let environment = Environment {
+    let mut environment = Environment {
         clock: Arc::new(SystemClock),
         shutdown,
         status,
+        monitors: Default::default(),
+    };
+    let dashboard = match &args.dashboard {
+        Some(addr) => {
+            let dashboard =
+                super::dashboard::start(addr, &settings.describe(), &environment.status)?;
+            environment.monitors = environment.monitors.with(dashboard.monitor());
+            Some(dashboard)
+        }
+        None => None,
     };
     match analytics {
         Some(config) => run_analytics_logged(
@@ -197,5 +209,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )?,
         None => run_stream(&settings, &environment)?,
     };
+    if let Some(dashboard) = &dashboard {
+        super::dashboard::keep_serving(dashboard, &environment);
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -18,14 +18,15 @@ mod tests;
 use std::path::Path;
 
 use retailflow_eventtime::{
-    Engine, EngineConfig, EngineSnapshot, Output, OutputMode, PartitionId, ProcessingTime, Receipt,
-    RefusalKind,
+    Engine, EngineConfig, EngineSnapshot, EventTime, Output, OutputMode, PartitionId,
+    ProcessingTime, Receipt, RefusalKind,
 };
 
 use crate::command::{RunParts, StreamSettings};
 use crate::dead_letter::{Reason, Rejection};
 use crate::error::StreamError;
 use crate::message::MessageMeta;
+use crate::monitor::{PartitionHealth, StageHealth};
 use crate::output::{OutputSpec, ResultSet};
 use crate::pipeline::{Environment, RunSummary};
 use crate::schema::{ReceiptFormat, recycle_receipt};
@@ -182,6 +183,25 @@ impl Stage<Receipt> for AnalyticsStage {
 
     fn engine_snapshot(&self) -> Option<EngineSnapshot> {
         Some(self.engine.snapshot())
+    }
+
+    fn health(&self) -> StageHealth {
+        let known = |t: EventTime| (t != EventTime::MIN).then_some(t);
+        let lateness = self.engine.config().allowed_lateness;
+        StageHealth {
+            watermark: known(self.engine.watermark()),
+            partitions: self
+                .engine
+                .partitions()
+                .iter()
+                .map(|status| PartitionHealth {
+                    partition: status.partition.0,
+                    watermark: known(status.watermark(lateness)),
+                    idle: status.idle,
+                    lag: None,
+                })
+                .collect(),
+        }
     }
 }
 

@@ -53,6 +53,10 @@ impl ResultSet for OutputObjects {
         self.outputs.get(row).and_then(output_key)
     }
 
+    fn output(&self, row: usize) -> Option<&Output> {
+        self.outputs.get(row)
+    }
+
     /// One table per analysis with results, in [`AnalysisKind::ALL`] order.
     fn tables(&self) -> Option<Vec<Box<dyn ResultSet>>> {
         let tables = AnalysisKind::ALL

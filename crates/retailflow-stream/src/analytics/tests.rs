@@ -78,6 +78,7 @@ fn window_totals_match_the_file_and_late_receipts_are_dead_lettered() {
         clock,
         shutdown: Shutdown::new(),
         status,
+        monitors: Default::default(),
     };
     let summary = run_analytics(
         &settings(&input, dir.path()),

@@ -13,6 +13,8 @@ pub mod records;
 
 use std::path::PathBuf;
 
+use retailflow_eventtime::Output;
+
 use crate::error::StreamError;
 use crate::source::GroupOffsets;
 
@@ -45,6 +47,12 @@ pub trait ResultSet {
 
     /// The message key of row `row` for keyed sinks (Kafka), if it has one.
     fn key(&self, _row: usize) -> Option<String> {
+        None
+    }
+
+    /// Row `row` as the typed result it renders, for sinks that sort results by kind (the live
+    /// dashboard); `None` for rows that are not analytics results (the plain record table).
+    fn output(&self, _row: usize) -> Option<&Output> {
         None
     }
 

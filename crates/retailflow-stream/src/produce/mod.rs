@@ -178,6 +178,7 @@ mod tests {
                 clock,
                 shutdown: Shutdown::new(),
                 status,
+                monitors: Default::default(),
             },
             captured,
         )

@@ -39,6 +39,10 @@ use crate::status::StatusLog;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often a lasting broker problem is reported again.
 const REPORT_EVERY: Duration = Duration::from_secs(30);
+/// How often the partitions' lag is asked for (with `--dashboard`).
+const LAG_EVERY: Duration = Duration::from_secs(5);
+/// How long one partition's high watermark may take to come back.
+const LAG_TIMEOUT: Duration = Duration::from_millis(200);
 /// How long closing the consumer may take before it is abandoned.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -94,6 +98,9 @@ pub struct KafkaSource {
     /// After a back-off, errors queued while waiting are drained before a new error counts.
     draining: bool,
     last_report: Option<Instant>,
+    /// When the partitions' high watermarks were last asked for, and the lag they gave.
+    lag_asked: Option<Instant>,
+    lag_seen: Vec<(i32, i64)>,
     clock: Arc<dyn Clock>,
     shutdown: Shutdown,
     status: StatusLog,
@@ -163,6 +170,8 @@ impl KafkaSource {
             retry_at: None,
             draining: false,
             last_report: None,
+            lag_asked: None,
+            lag_seen: Vec::new(),
             clock,
             shutdown,
             status,
@@ -330,6 +339,34 @@ fn end_target(starts: &BTreeMap<i32, (i64, i64)>) -> BTreeMap<i32, i64> {
 impl Source for KafkaSource {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn lag(&mut self, positions: &Positions) -> Vec<(i32, i64)> {
+        let now = self.clock.now();
+        if self
+            .lag_asked
+            .is_some_and(|asked| now.saturating_duration_since(asked) < LAG_EVERY)
+        {
+            return self.lag_seen.clone();
+        }
+        self.lag_asked = Some(now);
+        let (Some(consumer), Some(partitions)) = (&self.consumer, self.partitions()) else {
+            return Vec::new();
+        };
+        let mut lag = Vec::new();
+        for partition in partitions {
+            // One short request per partition, every few seconds; a broker that does not answer
+            // leaves the lag unknown until the next try.
+            let Ok((low, high)) =
+                consumer.fetch_watermarks(&self.config.topic, partition, LAG_TIMEOUT)
+            else {
+                break;
+            };
+            let next = positions.next_offset(partition).unwrap_or(low);
+            lag.push((partition, (high - next).max(0)));
+        }
+        self.lag_seen = lag;
+        self.lag_seen.clone()
     }
 
     fn poll(&mut self, timeout: Duration, batch: &mut MessageBatch) -> Result<Polled, StreamError> {

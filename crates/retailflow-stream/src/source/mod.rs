@@ -103,6 +103,14 @@ pub trait Source {
         None
     }
 
+    /// Messages not read yet per partition, `(partition, lag)`, after `positions`, as far as the
+    /// source knows without asking anyone (Kafka: from the high watermarks of its last fetches);
+    /// empty when it cannot tell.
+    fn lag(&mut self, positions: &Positions) -> Vec<(i32, i64)> {
+        let _ = positions;
+        Vec::new()
+    }
+
     /// Records that everything before `positions` is fully handled (results and dead letters
     /// written). Kafka commits these offsets for the consumer group; a file has nothing to do.
     fn commit(&mut self, positions: &Positions) -> Result<(), StreamError>;

@@ -23,6 +23,7 @@ pub fn environment() -> (Environment, CapturedStatus) {
             clock: Arc::new(SystemClock),
             shutdown: Shutdown::new(),
             status,
+            monitors: Default::default(),
         },
         captured,
     )
