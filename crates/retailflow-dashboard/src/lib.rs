@@ -11,6 +11,8 @@
 //! several processes.
 
 mod board;
+#[cfg(test)]
+mod endpoint_tests;
 mod entry;
 mod error;
 pub mod from_topic;
