@@ -214,7 +214,11 @@ fn it_answers_get_only_with_safe_headers_and_no_cors() {
         page.header("content-type"),
         Some("text/html; charset=utf-8")
     );
-    assert!(page.body.contains(r#"<script src="app.js""#), "{}", page.body);
+    assert!(
+        page.body.contains(r#"<script src="app.js""#),
+        "{}",
+        page.body
+    );
     for external in ["src=\"http", "href=\"http", "src=\"//", "href=\"//"] {
         assert!(!page.body.contains(external), "the page loads {external}");
     }

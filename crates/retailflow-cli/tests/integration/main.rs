@@ -5,6 +5,7 @@ mod support;
 
 mod agreement;
 mod anomalies;
+mod browser;
 mod checkpoint;
 mod clean;
 mod compose;
