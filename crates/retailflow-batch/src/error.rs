@@ -72,6 +72,11 @@ pub enum BatchError {
     #[error("{}: cannot write: {reason}", path.display())]
     OutputUnwritable { path: PathBuf, reason: String },
 
+    // ---- environment ----
+    /// The charts or the report page of `--plots` cannot be written.
+    #[error("{}: cannot write the charts: {reason}", path.display())]
+    PlotsUnwritable { path: PathBuf, reason: String },
+
     // ---- data ----
     /// The input contains bytes that are not UTF-8 text.
     #[error("{}: unreadable bytes: {detail} (the file must be UTF-8 text)", path.display())]
@@ -130,6 +135,7 @@ impl BatchError {
             | MalformedCsv { .. }
             | AmbiguousDateFormat { .. }
             | MixedDateFormats { .. } => Fault::Data,
+            PlotsUnwritable { .. } => Fault::Environment,
             Engine(_) | Internal(_) => Fault::Internal,
         }
     }

@@ -23,6 +23,7 @@ use crate::error::BatchError;
 use crate::features::{DAY_OF_WEEK, TRANSACTION_MONTH};
 use crate::headers::Columns;
 use crate::plan::{self, RESTORED_FLAGS};
+use crate::plots;
 use crate::profile::profile;
 use crate::report::{Ordered, Report, RestoredCounts, ValueRulesReport};
 use crate::show::{cells, schema_tree, show};
@@ -72,6 +73,8 @@ pub struct CleanOptions {
     pub partitions: Option<usize>,
     /// The value rules for quantities, prices and totals (`--max-quantity`, `--max-price`).
     pub rules: ValueRules,
+    /// A folder for SVG charts of the report and a self-contained `report.html`, if anywhere.
+    pub plots: Option<PathBuf>,
 }
 
 impl CleanOptions {
@@ -87,7 +90,13 @@ impl CleanOptions {
             story: true,
             partitions: None,
             rules: ValueRules::default(),
+            plots: None,
         }
+    }
+
+    /// The page `plots` gets: `report.html` in that folder.
+    pub fn plots_page(&self) -> Option<PathBuf> {
+        self.plots.as_ref().map(|dir| dir.join(crate::plots::PAGE))
     }
 
     /// Where the clean rows go: `output`, else `<input stem>_clean.<ext>` beside the input.
@@ -231,6 +240,9 @@ pub async fn clean(
     check_output(&output_path, &input)?;
     if let Some(report) = &options.report {
         check_output(report, &input)?;
+    }
+    if let Some(dir) = &options.plots {
+        plots::check_dir(dir)?;
     }
     let threads = partitions(options);
 
@@ -469,6 +481,21 @@ pub async fn clean(
     if let Some(report_path) = &options.report {
         report.write_json(report_path)?;
         story.say(&format!("Wrote the report to {}.\n", report_path.display()))?;
+    }
+    if let Some(dir) = &options.plots {
+        let run = plots::Run {
+            input: &input.path,
+            output: &output_path,
+            rules: options.rules.describe(),
+            catalog: catalog.entries(),
+            catalog_rows_shown: long_rows,
+        };
+        let page = plots::write_plots(dir, &report, &run)?;
+        story.say(&format!(
+            "Wrote the charts to {} and the report page to {}.\n",
+            dir.display(),
+            page.display()
+        ))?;
     }
     Ok(report)
 }

@@ -20,6 +20,7 @@ pub mod generate;
 pub mod headers;
 pub mod job;
 mod plan;
+mod plots;
 pub mod profile;
 pub mod repair;
 pub mod report;

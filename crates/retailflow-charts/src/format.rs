@@ -1,8 +1,13 @@
 //! Number formatting with fixed digits, for labels and for SVG coordinates.
 
 /// Formats `value` with exactly `decimals` fraction digits and `,` between groups of three integer
-/// digits. Never prints a negative zero.
-pub(crate) fn format_number(value: f64, decimals: usize) -> String {
+/// digits. Never prints a negative zero; NaN and infinities print `n/a`. Charts label their bars
+/// with it, so tables beside them can print the same figures the same way.
+///
+/// ```
+/// assert_eq!(retailflow_charts::format_number(1234567.891, 2), "1,234,567.89");
+/// ```
+pub fn format_number(value: f64, decimals: usize) -> String {
     if !value.is_finite() {
         return "n/a".to_string();
     }

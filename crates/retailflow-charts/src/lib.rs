@@ -38,4 +38,5 @@ mod page;
 mod scale;
 
 pub use bar::{BarChart, Orientation, Series, ValueFormat};
+pub use format::format_number;
 pub use page::{Block, ReportPage, Section, Table};

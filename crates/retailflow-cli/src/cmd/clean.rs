@@ -43,7 +43,8 @@ goes to stderr for large inputs. Columns the job does not know are kept and pass
 Examples:
   retailflow clean ../shared/data/retail_store_sales.csv
   retailflow clean sales.csv --out clean.csv --report report.json --quiet
-  retailflow clean sales.csv --date-format '%d/%m/%Y'";
+  retailflow clean sales.csv --date-format '%d/%m/%Y'
+  retailflow clean sales.csv --plots charts    (then open charts/report.html)";
 
 fn how_it_works() -> String {
     HOW_IT_WORKS_TEMPLATE.replace("{VALUE_RULES}", VALUE_RULES_HELP)
@@ -77,6 +78,17 @@ pub struct Args {
     #[arg(long, value_name = "FMT")]
     pub date_format: Option<String>,
 
+    /// Also write SVG charts of the report and DIR/report.html, a self-contained page of it.
+    ///
+    /// DIR is a folder, created if needed. One SVG per chart: top_categories (top 5 categories by
+    /// units), spend_by_payment and spend_by_location (average total_spent), rows_by_weekday,
+    /// rows_by_month, and nulls (per column, after the cast and after the repairs). report.html
+    /// holds the report's figures, the story's tables and the charts inline, with no scripts and
+    /// nothing fetched. Chart text is real SVG text in the generic sans-serif font, so it is
+    /// searchable and renders without fonts installed.
+    #[arg(long, value_name = "DIR")]
+    pub plots: Option<PathBuf>,
+
     /// Print nothing on stdout; errors still go to stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -109,6 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         story: !args.quiet,
         partitions: None,
         rules: args.rules.rules()?,
+        plots: args.plots,
     };
 
     let size = std::fs::metadata(&options.input).map_or(0, |m| m.len());

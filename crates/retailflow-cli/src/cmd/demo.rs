@@ -101,7 +101,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     run_stream_half(&args.stream)
 }
 
-/// The batch half: a generated dirty sample in a temporary folder, cleaned with the story on stdout.
+/// The batch half: a generated dirty sample in a temporary folder, cleaned with the story on stdout
+/// and the charts in `plots/` beside it.
 fn run_batch_half(rows: u64, seed: u64) -> anyhow::Result<()> {
     use std::io::Write as _;
     let folder = std::env::temp_dir().join(format!("retailflow-demo-{}", std::process::id()));
@@ -124,7 +125,11 @@ fn run_batch_half(rows: u64, seed: u64) -> anyhow::Result<()> {
     )?;
     let mut options = retailflow_batch::CleanOptions::new(&input);
     options.report = Some(folder.join("report.json"));
+    options.plots = Some(folder.join("plots"));
     retailflow_batch::run_clean(&options, &mut out).context("the batch job failed")?;
+    if let Some(page) = options.plots_page() {
+        writeln!(out, "charts: {}", page.display())?;
+    }
     out.flush()?;
     Ok(())
 }

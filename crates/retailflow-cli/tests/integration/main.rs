@@ -15,5 +15,6 @@ mod exit_codes;
 mod generate;
 mod hostile;
 mod kafka_output;
+mod plots;
 mod stream;
 mod stream_analytics;
