@@ -138,20 +138,7 @@ fn push_optional(out: &mut String, entry: Option<&Entry>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn entry(json: &str) -> Entry {
-        Entry::from_message(json.as_bytes()).unwrap()
-    }
-
-    /// `"window_start":…,"window_end":…` of the 10 s window starting `start_s` after 08:00.
-    fn window(start_s: u32) -> String {
-        let at = |s: u32| format!("2026-12-03T08:{:02}:{:02}.000Z", s / 60, s % 60);
-        format!(
-            r#""window_start":"{}","window_end":"{}""#,
-            at(start_s),
-            at(start_s + 10)
-        )
-    }
+    use crate::test_data::{entry, window};
 
     fn summary(start_s: u32, receipts: u32) -> Entry {
         entry(&format!(

@@ -6,8 +6,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::entry::Entry;
 use crate::health::HealthView;
+use crate::test_data::{entry, window};
 use crate::{Dashboard, DashboardError};
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
@@ -59,19 +59,6 @@ fn get_json(dashboard: &Dashboard, path: &str) -> serde_json::Value {
     let response = request(dashboard, "GET", path);
     assert!(response.status.contains(" 200 "), "{}", response.status);
     serde_json::from_str(&response.body).unwrap()
-}
-
-fn entry(json: &str) -> Entry {
-    Entry::from_message(json.as_bytes()).unwrap()
-}
-
-fn window(start_s: u32) -> String {
-    let at = |s: u32| format!("2026-12-03T08:{:02}:{:02}.000Z", s / 60, s % 60);
-    format!(
-        r#""window_start":"{}","window_end":"{}""#,
-        at(start_s),
-        at(start_s + 10)
-    )
 }
 
 fn health(processed: u64) -> HealthView {

@@ -18,6 +18,8 @@ mod error;
 pub mod from_topic;
 mod health;
 mod server;
+#[cfg(test)]
+mod test_data;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
