@@ -58,20 +58,19 @@
 //! # Ok::<(), retailflow_eventtime::ConfigError>(())
 //! ```
 
+pub use retailflow_receipts::{money, receipt, time};
+
 pub mod analyses;
 pub mod config;
 mod dedupe;
 pub mod engine;
 pub mod error;
 pub mod intern;
-pub mod money;
 pub mod names;
 pub mod output;
-pub mod receipt;
 pub mod refusal;
 pub mod snapshot;
 pub mod state;
-pub mod time;
 pub mod watermark;
 pub mod window;
 
@@ -81,15 +80,13 @@ pub use config::{
 };
 pub use engine::{Counters, Engine};
 pub use error::{ConfigError, RestoreError};
-pub use money::Money;
 pub use output::{
     BigReceipt, BoughtTogether, CashierAlert, Direction, ItemPair, ItemQuantity, Output,
     PopularItems, StoreAnomaly, StoreRevenue, TopStores, WindowSummary,
 };
-pub use receipt::{LineItem, Receipt};
 pub use refusal::{Duplicate, Future, Late, OutOfRange, Refusal, RefusalKind};
 pub use snapshot::{EngineSnapshot, PaneSnapshot, SNAPSHOT_FORMAT};
 pub use state::StateSize;
-pub use time::{EventTime, ProcessingTime, TimeSpan};
 pub use watermark::{PartitionId, PartitionStatus};
+pub use retailflow_receipts::{EventTime, LineItem, Money, ProcessingTime, Receipt, TimeSpan};
 pub use window::{Window, Windowing};

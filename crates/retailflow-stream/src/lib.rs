@@ -30,7 +30,7 @@ pub mod signals;
 pub mod source;
 pub mod stage;
 pub mod status;
-pub mod timestamp;
+pub use retailflow_receipts::timestamp;
 
 pub use dead_letter::{DeadLetter, Reason, ReasonCounts, Rejection};
 pub use error::StreamError;

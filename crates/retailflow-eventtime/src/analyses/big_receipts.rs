@@ -2,44 +2,10 @@
 //! as soon as it is processed. It belongs to no window, so a receipt that is late for the windowed
 //! analyses is still reported as big (and is also rejected as late for the windows).
 
-use retailflow_core::values::MAX_EXACT_UNITS;
-
 use crate::money::Money;
 use crate::output::BigReceipt;
 use crate::receipt::Receipt;
-
-/// Totals and units of a receipt, in exact money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReceiptTotals {
-    /// Σ price × quantity, prices rounded to hundredths.
-    pub total: Money,
-    /// Σ quantity.
-    pub units: i64,
-}
-
-/// Exact totals of `receipt`, or `None` when a price or a sum is beyond the exact range (or a
-/// price or quantity is negative, which no validated receipt has).
-#[inline]
-pub fn receipt_totals(receipt: &Receipt) -> Option<ReceiptTotals> {
-    let mut totals = ReceiptTotals {
-        total: Money::ZERO,
-        units: 0,
-    };
-    for item in &receipt.items {
-        let price = Money::try_from_decimal(item.price).filter(|price| *price >= Money::ZERO)?;
-        if item.quantity < 0 {
-            return None;
-        }
-        totals.total = totals
-            .total
-            .checked_add(price.checked_mul(item.quantity)?)?;
-        totals.units = totals
-            .units
-            .checked_add(item.quantity)
-            .filter(|units| *units <= MAX_EXACT_UNITS)?;
-    }
-    Some(totals)
-}
+pub use crate::receipt::{ReceiptTotals, receipt_totals};
 
 /// The big-receipt result for `receipt` if `total` is over `threshold`.
 #[inline]

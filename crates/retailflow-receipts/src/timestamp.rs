@@ -2,8 +2,7 @@
 //! `2025-01-01T12:00:00.123Z` form, with any other RFC 3339 spelling (offsets, other fraction
 //! lengths, lowercase `t`/`z`) handled by chrono and converted to UTC milliseconds.
 
-use retailflow_eventtime::EventTime;
-use retailflow_eventtime::time::civil_from_days;
+use crate::time::{EventTime, civil_from_days};
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 

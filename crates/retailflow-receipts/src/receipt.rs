@@ -1,6 +1,7 @@
 //! The typed store receipt that the streaming analyses consume: what a well-formed message becomes
-//! after parsing (parsing and validation live in `retailflow-stream`).
+//! after parsing, and its exact totals.
 
+use retailflow_core::values::MAX_EXACT_UNITS;
 use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
@@ -38,7 +39,7 @@ impl Receipt {
     /// The receipt's total in exact hundredths (prices rounded to hundredths): the total the
     /// analyses use; `None` when it is beyond the exact range.
     pub fn exact_total(&self) -> Option<Money> {
-        crate::analyses::big_receipts::receipt_totals(self).map(|totals| totals.total)
+        receipt_totals(self).map(|totals| totals.total)
     }
 
     /// The receipt's total: Σ price × quantity, in floating point.
@@ -53,4 +54,37 @@ impl Receipt {
     pub fn units(&self) -> i64 {
         self.items.iter().map(|item| item.quantity).sum()
     }
+}
+
+/// Totals and units of a receipt, in exact money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiptTotals {
+    /// Σ price × quantity, prices rounded to hundredths.
+    pub total: Money,
+    /// Σ quantity.
+    pub units: i64,
+}
+
+/// Exact totals of `receipt`, or `None` when a price or a sum is beyond the exact range (or a
+/// price or quantity is negative, which no validated receipt has).
+#[inline]
+pub fn receipt_totals(receipt: &Receipt) -> Option<ReceiptTotals> {
+    let mut totals = ReceiptTotals {
+        total: Money::ZERO,
+        units: 0,
+    };
+    for item in &receipt.items {
+        let price = Money::try_from_decimal(item.price).filter(|price| *price >= Money::ZERO)?;
+        if item.quantity < 0 {
+            return None;
+        }
+        totals.total = totals
+            .total
+            .checked_add(price.checked_mul(item.quantity)?)?;
+        totals.units = totals
+            .units
+            .checked_add(item.quantity)
+            .filter(|units| *units <= MAX_EXACT_UNITS)?;
+    }
+    Some(totals)
 }

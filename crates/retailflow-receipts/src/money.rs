@@ -67,14 +67,14 @@ impl Money {
     }
 
     /// `self + other`, held within ±[`Money::MAX_EXACT`].
-    pub(crate) fn saturating_add(self, other: Money) -> Money {
+    pub fn saturating_add(self, other: Money) -> Money {
         let limit = MAX_EXACT_HUNDREDTHS;
         Money(self.0.saturating_add(other.0).clamp(-limit, limit))
     }
 
     /// `self + other` for amounts whose sum the caller has already checked with
     /// [`Money::checked_add`] or a limit of its own (the window state's capacity check).
-    pub(crate) fn plus(self, other: Money) -> Money {
+    pub fn plus(self, other: Money) -> Money {
         Money(self.0 + other.0)
     }
 }
