@@ -7,6 +7,10 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+pub use crate::analyses::AnalysisKind;
+pub use crate::analyses::bought_together::PairSettings;
+pub use crate::analyses::cashier_alerts::CashierAlertSettings;
+pub use crate::analyses::store_anomalies::AnomalySettings;
 use crate::error::ConfigError;
 use crate::money::Money;
 use crate::time::TimeSpan;
@@ -47,55 +51,6 @@ impl fmt::Display for OutputMode {
     }
 }
 
-/// One analysis of the engine, as `--without` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AnalysisKind {
-    /// Top stores by revenue per window.
-    TopStores,
-    /// Receipts over the big-receipt threshold, as they come.
-    BigReceipts,
-    /// Top items by units per category per window.
-    PopularItems,
-    /// Totals per window.
-    WindowSummary,
-    /// Store revenue against the store's own history.
-    StoreAnomalies,
-    /// Cashiers with a burst of big receipts.
-    CashierAlerts,
-    /// Item pairs bought in the same receipts.
-    BoughtTogether,
-}
-
-impl AnalysisKind {
-    /// Every analysis, in the order their results and tables come.
-    pub const ALL: [AnalysisKind; 7] = [
-        AnalysisKind::TopStores,
-        AnalysisKind::BigReceipts,
-        AnalysisKind::PopularItems,
-        AnalysisKind::WindowSummary,
-        AnalysisKind::BoughtTogether,
-        AnalysisKind::StoreAnomalies,
-        AnalysisKind::CashierAlerts,
-    ];
-
-    /// The name used on the command line and in the job identity.
-    pub fn name(self) -> &'static str {
-        match self {
-            AnalysisKind::TopStores => "top-stores",
-            AnalysisKind::BigReceipts => "big-receipts",
-            AnalysisKind::PopularItems => "popular-items",
-            AnalysisKind::WindowSummary => "window-summary",
-            AnalysisKind::StoreAnomalies => "store-anomalies",
-            AnalysisKind::CashierAlerts => "cashier-alerts",
-            AnalysisKind::BoughtTogether => "bought-together",
-        }
-    }
-
-    fn bit(self) -> u8 {
-        1 << (self as u8)
-    }
-}
-
 impl fmt::Display for AnalysisKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -117,19 +72,19 @@ impl FromStr for AnalysisKind {
 
 /// Which analyses run.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AnalysisSet(u8);
+pub struct AnalysisSet(u32);
 
 impl AnalysisSet {
-    /// All seven (the command line's default).
-    pub const ALL: AnalysisSet = AnalysisSet(0x7f);
+    /// Every analysis (the command line's default).
+    pub const ALL: AnalysisSet = AnalysisSet((1 << AnalysisKind::COUNT) - 1);
 
     /// The four window analyses the engine had first: top stores, big receipts, popular items and
     /// window summaries (the library's default).
     pub const CLASSIC: AnalysisSet = AnalysisSet(
-        (1 << AnalysisKind::TopStores as u8)
-            | (1 << AnalysisKind::BigReceipts as u8)
-            | (1 << AnalysisKind::PopularItems as u8)
-            | (1 << AnalysisKind::WindowSummary as u8),
+        (1 << AnalysisKind::TopStores as u32)
+            | (1 << AnalysisKind::BigReceipts as u32)
+            | (1 << AnalysisKind::PopularItems as u32)
+            | (1 << AnalysisKind::WindowSummary as u32),
     );
 
     /// No analysis.
@@ -138,17 +93,17 @@ impl AnalysisSet {
     /// Whether `kind` runs.
     #[inline]
     pub fn has(self, kind: AnalysisKind) -> bool {
-        self.0 & kind.bit() != 0
+        self.0 & bit(kind) != 0
     }
 
     /// This set without `kind`.
     pub fn without(self, kind: AnalysisKind) -> AnalysisSet {
-        AnalysisSet(self.0 & !kind.bit())
+        AnalysisSet(self.0 & !bit(kind))
     }
 
     /// This set with `kind`.
     pub fn with(self, kind: AnalysisKind) -> AnalysisSet {
-        AnalysisSet(self.0 | kind.bit())
+        AnalysisSet(self.0 | bit(kind))
     }
 
     /// The analyses that run, in [`AnalysisKind::ALL`] order.
@@ -157,6 +112,10 @@ impl AnalysisSet {
             .into_iter()
             .filter(move |kind| self.has(*kind))
     }
+}
+
+fn bit(kind: AnalysisKind) -> u32 {
+    1 << (kind as u32)
 }
 
 impl Default for AnalysisSet {
@@ -175,73 +134,6 @@ impl Serialize for AnalysisSet {
 impl fmt::Debug for AnalysisSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_set().entries(self.kinds()).finish()
-    }
-}
-
-/// Settings of the store revenue anomalies.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct AnomalySettings {
-    /// Weight of the newest window in the store's moving mean and variance (`--anomaly-alpha`,
-    /// default 0.1), above 0 and at most 1.
-    pub alpha: f64,
-    /// Earlier windows a store needs before it can alert (`--anomaly-warmup`, default 10).
-    pub warmup: u32,
-    /// Alert when the revenue is this many standard deviations from the mean (`--anomaly-z`,
-    /// default 4).
-    pub z: f64,
-    /// A store with no receipts for this many windows is forgotten; until then an empty window
-    /// counts as revenue 0 (`--anomaly-forget`, default 60).
-    pub forget: u32,
-}
-
-impl Default for AnomalySettings {
-    fn default() -> Self {
-        AnomalySettings {
-            alpha: 0.1,
-            warmup: 10,
-            z: 4.0,
-            forget: 60,
-        }
-    }
-}
-
-/// Settings of the cashier alerts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct CashierAlertSettings {
-    /// Big receipts that make an alert (`--cashier-alert-count`, default 3), at least 2.
-    pub count: u32,
-    /// Longest event-time span from the first to the last of them (`--cashier-alert-within`,
-    /// default 60 s).
-    pub within: TimeSpan,
-}
-
-impl Default for CashierAlertSettings {
-    fn default() -> Self {
-        CashierAlertSettings {
-            count: 3,
-            within: TimeSpan::from_secs(60),
-        }
-    }
-}
-
-/// Settings of the bought-together pairs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct PairSettings {
-    /// Pairs kept per window (`--top-pairs`, default 10).
-    pub top: usize,
-    /// Pairs in fewer receipts of the window are left out (`--min-pair-receipts`, default 2).
-    pub min_receipts: u64,
-    /// A receipt with more distinct items adds no pairs (`--max-basket`, default 50).
-    pub max_basket: usize,
-}
-
-impl Default for PairSettings {
-    fn default() -> Self {
-        PairSettings {
-            top: 10,
-            min_receipts: 2,
-            max_basket: 50,
-        }
     }
 }
 

@@ -21,18 +21,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyses::cashier_alerts::{BigReceiptEntry, CashierPatterns};
-use crate::analyses::store_anomalies::StoreHistories;
-use crate::analyses::{self, big_receipts, bought_together};
-use crate::config::AnalysisKind;
+use crate::analyses::bought_together::distinct_items;
+use crate::analyses::{Analyses, Record, WindowClose};
 use crate::config::{EngineConfig, OutputMode};
 use crate::dedupe::SeenReceipts;
 use crate::error::ConfigError;
 use crate::names::{ItemLine, Names};
 use crate::output::Output;
-use crate::receipt::Receipt;
+use crate::receipt::{Receipt, receipt_totals};
 use crate::refusal::{Duplicate, Future, Late, OutOfRange, Refusal};
-use crate::state::{Contribution, StateSize, WindowStore};
+use crate::state::{StateSize, WindowStore};
 use crate::time::{EventTime, ProcessingTime};
 use crate::watermark::{PartitionId, PartitionStatus, WatermarkTracker};
 use crate::window::Windowing;
@@ -99,10 +97,8 @@ pub struct Engine {
     pub(crate) lines: Vec<ItemLine>,
     /// Scratch for the current record's distinct items.
     pub(crate) basket: Vec<u32>,
-    /// Each store's revenue history (store anomalies).
-    pub(crate) histories: StoreHistories,
-    /// Big receipts waiting for the watermark and per cashier (cashier alerts).
-    pub(crate) patterns: CashierPatterns,
+    /// The analyses that run, with the state they keep across windows.
+    pub(crate) analyses: Analyses,
 }
 
 impl Engine {
@@ -119,8 +115,7 @@ impl Engine {
             seen: SeenReceipts::default(),
             lines: Vec::new(),
             basket: Vec::new(),
-            histories: StoreHistories::default(),
-            patterns: CashierPatterns::default(),
+            analyses: Analyses::new(&config),
         })
     }
 
@@ -151,18 +146,15 @@ impl Engine {
 
     /// How much state is held.
     pub fn state_size(&self) -> StateSize {
-        let (open_windows, panes, store_keys, item_keys) = self.windows.size();
+        let (open_windows, panes, pane_keys) = self.windows.size();
         StateSize {
             open_windows,
             panes,
-            store_keys,
-            item_keys,
             interned_names: self.names.len(),
             partitions: self.watermarks.partitions().len(),
             receipt_ids: self.seen.len(),
-            pair_keys: self.windows.pair_keys(),
-            store_histories: self.histories.len(),
-            cashier_receipts: self.patterns.len(),
+            pane_keys,
+            keyed: self.analyses.keys(),
         }
     }
 
@@ -227,7 +219,7 @@ impl Engine {
                 .into());
             }
         }
-        let Some(totals) = big_receipts::receipt_totals(receipt) else {
+        let Some(totals) = receipt_totals(receipt) else {
             self.counters.out_of_range += 1;
             return Err(OutOfRange::ReceiptTotals.into());
         };
@@ -249,32 +241,28 @@ impl Engine {
             }
             .into());
         }
+        let mut record = Record {
+            receipt,
+            totals,
+            watermark,
+            late,
+            store: 0,
+            lines: &[],
+            basket: &[],
+        };
         if !late {
-            let store = self.names.stores.intern(&receipt.store_id);
+            record.store = self.names.stores.intern(&receipt.store_id);
             self.lines.clear();
             for item in &receipt.items {
                 self.lines
                     .push(self.names.line(&item.name, &item.category, item.quantity));
             }
-            let pairs = self.config.analyses.has(AnalysisKind::BoughtTogether);
-            if pairs {
-                bought_together::distinct_items(
-                    self.lines.iter().map(|line| line.item),
-                    &mut self.basket,
-                );
-                if self.basket.len() > self.config.pairs.max_basket {
-                    self.counters.large_baskets += 1;
-                }
+            record.lines = &self.lines;
+            if self.analyses.uses_basket() {
+                distinct_items(self.lines.iter().map(|line| line.item), &mut self.basket);
+                record.basket = &self.basket;
             }
-            let contribution = Contribution {
-                store,
-                total: totals.total,
-                units: totals.units,
-                lines: &self.lines,
-                basket: if pairs { &self.basket } else { &[] },
-                max_basket: self.config.pairs.max_basket,
-            };
-            if !self.windows.try_add(event_time, &contribution) {
+            if !self.windows.try_add(&record, &self.analyses) {
                 self.counters.out_of_range += 1;
                 return Err(OutOfRange::WindowTotals {
                     pane_start: self.windows.pane_start(event_time),
@@ -285,28 +273,7 @@ impl Engine {
         if self.config.dedupe {
             self.seen.insert(&receipt.receipt_id, event_time);
         }
-        let analyses = self.config.analyses;
-        if totals.total > self.config.big_receipt_threshold {
-            if analyses.has(AnalysisKind::BigReceipts)
-                && let Some(big) =
-                    big_receipts::check(receipt, totals.total, self.config.big_receipt_threshold)
-            {
-                self.counters.big_receipts += 1;
-                out.push(Output::BigReceipt(big));
-            }
-            if analyses.has(AnalysisKind::CashierAlerts) && !late {
-                let entry = BigReceiptEntry {
-                    ts: event_time,
-                    receipt_id: receipt.receipt_id.clone(),
-                    store_id: receipt.store_id.clone(),
-                    cashier_id: receipt.cashier_id.clone(),
-                    total: totals.total,
-                };
-                if !self.patterns.hold(entry, watermark) {
-                    self.counters.behind_watermark_for_alerts += 1;
-                }
-            }
-        }
+        self.analyses.observe(&record, &mut self.counters, out);
 
         let verdict = if late {
             self.counters.late += 1;
@@ -344,15 +311,25 @@ impl Engine {
         }
         if self.config.output_mode == OutputMode::Update {
             let Engine {
-                config,
+                windowing,
                 windows,
                 names,
                 counters,
+                analyses,
                 ..
             } = self;
-            windows.emit_changed(|window, aggregate| {
-                counters.provisional_results +=
-                    analyses::window_results(window, aggregate, names, config, None, out);
+            let slide = windowing.slide();
+            windows.emit_changed(|window, pane| {
+                let before = out.len();
+                let close = WindowClose {
+                    window,
+                    totals: pane.totals,
+                    names,
+                    is_final: false,
+                    slide,
+                };
+                analyses.emit(&close, &pane.parts, counters, out);
+                counters.provisional_results += (out.len() - before) as u64;
             });
         }
     }
@@ -364,42 +341,34 @@ impl Engine {
         self.close_windows(out);
     }
 
-    /// Emits and frees every window whose end the watermark has reached, earliest first, and
-    /// forgets the receipt ids the watermark has passed.
+    /// Emits and frees every window whose end the watermark has reached, earliest first, then
+    /// tells the analyses where the watermark is, and forgets the receipt ids it has passed.
     fn close_windows(&mut self, out: &mut Vec<Output>) {
         let watermark = self.watermarks.watermark();
         self.seen
             .forget_before(watermark.minus(self.config.allowed_lateness));
-        let before = out.len();
         let Engine {
-            config,
+            windowing,
             windows,
             names,
             counters,
-            histories,
-            patterns,
+            analyses,
             ..
         } = self;
-        windows.close(watermark, |window, aggregate| {
+        let slide = windowing.slide();
+        windows.close(watermark, |window, pane| {
             counters.windows_closed += 1;
-            counters.final_results += analyses::window_results(
+            let before = out.len();
+            let close = WindowClose {
                 window,
-                aggregate,
+                totals: pane.totals,
                 names,
-                config,
-                Some(&mut *histories),
-                out,
-            );
+                is_final: true,
+                slide,
+            };
+            analyses.emit(&close, &pane.parts, counters, out);
+            counters.final_results += (out.len() - before) as u64;
         });
-        if config.analyses.has(AnalysisKind::CashierAlerts) {
-            let mut alerts = Vec::new();
-            patterns.release(watermark, config.cashier_alerts, &mut alerts);
-            counters.cashier_alerts += alerts.len() as u64;
-            out.extend(alerts.into_iter().map(Output::CashierAlert));
-        }
-        counters.store_anomalies += out[before..]
-            .iter()
-            .filter(|output| matches!(output, Output::StoreAnomaly(_)))
-            .count() as u64;
+        analyses.advance(watermark, counters, out);
     }
 }

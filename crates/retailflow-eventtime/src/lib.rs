@@ -25,7 +25,9 @@
 //!
 //! Which analyses run is [`EngineConfig::analyses`]: the library runs the four window analyses by
 //! default ([`AnalysisSet::CLASSIC`]); `retailflow stream` runs all seven, adding store revenue
-//! anomalies, cashier alerts and bought-together pairs ([`analyses`] has one file per analysis).
+//! anomalies, cashier alerts and bought-together pairs. [`analyses`] has one file per analysis,
+//! each with its per-pane accumulator, its results, their JSON and their console table, and the
+//! one list of them the engine runs.
 //!
 //! [`output`] documents the exact JSON for each result kind.
 //!
@@ -69,6 +71,7 @@ pub mod intern;
 pub mod names;
 pub mod output;
 pub mod refusal;
+mod render;
 pub mod snapshot;
 pub mod state;
 pub mod watermark;
@@ -85,8 +88,8 @@ pub use output::{
     PopularItems, StoreAnomaly, StoreRevenue, TopStores, WindowSummary,
 };
 pub use refusal::{Duplicate, Future, Late, OutOfRange, Refusal, RefusalKind};
-pub use snapshot::{EngineSnapshot, PaneSnapshot, SNAPSHOT_FORMAT};
-pub use state::StateSize;
-pub use watermark::{PartitionId, PartitionStatus};
 pub use retailflow_receipts::{EventTime, LineItem, Money, ProcessingTime, Receipt, TimeSpan};
+pub use snapshot::{EngineSnapshot, SNAPSHOT_FORMAT};
+pub use state::{PaneSnapshot, PaneTotals, StateSize};
+pub use watermark::{PartitionId, PartitionStatus};
 pub use window::{Window, Windowing};

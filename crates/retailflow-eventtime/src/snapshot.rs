@@ -11,20 +11,20 @@
 use retailflow_core::values::MAX_EXACT_UNITS;
 use serde::{Deserialize, Serialize};
 
-use crate::analyses::cashier_alerts::{BigReceiptEntry, CashierPatterns};
-use crate::analyses::store_anomalies::StoreHistory;
+use crate::analyses::{AnalysesSaved, PaneParts};
 use crate::config::EngineConfig;
 use crate::engine::{Counters, Engine};
 use crate::error::RestoreError;
 use crate::intern::Interner;
 use crate::money::Money;
 use crate::names::Names;
-use crate::state::{StoreTotals, WindowAggregate, WindowStore};
+use crate::state::{Pane, PaneSnapshot, PaneTotals, WindowStore};
 use crate::time::{EventTime, TimeSpan};
 use crate::watermark::{PartitionStatus, WatermarkTracker};
 
-/// Version of the snapshot layout; bumped on incompatible changes.
-pub const SNAPSHOT_FORMAT: u32 = 1;
+/// Version of the snapshot layout; bumped on incompatible changes (2: each analysis saves its own
+/// part of a pane and its own keyed state).
+pub const SNAPSHOT_FORMAT: u32 = 2;
 
 /// Everything the engine knows, as data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,52 +55,9 @@ pub struct EngineSnapshot {
     /// Receipt ids held for `dedupe`, with their event times, by event time then id.
     #[serde(default)]
     pub receipt_ids: Vec<(EventTime, String)>,
-    /// Revenue history per store index (store anomalies), by store index.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub store_histories: Vec<(u32, StoreHistory)>,
-    /// Big receipts waiting for the watermark (cashier alerts), in release order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub held_big_receipts: Vec<BigReceiptEntry>,
-    /// Recent big receipts per cashier (cashier alerts), by store, cashier, then release order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub recent_big_receipts: Vec<BigReceiptEntry>,
-    /// Watermark at which cashiers were last swept for forgetting.
-    #[serde(default = "earliest", skip_serializing_if = "is_earliest")]
-    pub cashiers_swept_at: EventTime,
-}
-
-fn earliest() -> EventTime {
-    EventTime::MIN
-}
-
-fn is_earliest(t: &EventTime) -> bool {
-    *t == EventTime::MIN
-}
-
-/// The totals of one pane.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PaneSnapshot {
-    /// Pane start.
-    pub start: EventTime,
-    /// Receipts in it.
-    pub receipts: u64,
-    /// Revenue in hundredths.
-    pub revenue_hundredths: i64,
-    /// Units sold.
-    pub units: i64,
-    /// Changed since its last provisional results (update mode).
-    pub changed: bool,
-    /// `[store index, revenue in hundredths, receipts]`, by store index, stores with receipts only.
-    pub stores: Vec<(u32, i64, u64)>,
-    /// `[category index, item index, units]`, by category then item index, sold items only.
-    pub items: Vec<(u32, u32, i64)>,
-    /// `[item index, receipts holding it]`, by item index (bought together).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub item_receipts: Vec<(u32, u64)>,
-    /// `[item index, item index, receipts holding both]`, sorted, lower index first (bought
-    /// together).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub pairs: Vec<(u32, u32, u64)>,
+    /// The state each analysis keeps across windows (store histories, cashiers' big receipts).
+    #[serde(flatten)]
+    pub analyses: AnalysesSaved,
 }
 
 impl Engine {
@@ -109,25 +66,7 @@ impl Engine {
         let panes = self
             .windows
             .panes()
-            .map(|(start, aggregate)| {
-                let stores: Vec<(u32, i64, u64)> = aggregate
-                    .stores()
-                    .map(|(store, totals)| (store, totals.revenue.hundredths(), totals.receipts))
-                    .collect();
-                let mut items: Vec<(u32, u32, i64)> = aggregate.items(&self.names).collect();
-                items.sort_unstable();
-                PaneSnapshot {
-                    start,
-                    receipts: aggregate.receipts,
-                    revenue_hundredths: aggregate.revenue.hundredths(),
-                    units: aggregate.units,
-                    changed: aggregate.changed,
-                    stores,
-                    items,
-                    item_receipts: aggregate.pairs.items().collect(),
-                    pairs: aggregate.pairs.pairs(),
-                }
-            })
+            .map(|(start, pane)| pane.save(start))
             .collect();
         let names = |interner: &Interner| interner.names().map(str::to_owned).collect();
         EngineSnapshot {
@@ -143,10 +82,7 @@ impl Engine {
             panes,
             counters: self.counters,
             receipt_ids: self.seen.entries(),
-            store_histories: self.histories.entries().collect(),
-            held_big_receipts: self.patterns.pending(),
-            recent_big_receipts: self.patterns.recent(),
-            cashiers_swept_at: self.patterns.swept_at(),
+            analyses: self.analyses.save(),
         }
     }
 
@@ -197,7 +133,7 @@ impl Engine {
                 return corrupt(format!("panes are not in order of start at {start}"));
             }
             previous_start = Some(start);
-            windows.insert(start, restored_aggregate(pane, &names)?);
+            windows.insert(start, restored_pane(pane, &names)?);
         }
         engine.watermarks = WatermarkTracker::resume(
             config.allowed_lateness,
@@ -213,22 +149,10 @@ impl Engine {
                 return corrupt(format!("receipt id {id} is held twice"));
             }
         }
-        for (store, history) in snapshot.store_histories {
-            if store as usize >= engine.names.stores.len() {
-                return corrupt(format!("a store history refers to unknown store #{store}"));
-            }
-            if !(history.mean.is_finite() && history.variance.is_finite()) {
-                return corrupt(format!("the history of store #{store} is not finite"));
-            }
-            if !engine.histories.insert(store, history) {
-                return corrupt(format!("store #{store} has two histories"));
-            }
-        }
-        engine.patterns = CashierPatterns::restored(
-            snapshot.held_big_receipts,
-            snapshot.recent_big_receipts,
-            snapshot.cashiers_swept_at,
-        );
+        engine
+            .analyses
+            .restore(snapshot.analyses, &engine.names)
+            .or_else(corrupt)?;
         Ok(engine)
     }
 }
@@ -243,65 +167,21 @@ fn interner(names: Vec<String>, what: &str) -> Result<Interner, RestoreError> {
     })
 }
 
-fn restored_aggregate(pane: PaneSnapshot, names: &Names) -> Result<WindowAggregate, RestoreError> {
-    let start = pane.start;
+fn restored_pane(saved: PaneSnapshot, names: &Names) -> Result<Pane, RestoreError> {
+    let start = saved.start;
     let exact = |hundredths: i64| Money::from_hundredths(hundredths).is_exact() && hundredths >= 0;
-    if !exact(pane.revenue_hundredths) || !(0..=MAX_EXACT_UNITS).contains(&pane.units) {
+    if !exact(saved.revenue_hundredths) || !(0..=MAX_EXACT_UNITS).contains(&saved.units) {
         return corrupt(format!("pane {start} has totals beyond the exact range"));
     }
-    let mut aggregate = WindowAggregate::default();
-    aggregate.receipts = pane.receipts;
-    aggregate.revenue = Money::from_hundredths(pane.revenue_hundredths);
-    aggregate.units = pane.units;
-    aggregate.changed = pane.changed;
-    if !pane.stores.windows(2).all(|pair| pair[0].0 < pair[1].0) {
-        return corrupt(format!("pane {start} lists stores out of order or twice"));
-    }
-    for (store, revenue, receipts) in pane.stores {
-        if store as usize >= names.stores.len() || receipts == 0 || !exact(revenue) {
-            return corrupt(format!(
-                "pane {start} has an unknown or empty store #{store}"
-            ));
-        }
-        aggregate.set_store(
-            store,
-            StoreTotals {
-                revenue: Money::from_hundredths(revenue),
-                receipts,
-            },
-        );
-    }
-    if !pane
-        .items
-        .windows(2)
-        .all(|pair| (pair[0].0, pair[0].1) < (pair[1].0, pair[1].1))
-    {
-        return corrupt(format!("pane {start} lists items out of order or twice"));
-    }
-    for (item, receipts) in pane.item_receipts {
-        if item as usize >= names.items.len() || receipts == 0 {
-            return corrupt(format!(
-                "pane {start} counts receipts of unknown item #{item}"
-            ));
-        }
-        aggregate.pairs.set_item(item, receipts);
-    }
-    for (low, high, receipts) in pane.pairs {
-        if low >= high || high as usize >= names.items.len() || receipts == 0 {
-            return corrupt(format!("pane {start} has a bad pair #{low}/#{high}"));
-        }
-        aggregate.pairs.set_pair(low, high, receipts);
-    }
-    for (category, item, units) in pane.items {
-        if category as usize >= names.categories.len()
-            || item as usize >= names.items.len()
-            || !(0..=MAX_EXACT_UNITS).contains(&units)
-        {
-            return corrupt(format!(
-                "pane {start} refers to unknown item #{category}/#{item}"
-            ));
-        }
-        aggregate.set_item(category, item, units, names);
-    }
-    Ok(aggregate)
+    let parts = PaneParts::restore(saved.parts, names)
+        .or_else(|reason| corrupt(format!("pane {start}: {reason}")))?;
+    Ok(Pane {
+        totals: PaneTotals {
+            receipts: saved.receipts,
+            revenue: Money::from_hundredths(saved.revenue_hundredths),
+            units: saved.units,
+        },
+        changed: saved.changed,
+        parts,
+    })
 }

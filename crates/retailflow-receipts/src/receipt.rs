@@ -88,3 +88,44 @@ pub fn receipt_totals(receipt: &Receipt) -> Option<ReceiptTotals> {
     }
     Some(totals)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(lines: &[(f64, i64)]) -> Receipt {
+        Receipt {
+            receipt_id: "R1".into(),
+            store_id: "S1".into(),
+            cashier_id: "C1".into(),
+            ts: EventTime(1_000),
+            items: lines
+                .iter()
+                .map(|&(price, quantity)| LineItem {
+                    name: "Item_1_MILK".into(),
+                    category: "Milk Products".into(),
+                    price,
+                    quantity,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn totals_are_exact_hundredths() {
+        let totals = receipt_totals(&receipt(&[(0.1, 3), (0.2, 1), (19.99, 10)])).unwrap();
+        assert_eq!(totals.total, Money::from_hundredths(30 + 20 + 19_990));
+        assert_eq!(totals.units, 14);
+    }
+
+    #[test]
+    fn totals_beyond_the_exact_range_are_refused() {
+        assert!(receipt_totals(&receipt(&[(1e6, 100_000)])).is_some());
+        assert!(receipt_totals(&receipt(&[(1e300, 1)])).is_none());
+        assert!(receipt_totals(&receipt(&[(f64::NAN, 1)])).is_none());
+        assert!(receipt_totals(&receipt(&[(1.0, 4_611_686_018_427_387_904)])).is_none());
+        assert!(receipt_totals(&receipt(&[(0.0, i64::MAX), (0.0, i64::MAX)])).is_none());
+        assert!(receipt_totals(&receipt(&[(-1.0, 1)])).is_none());
+        assert!(receipt_totals(&receipt(&[(1e11, 100), (1e11, 1)])).is_none());
+    }
+}

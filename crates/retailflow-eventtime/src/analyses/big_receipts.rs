@@ -1,11 +1,61 @@
 //! Big receipts: every receipt whose total is strictly over the threshold (default 500.00), reported
 //! as soon as it is processed. It belongs to no window, so a receipt that is late for the windowed
 //! analyses is still reported as big (and is also rejected as late for the windows).
+//!
+//! `{"kind":"big_receipt","receipt_id":s,"store_id":s,"cashier_id":s,"ts":T,"total":x}`
 
+use serde::{Deserialize, Serialize};
+
+use crate::analyses::{Analysis, AnalysisResult, Record, TableSpec};
+use crate::config::EngineConfig;
+use crate::engine::Counters;
 use crate::money::Money;
-use crate::output::BigReceipt;
+use crate::output::Output;
 use crate::receipt::Receipt;
-pub use crate::receipt::{ReceiptTotals, receipt_totals};
+use crate::render;
+use crate::time::EventTime;
+use crate::window::Window;
+
+/// A receipt whose total is over the threshold, reported as soon as it is processed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BigReceipt {
+    /// The receipt.
+    pub receipt_id: String,
+    /// Its store.
+    pub store_id: String,
+    /// Its cashier.
+    pub cashier_id: String,
+    /// Its event time.
+    pub ts: EventTime,
+    /// Σ price × quantity.
+    pub total: Money,
+}
+
+/// Reports big receipts as they come.
+#[derive(Debug, Clone)]
+pub struct BigReceiptsAnalysis {
+    threshold: Money,
+}
+
+impl Analysis for BigReceiptsAnalysis {
+    const NAME: &'static str = "big-receipts";
+    type Pane = ();
+    type Saved = ();
+
+    fn new(config: &EngineConfig) -> Self {
+        BigReceiptsAnalysis {
+            threshold: config.big_receipt_threshold,
+        }
+    }
+
+    #[inline]
+    fn observe(&mut self, record: &Record<'_>, counters: &mut Counters, out: &mut Vec<Output>) {
+        if let Some(big) = check(record.receipt, record.totals.total, self.threshold) {
+            counters.big_receipts += 1;
+            out.push(Output::BigReceipt(big));
+        }
+    }
+}
 
 /// The big-receipt result for `receipt` if `total` is over `threshold`.
 #[inline]
@@ -19,10 +69,52 @@ pub fn check(receipt: &Receipt, total: Money, threshold: Money) -> Option<BigRec
     })
 }
 
+impl AnalysisResult for BigReceipt {
+    const KIND: &'static str = "big_receipt";
+    const PROVISIONAL: bool = false;
+    const TABLE: TableSpec = TableSpec {
+        title: "Big receipts",
+        columns: &["receipt_id", "store_id", "cashier_id", "ts", "total"],
+    };
+
+    fn window(&self) -> Option<Window> {
+        None
+    }
+
+    fn store_id(&self) -> Option<&str> {
+        Some(&self.store_id)
+    }
+
+    fn write_json(&self, _with_final: bool, out: &mut Vec<u8>) {
+        render::object_head(out, Self::KIND);
+        render::key(out, "receipt_id");
+        render::string(out, &self.receipt_id);
+        render::key(out, "store_id");
+        render::string(out, &self.store_id);
+        render::key(out, "cashier_id");
+        render::string(out, &self.cashier_id);
+        render::key(out, "ts");
+        render::time(out, self.ts);
+        render::key(out, "total");
+        render::money(out, self.total);
+        out.push(b'}');
+    }
+
+    fn table_rows(&self, rows: &mut Vec<Vec<Option<String>>>) {
+        rows.push(vec![
+            Some(self.receipt_id.clone()),
+            Some(self.store_id.clone()),
+            Some(self.cashier_id.clone()),
+            render::time_cell(self.ts),
+            Some(self.total.to_string()),
+        ]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::receipt::LineItem;
+    use crate::receipt::{LineItem, receipt_totals};
     use crate::time::EventTime;
 
     fn receipt(lines: &[(f64, i64)]) -> Receipt {
@@ -41,24 +133,6 @@ mod tests {
                 })
                 .collect(),
         }
-    }
-
-    #[test]
-    fn totals_are_exact_hundredths() {
-        let totals = receipt_totals(&receipt(&[(0.1, 3), (0.2, 1), (19.99, 10)])).unwrap();
-        assert_eq!(totals.total, Money::from_hundredths(30 + 20 + 19_990));
-        assert_eq!(totals.units, 14);
-    }
-
-    #[test]
-    fn totals_beyond_the_exact_range_are_refused() {
-        assert!(receipt_totals(&receipt(&[(1e6, 100_000)])).is_some());
-        assert!(receipt_totals(&receipt(&[(1e300, 1)])).is_none());
-        assert!(receipt_totals(&receipt(&[(f64::NAN, 1)])).is_none());
-        assert!(receipt_totals(&receipt(&[(1.0, 4_611_686_018_427_387_904)])).is_none());
-        assert!(receipt_totals(&receipt(&[(0.0, i64::MAX), (0.0, i64::MAX)])).is_none());
-        assert!(receipt_totals(&receipt(&[(-1.0, 1)])).is_none());
-        assert!(receipt_totals(&receipt(&[(1e11, 100), (1e11, 1)])).is_none());
     }
 
     #[test]

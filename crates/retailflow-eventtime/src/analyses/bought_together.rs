@@ -3,34 +3,116 @@
 //! least `min_receipts` receipts are ranked by receipts (ties by name `a`, then `b`) and the top
 //! ones are emitted with support, confidences and lift.
 //!
-//! The counts live in each pane next to the other totals ([`PairCounts`]) and merge like them, so
-//! sliding windows cost one merge per window. A receipt with more than `max_basket` distinct items
-//! adds no pairs (a 10,000-item receipt would cost 50 million updates); it is still counted in N
-//! and in its items' receipt counts, and in [`Counters::large_baskets`](crate::Counters).
+//! The counts live in each pane ([`PairCounts`]) and merge, so sliding windows cost one merge per
+//! window. Pairs of the first [`DENSE_ITEMS`] items interned (a retail catalog's worth) are counted
+//! in a triangular array, a few array increments per receipt; pairs with a later item in a hash
+//! map. A receipt with more than `max_basket` distinct items adds no pairs (a 10,000-item receipt
+//! would cost 50 million updates); it is still counted in N and in its items' receipt counts, and
+//! in [`Counters::large_baskets`].
+//!
+//! `{"kind":"bought_together","window_start":T,"window_end":T,"receipts":N,"pairs":[{"a":s,"b":s,"receipts":n,"support":x,"confidence_ab":x,"confidence_ba":x,"lift":x}]}`
 
 use std::cmp::Ordering;
 
-use crate::config::PairSettings;
+use serde::{Deserialize, Serialize};
+
+use crate::analyses::{Accumulator, Analysis, AnalysisResult, Record, TableSpec, WindowClose};
+use crate::config::EngineConfig;
+use crate::engine::Counters;
 use crate::intern::{FastMap, Interner};
-use crate::output::{BoughtTogether, ItemPair};
-use crate::state::WindowAggregate;
+use crate::names::Names;
+use crate::output::Output;
+use crate::render;
+use crate::time::EventTime;
 use crate::window::Window;
 
-/// Receipts per item and per item pair of one pane or window.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct PairCounts {
-    /// Receipts holding each item, by item id.
-    item_receipts: Vec<u64>,
-    /// Receipts holding both items of a pair, keyed by [`pair_key`].
-    pairs: FastMap<u64, u64>,
+/// Items whose pairs are counted in the triangular array: 256 items make 32,640 pairs, 255 KiB of
+/// counts per pane.
+pub const DENSE_ITEMS: u32 = 256;
+
+/// Settings of the bought-together pairs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PairSettings {
+    /// Pairs kept per window (`--top-pairs`, default 10).
+    pub top: usize,
+    /// Pairs in fewer receipts of the window are left out (`--min-pair-receipts`, default 2).
+    pub min_receipts: u64,
+    /// A receipt with more distinct items adds no pairs (`--max-basket`, default 50).
+    pub max_basket: usize,
+}
+
+impl Default for PairSettings {
+    fn default() -> Self {
+        PairSettings {
+            top: 10,
+            min_receipts: 2,
+            max_basket: 50,
+        }
+    }
+}
+
+/// The most frequent item pairs of one window, most receipts first, ties by `a` then `b`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoughtTogether {
+    /// Window start.
+    pub window_start: EventTime,
+    /// Window end (exclusive).
+    pub window_end: EventTime,
+    /// Receipts in the window (N).
+    pub receipts: u64,
+    /// At most `top_pairs` entries, each in at least `min_pair_receipts` receipts.
+    pub pairs: Vec<ItemPair>,
+    /// False while the window is still open (update mode).
+    #[serde(rename = "final")]
+    pub is_final: bool,
+}
+
+/// Two items bought in the same receipts: `a < b` in byte order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemPair {
+    /// The first item name.
+    pub a: String,
+    /// The second item name.
+    pub b: String,
+    /// Receipts holding both (n).
+    pub receipts: u64,
+    /// n / N.
+    pub support: f64,
+    /// n / receipts holding `a`.
+    pub confidence_ab: f64,
+    /// n / receipts holding `b`.
+    pub confidence_ba: f64,
+    /// n·N / (receipts holding `a` × receipts holding `b`): above 1, bought together more often
+    /// than chance.
+    pub lift: f64,
+}
+
+/// Index of the pair `low < high < DENSE_ITEMS` in the triangular array.
+#[inline]
+fn dense_index(low: u32, high: u32) -> usize {
+    let high = high as usize;
+    high * (high - 1) / 2 + low as usize
+}
+
+/// Length of the triangular array holding every pair of items below `items`.
+#[inline]
+fn dense_len(items: usize) -> usize {
+    items * items.saturating_sub(1) / 2
 }
 
 fn pair_key(low: u32, high: u32) -> u64 {
     (u64::from(low) << 32) | u64::from(high)
 }
 
-fn pair_ids(key: u64) -> (u32, u32) {
-    ((key >> 32) as u32, key as u32)
+/// Receipts per item and per item pair of one pane or window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PairCounts {
+    /// Receipts holding each item, by item id.
+    item_receipts: Vec<u64>,
+    /// Receipts holding both items of a pair of items below [`DENSE_ITEMS`], by [`dense_index`].
+    dense: Vec<u64>,
+    /// Receipts holding both items of the other pairs, keyed by [`pair_key`].
+    sparse: FastMap<u64, u64>,
 }
 
 impl PairCounts {
@@ -38,47 +120,43 @@ impl PairCounts {
     /// `max_basket` of them.
     #[inline]
     pub(crate) fn add(&mut self, basket: &[u32], max_basket: usize) {
+        let Some(&last) = basket.last() else {
+            return;
+        };
+        if last as usize >= self.item_receipts.len() {
+            self.item_receipts.resize(last as usize + 1, 0);
+        }
         for &item in basket {
-            let index = item as usize;
-            if index >= self.item_receipts.len() {
-                self.item_receipts.resize(index + 1, 0);
-            }
-            self.item_receipts[index] += 1;
+            self.item_receipts[item as usize] += 1;
         }
         if basket.len() > max_basket {
             return;
         }
-        for (position, &low) in basket.iter().enumerate() {
-            for &high in &basket[position + 1..] {
-                *self.pairs.entry(pair_key(low, high)).or_insert(0) += 1;
+        let needed = dense_len((last.min(DENSE_ITEMS - 1) + 1) as usize);
+        if needed > self.dense.len() {
+            self.dense.resize(needed, 0);
+        }
+        for (position, &high) in basket.iter().enumerate().skip(1) {
+            if high < DENSE_ITEMS {
+                let row = &mut self.dense[dense_index(0, high)..];
+                for &low in &basket[..position] {
+                    row[low as usize] += 1;
+                }
+            } else {
+                for &low in &basket[..position] {
+                    *self.sparse.entry(pair_key(low, high)).or_insert(0) += 1;
+                }
             }
         }
     }
 
-    pub(crate) fn merge_from(&mut self, other: &PairCounts) {
-        if other.item_receipts.len() > self.item_receipts.len() {
-            self.item_receipts.resize(other.item_receipts.len(), 0);
-        }
-        for (mine, theirs) in self.item_receipts.iter_mut().zip(&other.item_receipts) {
-            *mine += *theirs;
-        }
-        for (&key, &receipts) in &other.pairs {
-            *self.pairs.entry(key).or_insert(0) += receipts;
-        }
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.item_receipts.clear();
-        self.pairs.clear();
-    }
-
-    /// Distinct pairs held.
-    pub(crate) fn pair_count(&self) -> usize {
-        self.pairs.len()
+    /// Receipts holding `item`.
+    fn item_receipts(&self, item: u32) -> u64 {
+        self.item_receipts.get(item as usize).copied().unwrap_or(0)
     }
 
     /// `(item id, receipts)`, by id, items in no receipt left out.
-    pub(crate) fn items(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+    fn items(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
         self.item_receipts
             .iter()
             .enumerate()
@@ -86,54 +164,182 @@ impl PairCounts {
             .map(|(item, &receipts)| (item as u32, receipts))
     }
 
-    /// `(low id, high id, receipts)`, sorted.
-    pub(crate) fn pairs(&self) -> Vec<(u32, u32, u64)> {
-        let mut pairs: Vec<(u32, u32, u64)> = self
-            .pairs
+    /// `(low id, high id, receipts)` of every pair held; unordered.
+    fn pairs(&self) -> impl Iterator<Item = (u32, u32, u64)> + '_ {
+        let dense = (1..DENSE_ITEMS)
+            .take_while(|&high| dense_index(0, high) < self.dense.len())
+            .flat_map(move |high| {
+                let row = &self.dense[dense_index(0, high)..dense_index(0, high) + high as usize];
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, receipts)| **receipts > 0)
+                    .map(move |(low, &receipts)| (low as u32, high, receipts))
+            });
+        let sparse = self
+            .sparse
             .iter()
-            .map(|(&key, &receipts)| {
-                let (low, high) = pair_ids(key);
-                (low, high, receipts)
-            })
-            .collect();
-        pairs.sort_unstable();
-        pairs
+            .filter(|(_, receipts)| **receipts > 0)
+            .map(|(&key, &receipts)| ((key >> 32) as u32, key as u32, receipts));
+        dense.chain(sparse)
     }
 
-    /// Restores one item's receipt count.
-    pub(crate) fn set_item(&mut self, item: u32, receipts: u64) {
-        let index = item as usize;
-        if index >= self.item_receipts.len() {
-            self.item_receipts.resize(index + 1, 0);
+    fn set_pair(&mut self, low: u32, high: u32, receipts: u64) {
+        if high < DENSE_ITEMS {
+            let needed = dense_len(high as usize + 1);
+            if needed > self.dense.len() {
+                self.dense.resize(needed, 0);
+            }
+            self.dense[dense_index(low, high)] = receipts;
+        } else {
+            self.sparse.insert(pair_key(low, high), receipts);
         }
-        self.item_receipts[index] = receipts;
-    }
-
-    /// Restores one pair's receipt count.
-    pub(crate) fn set_pair(&mut self, low: u32, high: u32, receipts: u64) {
-        self.pairs.insert(pair_key(low, high), receipts);
-    }
-
-    fn item_receipts(&self, item: u32) -> u64 {
-        self.item_receipts.get(item as usize).copied().unwrap_or(0)
     }
 }
 
-/// The window's top pairs.
-pub(crate) fn rank(
+impl Accumulator for PairCounts {
+    type Saved = SavedPairCounts;
+
+    fn merge_from(&mut self, other: &Self) {
+        if other.item_receipts.len() > self.item_receipts.len() {
+            self.item_receipts.resize(other.item_receipts.len(), 0);
+        }
+        for (mine, theirs) in self.item_receipts.iter_mut().zip(&other.item_receipts) {
+            *mine += *theirs;
+        }
+        if other.dense.len() > self.dense.len() {
+            self.dense.resize(other.dense.len(), 0);
+        }
+        for (mine, theirs) in self.dense.iter_mut().zip(&other.dense) {
+            *mine += *theirs;
+        }
+        for (&key, &receipts) in &other.sparse {
+            *self.sparse.entry(key).or_insert(0) += receipts;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.item_receipts.clear();
+        self.dense.clear();
+        self.sparse.clear();
+    }
+
+    fn keys(&self) -> usize {
+        self.pairs().count()
+    }
+
+    fn save(&self) -> Self::Saved {
+        let mut pairs: Vec<(u32, u32, u64)> = self.pairs().collect();
+        pairs.sort_unstable();
+        SavedPairCounts {
+            items: self.items().collect(),
+            pairs,
+        }
+    }
+
+    fn restore(saved: Self::Saved, names: &Names) -> Result<Self, String> {
+        let mut counts = PairCounts::default();
+        let known = names.items.len();
+        if !saved.items.windows(2).all(|pair| pair[0].0 < pair[1].0) {
+            return Err("items are listed out of order or twice".to_owned());
+        }
+        for (item, receipts) in saved.items {
+            if item as usize >= known || receipts == 0 {
+                return Err(format!("receipts of unknown item #{item}"));
+            }
+            if item as usize >= counts.item_receipts.len() {
+                counts.item_receipts.resize(item as usize + 1, 0);
+            }
+            counts.item_receipts[item as usize] = receipts;
+        }
+        if !saved
+            .pairs
+            .windows(2)
+            .all(|pair| (pair[0].0, pair[0].1) < (pair[1].0, pair[1].1))
+        {
+            return Err("pairs are listed out of order or twice".to_owned());
+        }
+        for (low, high, receipts) in saved.pairs {
+            if low >= high || high as usize >= known || receipts == 0 {
+                return Err(format!("a bad pair #{low}/#{high}"));
+            }
+            counts.set_pair(low, high, receipts);
+        }
+        Ok(counts)
+    }
+}
+
+/// [`PairCounts`] in a snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SavedPairCounts {
+    /// `[item index, receipts holding it]`, by item index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<(u32, u64)>,
+    /// `[item index, item index, receipts holding both]`, sorted, lower index first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pairs: Vec<(u32, u32, u64)>,
+}
+
+/// Counts and ranks the pairs of each window.
+#[derive(Debug, Clone)]
+pub struct BoughtTogetherAnalysis {
+    settings: PairSettings,
+}
+
+impl Analysis for BoughtTogetherAnalysis {
+    const NAME: &'static str = "bought-together";
+    const USES_BASKET: bool = true;
+    type Pane = PairCounts;
+    type Saved = ();
+
+    fn new(config: &EngineConfig) -> Self {
+        BoughtTogetherAnalysis {
+            settings: config.pairs,
+        }
+    }
+
+    #[inline]
+    fn add(&self, pane: &mut Self::Pane, record: &Record<'_>) {
+        pane.add(record.basket, self.settings.max_basket);
+    }
+
+    #[inline]
+    fn observe(&mut self, record: &Record<'_>, counters: &mut Counters, _out: &mut Vec<Output>) {
+        if !record.late && record.basket.len() > self.settings.max_basket {
+            counters.large_baskets += 1;
+        }
+    }
+
+    fn emit(
+        &mut self,
+        close: &WindowClose<'_>,
+        pane: &Self::Pane,
+        _counters: &mut Counters,
+        out: &mut Vec<Output>,
+    ) {
+        out.push(Output::BoughtTogether(rank(
+            close.window,
+            close.totals.receipts,
+            pane,
+            &close.names.items,
+            self.settings,
+            close.is_final,
+        )));
+    }
+}
+
+/// The window's top pairs, `total` being the receipts in it.
+fn rank(
     window: Window,
-    aggregate: &WindowAggregate,
+    total: u64,
+    counts: &PairCounts,
     items: &Interner,
     settings: PairSettings,
     is_final: bool,
 ) -> BoughtTogether {
-    let counts = &aggregate.pairs;
     let mut ranked: Vec<(&str, &str, u32, u32, u64)> = counts
-        .pairs
-        .iter()
-        .filter(|(_, receipts)| **receipts >= settings.min_receipts)
-        .map(|(&key, &receipts)| {
-            let (first, second) = pair_ids(key);
+        .pairs()
+        .filter(|&(_, _, receipts)| receipts >= settings.min_receipts)
+        .map(|(first, second, receipts)| {
             let (first_name, second_name) = (items.name(first), items.name(second));
             if first_name <= second_name {
                 (first_name, second_name, first, second, receipts)
@@ -153,7 +359,6 @@ pub(crate) fn rank(
     }
     ranked.truncate(limit);
     ranked.sort_unstable_by(order);
-    let total = aggregate.receipts;
     BoughtTogether {
         window_start: window.start,
         window_end: window.end,
@@ -199,20 +404,96 @@ pub(crate) fn distinct_items(items: impl Iterator<Item = u32>, basket: &mut Vec<
     basket.dedup();
 }
 
+impl AnalysisResult for BoughtTogether {
+    const KIND: &'static str = "bought_together";
+    const PROVISIONAL: bool = true;
+    const TABLE: TableSpec = TableSpec {
+        title: "Bought together",
+        columns: &[
+            "window_start",
+            "window_end",
+            "rank",
+            "a",
+            "b",
+            "receipts",
+            "support",
+            "confidence_ab",
+            "confidence_ba",
+            "lift",
+        ],
+    };
+
+    fn window(&self) -> Option<Window> {
+        Some(Window {
+            start: self.window_start,
+            end: self.window_end,
+        })
+    }
+
+    fn is_final(&self) -> bool {
+        self.is_final
+    }
+
+    fn write_json(&self, with_final: bool, out: &mut Vec<u8>) {
+        render::window_head(out, Self::KIND, self.window_start, self.window_end);
+        render::key(out, "receipts");
+        render::number(out, self.receipts);
+        out.extend_from_slice(b",\"pairs\":[");
+        for (index, pair) in self.pairs.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"a\":");
+            render::string(out, &pair.a);
+            render::key(out, "b");
+            render::string(out, &pair.b);
+            render::key(out, "receipts");
+            render::number(out, pair.receipts);
+            render::key(out, "support");
+            render::rounded(out, pair.support, 4);
+            render::key(out, "confidence_ab");
+            render::rounded(out, pair.confidence_ab, 4);
+            render::key(out, "confidence_ba");
+            render::rounded(out, pair.confidence_ba, 4);
+            render::key(out, "lift");
+            render::rounded(out, pair.lift, 4);
+            out.push(b'}');
+        }
+        out.push(b']');
+        render::window_tail(out, with_final, self.is_final);
+    }
+
+    fn table_rows(&self, rows: &mut Vec<Vec<Option<String>>>) {
+        for (rank, pair) in self.pairs.iter().enumerate() {
+            let mut cells = render::window_cells(self.window_start, self.window_end);
+            cells.extend([
+                Some((rank + 1).to_string()),
+                Some(pair.a.clone()),
+                Some(pair.b.clone()),
+                Some(pair.receipts.to_string()),
+                Some(format!("{:.4}", pair.support)),
+                Some(format!("{:.4}", pair.confidence_ab)),
+                Some(format!("{:.4}", pair.confidence_ba)),
+                Some(format!("{:.4}", pair.lift)),
+            ]);
+            rows.push(cells);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::time::EventTime;
 
-    fn counted(receipts: &[&[&str]], names: &mut Interner) -> WindowAggregate {
-        let mut aggregate = WindowAggregate::default();
+    /// The counts of `receipts` and how many there are.
+    fn counted(receipts: &[&[&str]], names: &mut Interner, max_basket: usize) -> (PairCounts, u64) {
+        let mut counts = PairCounts::default();
         let mut basket = Vec::new();
         for receipt in receipts {
             distinct_items(receipt.iter().map(|name| names.intern(name)), &mut basket);
-            aggregate.pairs.add(&basket, 3);
-            aggregate.receipts += 1;
+            counts.add(&basket, max_basket);
         }
-        aggregate
+        (counts, receipts.len() as u64)
     }
 
     const WINDOW: Window = Window {
@@ -224,7 +505,7 @@ mod tests {
     fn pairs_count_once_per_receipt_with_support_confidence_and_lift() {
         let mut names = Interner::default();
         // Interned out of byte order, so `a < b` must come from the names.
-        let aggregate = counted(
+        let (counts, total) = counted(
             &[
                 &["milk", "bread", "milk"],
                 &["bread", "milk"],
@@ -233,13 +514,14 @@ mod tests {
                 &["bread", "eggs", "milk", "tea"], // 4 distinct > max basket 3: no pairs
             ],
             &mut names,
+            3,
         );
         let settings = PairSettings {
             top: 10,
             min_receipts: 1,
             max_basket: 3,
         };
-        let result = rank(WINDOW, &aggregate, &names, settings, true);
+        let result = rank(WINDOW, total, &counts, &names, settings, true);
         assert_eq!(result.receipts, 5);
         let got: Vec<_> = result
             .pairs
@@ -259,7 +541,7 @@ mod tests {
     #[test]
     fn the_minimum_and_the_top_n_and_ties_by_name() {
         let mut names = Interner::default();
-        let aggregate = counted(
+        let (counts, total) = counted(
             &[
                 &["d", "c"],
                 &["d", "c"],
@@ -270,13 +552,14 @@ mod tests {
                 &["x", "y"],
             ],
             &mut names,
+            50,
         );
         let settings = PairSettings {
             top: 2,
             min_receipts: 2,
             max_basket: 50,
         };
-        let result = rank(WINDOW, &aggregate, &names, settings, false);
+        let result = rank(WINDOW, total, &counts, &names, settings, false);
         let got: Vec<_> = result
             .pairs
             .iter()
@@ -286,7 +569,8 @@ mod tests {
         assert!(!result.is_final);
         let none = rank(
             WINDOW,
-            &aggregate,
+            total,
+            &counts,
             &names,
             PairSettings {
                 min_receipts: 3,
@@ -300,16 +584,38 @@ mod tests {
     #[test]
     fn merged_panes_count_like_one() {
         let mut names = Interner::default();
-        let first = counted(&[&["a", "b"], &["a", "c"]], &mut names);
-        let second = counted(&[&["a", "b"]], &mut names);
+        let (first, _) = counted(&[&["a", "b"], &["a", "c"]], &mut names, 50);
+        let (second, _) = counted(&[&["a", "b"]], &mut names, 50);
         let mut merged = PairCounts::default();
-        merged.merge_from(&first.pairs);
-        merged.merge_from(&second.pairs);
-        let one = counted(&[&["a", "b"], &["a", "c"], &["a", "b"]], &mut names);
-        assert_eq!(merged.pairs(), one.pairs.pairs());
+        merged.merge_from(&first);
+        merged.merge_from(&second);
+        let (one, _) = counted(&[&["a", "b"], &["a", "c"], &["a", "b"]], &mut names, 50);
+        assert_eq!(merged.save(), one.save());
+        assert_eq!(merged.save().pairs, [(0, 1, 2), (0, 2, 1)]);
+    }
+
+    #[test]
+    fn pairs_beyond_the_dense_items_count_the_same_and_restore_exactly() {
+        let mut names = Names::default();
+        for n in 0..DENSE_ITEMS + 10 {
+            names.items.intern(&format!("item{n:04}"));
+        }
+        let (low, high, far) = (3, DENSE_ITEMS - 1, DENSE_ITEMS + 5);
+        let mut counts = PairCounts::default();
+        counts.add(&[low, high, far], 50);
+        counts.add(&[low, far], 50);
+        counts.add(&[low, high], 50);
+        let saved = counts.save();
+        assert_eq!(saved.pairs, [(low, high, 2), (low, far, 2), (high, far, 1)]);
+        assert_eq!(saved.items, [(low, 3), (high, 2), (far, 2)]);
+        assert_eq!(counts.keys(), 3);
+        let restored = PairCounts::restore(saved.clone(), &names).unwrap();
+        assert_eq!(restored.save(), saved);
+        let mut merged = restored.clone();
+        merged.merge_from(&counts);
         assert_eq!(
-            merged.items().collect::<Vec<_>>(),
-            one.pairs.items().collect::<Vec<_>>()
+            merged.save().pairs,
+            [(low, high, 4), (low, far, 4), (high, far, 2)]
         );
     }
 }

@@ -12,15 +12,58 @@
 //! Cashiers whose newest big receipt is more than `within` behind the watermark are forgotten, so
 //! the state is bounded by the big receipts of the last `within` plus those not yet released; it is
 //! part of the snapshot.
+//!
+//! `{"kind":"cashier_alert","cashier_id":s,"store_id":s,"first_ts":T,"last_ts":T,"receipts":[s],"total":x}`
 
 use std::collections::{BTreeMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::CashierAlertSettings;
+use crate::analyses::{Analysis, AnalysisResult, Record, TableSpec};
+use crate::config::EngineConfig;
+use crate::engine::Counters;
 use crate::money::Money;
-use crate::output::CashierAlert;
-use crate::time::EventTime;
+use crate::names::Names;
+use crate::output::Output;
+use crate::render;
+use crate::time::{EventTime, TimeSpan};
+use crate::window::Window;
+
+/// Settings of the cashier alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CashierAlertSettings {
+    /// Big receipts that make an alert (`--cashier-alert-count`, default 3), at least 2.
+    pub count: u32,
+    /// Longest event-time span from the first to the last of them (`--cashier-alert-within`,
+    /// default 60 s).
+    pub within: TimeSpan,
+}
+
+impl Default for CashierAlertSettings {
+    fn default() -> Self {
+        CashierAlertSettings {
+            count: 3,
+            within: TimeSpan::from_secs(60),
+        }
+    }
+}
+
+/// A cashier with `count` big receipts within the alert span of event time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CashierAlert {
+    /// The cashier.
+    pub cashier_id: String,
+    /// The cashier's store.
+    pub store_id: String,
+    /// Event time of the first of the receipts.
+    pub first_ts: EventTime,
+    /// Event time of the last.
+    pub last_ts: EventTime,
+    /// The receipt ids, in event-time order.
+    pub receipts: Vec<String>,
+    /// Σ of their totals.
+    pub total: Money,
+}
 
 /// One big receipt, as the alerts need it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,7 +82,7 @@ pub struct BigReceiptEntry {
 
 /// Big receipts waiting for the watermark, and each cashier's recent ones.
 #[derive(Debug, Clone)]
-pub(crate) struct CashierPatterns {
+struct CashierPatterns {
     /// Not yet released, in release order (repeats counted).
     pending: BTreeMap<BigReceiptEntry, u32>,
     /// Released and still within `within` of their cashier's newest, by [`cashier_key`] (so in
@@ -65,7 +108,7 @@ impl Default for CashierPatterns {
 impl CashierPatterns {
     /// Holds a big receipt until the watermark passes it; false (and nothing held) when it is
     /// already behind `watermark`.
-    pub(crate) fn hold(&mut self, entry: BigReceiptEntry, watermark: EventTime) -> bool {
+    fn hold(&mut self, entry: BigReceiptEntry, watermark: EventTime) -> bool {
         if entry.ts < watermark {
             return false;
         }
@@ -74,7 +117,7 @@ impl CashierPatterns {
     }
 
     /// Releases every held receipt the watermark has passed, in order, appending alerts to `out`.
-    pub(crate) fn release(
+    fn release(
         &mut self,
         watermark: EventTime,
         settings: CashierAlertSettings,
@@ -123,13 +166,13 @@ impl CashierPatterns {
     }
 
     /// Held and recent receipts.
-    pub(crate) fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.pending.values().map(|n| *n as usize).sum::<usize>()
             + self.recent.values().map(VecDeque::len).sum::<usize>()
     }
 
     /// Held receipts, in release order (repeats listed again).
-    pub(crate) fn pending(&self) -> Vec<BigReceiptEntry> {
+    fn pending(&self) -> Vec<BigReceiptEntry> {
         self.pending
             .iter()
             .flat_map(|(entry, &repeats)| std::iter::repeat_n(entry.clone(), repeats as usize))
@@ -137,17 +180,17 @@ impl CashierPatterns {
     }
 
     /// Recent receipts, by cashier then event time.
-    pub(crate) fn recent(&self) -> Vec<BigReceiptEntry> {
+    fn recent(&self) -> Vec<BigReceiptEntry> {
         self.recent.values().flatten().cloned().collect()
     }
 
     /// The watermark of the last sweep.
-    pub(crate) fn swept_at(&self) -> EventTime {
+    fn swept_at(&self) -> EventTime {
         self.swept_at
     }
 
     /// State read from a checkpoint: `recent` in the order [`CashierPatterns::recent`] lists it.
-    pub(crate) fn restored(
+    fn restored(
         pending: Vec<BigReceiptEntry>,
         recent: Vec<BigReceiptEntry>,
         swept_at: EventTime,
@@ -208,5 +251,163 @@ fn alert(receipts: Vec<BigReceiptEntry>) -> CashierAlert {
         last_ts: last.ts,
         total,
         receipts: receipts.into_iter().map(|entry| entry.receipt_id).collect(),
+    }
+}
+
+/// [`CashierAlertsAnalysis`]'s state in a snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedCashierPatterns {
+    /// Big receipts waiting for the watermark, in release order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held: Vec<BigReceiptEntry>,
+    /// Recent big receipts per cashier, by store, cashier, then release order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recent: Vec<BigReceiptEntry>,
+    /// Watermark at which cashiers were last swept for forgetting.
+    pub swept_at: EventTime,
+}
+
+impl Default for SavedCashierPatterns {
+    fn default() -> Self {
+        SavedCashierPatterns {
+            held: Vec::new(),
+            recent: Vec::new(),
+            swept_at: EventTime::MIN,
+        }
+    }
+}
+
+/// Watches each cashier's big receipts in event-time order.
+#[derive(Debug, Clone)]
+pub struct CashierAlertsAnalysis {
+    threshold: Money,
+    settings: CashierAlertSettings,
+    patterns: CashierPatterns,
+}
+
+impl Analysis for CashierAlertsAnalysis {
+    const NAME: &'static str = "cashier-alerts";
+    type Pane = ();
+    type Saved = SavedCashierPatterns;
+
+    fn new(config: &EngineConfig) -> Self {
+        CashierAlertsAnalysis {
+            threshold: config.big_receipt_threshold,
+            settings: config.cashier_alerts,
+            patterns: CashierPatterns::default(),
+        }
+    }
+
+    #[inline]
+    fn observe(&mut self, record: &Record<'_>, counters: &mut Counters, _out: &mut Vec<Output>) {
+        if record.late || record.totals.total <= self.threshold {
+            return;
+        }
+        let receipt = record.receipt;
+        let entry = BigReceiptEntry {
+            ts: receipt.ts,
+            receipt_id: receipt.receipt_id.clone(),
+            store_id: receipt.store_id.clone(),
+            cashier_id: receipt.cashier_id.clone(),
+            total: record.totals.total,
+        };
+        if !self.patterns.hold(entry, record.watermark) {
+            counters.behind_watermark_for_alerts += 1;
+        }
+    }
+
+    fn advance(&mut self, watermark: EventTime, counters: &mut Counters, out: &mut Vec<Output>) {
+        let mut alerts = Vec::new();
+        self.patterns.release(watermark, self.settings, &mut alerts);
+        counters.cashier_alerts += alerts.len() as u64;
+        out.extend(alerts.into_iter().map(Output::CashierAlert));
+    }
+
+    fn save(&self) -> Self::Saved {
+        SavedCashierPatterns {
+            held: self.patterns.pending(),
+            recent: self.patterns.recent(),
+            swept_at: self.patterns.swept_at(),
+        }
+    }
+
+    fn restore(&mut self, saved: Self::Saved, _names: &Names) -> Result<(), String> {
+        self.patterns = CashierPatterns::restored(saved.held, saved.recent, saved.swept_at);
+        Ok(())
+    }
+
+    fn keys(&self) -> usize {
+        self.patterns.len()
+    }
+}
+
+impl AnalysisResult for CashierAlert {
+    const KIND: &'static str = "cashier_alert";
+    const PROVISIONAL: bool = false;
+    const TABLE: TableSpec = TableSpec {
+        title: "Cashier alerts",
+        columns: &[
+            "cashier_id",
+            "store_id",
+            "first_ts",
+            "last_ts",
+            "receipts",
+            "total",
+        ],
+    };
+
+    fn window(&self) -> Option<Window> {
+        None
+    }
+
+    fn store_id(&self) -> Option<&str> {
+        Some(&self.store_id)
+    }
+
+    fn write_json(&self, _with_final: bool, out: &mut Vec<u8>) {
+        render::object_head(out, Self::KIND);
+        render::key(out, "cashier_id");
+        render::string(out, &self.cashier_id);
+        render::key(out, "store_id");
+        render::string(out, &self.store_id);
+        render::key(out, "first_ts");
+        render::time(out, self.first_ts);
+        render::key(out, "last_ts");
+        render::time(out, self.last_ts);
+        out.extend_from_slice(b",\"receipts\":[");
+        for (index, receipt) in self.receipts.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            render::string(out, receipt);
+        }
+        out.push(b']');
+        render::key(out, "total");
+        render::money(out, self.total);
+        out.push(b'}');
+    }
+
+    fn table_rows(&self, rows: &mut Vec<Vec<Option<String>>>) {
+        rows.push(vec![
+            Some(self.cashier_id.clone()),
+            Some(self.store_id.clone()),
+            render::time_cell(self.first_ts),
+            render::time_cell(self.last_ts),
+            Some(self.receipts.join(" ")),
+            Some(self.total.to_string()),
+        ]);
+    }
+
+    fn alert_line(&self) -> Option<String> {
+        Some(format!(
+            "ALERT cashier {} at store {}: {} big receipts from {} to {}, {} in all ({})",
+            self.cashier_id,
+            self.store_id,
+            self.receipts.len(),
+            self.first_ts,
+            self.last_ts,
+            self.total,
+            self.receipts.join(", "),
+        ))
     }
 }

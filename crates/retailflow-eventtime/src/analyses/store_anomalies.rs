@@ -11,21 +11,96 @@
 //!
 //! The history is keyed state that outlives windows: bounded by the stores seen within `forget`
 //! windows, and part of the snapshot.
+//!
+//! `{"kind":"store_anomaly","window_start":T,"window_end":T,"store_id":s,"revenue":x,"expected":x,"stddev":x,"z":x,"direction":"spike"|"drop"}`
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::AnomalySettings;
+use crate::analyses::top_stores::StoreTotalsByStore;
+use crate::analyses::{Analysis, AnalysisResult, Record, TableSpec, WindowClose};
+use crate::config::EngineConfig;
+use crate::engine::Counters;
 use crate::intern::Interner;
 use crate::money::Money;
-use crate::output::{Direction, StoreAnomaly};
-use crate::state::WindowAggregate;
+use crate::names::Names;
+use crate::output::Output;
+use crate::render;
 use crate::time::EventTime;
 use crate::window::Window;
 
 /// The smallest standard deviation, as a share of the mean.
 const STDDEV_FLOOR: f64 = 0.05;
+
+/// Settings of the store revenue anomalies.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AnomalySettings {
+    /// Weight of the newest window in the store's moving mean and variance (`--anomaly-alpha`,
+    /// default 0.1), above 0 and at most 1.
+    pub alpha: f64,
+    /// Earlier windows a store needs before it can alert (`--anomaly-warmup`, default 10).
+    pub warmup: u32,
+    /// Alert when the revenue is this many standard deviations from the mean (`--anomaly-z`,
+    /// default 4).
+    pub z: f64,
+    /// A store with no receipts for this many windows is forgotten; until then an empty window
+    /// counts as revenue 0 (`--anomaly-forget`, default 60).
+    pub forget: u32,
+}
+
+impl Default for AnomalySettings {
+    fn default() -> Self {
+        AnomalySettings {
+            alpha: 0.1,
+            warmup: 10,
+            z: 4.0,
+            forget: 60,
+        }
+    }
+}
+
+/// Which way a store's revenue left its history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Above the expected revenue.
+    Spike,
+    /// Below it (down to silence).
+    Drop,
+}
+
+impl Direction {
+    /// `spike` or `drop`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Spike => "spike",
+            Direction::Drop => "drop",
+        }
+    }
+}
+
+/// A store whose revenue in a closed window is at least `z` standard deviations from what its
+/// earlier windows lead to expect.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreAnomaly {
+    /// Window start.
+    pub window_start: EventTime,
+    /// Window end (exclusive).
+    pub window_end: EventTime,
+    /// The store.
+    pub store_id: String,
+    /// Its revenue in the window (0 when it went silent).
+    pub revenue: Money,
+    /// The exponentially weighted mean of its earlier windows.
+    pub expected: f64,
+    /// The standard deviation the revenue was judged by (at least 5% of `expected`).
+    pub stddev: f64,
+    /// (revenue − expected) / stddev.
+    pub z: f64,
+    /// Spike or drop.
+    pub direction: Direction,
+}
 
 /// One store's history. The two moments are written as decimal strings (the shortest that reads
 /// back to the same `f64`), so a restored history is bit for bit the saved one.
@@ -77,11 +152,11 @@ impl<K> Default for StoreHistories<K> {
 }
 
 impl StoreHistories<u32> {
-    /// [`StoreHistories::judge`] with the stores of `aggregate`, named by `stores`.
-    pub(crate) fn on_window(
+    /// [`StoreHistories::judge`] with the stores of `totals`, named by `stores`.
+    fn on_window(
         &mut self,
         window: Window,
-        aggregate: &WindowAggregate,
+        totals: &StoreTotalsByStore,
         stores: &Interner,
         slide: i64,
         settings: AnomalySettings,
@@ -90,10 +165,10 @@ impl StoreHistories<u32> {
         self.judge(
             window,
             |&store| {
-                let totals = aggregate.store(store);
+                let totals = totals.store(store);
                 (totals.receipts > 0).then_some(totals.revenue)
             },
-            aggregate
+            totals
                 .stores()
                 .map(|(store, totals)| (store, totals.revenue)),
             |&store| stores.name(store).to_owned(),
@@ -150,22 +225,79 @@ impl<K: Ord> StoreHistories<K> {
     }
 }
 
-impl StoreHistories<u32> {
-    /// Stores with a history.
-    pub(crate) fn len(&self) -> usize {
-        self.stores.len()
+/// Judges each store's revenue in each closed window against its own history.
+#[derive(Debug, Clone)]
+pub struct StoreAnomaliesAnalysis {
+    settings: AnomalySettings,
+    histories: StoreHistories,
+}
+
+impl Analysis for StoreAnomaliesAnalysis {
+    const NAME: &'static str = "store-anomalies";
+    type Pane = StoreTotalsByStore;
+    /// `[store index, history]`, by store index.
+    type Saved = Vec<(u32, StoreHistory)>;
+
+    fn new(config: &EngineConfig) -> Self {
+        StoreAnomaliesAnalysis {
+            settings: config.anomalies,
+            histories: StoreHistories::default(),
+        }
     }
 
-    /// The histories, by store id.
-    pub(crate) fn entries(&self) -> impl Iterator<Item = (u32, StoreHistory)> + '_ {
-        self.stores
+    #[inline]
+    fn add(&self, pane: &mut Self::Pane, record: &Record<'_>) {
+        pane.add(record.store, record.totals.total);
+    }
+
+    fn emit(
+        &mut self,
+        close: &WindowClose<'_>,
+        pane: &Self::Pane,
+        counters: &mut Counters,
+        out: &mut Vec<Output>,
+    ) {
+        if !close.is_final {
+            return;
+        }
+        let mut alerts = Vec::new();
+        self.histories.on_window(
+            close.window,
+            pane,
+            &close.names.stores,
+            close.slide.millis(),
+            self.settings,
+            &mut alerts,
+        );
+        counters.store_anomalies += alerts.len() as u64;
+        out.extend(alerts.into_iter().map(Output::StoreAnomaly));
+    }
+
+    fn save(&self) -> Self::Saved {
+        self.histories
+            .stores
             .iter()
             .map(|(&store, &history)| (store, history))
+            .collect()
     }
 
-    /// Puts back one store's history (restoring a checkpoint); false if it was already there.
-    pub(crate) fn insert(&mut self, store: u32, history: StoreHistory) -> bool {
-        self.stores.insert(store, history).is_none()
+    fn restore(&mut self, saved: Self::Saved, names: &Names) -> Result<(), String> {
+        for (store, history) in saved {
+            if store as usize >= names.stores.len() {
+                return Err(format!("a store history refers to unknown store #{store}"));
+            }
+            if !(history.mean.is_finite() && history.variance.is_finite()) {
+                return Err(format!("the history of store #{store} is not finite"));
+            }
+            if self.histories.stores.insert(store, history).is_some() {
+                return Err(format!("store #{store} has two histories"));
+            }
+        }
+        Ok(())
+    }
+
+    fn keys(&self) -> usize {
+        self.histories.stores.len()
     }
 }
 
@@ -216,4 +348,76 @@ fn judge(
             Direction::Drop
         },
     })
+}
+
+impl AnalysisResult for StoreAnomaly {
+    const KIND: &'static str = "store_anomaly";
+    const PROVISIONAL: bool = false;
+    const TABLE: TableSpec = TableSpec {
+        title: "Store anomalies",
+        columns: &[
+            "window_start",
+            "window_end",
+            "store_id",
+            "direction",
+            "revenue",
+            "expected",
+            "stddev",
+            "z",
+        ],
+    };
+
+    fn window(&self) -> Option<Window> {
+        Some(Window {
+            start: self.window_start,
+            end: self.window_end,
+        })
+    }
+
+    fn store_id(&self) -> Option<&str> {
+        Some(&self.store_id)
+    }
+
+    fn write_json(&self, _with_final: bool, out: &mut Vec<u8>) {
+        render::window_head(out, Self::KIND, self.window_start, self.window_end);
+        render::key(out, "store_id");
+        render::string(out, &self.store_id);
+        render::key(out, "revenue");
+        render::money(out, self.revenue);
+        render::key(out, "expected");
+        render::rounded(out, self.expected, 2);
+        render::key(out, "stddev");
+        render::rounded(out, self.stddev, 2);
+        render::key(out, "z");
+        render::rounded(out, self.z, 4);
+        render::key(out, "direction");
+        render::string(out, self.direction.name());
+        out.push(b'}');
+    }
+
+    fn table_rows(&self, rows: &mut Vec<Vec<Option<String>>>) {
+        let mut cells = render::window_cells(self.window_start, self.window_end);
+        cells.extend([
+            Some(self.store_id.clone()),
+            Some(self.direction.name().to_owned()),
+            Some(self.revenue.to_string()),
+            Some(format!("{:.2}", self.expected)),
+            Some(format!("{:.2}", self.stddev)),
+            Some(format!("{:.2}", self.z)),
+        ]);
+        rows.push(cells);
+    }
+
+    fn alert_line(&self) -> Option<String> {
+        Some(format!(
+            "ALERT store {} {} in window {} .. {}: revenue {} where {:.2} was expected (z {:.1})",
+            self.store_id,
+            self.direction.name(),
+            self.window_start,
+            self.window_end,
+            self.revenue,
+            self.expected,
+            self.z,
+        ))
+    }
 }

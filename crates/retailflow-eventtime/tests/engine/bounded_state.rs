@@ -1,6 +1,6 @@
 //! State stays bounded over a long run: closed windows are freed.
 
-use retailflow_eventtime::{EventTime, LineItem, Receipt};
+use retailflow_eventtime::{AnalysisKind, EventTime, LineItem, Receipt};
 
 use crate::support::*;
 
@@ -40,8 +40,8 @@ fn state_stays_flat_over_a_million_records_across_ten_thousand_windows() {
             engine.on_trigger(now(index / 1000), &mut out);
             let size = engine.state_size();
             max_open = max_open.max(size.open_windows);
-            max_store_keys = max_store_keys.max(size.store_keys);
-            max_item_keys = max_item_keys.max(size.item_keys);
+            max_store_keys = max_store_keys.max(size.pane_keys(AnalysisKind::TopStores));
+            max_item_keys = max_item_keys.max(size.pane_keys(AnalysisKind::PopularItems));
             windows_emitted += summaries(&out).len();
             out.clear();
         }

@@ -2,7 +2,8 @@
 //! them, whatever order they arrive in within the allowed lateness.
 
 use retailflow_eventtime::{
-    AnalysisSet, CashierAlert, CashierAlertSettings, Engine, EngineConfig, Output, Receipt,
+    AnalysisKind, AnalysisSet, CashierAlert, CashierAlertSettings, Engine, EngineConfig, Output,
+    Receipt,
 };
 
 use crate::support::*;
@@ -163,9 +164,9 @@ fn cashiers_quiet_for_the_span_are_forgotten() {
     engine
         .process(P0, &till("tick", "C9", 30, 1.0), now(0), &mut out)
         .unwrap();
-    assert_eq!(engine.state_size().cashier_receipts, 3);
+    assert_eq!(engine.state_size().keyed(AnalysisKind::CashierAlerts), 3);
     engine
         .process(P0, &till("tock", "C9", 200, 1.0), now(0), &mut out)
         .unwrap();
-    assert_eq!(engine.state_size().cashier_receipts, 0);
+    assert_eq!(engine.state_size().keyed(AnalysisKind::CashierAlerts), 0);
 }

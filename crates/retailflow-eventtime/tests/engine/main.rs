@@ -6,6 +6,7 @@ mod analyses;
 mod bought_together;
 mod bounded_state;
 mod cashier_alerts;
+mod json;
 mod late_data;
 mod output_modes;
 mod reference;

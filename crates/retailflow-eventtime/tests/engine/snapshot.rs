@@ -72,8 +72,7 @@ fn check_every_cut(config: EngineConfig, steps: &[Step]) {
         mixed_categories |= snapshot
             .panes
             .iter()
-            .flat_map(|pane| &pane.items)
-            .any(|&(category, item, _)| snapshot.item_categories[item as usize] != category);
+            .any(|pane| !pane.parts.popular_items.other.is_empty());
     }
     let before_finish = serde_json::to_string(&whole.snapshot()).unwrap();
     whole.finish(&mut expected);
@@ -243,12 +242,12 @@ fn corrupt_or_foreign_snapshots_are_refused() {
         Engine::restore(config(), future).unwrap_err(),
         RestoreError::UnsupportedFormat {
             found: 99,
-            supported: 1
+            supported: 2
         }
     );
 
     let mut unknown_store = good.clone();
-    unknown_store.panes[0].stores.push((9_999, 1, 1));
+    unknown_store.panes[0].parts.top_stores.push((9_999, 1, 1));
     let error = Engine::restore(config(), unknown_store).unwrap_err();
     assert!(
         error

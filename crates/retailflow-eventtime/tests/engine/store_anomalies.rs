@@ -2,7 +2,7 @@
 //! store, a level shift that stops alerting, sliding windows.
 
 use retailflow_eventtime::{
-    AnalysisSet, AnomalySettings, Direction, EngineConfig, Output, StoreAnomaly,
+    AnalysisKind, AnalysisSet, AnomalySettings, Direction, EngineConfig, Output, StoreAnomaly,
 };
 
 use crate::support::*;
@@ -113,14 +113,14 @@ fn a_store_silent_longer_than_forget_is_forgotten_and_starts_again() {
         engine.process(P0, &b, now(0), &mut out).unwrap();
     }
     // Windows 12 and 13 have closed, A is still remembered (seen in window 11).
-    assert_eq!(engine.state_size().store_histories, 2);
+    assert_eq!(engine.state_size().keyed(AnalysisKind::StoreAnomalies), 2);
     let b = receipt("B15", "B", at(151), 10.0);
     engine.process(P0, &b, now(0), &mut out).unwrap();
     // Window 14 closed: still within 3 windows of window 11. Window 15 will forget it.
-    assert_eq!(engine.state_size().store_histories, 2);
+    assert_eq!(engine.state_size().keyed(AnalysisKind::StoreAnomalies), 2);
     let b = receipt("B16", "B", at(161), 10.0);
     engine.process(P0, &b, now(0), &mut out).unwrap();
-    assert_eq!(engine.state_size().store_histories, 1);
+    assert_eq!(engine.state_size().keyed(AnalysisKind::StoreAnomalies), 1);
 }
 
 #[test]

@@ -4,10 +4,10 @@
 //! dead-lettered and counted with the reason its refusal names (`late`, `future`, `duplicate`, or
 //! `invalid_value` for figures beyond the exact range). The engine's typed results of each batch go
 //! to every sink, which lays them out: Spark-style tables per analysis on the console, one JSON
-//! object per result in the exact documented form ([`json`]) for JSONL and Kafka. A bounded input ends with [`Engine::finish`]: the
-//! watermark moves to the end of time and every open window is emitted.
+//! object per result in the exact form each analysis writes for JSONL and Kafka
+//! ([`Output::write_json`]). A bounded input ends with [`Engine::finish`]: the watermark moves to
+//! the end of time and every open window is emitted.
 
-pub mod json;
 pub mod latency;
 pub mod peak_memory;
 pub mod results;
@@ -33,7 +33,6 @@ use crate::schema::{ReceiptFormat, recycle_receipt};
 use crate::stage::{BatchContext, Stage};
 use crate::status::StatusLog;
 
-pub use json::write_output_json;
 pub use latency::{LatencyLogSink, LatencyRecorder};
 pub use results::result_sets;
 
@@ -111,7 +110,7 @@ impl AnalyticsStage {
     fn take_results(&mut self) -> Vec<Box<dyn ResultSet>> {
         if let Some(log) = &self.alert_log {
             for output in &self.pending {
-                if let Some(line) = alert_line(output) {
+                if let Some(line) = output.alert_line() {
                     log.line(line);
                 }
             }
@@ -202,37 +201,6 @@ impl Stage<Receipt> for AnalyticsStage {
                 })
                 .collect(),
         }
-    }
-}
-
-/// The status line of an alert: a store anomaly or a cashier alert.
-fn alert_line(output: &Output) -> Option<String> {
-    match output {
-        Output::StoreAnomaly(anomaly) => Some(format!(
-            "ALERT store {} {} in window {} .. {}: revenue {} where {:.2} was expected (z {:.1})",
-            anomaly.store_id,
-            anomaly.direction.name(),
-            anomaly.window_start,
-            anomaly.window_end,
-            anomaly.revenue,
-            anomaly.expected,
-            anomaly.z,
-        )),
-        Output::CashierAlert(alert) => Some(format!(
-            "ALERT cashier {} at store {}: {} big receipts from {} to {}, {} in all ({})",
-            alert.cashier_id,
-            alert.store_id,
-            alert.receipts.len(),
-            alert.first_ts,
-            alert.last_ts,
-            alert.total,
-            alert.receipts.join(", "),
-        )),
-        Output::TopStores(_)
-        | Output::BigReceipt(_)
-        | Output::PopularItems(_)
-        | Output::WindowSummary(_)
-        | Output::BoughtTogether(_) => None,
     }
 }
 

@@ -4,11 +4,10 @@
 //! items, window summary, bought together, store anomalies, cashier alerts), one row per ranked
 //! entry.
 
-use retailflow_eventtime::{AnalysisKind, EventTime, Output};
+use retailflow_eventtime::{AnalysisKind, Output};
 
-use crate::analytics::json::write_output_json;
 use crate::output::ResultSet;
-use crate::timestamp::{format_table_time, write_rfc3339};
+use crate::timestamp::write_rfc3339;
 
 /// A batch's results, for every sink to lay out its own way (none when there are none).
 pub fn result_sets(outputs: Vec<Output>, with_final: bool) -> Vec<Box<dyn ResultSet>> {
@@ -45,7 +44,7 @@ impl ResultSet for OutputObjects {
 
     fn write_json(&self, row: usize, out: &mut Vec<u8>) {
         if let Some(output) = self.outputs.get(row) {
-            write_output_json(output, self.with_final, out);
+            output.write_json(self.with_final, out);
         }
     }
 
@@ -90,7 +89,8 @@ fn output_key(output: &Output) -> Option<String> {
     })
 }
 
-/// The results of one analysis as a table, one row per ranked entry (per store, per item).
+/// The results of one analysis as a table, one row per ranked entry (per store, per item), laid
+/// out as the analysis's [`TableSpec`](retailflow_eventtime::TableSpec) says.
 #[derive(Debug)]
 pub struct AnalysisTable {
     title: &'static str,
@@ -98,178 +98,27 @@ pub struct AnalysisTable {
     rows: Vec<Vec<Option<String>>>,
 }
 
-fn window_cells(start: EventTime, end: EventTime) -> [Option<String>; 2] {
-    [Some(format_table_time(start)), Some(format_table_time(end))]
-}
-
 impl AnalysisTable {
     fn new(kind: AnalysisKind, outputs: &[&Output], with_final: bool) -> Self {
-        let (title, mut columns): (&'static str, Vec<&'static str>) = match kind {
-            AnalysisKind::TopStores => (
-                "Top stores by revenue",
-                vec![
-                    "window_start",
-                    "window_end",
-                    "rank",
-                    "store_id",
-                    "revenue",
-                    "receipts",
-                ],
-            ),
-            AnalysisKind::BigReceipts => (
-                "Big receipts",
-                vec!["receipt_id", "store_id", "cashier_id", "ts", "total"],
-            ),
-            AnalysisKind::PopularItems => (
-                "Popular items by category",
-                vec![
-                    "window_start",
-                    "window_end",
-                    "category",
-                    "rank",
-                    "name",
-                    "quantity",
-                ],
-            ),
-            AnalysisKind::WindowSummary => (
-                "Window summary",
-                vec!["window_start", "window_end", "receipts", "revenue", "items"],
-            ),
-            AnalysisKind::BoughtTogether => (
-                "Bought together",
-                vec![
-                    "window_start",
-                    "window_end",
-                    "rank",
-                    "a",
-                    "b",
-                    "receipts",
-                    "support",
-                    "confidence_ab",
-                    "confidence_ba",
-                    "lift",
-                ],
-            ),
-            AnalysisKind::StoreAnomalies => (
-                "Store anomalies",
-                vec![
-                    "window_start",
-                    "window_end",
-                    "store_id",
-                    "direction",
-                    "revenue",
-                    "expected",
-                    "stddev",
-                    "z",
-                ],
-            ),
-            AnalysisKind::CashierAlerts => (
-                "Cashier alerts",
-                vec![
-                    "cashier_id",
-                    "store_id",
-                    "first_ts",
-                    "last_ts",
-                    "receipts",
-                    "total",
-                ],
-            ),
-        };
-        let windowed = kind.can_be_provisional();
-        if with_final && windowed {
+        let spec = kind.table();
+        let mut columns = spec.columns.to_vec();
+        let with_final = with_final && kind.can_be_provisional();
+        if with_final {
             columns.push("final");
         }
         let mut rows = Vec::new();
         for &output in outputs {
-            let final_cell = (with_final && windowed).then(|| Some(output.is_final().to_string()));
-            let mut push = |mut cells: Vec<Option<String>>| {
-                cells.extend(final_cell.clone());
-                rows.push(cells);
-            };
-            match output {
-                Output::TopStores(result) => {
-                    for (rank, store) in result.stores.iter().enumerate() {
-                        let mut cells =
-                            window_cells(result.window_start, result.window_end).to_vec();
-                        cells.extend([
-                            Some((rank + 1).to_string()),
-                            Some(store.store_id.clone()),
-                            Some(store.revenue.to_string()),
-                            Some(store.receipts.to_string()),
-                        ]);
-                        push(cells);
-                    }
+            let first = rows.len();
+            output.table_rows(&mut rows);
+            if with_final {
+                let cell = output.is_final().to_string();
+                for row in &mut rows[first..] {
+                    row.push(Some(cell.clone()));
                 }
-                Output::BigReceipt(result) => push(vec![
-                    Some(result.receipt_id.clone()),
-                    Some(result.store_id.clone()),
-                    Some(result.cashier_id.clone()),
-                    Some(format_table_time(result.ts)),
-                    Some(result.total.to_string()),
-                ]),
-                Output::PopularItems(result) => {
-                    for (rank, item) in result.items.iter().enumerate() {
-                        let mut cells =
-                            window_cells(result.window_start, result.window_end).to_vec();
-                        cells.extend([
-                            Some(result.category.clone()),
-                            Some((rank + 1).to_string()),
-                            Some(item.name.clone()),
-                            Some(item.quantity.to_string()),
-                        ]);
-                        push(cells);
-                    }
-                }
-                Output::WindowSummary(result) => {
-                    let mut cells = window_cells(result.window_start, result.window_end).to_vec();
-                    cells.extend([
-                        Some(result.receipts.to_string()),
-                        Some(result.revenue.to_string()),
-                        Some(result.items.to_string()),
-                    ]);
-                    push(cells);
-                }
-                Output::BoughtTogether(result) => {
-                    for (rank, pair) in result.pairs.iter().enumerate() {
-                        let mut cells =
-                            window_cells(result.window_start, result.window_end).to_vec();
-                        cells.extend([
-                            Some((rank + 1).to_string()),
-                            Some(pair.a.clone()),
-                            Some(pair.b.clone()),
-                            Some(pair.receipts.to_string()),
-                            Some(format!("{:.4}", pair.support)),
-                            Some(format!("{:.4}", pair.confidence_ab)),
-                            Some(format!("{:.4}", pair.confidence_ba)),
-                            Some(format!("{:.4}", pair.lift)),
-                        ]);
-                        push(cells);
-                    }
-                }
-                Output::StoreAnomaly(result) => {
-                    let mut cells = window_cells(result.window_start, result.window_end).to_vec();
-                    cells.extend([
-                        Some(result.store_id.clone()),
-                        Some(result.direction.name().to_owned()),
-                        Some(result.revenue.to_string()),
-                        Some(format!("{:.2}", result.expected)),
-                        Some(format!("{:.2}", result.stddev)),
-                        Some(format!("{:.2}", result.z)),
-                    ]);
-                    push(cells);
-                }
-                Output::CashierAlert(result) => push(vec![
-                    Some(result.cashier_id.clone()),
-                    Some(result.store_id.clone()),
-                    Some(format_table_time(result.first_ts)),
-                    Some(format_table_time(result.last_ts)),
-                    Some(result.receipts.join(" ")),
-                    Some(result.total.to_string()),
-                ]),
             }
         }
         Self {
-            title,
+            title: spec.title,
             columns,
             rows,
         }
@@ -312,7 +161,7 @@ impl ResultSet for AnalysisTable {
 
 #[cfg(test)]
 mod tests {
-    use retailflow_eventtime::{BigReceipt, Money, WindowSummary};
+    use retailflow_eventtime::{BigReceipt, EventTime, Money, WindowSummary};
 
     use super::*;
 
