@@ -26,7 +26,10 @@
 # variant; the table shows the median), PEER_RUNS (1), ENGINES (default "retailflow retailflow-1core
 # retailflow-sliding retailflow-sliding-1core bytewax pyspark", plus retailflow-windows, the batch
 # `retailflow windows` over the whole file, when the build has it; also "reference", the plain-Python
-# model in bench/stream/reference.py, on by default when PEER_RECEIPTS <= 1,000,000), CORE (the core
+# model in bench/stream/reference.py, on by default when PEER_RECEIPTS <= 1,000,000; also
+# "base-1core": retailflow built at the commit BASE (default beef39e, the last one before the store
+# anomalies, cashier alerts and bought-together pairs) with its four analyses, pinned, so that one
+# run compares this build's seven analyses on one core with that one's four), CORE (the core
 # for the pinned runs, 0), VENV (bench/out/.venv-stream), RETAILFLOW_BIN (a built binary instead of
 # building target/release/retailflow).
 # Environment (latency): RATE (5000), DURATION (60s), LATENCY_WINDOW (1s: many windows in a short
@@ -61,6 +64,19 @@ machine() {
   echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM," \
     "$(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
 }
+
+# retailflow at BASE, for the base-1core row: built in a temporary worktree (sharing this
+# repository's target folder, so the dependencies are built once), before this build.
+BASE=${BASE:-beef39e}
+BASE_BIN="$OUT/retailflow-$BASE"
+if [[ " ${ENGINES:-} " == *" base-1core "* ]] && [ ! -x "$BASE_BIN" ]; then
+  log "building retailflow at $BASE (release)"
+  base_tree=$(mktemp -d)
+  git -C "$ROOT" worktree add --detach --quiet "$base_tree" "$BASE"
+  (cd "$base_tree" && cargo build --release --quiet -p retailflow --target-dir "$ROOT/target")
+  cp "$ROOT/target/release/retailflow" "$BASE_BIN"
+  git -C "$ROOT" worktree remove --force "$base_tree"
+fi
 
 # retailflow, optimised, unless RETAILFLOW_BIN names a build.
 RETAILFLOW=${RETAILFLOW_BIN:-$ROOT/target/release/retailflow}
@@ -181,6 +197,10 @@ command_for() {
       retailflow_command "$DATA" "$OUTPUT" "$SLIDE"; NOTE="sliding $WINDOW/$SLIDE, all cores" ;;
     retailflow-sliding-1core) OUTPUT="$RUN_DIR/retailflow-sliding-1core.jsonl"; INPUT_COUNT=$RECEIPTS
       retailflow_command "$DATA" "$OUTPUT" "$SLIDE" pin; NOTE="sliding $WINDOW/$SLIDE, taskset -c $CORE" ;;
+    base-1core) OUTPUT="$RUN_DIR/base-1core.jsonl"; INPUT_COUNT=$RECEIPTS
+      COMMAND=(taskset -c "$CORE" "$BASE_BIN" stream --source "file:$DATA" --format receipts
+        --output "jsonl:$OUTPUT" --dlq "file:$OUTPUT.dlq.jsonl" "${ANALYSES[@]}" --slide "$WINDOW")
+      NOTE="retailflow at $BASE, its 4 analyses, tumbling $WINDOW, taskset -c $CORE" ;;
     retailflow-windows) OUTPUT="$RUN_DIR/retailflow-windows.jsonl"; INPUT_COUNT=$RECEIPTS
       COMMAND=("$RETAILFLOW" windows "$DATA" --window "$WINDOW" --big-receipt "$BIG" --output "jsonl:$OUTPUT")
       NOTE="\`retailflow windows\`: the same windows as a batch job (DataFusion), tumbling $WINDOW" ;;
@@ -206,7 +226,7 @@ command_for() {
 # 3. Each engine, measured by the batch benchmark's helper (wall time, peak RSS of the process tree).
 for engine in $ENGINES; do
   runs=$RUNS
-  [[ "$engine" == retailflow* ]] || runs=$PEER_RUNS
+  [[ "$engine" == retailflow* || "$engine" == base-1core ]] || runs=$PEER_RUNS
   for run in $(seq 1 "$runs"); do
     command_for "$engine"
     rm -rf "$OUTPUT" "$OUTPUT.dlq.jsonl"
@@ -299,6 +319,18 @@ echo "Stream benchmark: $RECEIPTS receipts (seed $SEED, $EVENTS_PER_SECOND recei
 machine
 echo
 python3 "$HERE/table.py" "$RESULTS" "$COUNTS" "$CHECKS" "$CPU"
+if [[ " $ENGINES " == *" base-1core "* ]] && [[ " $ENGINES " == *" retailflow-1core "* ]]; then
+  python3 - "$RESULTS" "$BASE" <<'PY'
+import json, statistics, sys
+rates = {}
+for line in open(sys.argv[1]):
+    row = json.loads(line)
+    rates.setdefault(row["engine"], []).append(row["wall_s"])
+this, base = statistics.median(rates["retailflow-1core"]), statistics.median(rates["base-1core"])
+print(f"\nOne core, this build's seven analyses against {sys.argv[2]}'s four: "
+      f"{base / this:.3f} of its receipts/s (wall {this:.2f} s against {base:.2f} s; goal: at least 0.90)")
+PY
+fi
 if [ "$status" != 0 ]; then
   echo
   echo "The engines' results DISAGREE (see above)." >&2

@@ -4,6 +4,8 @@
 //! first so only the engine is measured.
 //!
 //! `cargo run --release -p retailflow-eventtime --example engine_throughput -- [RECEIPTS] [EVENTS_PER_SECOND]`
+//! (`EACH=1`: also all but each of the three newer analyses; `ONLY_ALL=1`: only 10 s tumbling
+//! with all seven, for a profiler).
 
 use std::time::Instant;
 
@@ -145,6 +147,15 @@ fn main() {
         "{count} receipts, {lines} lines, {events_per_second} receipts per event-time second, 4 partitions"
     );
     let tumbling = EngineConfig::default();
+    if std::env::var_os("ONLY_ALL").is_some() {
+        // One case alone, for a profiler.
+        let all = EngineConfig {
+            analyses: AnalysisSet::ALL,
+            ..tumbling
+        };
+        measure("10 s tumbling, append, all 7 analyses", all, &input);
+        return;
+    }
     let sliding = EngineConfig {
         window_slide: TimeSpan::from_secs(2),
         ..tumbling

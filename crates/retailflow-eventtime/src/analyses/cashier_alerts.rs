@@ -15,13 +15,15 @@
 //!
 //! `{"kind":"cashier_alert","cashier_id":s,"store_id":s,"first_ts":T,"last_ts":T,"receipts":[s],"total":x}`
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
 use crate::analyses::{Analysis, AnalysisResult, Record, TableSpec};
 use crate::config::EngineConfig;
 use crate::engine::Counters;
+use crate::intern::FastMap;
 use crate::money::Money;
 use crate::names::Names;
 use crate::output::Output;
@@ -80,16 +82,98 @@ pub struct BigReceiptEntry {
     pub total: Money,
 }
 
+/// A big receipt held or recent, compactly: its receipt id, store and cashier in one string
+/// (`receipt\0store\0cashier`, so that strings sort as the three ids do in turn).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Held {
+    ts: EventTime,
+    ids: Box<str>,
+    total: Money,
+    /// Length of the receipt id at the start of `ids`.
+    receipt_len: u32,
+    /// Length of the store id after it.
+    store_len: u32,
+}
+
+impl Held {
+    fn new(ts: EventTime, receipt_id: &str, store_id: &str, cashier_id: &str, total: Money) -> Self {
+        let mut ids = String::with_capacity(receipt_id.len() + store_id.len() + cashier_id.len() + 2);
+        ids.push_str(receipt_id);
+        ids.push('\0');
+        ids.push_str(store_id);
+        ids.push('\0');
+        ids.push_str(cashier_id);
+        Held {
+            ts,
+            ids: ids.into_boxed_str(),
+            total,
+            receipt_len: receipt_id.len() as u32,
+            store_len: store_id.len() as u32,
+        }
+    }
+
+    fn receipt_id(&self) -> &str {
+        self.ids.get(..self.receipt_len as usize).unwrap_or_default()
+    }
+
+    /// `store\0cashier`: the key of the cashier, in (store, cashier) order.
+    fn cashier_key(&self) -> &str {
+        self.ids.get(self.receipt_len as usize + 1..).unwrap_or_default()
+    }
+
+    fn store_id(&self) -> &str {
+        self.cashier_key()
+            .get(..self.store_len as usize)
+            .unwrap_or_default()
+    }
+
+    fn cashier_id(&self) -> &str {
+        self.cashier_key()
+            .get(self.store_len as usize + 1..)
+            .unwrap_or_default()
+    }
+
+    fn entry(&self) -> BigReceiptEntry {
+        BigReceiptEntry {
+            ts: self.ts,
+            receipt_id: self.receipt_id().to_owned(),
+            store_id: self.store_id().to_owned(),
+            cashier_id: self.cashier_id().to_owned(),
+            total: self.total,
+        }
+    }
+
+    fn from_entry(entry: &BigReceiptEntry) -> Self {
+        Held::new(
+            entry.ts,
+            &entry.receipt_id,
+            &entry.store_id,
+            &entry.cashier_id,
+            entry.total,
+        )
+    }
+}
+
+/// One cashier's big receipts released within `within` of its newest.
+#[derive(Debug, Clone, Default)]
+struct Recent {
+    /// `store\0cashier`.
+    key: Box<str>,
+    receipts: VecDeque<Held>,
+}
+
 /// Big receipts waiting for the watermark, and each cashier's recent ones.
 #[derive(Debug, Clone)]
 struct CashierPatterns {
-    /// Not yet released, in release order (repeats counted).
-    pending: BTreeMap<BigReceiptEntry, u32>,
-    /// Released and still within `within` of their cashier's newest, by [`cashier_key`] (so in
-    /// (store, cashier) order).
-    recent: BTreeMap<String, VecDeque<BigReceiptEntry>>,
-    /// The key being looked up, reused.
-    key: String,
+    /// Not yet released: the earliest in release order, (event time, receipt id, store, cashier),
+    /// on top.
+    pending: BinaryHeap<Reverse<Held>>,
+    /// Released receipts per cashier, in slots reused once a cashier is forgotten.
+    recent: Vec<Recent>,
+    /// The slot of each cashier with recent receipts, by `store\0cashier`.
+    slots: FastMap<Box<str>, u32>,
+    /// Slots of forgotten cashiers, free for new ones.
+    free: Vec<u32>,
     /// Watermark of the last sweep for cashiers to forget.
     swept_at: EventTime,
 }
@@ -97,9 +181,10 @@ struct CashierPatterns {
 impl Default for CashierPatterns {
     fn default() -> Self {
         CashierPatterns {
-            pending: BTreeMap::new(),
-            recent: BTreeMap::new(),
-            key: String::new(),
+            pending: BinaryHeap::new(),
+            recent: Vec::new(),
+            slots: FastMap::default(),
+            free: Vec::new(),
             swept_at: EventTime::MIN,
         }
     }
@@ -108,11 +193,11 @@ impl Default for CashierPatterns {
 impl CashierPatterns {
     /// Holds a big receipt until the watermark passes it; false (and nothing held) when it is
     /// already behind `watermark`.
-    fn hold(&mut self, entry: BigReceiptEntry, watermark: EventTime) -> bool {
-        if entry.ts < watermark {
+    fn hold(&mut self, held: Held, watermark: EventTime) -> bool {
+        if held.ts < watermark {
             return false;
         }
-        *self.pending.entry(entry).or_insert(0) += 1;
+        self.pending.push(Reverse(held));
         true
     }
 
@@ -123,65 +208,105 @@ impl CashierPatterns {
         settings: CashierAlertSettings,
         out: &mut Vec<CashierAlert>,
     ) {
-        while let Some(first) = self.pending.first_entry() {
-            if first.key().ts >= watermark {
-                break;
-            }
-            let (entry, repeats) = first.remove_entry();
-            for _ in 0..repeats {
-                self.feed(entry.clone(), settings, out);
+        while self
+            .pending
+            .peek()
+            .is_some_and(|Reverse(first)| first.ts < watermark)
+        {
+            if let Some(Reverse(held)) = self.pending.pop() {
+                self.feed(held, settings, out);
             }
         }
         if watermark.millis().saturating_sub(self.swept_at.millis()) >= settings.within.millis() {
-            let horizon = watermark.minus(settings.within);
-            self.recent
-                .retain(|_, recent| recent.back().is_some_and(|newest| newest.ts >= horizon));
+            self.forget_before(watermark.minus(settings.within));
             self.swept_at = watermark;
         }
     }
 
-    fn feed(
-        &mut self,
-        entry: BigReceiptEntry,
-        settings: CashierAlertSettings,
-        out: &mut Vec<CashierAlert>,
-    ) {
-        cashier_key(&entry, &mut self.key);
-        let recent = match self.recent.get_mut(self.key.as_str()) {
-            Some(recent) => recent,
-            None => self.recent.entry(self.key.clone()).or_default(),
-        };
-        let oldest_allowed = entry.ts.minus(settings.within);
+    /// Forgets the cashiers whose newest big receipt is before `horizon`.
+    fn forget_before(&mut self, horizon: EventTime) {
+        let CashierPatterns {
+            recent,
+            slots,
+            free,
+            ..
+        } = self;
+        slots.retain(|_, slot| {
+            let Some(cashier) = recent.get_mut(*slot as usize) else {
+                return false;
+            };
+            let keep = cashier
+                .receipts
+                .back()
+                .is_some_and(|newest| newest.ts >= horizon);
+            if !keep {
+                cashier.receipts.clear();
+                free.push(*slot);
+            }
+            keep
+        });
+    }
+
+    /// The slot of the cashier `key` (`store\0cashier`), taken if it has none.
+    fn slot(&mut self, key: &str) -> usize {
+        if let Some(&slot) = self.slots.get(key) {
+            return slot as usize;
+        }
+        let slot = self.free.pop().unwrap_or_else(|| {
+            self.recent.push(Recent::default());
+            (self.recent.len() - 1) as u32
+        });
+        let key: Box<str> = key.into();
+        self.recent[slot as usize].key = key.clone();
+        self.slots.insert(key, slot);
+        slot as usize
+    }
+
+    fn feed(&mut self, held: Held, settings: CashierAlertSettings, out: &mut Vec<CashierAlert>) {
+        let slot = self.slot(held.cashier_key());
+        let recent = &mut self.recent[slot].receipts;
+        let oldest_allowed = held.ts.minus(settings.within);
         while recent
             .front()
             .is_some_and(|first| first.ts < oldest_allowed)
         {
             recent.pop_front();
         }
-        recent.push_back(entry);
+        recent.push_back(held);
         if recent.len() >= settings.count as usize {
-            let receipts: Vec<BigReceiptEntry> = recent.drain(..).collect();
-            out.push(alert(receipts));
+            out.push(alert(recent.drain(..)));
         }
     }
 
     /// Held and recent receipts.
     fn len(&self) -> usize {
-        self.pending.values().map(|n| *n as usize).sum::<usize>()
-            + self.recent.values().map(VecDeque::len).sum::<usize>()
+        self.pending.len()
+            + self
+                .recent
+                .iter()
+                .map(|cashier| cashier.receipts.len())
+                .sum::<usize>()
     }
 
-    /// Held receipts, in release order (repeats listed again).
+    /// Held receipts, in release order.
     fn pending(&self) -> Vec<BigReceiptEntry> {
-        self.pending
-            .iter()
-            .flat_map(|(entry, &repeats)| std::iter::repeat_n(entry.clone(), repeats as usize))
-            .collect()
+        let mut held: Vec<&Held> = self.pending.iter().map(|Reverse(held)| held).collect();
+        held.sort_unstable();
+        held.into_iter().map(Held::entry).collect()
     }
 
-    /// Recent receipts, by cashier then event time.
+    /// Recent receipts, by store, cashier, then release order.
     fn recent(&self) -> Vec<BigReceiptEntry> {
-        self.recent.values().flatten().cloned().collect()
+        let mut cashiers: Vec<&Recent> = self
+            .recent
+            .iter()
+            .filter(|cashier| !cashier.receipts.is_empty())
+            .collect();
+        cashiers.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        cashiers
+            .into_iter()
+            .flat_map(|cashier| cashier.receipts.iter().map(Held::entry))
+            .collect()
     }
 
     /// The watermark of the last sweep.
@@ -199,29 +324,17 @@ impl CashierPatterns {
             swept_at,
             ..CashierPatterns::default()
         };
-        for entry in pending {
-            *patterns.pending.entry(entry).or_insert(0) += 1;
-        }
-        let mut key = String::new();
-        for entry in recent {
-            cashier_key(&entry, &mut key);
-            patterns
-                .recent
-                .entry(key.clone())
-                .or_default()
-                .push_back(entry);
+        patterns.pending = pending
+            .iter()
+            .map(|entry| Reverse(Held::from_entry(entry)))
+            .collect();
+        for entry in &recent {
+            let held = Held::from_entry(entry);
+            let slot = patterns.slot(held.cashier_key());
+            patterns.recent[slot].receipts.push_back(held);
         }
         patterns
     }
-}
-
-/// The store and cashier of `entry` as one key, into `key`: the two ids joined by a NUL, which
-/// sorts before every other character, so keys sort as (store, cashier) pairs do.
-fn cashier_key(entry: &BigReceiptEntry, key: &mut String) {
-    key.clear();
-    key.push_str(&entry.store_id);
-    key.push('\0');
-    key.push_str(&entry.cashier_id);
 }
 
 /// The alerts of a whole bounded input's big receipts, as the engine gives them once the watermark
@@ -232,26 +345,34 @@ pub fn alerts_over(
 ) -> Vec<CashierAlert> {
     let mut patterns = CashierPatterns::default();
     for entry in entries {
-        patterns.hold(entry, EventTime::MIN);
+        patterns.hold(Held::from_entry(&entry), EventTime::MIN);
     }
     let mut out = Vec::new();
     patterns.release(EventTime::MAX, settings, &mut out);
     out
 }
 
-fn alert(receipts: Vec<BigReceiptEntry>) -> CashierAlert {
-    let total = receipts
-        .iter()
-        .fold(Money::ZERO, |sum, entry| sum.saturating_add(entry.total));
-    let (first, last) = (&receipts[0], &receipts[receipts.len() - 1]);
-    CashierAlert {
-        cashier_id: last.cashier_id.clone(),
-        store_id: last.store_id.clone(),
-        first_ts: first.ts,
-        last_ts: last.ts,
-        total,
-        receipts: receipts.into_iter().map(|entry| entry.receipt_id).collect(),
+/// The alert made of a cashier's recent big receipts, in release order (at least one).
+fn alert(receipts: impl Iterator<Item = Held>) -> CashierAlert {
+    let mut alert = CashierAlert {
+        cashier_id: String::new(),
+        store_id: String::new(),
+        first_ts: EventTime::MIN,
+        last_ts: EventTime::MIN,
+        receipts: Vec::new(),
+        total: Money::ZERO,
+    };
+    for held in receipts {
+        if alert.receipts.is_empty() {
+            alert.first_ts = held.ts;
+            alert.cashier_id = held.cashier_id().to_owned();
+            alert.store_id = held.store_id().to_owned();
+        }
+        alert.last_ts = held.ts;
+        alert.total = alert.total.saturating_add(held.total);
+        alert.receipts.push(held.receipt_id().to_owned());
     }
+    alert
 }
 
 /// [`CashierAlertsAnalysis`]'s state in a snapshot.
@@ -304,14 +425,18 @@ impl Analysis for CashierAlertsAnalysis {
             return;
         }
         let receipt = record.receipt;
-        let entry = BigReceiptEntry {
-            ts: receipt.ts,
-            receipt_id: receipt.receipt_id.clone(),
-            store_id: receipt.store_id.clone(),
-            cashier_id: receipt.cashier_id.clone(),
-            total: record.totals.total,
-        };
-        if !self.patterns.hold(entry, record.watermark) {
+        if receipt.ts < record.watermark {
+            counters.behind_watermark_for_alerts += 1;
+            return;
+        }
+        let held = Held::new(
+            receipt.ts,
+            &receipt.receipt_id,
+            &receipt.store_id,
+            &receipt.cashier_id,
+            record.totals.total,
+        );
+        if !self.patterns.hold(held, record.watermark) {
             counters.behind_watermark_for_alerts += 1;
         }
     }
