@@ -64,8 +64,13 @@ impl FromStr for AnalysisKind {
         AnalysisKind::ALL
             .into_iter()
             .find(|kind| kind.name() == given)
-            .ok_or_else(|| ConfigError::UnknownAnalysis {
-                given: given.to_owned(),
+            .ok_or_else(|| {
+                let names: Vec<&str> = AnalysisKind::ALL.iter().map(|kind| kind.name()).collect();
+                let (last, rest) = names.split_last().unwrap_or((&"", &[]));
+                ConfigError::UnknownAnalysis {
+                    given: given.to_owned(),
+                    known: format!("{} or {last}", rest.join(", ")),
+                }
             })
     }
 }
@@ -409,12 +414,10 @@ mod tests {
                 .count(),
             6
         );
-        assert!(
-            "pairs"
-                .parse::<AnalysisKind>()
-                .unwrap_err()
-                .to_string()
-                .starts_with("unknown analysis `pairs`")
+        assert_eq!(
+            "pairs".parse::<AnalysisKind>().unwrap_err().to_string(),
+            "unknown analysis `pairs`: use top-stores, big-receipts, popular-items, \
+             window-summary, bought-together, store-anomalies or cashier-alerts"
         );
     }
 

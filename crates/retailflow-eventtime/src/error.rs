@@ -48,11 +48,14 @@ pub enum ConfigError {
     /// A top-N of zero would print empty rankings.
     #[error("{ranking} must keep at least one entry, got 0")]
     EmptyRanking { ranking: &'static str },
-    /// An analysis name that is not one of the seven.
-    #[error(
-        "unknown analysis `{given}`: use top-stores, big-receipts, popular-items, window-summary, store-anomalies, cashier-alerts or bought-together"
-    )]
-    UnknownAnalysis { given: String },
+    /// An analysis name that is not one of the engine's.
+    #[error("unknown analysis `{given}`: use {known}")]
+    UnknownAnalysis {
+        /// The name given.
+        given: String,
+        /// The names there are, `a, b or c`.
+        known: String,
+    },
     /// An anomaly weight outside (0, 1].
     #[error("anomaly alpha must be above 0 and at most 1, got {alpha}")]
     AnomalyAlpha { alpha: f64 },

@@ -11,8 +11,9 @@ use retailflow_stream::kafka::MockKafka;
 
 use crate::support;
 
-/// 5000 receipts at 20 per second of event time: 250 s, so 25 tumbling 10 s windows.
-const PRODUCE: [&str; 11] = [
+/// 6000 receipts at 20 per second of event time: 300 s, so 30 tumbling 10 s windows, with the
+/// anomalies `--anomalies` lays out for them (a spike, a silent store, a cashier burst, a rule).
+const PRODUCE: [&str; 12] = [
     "produce",
     "--mode",
     "receipts",
@@ -23,7 +24,8 @@ const PRODUCE: [&str; 11] = [
     "--events-per-second",
     "20",
     "--count",
-    "5000",
+    "6000",
+    "--anomalies",
 ];
 
 const TIMEOUT: Duration = Duration::from_secs(180);
@@ -120,7 +122,7 @@ fn produce_file(dir: &Path) -> PathBuf {
 fn batch_results(input: &Path, slide: &str, windows: usize, out: &Path) -> Vec<String> {
     let stderr = batch_windows(input, slide, out);
     assert!(
-        stderr.contains("5000 lines") && stderr.contains("0 rejected"),
+        stderr.contains("6000 lines") && stderr.contains("0 rejected"),
         "{stderr}"
     );
     let batch = support::sorted_lines(out);
@@ -145,6 +147,7 @@ fn batch_results(input: &Path, slide: &str, windows: usize, out: &Path) -> Vec<S
     let anomalies = count_kind(&batch, "store_anomaly");
     let alerts = count_kind(&batch, "cashier_alert");
     assert!(alerts > 0, "slide {slide}: no cashier alerts");
+    assert!(anomalies > 0, "slide {slide}: no store anomalies");
     assert_eq!(
         batch.len(),
         big + 3 * windows + popular + anomalies + alerts,
@@ -158,8 +161,8 @@ fn batch_results(input: &Path, slide: &str, windows: usize, out: &Path) -> Vec<S
     batch
 }
 
-/// (slide, windows expected): 250 s of event time from a 10 s boundary, 10 s windows.
-const WINDOWINGS: [(&str, usize); 2] = [("10s", 25), ("2s", 129)];
+/// (slide, windows expected): 300 s of event time from a 10 s boundary, 10 s windows.
+const WINDOWINGS: [(&str, usize); 2] = [("10s", 30), ("2s", 154)];
 
 #[test]
 fn stream_from_the_file_and_batch_windows_agree() {
@@ -193,7 +196,7 @@ fn stream_from_kafka_agrees_with_the_batch_windows() {
         .unwrap();
     let stderr = support::succeeded("produce to Kafka", &output);
     assert!(
-        stderr.contains("5,000 delivered, 0 delivery errors"),
+        stderr.contains("6,000 delivered, 0 delivery errors"),
         "{stderr}"
     );
     for (slide, windows) in WINDOWINGS {

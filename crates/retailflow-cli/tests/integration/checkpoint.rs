@@ -394,6 +394,36 @@ fn another_job_or_a_shortened_output_is_refused() {
         "{stderr}"
     );
 
+    for (flag, setting) in [
+        (
+            "--anomaly-z=3.5",
+            "settings.analytics.anomalies.z was `4.0`, this run's is `3.5`",
+        ),
+        (
+            "--without=bought-together",
+            "settings.analytics.analyses was `[\"top-stores\",\"big-receipts\",\
+             \"popular-items\",\"window-summary\",\"bought-together\",\"store-anomalies\",\
+             \"cashier-alerts\"]`, this run's is `[\"top-stores\",\"big-receipts\",\
+             \"popular-items\",\"window-summary\",\"store-anomalies\",\"cashier-alerts\"]`",
+        ),
+    ] {
+        let other_analysis = stream_command(
+            &input,
+            &path("out.jsonl"),
+            &path("out.dlq"),
+            Some(&checkpoint),
+        )
+        .arg(flag)
+        .output()
+        .unwrap();
+        assert_eq!(other_analysis.status.code(), Some(2), "{flag}");
+        let stderr = String::from_utf8_lossy(&other_analysis.stderr);
+        assert!(
+            stderr.contains(&format!("it belongs to another job (its {setting})")),
+            "{stderr}"
+        );
+    }
+
     let another_output = stream_command(
         &input,
         &path("out.jsonl"),

@@ -96,8 +96,15 @@ struct Held {
 }
 
 impl Held {
-    fn new(ts: EventTime, receipt_id: &str, store_id: &str, cashier_id: &str, total: Money) -> Self {
-        let mut ids = String::with_capacity(receipt_id.len() + store_id.len() + cashier_id.len() + 2);
+    fn new(
+        ts: EventTime,
+        receipt_id: &str,
+        store_id: &str,
+        cashier_id: &str,
+        total: Money,
+    ) -> Self {
+        let mut ids =
+            String::with_capacity(receipt_id.len() + store_id.len() + cashier_id.len() + 2);
         ids.push_str(receipt_id);
         ids.push('\0');
         ids.push_str(store_id);
@@ -113,12 +120,16 @@ impl Held {
     }
 
     fn receipt_id(&self) -> &str {
-        self.ids.get(..self.receipt_len as usize).unwrap_or_default()
+        self.ids
+            .get(..self.receipt_len as usize)
+            .unwrap_or_default()
     }
 
     /// `store\0cashier`: the key of the cashier, in (store, cashier) order.
     fn cashier_key(&self) -> &str {
-        self.ids.get(self.receipt_len as usize + 1..).unwrap_or_default()
+        self.ids
+            .get(self.receipt_len as usize + 1..)
+            .unwrap_or_default()
     }
 
     fn store_id(&self) -> &str {

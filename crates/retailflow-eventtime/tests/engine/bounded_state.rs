@@ -1,6 +1,6 @@
 //! State stays bounded over a long run: closed windows are freed.
 
-use retailflow_eventtime::{AnalysisKind, EventTime, LineItem, Receipt};
+use retailflow_eventtime::{AnalysisKind, AnalysisSet, EngineConfig, EventTime, LineItem, Receipt};
 
 use crate::support::*;
 
@@ -81,4 +81,60 @@ fn sliding_state_is_bounded_by_windows_per_record_plus_lateness() {
     engine.finish(&mut out);
     // Records from 0 s to 4999.95 s: window starts from -8 s to 4998 s every 2 s.
     assert_eq!(engine.counters().windows_closed, 2_504);
+}
+
+#[test]
+fn every_analysis_keeps_its_state_flat_and_forgets_silent_keys() {
+    let config = EngineConfig {
+        analyses: AnalysisSet::ALL,
+        big_receipt_threshold: retailflow_eventtime::Money::from_hundredths(10_000),
+        ..config()
+    };
+    let mut engine = engine(config);
+    let mut out = Vec::new();
+    let mut random = Random::new(5);
+    let mut most = [0; AnalysisKind::COUNT];
+    let mut most_keyed = [0; AnalysisKind::COUNT];
+    for index in 0..300_000_u64 {
+        // 100 receipts per 10 s window, up to 2 s out of order.
+        let ts = at_ms((index as i64 * 100 - random.below(2_000) as i64).max(0));
+        let mut receipt = random_receipt(&mut random, index, ts);
+        // Store S99 trades only in the first 1,000 windows, then goes silent.
+        if index < 100_000 && index % 7 == 0 {
+            receipt.store_id = "S99".into();
+        }
+        engine.process(P0, &receipt, now(0), &mut out).unwrap();
+        if index % 1000 == 0 {
+            let size = engine.state_size();
+            for kind in AnalysisKind::ALL {
+                most[kind as usize] = most[kind as usize].max(size.pane_keys(kind));
+                most_keyed[kind as usize] = most_keyed[kind as usize].max(size.keyed(kind));
+            }
+            out.clear();
+        }
+    }
+    let most_of = |kind: AnalysisKind| most[kind as usize];
+    // At most two panes are held (the open window and the one the lateness keeps).
+    assert!(most_of(AnalysisKind::TopStores) <= 2 * 13, "{most:?}");
+    assert!(most_of(AnalysisKind::StoreAnomalies) <= 2 * 13, "{most:?}");
+    assert!(
+        most_of(AnalysisKind::PopularItems) <= 2 * 24 * 4,
+        "{most:?}"
+    );
+    assert!(
+        most_of(AnalysisKind::BoughtTogether) <= 2 * 24 * 23 / 2,
+        "{most:?}"
+    );
+    // One history per store seen within the forget span; per cashier fewer than the 3 big
+    // receipts of an alert, plus the ones the watermark has not passed (7 s: 70 receipts at most).
+    assert_eq!(most_keyed[AnalysisKind::StoreAnomalies as usize], 13);
+    assert!(
+        most_keyed[AnalysisKind::CashierAlerts as usize] <= 13 * 2 + 70,
+        "{most_keyed:?}"
+    );
+    // S99 went silent 2,000 windows before the end: forgotten after 60.
+    assert_eq!(engine.state_size().keyed(AnalysisKind::StoreAnomalies), 12);
+    engine.finish(&mut out);
+    assert_eq!(engine.state_size().open_windows, 0);
+    assert!(engine.counters().cashier_alerts > 0 && engine.counters().store_anomalies > 0);
 }
