@@ -85,8 +85,8 @@ pub use output::{
     PopularItems, StoreAnomaly, StoreRevenue, TopStores, WindowSummary,
 };
 pub use refusal::{Duplicate, Future, Late, OutOfRange, Refusal, RefusalKind};
+pub use retailflow_receipts::{EventTime, LineItem, Money, ProcessingTime, Receipt, TimeSpan};
 pub use snapshot::{EngineSnapshot, PaneSnapshot, SNAPSHOT_FORMAT};
 pub use state::StateSize;
 pub use watermark::{PartitionId, PartitionStatus};
-pub use retailflow_receipts::{EventTime, LineItem, Money, ProcessingTime, Receipt, TimeSpan};
 pub use window::{Window, Windowing};
