@@ -3,12 +3,10 @@
 //! left out and counted by reason, as the stream dead-letters them.
 
 use datafusion::error::DataFusionError;
-use retailflow_core::fault::Fault;
+use retailflow_core::fault::{Fault, one_line};
 use retailflow_core::values::RulesError;
 use retailflow_eventtime::ConfigError;
 use retailflow_stream::StreamError;
-
-use retailflow_batch::error::one_line;
 
 /// Everything that can stop the batch windows.
 #[derive(Debug, thiserror::Error)]
