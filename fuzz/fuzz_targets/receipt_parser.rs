@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use retailflow_stream::schema::{ReceiptFormat, RecordFormat, scan_against_serde};
+use retailflow_receipts::schema::{ReceiptFormat, RecordFormat, scan_against_serde};
 
 fuzz_target!(|data: &[u8]| {
     let format = ReceiptFormat::default();

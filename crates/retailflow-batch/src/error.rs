@@ -8,6 +8,7 @@ use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 
 pub use retailflow_core::fault::Fault;
+use retailflow_core::fault::one_line;
 
 /// Everything that can stop `retailflow clean`.
 #[derive(Debug, thiserror::Error)]
@@ -178,9 +179,4 @@ fn csv_problem(error: &DataFusionError) -> Option<String> {
         current = level.source();
     }
     None
-}
-
-/// Collapses a message onto one line.
-pub fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -13,6 +13,7 @@ use datafusion::logical_expr::Expr;
 use datafusion::prelude::{
     CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, ident, lit,
 };
+use retailflow_core::fault::one_line;
 use retailflow_core::table::{Table, Truncate};
 use retailflow_core::values::{Rule, ValueRules};
 
@@ -570,7 +571,7 @@ async fn write_rows(
         .map_err(|error| match BatchError::reading(input, error) {
             BatchError::Engine(error) => BatchError::OutputUnwritable {
                 path: path.to_path_buf(),
-                reason: crate::error::one_line(&error.to_string()),
+                reason: one_line(&error.to_string()),
             },
             other => other,
         })

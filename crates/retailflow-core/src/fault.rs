@@ -1,6 +1,6 @@
 //! Who is at fault when a command stops, and the exit code that says so: every error of every
 //! crate sorts itself into one of these, so scripts can tell a bad invocation from bad data, a
-//! broker that is down, or a bug.
+//! broker that is down, or a bug. Every error is printed on one line ([`one_line`]).
 
 /// Who is at fault for an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,9 +28,21 @@ impl Fault {
     }
 }
 
+/// `text` collapsed onto one line (every run of white space, newlines included, becomes one
+/// space), as errors are printed.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_joins_lines_and_runs_of_space() {
+        assert_eq!(one_line("  a\n\tb   c\r\n"), "a b c");
+        assert_eq!(one_line(""), "");
+    }
 
     #[test]
     fn each_fault_has_its_own_exit_code() {

@@ -1,5 +1,6 @@
-//! The streaming half of retailflow: receipt schemas, Kafka and file sources, sinks, the dead-letter
-//! queue and Spark-style console output. The event-time logic lives in `retailflow-eventtime`.
+//! The streaming half of retailflow: Kafka and file sources, sinks, the dead-letter queue and
+//! Spark-style console output. The receipt contract (schema, size limit, rejection reasons, test
+//! receipts) lives in `retailflow-receipts`, the event-time logic in `retailflow-eventtime`.
 //!
 //! The flow of `retailflow stream`:
 //! [`source`] → [`message::MessageBatch`] → [`pipeline::Pipeline`] (size check, [`schema`] parsing,

@@ -20,10 +20,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use retailflow_eventtime::ProcessingTime;
+use retailflow_receipts::{DEFAULT_MAX_MESSAGE_SIZE, ReasonCounts, check_message_size};
 
 use crate::checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointStore, SourcePosition, Totals};
 use crate::clock::Clock;
-use crate::dead_letter::{DeadLetter, Reason, ReasonCounts, Rejection};
+use crate::dead_letter::DeadLetter;
 use crate::dead_letter_sink::DeadLetterSink;
 use crate::error::StreamError;
 use crate::message::{MessageBatch, Positions};
@@ -60,7 +61,7 @@ impl Default for PipelineConfig {
             trigger: Duration::from_secs(1),
             max_records_per_batch: 100_000,
             max_batches: None,
-            max_message_size: 1 << 20,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
         }
     }
 }
@@ -485,19 +486,9 @@ impl<'a> Pipeline<'a> {
         let mut counts = BatchCounts::default();
         for message in batch.iter() {
             positions.advance(message.meta.partition, message.meta.offset);
-            let outcome = if message.meta.size > self.config.max_message_size {
-                Err(Rejection::new(
-                    Reason::TooLarge,
-                    format!(
-                        "{} bytes is over the {} byte limit",
-                        message.meta.size, self.config.max_message_size
-                    ),
-                ))
-            } else {
-                format
-                    .parse(message.payload)
-                    .and_then(|record| stage.on_record(&message.meta, record))
-            };
+            let outcome = check_message_size(message.meta.size, self.config.max_message_size)
+                .and_then(|()| format.parse(message.payload))
+                .and_then(|record| stage.on_record(&message.meta, record));
             match outcome {
                 Ok(()) => counts.processed += 1,
                 Err(rejection) => {
@@ -538,6 +529,7 @@ mod tests {
     use std::rc::Rc;
 
     use retailflow_eventtime::EventTime;
+    use retailflow_receipts::{Reason, Rejection};
 
     use super::*;
     use crate::clock::ManualClock;

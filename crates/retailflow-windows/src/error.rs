@@ -2,13 +2,12 @@
 //! file while it is read, or retailflow itself. Lines that do not parse are not errors: they are
 //! left out and counted by reason, as the stream dead-letters them.
 
+use std::path::PathBuf;
+
 use datafusion::error::DataFusionError;
-use retailflow_core::fault::Fault;
+use retailflow_core::fault::{Fault, one_line};
 use retailflow_core::values::RulesError;
 use retailflow_eventtime::ConfigError;
-use retailflow_stream::StreamError;
-
-use retailflow_batch::error::one_line;
 
 /// Everything that can stop the batch windows.
 #[derive(Debug, thiserror::Error)]
@@ -20,17 +19,29 @@ pub enum WindowsError {
     /// The size limit is zero, so every line would be rejected.
     #[error("the maximum message size must be above 0")]
     MaxMessageSizeZero,
-    /// The input cannot be opened.
-    #[error("{0}")]
-    Open(StreamError),
+    /// The input cannot be opened (or is a directory).
+    #[error("cannot open {}: {cause}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The cause, written into the message (not a separate source, so the message is said
+        /// once).
+        cause: std::io::Error,
+    },
     /// `--max-quantity` or `--max-price` cannot be used.
     #[error(transparent)]
     Rules(#[from] RulesError),
 
     // ---- data ----
     /// The input failed while being read (e.g. an I/O error midway).
-    #[error("{0}")]
-    Read(StreamError),
+    #[error("cannot read {}: {cause}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause, written into the message (not a separate source, so the message is said
+        /// once).
+        cause: std::io::Error,
+    },
     /// A window's totals went beyond what can be written exactly.
     #[error(
         "a window's {what} is beyond the exact range: lower --max-quantity or --max-price, or use shorter windows"
@@ -60,9 +71,9 @@ impl WindowsError {
         match self {
             WindowsError::Setting(_)
             | WindowsError::MaxMessageSizeZero
-            | WindowsError::Open(_)
+            | WindowsError::Open { .. }
             | WindowsError::Rules(_) => Fault::UserInput,
-            WindowsError::Read(_) | WindowsError::BeyondExactRange { .. } => Fault::Data,
+            WindowsError::Read { .. } | WindowsError::BeyondExactRange { .. } => Fault::Data,
             WindowsError::Engine(_) | WindowsError::Internal(_) => Fault::Internal,
         }
     }

@@ -8,6 +8,7 @@
 //!   that passed the value rules reaches).
 //! - `rf_receipt_units(items)`: Σ quantity, likewise.
 
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -15,12 +16,13 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int64Type};
 use datafusion::common::{DataFusionError, Result, exec_datafusion_err};
-use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::logical_expr::{
+    ColumnarValue, Expr, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 use datafusion::prelude::{SessionContext, lit};
 use retailflow_eventtime::{Money, TimeSpan};
 
 use crate::source::items_type;
-use retailflow_batch::udf::array_function;
 
 /// Name of the window-assignment function.
 pub const WINDOW_STARTS: &str = "rf_window_starts";
@@ -46,7 +48,7 @@ pub fn window_starts_type() -> DataType {
 }
 
 fn window_starts_udf() -> ScalarUDF {
-    array_function(
+    kernel_function(
         WINDOW_STARTS,
         vec![DataType::Int64, DataType::Int64, DataType::Int64],
         window_starts_type(),
@@ -55,7 +57,7 @@ fn window_starts_udf() -> ScalarUDF {
 }
 
 fn receipt_total_udf() -> ScalarUDF {
-    array_function(
+    kernel_function(
         RECEIPT_TOTAL,
         vec![items_type()],
         DataType::Int64,
@@ -64,12 +66,77 @@ fn receipt_total_udf() -> ScalarUDF {
 }
 
 fn receipt_units_udf() -> ScalarUDF {
-    array_function(
+    kernel_function(
         RECEIPT_UNITS,
         vec![items_type()],
         DataType::Int64,
         receipt_units_kernel,
     )
+}
+
+/// A kernel: the input columns, all of the batch's length, in; one column of that length out.
+type Kernel = fn(&[ArrayRef]) -> Result<ArrayRef>;
+
+/// A scalar function computed by a plain [`Kernel`], so it can be rebuilt wherever a plan runs.
+/// Two are equal when their names are.
+#[derive(Debug)]
+struct KernelFunction {
+    name: &'static str,
+    signature: Signature,
+    return_type: DataType,
+    kernel: Kernel,
+}
+
+impl PartialEq for KernelFunction {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for KernelFunction {}
+
+impl Hash for KernelFunction {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl ScalarUDFImpl for KernelFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.return_type.clone())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = args
+            .args
+            .iter()
+            .map(|value| value.to_array(args.number_rows))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ColumnarValue::Array((self.kernel)(&arrays)?))
+    }
+}
+
+/// The function `name` taking `inputs` and returning `output`, computed by `kernel`.
+fn kernel_function(
+    name: &'static str,
+    inputs: Vec<DataType>,
+    output: DataType,
+    kernel: Kernel,
+) -> ScalarUDF {
+    ScalarUDF::new_from_impl(KernelFunction {
+        name,
+        signature: Signature::exact(inputs, Volatility::Immutable),
+        return_type: output,
+        kernel,
+    })
 }
 
 /// `rf_window_starts(ts, length, slide)`.

@@ -2,8 +2,9 @@
 //! receipts JSONL file, as DataFusion plans, giving the same [`Output`] values the event-time
 //! engine emits in append mode (every result final).
 //!
-//! The file is read with the stream's own receipt parser and size limit, so exactly the lines the
-//! stream would dead-letter are left out (and counted by reason). Receipts reach DataFusion as a
+//! The file is read with the stream's own receipt parser and size limit (the receipt contract of
+//! `retailflow-receipts`), so exactly the lines the stream would dead-letter are left out (and
+//! counted by reason). Receipts reach DataFusion as a
 //! re-readable streaming table of Arrow batches ([`source`]): memory stays bounded by a few
 //! batches plus the per-window aggregation state, whatever the file's size. The plans use only
 //! built-in operators and the registered functions of [`functions`], so they can run on any
@@ -27,6 +28,7 @@ pub mod bought_together;
 pub mod cashier_alerts;
 pub mod error;
 pub mod functions;
+mod lines;
 pub mod popular_items;
 pub mod source;
 pub mod store_anomalies;
@@ -46,7 +48,7 @@ use retailflow_eventtime::{
     AnalysisKind, AnalysisSet, BigReceipt, BoughtTogether, EngineConfig, ItemPair, Money, Output,
     OutputMode, Window, WindowSummary, Windowing,
 };
-use retailflow_stream::ReasonCounts;
+use retailflow_receipts::{DEFAULT_MAX_MESSAGE_SIZE, ReasonCounts};
 
 pub use error::WindowsError;
 pub use source::ReceiptsFile;
@@ -77,7 +79,7 @@ impl WindowsOptions {
         WindowsOptions {
             input: input.into(),
             analyses: EngineConfig::default(),
-            max_message_size: 1 << 20,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             partitions: std::thread::available_parallelism().map_or(1, usize::from),
             rules: ValueRules::default(),
         }
@@ -144,7 +146,7 @@ pub async fn compute_windows(options: &WindowsOptions) -> Result<WindowsResult, 
     functions::register(&context);
     let outcome = analyse(file.read(&context)?, windowing, options).await;
     if let Some(read_error) = file.take_read_error() {
-        return Err(WindowsError::Read(read_error));
+        return Err(read_error);
     }
     let results = outcome?;
     let counts = file.counts();

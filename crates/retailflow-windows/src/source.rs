@@ -1,6 +1,7 @@
 //! The receipts file as a DataFusion table: a streaming table whose one partition re-reads the
-//! JSONL file on every execution, line by line with the stream's own file source, size limit and
-//! receipt parser, and hands the receipts over as Arrow batches of a few thousand rows.
+//! JSONL file on every execution, line by line as the stream's file source splits it, with the
+//! size limit and receipt parser of the receipt contract (`retailflow-receipts`), and hands the
+//! receipts over as Arrow batches of a few thousand rows.
 //!
 //! Columns: `line` (1-based line number), `receipt_id`, `store_id`, `cashier_id`, `ts`
 //! (milliseconds since the epoch) and `items`, a list of `{name, category, price, quantity}`.
@@ -9,7 +10,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use datafusion::arrow::array::{
     ArrayBuilder, ArrayRef, Float64Builder, Int64Builder, ListArray, RecordBatch, StringBuilder,
@@ -25,14 +25,12 @@ use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{DataFrame, SessionContext};
 use retailflow_core::values::ValueRules;
-use retailflow_eventtime::Receipt;
-use retailflow_stream::message::MessageBatch;
-use retailflow_stream::schema::{ReceiptFormat, RecordFormat};
-use retailflow_stream::source::file::FileSource;
-use retailflow_stream::source::{Polled, Source};
-use retailflow_stream::{Reason, ReasonCounts, StreamError};
+use retailflow_receipts::{
+    Reason, ReasonCounts, Receipt, ReceiptFormat, RecordFormat, check_message_size,
+};
 
 use crate::WindowsError;
+use crate::lines::Lines;
 
 /// Batches in flight between the reading thread and the plan.
 const BATCHES_IN_FLIGHT: usize = 2;
@@ -51,7 +49,7 @@ pub struct ReadCounts {
 #[derive(Debug, Default)]
 struct Shared {
     counts: ReadCounts,
-    read_error: Option<StreamError>,
+    read_error: Option<WindowsError>,
 }
 
 /// A receipts JSONL file, readable as a table any number of times.
@@ -107,7 +105,7 @@ impl ReceiptsFile {
         rules: ValueRules,
         batch_receipts: usize,
     ) -> Result<Self, WindowsError> {
-        FileSource::open(path, max_message_size).map_err(WindowsError::Open)?;
+        Lines::open(path, max_message_size)?;
         Ok(ReceiptsFile {
             path: path.to_path_buf(),
             max_message_size,
@@ -131,7 +129,7 @@ impl ReceiptsFile {
     }
 
     /// The error that stopped a read, if one did.
-    pub fn take_read_error(&self) -> Option<StreamError> {
+    pub fn take_read_error(&self) -> Option<WindowsError> {
         self.lock().read_error.take()
     }
 
@@ -195,36 +193,32 @@ impl Reader {
     fn read_all(
         &self,
         send: &mut dyn FnMut(RecordBatch) -> bool,
-    ) -> Result<Option<ReadCounts>, StreamError> {
-        let mut source = FileSource::open(&self.path, self.max_message_size)?;
-        let mut messages = MessageBatch::new();
+    ) -> Result<Option<ReadCounts>, WindowsError> {
+        let mut lines = Lines::open(&self.path, self.max_message_size)?;
         let mut receipts = ReceiptColumns::with_capacity(self.batch_receipts);
         let mut counts = ReadCounts::default();
         let mut ended = false;
         while !ended {
-            messages.clear();
-            while messages.len() < self.batch_receipts {
-                if source.poll(Duration::ZERO, &mut messages)? == Polled::End {
+            while receipts.len() < self.batch_receipts {
+                let Some(line) = lines.next_line()? else {
                     ended = true;
                     break;
-                }
-            }
-            for message in messages.iter() {
+                };
                 counts.lines += 1;
-                match self.parse(message.meta.size, message.payload) {
+                match self.parse(line.size, line.text) {
                     Ok(receipt) => {
                         counts.receipts += 1;
-                        receipts.push(message.meta.offset, &receipt);
+                        receipts.push(line.number, &receipt);
                     }
                     Err(reason) => counts.rejected.add(reason),
                 }
             }
-            if receipts.len() >= self.batch_receipts || (ended && receipts.len() > 0) {
+            if receipts.len() > 0 {
                 let batch = receipts
                     .finish(&self.schema)
-                    .map_err(|e| StreamError::ReadInput {
+                    .map_err(|e| WindowsError::Read {
                         path: self.path.clone(),
-                        source: std::io::Error::other(e.to_string()),
+                        cause: std::io::Error::other(e.to_string()),
                     })?;
                 if !send(batch) {
                     return Ok(None);
@@ -236,11 +230,8 @@ impl Reader {
 
     /// A line as the stream sees it: refused when over the size limit, else parsed.
     fn parse(&self, size: usize, payload: &[u8]) -> Result<Receipt, Reason> {
-        if size > self.max_message_size {
-            return Err(Reason::TooLarge);
-        }
-        self.format
-            .parse(payload)
+        check_message_size(size, self.max_message_size)
+            .and_then(|()| self.format.parse(payload))
             .map_err(|rejection| rejection.reason)
     }
 }

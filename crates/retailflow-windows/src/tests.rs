@@ -5,8 +5,8 @@
 use std::io::Write;
 
 use retailflow_eventtime::{Engine, EventTime, Output, PartitionId, ProcessingTime, TimeSpan};
-use retailflow_stream::generate::{EventClock, Faults, MessageGenerator, ReceiptGenerator};
-use retailflow_stream::schema::{ReceiptFormat, RecordFormat};
+use retailflow_receipts::generate::{EventClock, Faults, MessageGenerator, ReceiptGenerator};
+use retailflow_receipts::{Reason, ReceiptFormat, RecordFormat};
 
 use super::*;
 
@@ -168,7 +168,7 @@ fn damaged_lines_are_left_out_exactly_as_the_stream_leaves_them_out() {
     assert!(result.rejected.total() > 50, "{}", result.rejected);
     assert_eq!(result.receipts + result.rejected.total(), 2_000);
     assert!(
-        result.rejected.get(retailflow_stream::Reason::TooLarge) > 0,
+        result.rejected.get(Reason::TooLarge) > 0,
         "{}",
         result.rejected
     );

@@ -3,10 +3,9 @@
 use std::io::Write;
 
 use retailflow_core::rng::SeededRng;
-use retailflow_eventtime::EventTime;
-
-use crate::generate::malformed::{KindPicker, MalformedKind, push_padding, truncate};
-use crate::generate::{Expected, Generated, MessageGenerator};
+use retailflow_receipts::EventTime;
+use retailflow_receipts::generate::malformed::{KindPicker, MalformedKind, push_padding, truncate};
+use retailflow_receipts::generate::{Expected, Generated, MessageGenerator};
 
 /// Generates `{"value": n}` messages deterministically from a seed.
 #[derive(Debug)]
@@ -72,8 +71,9 @@ impl MessageGenerator for ValueGenerator {
 
 #[cfg(test)]
 mod tests {
+    use retailflow_receipts::{DEFAULT_MAX_MESSAGE_SIZE, Reason};
+
     use super::*;
-    use crate::dead_letter::Reason;
     use crate::schema::{RecordFormat, ValueFormat};
 
     #[test]
@@ -99,7 +99,7 @@ mod tests {
             let message = generator.next_message(EventTime(0));
             if let Expected::Malformed(kind) = message.expected {
                 kinds.insert(kind);
-                let reason = if message.payload.len() > 1 << 20 {
+                let reason = if message.payload.len() > DEFAULT_MAX_MESSAGE_SIZE {
                     Reason::TooLarge
                 } else {
                     ValueFormat.parse(message.payload).unwrap_err().reason

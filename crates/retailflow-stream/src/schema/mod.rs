@@ -1,71 +1,12 @@
-//! Message schemas: turning a payload into a typed record, or into a [`Rejection`] that says why not.
+//! Message schemas: turning a payload into a typed record, or into a
+//! [`Rejection`](retailflow_receipts::Rejection) that says why not.
 //!
-//! One file per schema: [`value`] (`{"value": n}`, the classic example) and [`receipt`] (store
-//! receipts, with a fast path for plainly written ones in `receipt_scan`). Both read the payload in place with serde (no intermediate JSON tree); the size limit
-//! is checked by the pipeline before a payload ever reaches a parser.
+//! The receipt schema and the [`RecordFormat`] trait are the receipt contract of
+//! `retailflow-receipts`; this crate adds [`value`] (`{"value": n}`, the classic example), which is
+//! read the same way. The size limit is checked by the pipeline before a payload ever reaches a
+//! parser.
 
-pub mod receipt;
-mod receipt_scan;
 pub mod value;
 
-use crate::dead_letter::{Reason, Rejection};
-
-pub use receipt::ReceiptFormat;
-pub use receipt_scan::recycle_receipt;
-/// The receipt scan checked against serde, for the fuzz targets (`fuzz/`).
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub use receipt_scan::scan_against_serde;
+pub use retailflow_receipts::schema::{ReceiptFormat, RecordFormat, recycle_receipt};
 pub use value::{ValueFormat, ValueRecord};
-
-/// A message schema: how to read one payload into a typed record.
-pub trait RecordFormat {
-    /// The typed record a well-formed payload becomes.
-    type Record;
-
-    /// Parses one payload, or says why it cannot be used.
-    fn parse(&self, payload: &[u8]) -> Result<Self::Record, Rejection>;
-}
-
-/// The payload as UTF-8 text, or a `malformed_json` rejection (empty payloads too).
-pub(crate) fn payload_text(payload: &[u8]) -> Result<&str, Rejection> {
-    if payload.is_empty() {
-        return Err(Rejection::new(Reason::MalformedJson, "empty message"));
-    }
-    std::str::from_utf8(payload).map_err(|e| {
-        Rejection::new(
-            Reason::MalformedJson,
-            format!(
-                "payload is not UTF-8 (invalid byte at offset {})",
-                e.valid_up_to()
-            ),
-        )
-    })
-}
-
-/// The payload as the text of a JSON object. Any other JSON value is a `schema` rejection (serde
-/// would otherwise read `[4]` as the struct `{"value": 4}`); text that is not JSON at all is
-/// `malformed_json`.
-pub(crate) fn object_text(payload: &[u8]) -> Result<&str, Rejection> {
-    let text = payload_text(payload)?;
-    if text.trim_start().starts_with('{') {
-        return Ok(text);
-    }
-    match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        Ok(_) => Err(Rejection::new(Reason::Schema, "expected a JSON object")),
-        Err(e) => Err(json_rejection(&e)),
-    }
-}
-
-/// Sorts a serde_json error into a reason: broken JSON is `malformed_json`, JSON of the wrong
-/// shape is `schema`, and a number too large for a double is `invalid_value`.
-pub(crate) fn json_rejection(error: &serde_json::Error) -> Rejection {
-    use serde_json::error::Category;
-    let detail = error.to_string();
-    let reason = match error.classify() {
-        Category::Data => Reason::Schema,
-        Category::Syntax if detail.starts_with("number out of range") => Reason::InvalidValue,
-        Category::Syntax | Category::Eof | Category::Io => Reason::MalformedJson,
-    };
-    Rejection::new(reason, detail)
-}

@@ -3,8 +3,8 @@
 
 use serde::Deserialize;
 
-use crate::dead_letter::Rejection;
-use crate::schema::{RecordFormat, json_rejection, object_text};
+use retailflow_receipts::Rejection;
+use retailflow_receipts::schema::{RecordFormat, json_rejection, object_text};
 
 /// A parsed `{"value": n}` message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -28,8 +28,9 @@ impl RecordFormat for ValueFormat {
 
 #[cfg(test)]
 mod tests {
+    use retailflow_receipts::Reason;
+
     use super::*;
-    use crate::dead_letter::Reason;
 
     fn reason(payload: &[u8]) -> Reason {
         ValueFormat.parse(payload).unwrap_err().reason

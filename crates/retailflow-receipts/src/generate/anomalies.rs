@@ -10,7 +10,8 @@
 
 use retailflow_core::catalog::{CATEGORIES, ITEMS_PER_CATEGORY};
 use retailflow_core::rng::SeededRng;
-use retailflow_eventtime::{EventTime, TimeSpan};
+
+use crate::time::{EventTime, TimeSpan};
 
 /// The store whose revenue spikes (a busy one, so its history is steady).
 pub const SPIKE_STORE: usize = 1;

@@ -10,13 +10,13 @@ use std::io::Write;
 
 use retailflow_core::catalog::{self, CATEGORIES, ITEMS_PER_CATEGORY};
 use retailflow_core::rng::{SeededRng, SkewTable};
-use retailflow_eventtime::EventTime;
 
 use crate::generate::anomalies::{
     BURST_CASHIER, BURST_LINES, BURST_QUANTITY, BURST_STORE, Injector, ProductIndex,
 };
 use crate::generate::malformed::{KindPicker, MalformedKind, push_padding, truncate};
 use crate::generate::{EventClock, Expected, Faults, Generated, MessageGenerator};
+use crate::time::EventTime;
 use crate::timestamp::write_rfc3339;
 
 /// How many stores receipts come from.
@@ -248,11 +248,11 @@ impl MessageGenerator for ReceiptGenerator {
 mod tests {
     use std::collections::HashMap;
 
-    use retailflow_eventtime::TimeSpan;
-
     use super::*;
-    use crate::dead_letter::Reason;
+    use crate::reason::Reason;
     use crate::schema::{ReceiptFormat, RecordFormat};
+    use crate::size::DEFAULT_MAX_MESSAGE_SIZE;
+    use crate::time::TimeSpan;
 
     const START: EventTime = EventTime(1_735_689_600_000);
 
@@ -341,7 +341,7 @@ mod tests {
             match message.expected {
                 Expected::Malformed(kind) => {
                     *seen.entry(kind).or_default() += 1;
-                    let size_limited = message.payload.len() > 1 << 20;
+                    let size_limited = message.payload.len() > DEFAULT_MAX_MESSAGE_SIZE;
                     let reason = if size_limited {
                         Reason::TooLarge
                     } else {
@@ -393,9 +393,8 @@ mod tests {
             .map(|payload| ReceiptFormat::default().parse(payload).unwrap())
             .collect();
         assert_eq!(payloads(42, faults, 3_000), payloads(42, faults, 3_000));
-        let window = |receipt: &retailflow_eventtime::Receipt| {
-            (receipt.ts.millis() - START.millis()) / 10_000
-        };
+        let window =
+            |receipt: &crate::receipt::Receipt| (receipt.ts.millis() - START.millis()) / 10_000;
         let revenue = |store: &str, w: i64| -> f64 {
             receipts
                 .iter()
@@ -426,7 +425,7 @@ mod tests {
             [(200_000, 5_084.0), (208_000, 5_084.0), (216_000, 5_084.0)]
         );
         let holds =
-            |r: &retailflow_eventtime::Receipt, name: &str| r.items.iter().any(|i| i.name == name);
+            |r: &crate::receipt::Receipt, name: &str| r.items.iter().any(|i| i.name == name);
         let with_if: Vec<_> = receipts.iter().filter(|r| holds(r, "Item_2_BEV")).collect();
         let share =
             with_if.iter().filter(|r| holds(r, "Item_9_PAT")).count() as f64 / with_if.len() as f64;

@@ -2,7 +2,7 @@
 //! message i happens at T + i/R, whatever the wall clock says, so runs are repeatable) or the wall
 //! clock (live runs and the demo).
 
-use retailflow_eventtime::EventTime;
+use crate::time::EventTime;
 
 /// The clock that stamps generated messages.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,10 +1,12 @@
 //! The kinds of damage `--malformed-fraction` injects, each with the dead-letter reason the stream
-//! must give it. The 2 MB message is injected at most once per run (a second pick truncates
-//! instead), so a large fraction over millions of messages does not write gigabytes.
+//! must give it, and the pieces generators use to do the damage. The 2 MB message is injected at
+//! most once per run (a second pick truncates instead), so a large fraction over millions of
+//! messages does not write gigabytes.
 
-use crate::dead_letter::Reason;
+use crate::reason::Reason;
 
-/// Size of the oversized message: 2 MB, over the default 1 MiB limit.
+/// Size of the oversized message: 2 MB, over the default 1 MiB limit
+/// ([`crate::size::DEFAULT_MAX_MESSAGE_SIZE`]).
 pub const OVERSIZED_BYTES: usize = 2_000_000;
 
 /// One kind of damaged message.
@@ -60,13 +62,13 @@ impl MalformedKind {
 
 /// Picks kinds of damage, letting the oversized message through only once.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct KindPicker {
+pub struct KindPicker {
     oversized_done: bool,
 }
 
 impl KindPicker {
     /// The kind for a uniform pick `index` among `kinds`.
-    pub(crate) fn pick(&mut self, kinds: &[MalformedKind], index: usize) -> MalformedKind {
+    pub fn pick(&mut self, kinds: &[MalformedKind], index: usize) -> MalformedKind {
         let kind = kinds
             .get(index)
             .copied()
@@ -82,14 +84,14 @@ impl KindPicker {
 }
 
 /// Appends `"padding":"xxx…",` so the payload is over 2 MB.
-pub(crate) fn push_padding(out: &mut Vec<u8>) {
+pub fn push_padding(out: &mut Vec<u8>) {
     out.extend_from_slice(b"\"padding\":\"");
     out.resize(out.len() + OVERSIZED_BYTES, b'x');
     out.extend_from_slice(b"\",");
 }
 
 /// Cuts `out` (which started at `start`) to between 30% and 90% of its length.
-pub(crate) fn truncate(out: &mut Vec<u8>, start: usize, share: f64) {
+pub fn truncate(out: &mut Vec<u8>, start: usize, share: f64) {
     let len = out.len() - start;
     let keep = ((len as f64) * (0.3 + 0.6 * share)) as usize;
     out.truncate(start + keep.clamp(1, len.saturating_sub(1)));

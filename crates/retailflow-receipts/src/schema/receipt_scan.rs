@@ -14,8 +14,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use retailflow_eventtime::{LineItem, Receipt};
-
+use crate::receipt::{LineItem, Receipt};
 use crate::schema::receipt::WireReceipt;
 
 /// Exact powers of ten as doubles, for decimals of up to 15 significant digits.
@@ -390,7 +389,7 @@ pub fn scan_against_serde(text: &str) -> Result<bool, String> {
         receipt_id: fast.receipt_id,
         store_id: fast.store_id,
         cashier_id: fast.cashier_id,
-        ts: retailflow_eventtime::EventTime(0),
+        ts: crate::time::EventTime(0),
         items: fast.items,
     });
     verdict
@@ -399,6 +398,7 @@ pub fn scan_against_serde(text: &str) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::time::EventTime;
 
     const PLAIN: &str = r#"{"receipt_id":"R1","store_id":"S001","cashier_id":"S001-C1","ts":"2025-01-01T00:00:01.500Z","items":[{"name":"Item_1_FOOD","category":"Food","price":5.0,"quantity":2},{"name":"Item_3_BEV","category":"Beverages","price":8,"quantity":1}]}"#;
 
@@ -444,7 +444,6 @@ mod tests {
     #[test]
     fn generated_receipts_read_as_serde_reads_them_and_damaged_ones_are_left_to_it() {
         use crate::generate::{EventClock, Faults, MessageGenerator, ReceiptGenerator};
-        use retailflow_eventtime::EventTime;
 
         let start = EventTime(1_735_689_600_000);
         let clock = EventClock::Seeded {
@@ -484,7 +483,7 @@ mod tests {
             receipt_id: wire.receipt_id,
             store_id: wire.store_id,
             cashier_id: wire.cashier_id,
-            ts: retailflow_eventtime::EventTime(0),
+            ts: EventTime(0),
             items: wire.items,
         };
         // A three-item receipt handed back, then a two-item one read into it, and back again.

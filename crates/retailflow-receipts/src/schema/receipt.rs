@@ -14,10 +14,10 @@
 use std::borrow::Cow;
 
 use retailflow_core::values::ValueRules;
-use retailflow_eventtime::{LineItem, Receipt};
 use serde::Deserialize;
 
-use crate::dead_letter::{Reason, Rejection};
+use crate::reason::{Reason, Rejection};
+use crate::receipt::{LineItem, Receipt};
 use crate::schema::receipt_scan::scan_receipt;
 use crate::schema::{RecordFormat, json_rejection, object_text};
 use crate::timestamp::parse_rfc3339;
@@ -130,9 +130,8 @@ fn validate(wire: WireReceipt<'_>, rules: &ValueRules) -> Result<Receipt, Reject
 
 #[cfg(test)]
 mod tests {
-    use retailflow_eventtime::EventTime;
-
     use super::*;
+    use crate::time::EventTime;
 
     const GOOD: &str = r#"{"receipt_id":"R1","store_id":"S001","cashier_id":"S001-C1","ts":"2025-01-01T00:00:01.500Z","items":[{"name":"Item_1_FOOD","category":"Food","price":5.0,"quantity":2},{"name":"Item_3_BEV","category":"Beverages","price":8,"quantity":1}]}"#;
 
