@@ -1,38 +1,43 @@
-//! The engine: takes receipts with their partition and event time, keeps per-partition watermarks
-//! and open-window state, rejects late records, and emits results in a deterministic order.
+//! The engine: takes receipts with their partition and event time and emits results in a
+//! deterministic order. It is the two stages of [`crate::partition`] and [`crate::merge`] run
+//! together: one [`PartitionWindows`] per source partition, and one stage two over them.
 //!
 //! # Semantics
 //! - A record is first checked for what no window can take: an event time too far ahead of the
-//!   clock, figures beyond the exact range, a repeated receipt id (see [`Engine::process`]). Such
-//!   a record changes nothing but the counters.
-//! - Every record is judged against the stream watermark as it stood **before** the record. It is
-//!   **late** when every window it belongs to ends at or before that watermark: it is counted,
-//!   left out of the windowed analyses, and [`Engine::process`] returns [`Late`] so the caller can
+//!   clock, figures beyond the exact range, a repeated receipt id within its partition (see
+//!   [`Engine::process`]). Such a record changes nothing but the counters.
+//! - Every record is judged against its **partition's** watermark (the largest event time the
+//!   partition has sent, less the allowed lateness) as it stood before the record. It is **late**
+//!   when every window it belongs to ends at or before that watermark: it is counted, left out of
+//!   the windowed analyses, and [`Engine::process`] returns [`Late`](crate::Late) so the caller can
 //!   dead-letter it. A record with some windows still open updates only the open ones (the closed
-//!   ones are counted in [`Counters::closed_window_updates_skipped`]).
-//! - After each record its partition's watermark is updated; if the stream watermark moves, every
-//!   window whose end it has reached is emitted at once (final) and freed. Closing therefore
-//!   depends only on the sequence of records, not on where micro-batches are cut; idle detection,
-//!   the one thing that depends on processing time, happens only in [`Engine::on_trigger`].
-//! - Big receipts are emitted by [`Engine::process`] as the record is processed, late or not.
-//! - Output order: per record, its big receipt (if any) and then the windows it closed, in order of
-//!   window end; per window, top stores, popular items by category name, then the summary. Two
-//!   engines fed the same calls produce identical outputs.
+//!   ones are counted in [`Counters::closed_window_updates_skipped`]). Whether a record is late
+//!   therefore depends on its own partition's records only, not on how partitions interleave.
+//! - A window's results are emitted once every active partition's watermark has passed its end
+//!   (the stream watermark, [`Engine::watermark`], is the minimum over them); a partition idle for
+//!   the idle timeout (processing time, checked in [`Engine::on_trigger`]) stops holding it back.
+//! - Big receipts are emitted as their record is processed, late or not.
+//! - Output order: with one partition, per record its big receipt (if any) and then the windows
+//!   it closed, in order of window end; per window, top stores, popular items by category name,
+//!   the summary, bought together, store anomalies; then the cashier alerts the watermark
+//!   releases. With several partitions, the order of [`crate::merge`]: it depends on each
+//!   partition's records, not on how they interleave. Two engines fed the same calls produce
+//!   identical outputs.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyses::bought_together::distinct_items;
-use crate::analyses::{Analyses, Record, WindowClose};
-use crate::config::{EngineConfig, OutputMode};
-use crate::dedupe::SeenReceipts;
+use crate::config::EngineConfig;
 use crate::error::ConfigError;
-use crate::names::{ItemLine, Names};
+use crate::merge::Merger;
 use crate::output::Output;
-use crate::receipt::{Receipt, receipt_totals};
-use crate::refusal::{Duplicate, Future, Late, OutOfRange, Refusal};
-use crate::state::{StateSize, WindowStore};
+use crate::partition::{PartitionWindows, StageEvent};
+use crate::receipt::Receipt;
+use crate::refusal::Refusal;
+use crate::state::StateSize;
 use crate::time::{EventTime, ProcessingTime};
-use crate::watermark::{PartitionId, PartitionStatus, WatermarkTracker};
+use crate::watermark::{PartitionId, PartitionStatus};
 use crate::window::Windowing;
 
 /// Running totals, for the per-batch line and the run summary.
@@ -82,23 +87,59 @@ pub struct Counters {
     pub cashier_alerts: u64,
 }
 
+impl Counters {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Counters) {
+        let Counters {
+            received,
+            accepted,
+            late,
+            future,
+            duplicates,
+            out_of_range,
+            closed_window_updates_skipped,
+            big_receipts,
+            windows_closed,
+            final_results,
+            provisional_results,
+            triggers,
+            large_baskets,
+            behind_watermark_for_alerts,
+            store_anomalies,
+            cashier_alerts,
+        } = *other;
+        self.received += received;
+        self.accepted += accepted;
+        self.late += late;
+        self.future += future;
+        self.duplicates += duplicates;
+        self.out_of_range += out_of_range;
+        self.closed_window_updates_skipped += closed_window_updates_skipped;
+        self.big_receipts += big_receipts;
+        self.windows_closed += windows_closed;
+        self.final_results += final_results;
+        self.provisional_results += provisional_results;
+        self.triggers += triggers;
+        self.large_baskets += large_baskets;
+        self.behind_watermark_for_alerts += behind_watermark_for_alerts;
+        self.store_anomalies += store_anomalies;
+        self.cashier_alerts += cashier_alerts;
+    }
+}
+
 /// The event-time engine. See the module docs for its semantics.
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub(crate) config: EngineConfig,
     pub(crate) windowing: Windowing,
-    pub(crate) watermarks: WatermarkTracker,
-    pub(crate) windows: WindowStore,
-    pub(crate) names: Names,
-    pub(crate) counters: Counters,
-    /// Receipt ids within the watermark's horizon (`dedupe`).
-    pub(crate) seen: SeenReceipts,
-    /// Scratch for the current record's interned lines.
-    pub(crate) lines: Vec<ItemLine>,
-    /// Scratch for the current record's distinct items.
-    pub(crate) basket: Vec<u32>,
-    /// The analyses that run, with the state they keep across windows.
-    pub(crate) analyses: Analyses,
+    /// Stage one, by partition.
+    pub(crate) partitions: BTreeMap<PartitionId, PartitionWindows>,
+    /// Stage two.
+    pub(crate) merger: Merger,
+    /// Scratch for a partition's events.
+    events: Vec<StageEvent>,
+    /// Whether silent partitions turn idle (not for the parts of a file, which are all read).
+    detect_idle: bool,
 }
 
 impl Engine {
@@ -108,15 +149,18 @@ impl Engine {
         Ok(Engine {
             config,
             windowing,
-            watermarks: WatermarkTracker::new(config.allowed_lateness, config.idle_timeout),
-            windows: WindowStore::new(&windowing),
-            names: Names::default(),
-            counters: Counters::default(),
-            seen: SeenReceipts::default(),
-            lines: Vec::new(),
-            basket: Vec::new(),
-            analyses: Analyses::new(&config),
+            partitions: BTreeMap::new(),
+            merger: Merger::new(config, windowing.slide()),
+            events: Vec::new(),
+            detect_idle: true,
         })
+    }
+
+    /// The engine with idle detection on or off: off for an input whose partitions are all being
+    /// read until they end (the parts of a file), so that how fast each is read changes nothing.
+    pub fn with_idle_detection(mut self, detect_idle: bool) -> Self {
+        self.detect_idle = detect_idle;
+        self
     }
 
     /// The settings.
@@ -124,19 +168,31 @@ impl Engine {
         &self.config
     }
 
-    /// The stream watermark.
+    /// The stream watermark: every window ending at or before it has been emitted.
     pub fn watermark(&self) -> EventTime {
-        self.watermarks.watermark()
+        self.merger.watermark()
     }
 
     /// Known partitions, by id, with their newest event time and idleness.
-    pub fn partitions(&self) -> &[PartitionStatus] {
-        self.watermarks.partitions()
+    pub fn partitions(&self) -> Vec<PartitionStatus> {
+        self.partitions
+            .values()
+            .map(|partition| PartitionStatus {
+                partition: partition.partition(),
+                max_event_time: partition.newest(),
+                last_activity: partition.last_activity(),
+                idle: partition.is_idle(),
+            })
+            .collect()
     }
 
     /// Running totals.
-    pub fn counters(&self) -> &Counters {
-        &self.counters
+    pub fn counters(&self) -> Counters {
+        let mut counters = self.merger.counters;
+        for partition in self.partitions.values() {
+            counters.add(partition.counters());
+        }
+        counters
     }
 
     /// Whether [`Engine::finish`] has run (every later record is late).
@@ -146,16 +202,32 @@ impl Engine {
 
     /// How much state is held.
     pub fn state_size(&self) -> StateSize {
-        let (open_windows, panes, pane_keys) = self.windows.size();
-        StateSize {
-            open_windows,
-            panes,
-            interned_names: self.names.len(),
-            partitions: self.watermarks.partitions().len(),
-            receipt_ids: self.seen.len(),
-            pane_keys,
-            keyed: self.analyses.keys(),
+        let mut size = StateSize {
+            interned_names: self.merger.names.len(),
+            partitions: self.partitions.len(),
+            keyed: self.merger.analyses.keys(),
+            ..StateSize::default()
+        };
+        let mut starts = std::collections::BTreeSet::new();
+        for partition in self.partitions.values() {
+            let windows = partition.windows();
+            let panes = windows.panes().count();
+            size.panes += panes;
+            size.partition_panes = size.partition_panes.max(panes);
+            starts.extend(windows.open_window_starts_all());
+            for (sum, held) in size.pane_keys.iter_mut().zip(windows.keys()) {
+                *sum += held;
+            }
+            size.receipt_ids += partition.seen().len();
         }
+        for (window, pane) in self.merger.windows_held() {
+            starts.insert(window.start.millis());
+            for (sum, held) in size.pane_keys.iter_mut().zip(pane.parts.keys()) {
+                *sum += held;
+            }
+        }
+        size.open_windows = starts.len();
+        size
     }
 
     /// Declares the partitions this input reads (e.g. the Kafka assignment), so that one that has
@@ -167,36 +239,46 @@ impl Engine {
         now: ProcessingTime,
     ) {
         for partition in partitions {
-            self.watermarks.declare(partition, now);
+            self.partition(partition, now);
         }
     }
 
-    /// The input resumed at `now` after a stop (e.g. restored from a checkpoint): partitions'
-    /// idle clocks restart at `now`, so the time the job was down does not make any partition idle
+    /// The input resumed at `now` after a stop (e.g. restored from a checkpoint): partitions' idle
+    /// clocks restart at `now`, so the time the job was down does not make any partition idle
     /// (which could let the watermark pass records still waiting in it).
     pub fn resume_activity(&mut self, now: ProcessingTime) {
-        self.watermarks.resume_activity(now);
+        // A partition turning active holds stage two back; it releases nothing.
+        let mut none = Vec::new();
+        for (&id, partition) in &mut self.partitions {
+            if partition.is_idle() {
+                self.events.push(StageEvent::Active);
+            }
+            partition.resume_activity(now);
+            self.merger.feed(id, &mut self.events, &mut none);
+        }
+        debug_assert!(none.is_empty());
     }
 
     /// Forgets a partition that is no longer read (e.g. revoked). If that releases the watermark,
     /// the windows it closes are appended to `out`.
     pub fn remove_partition(&mut self, partition: PartitionId, out: &mut Vec<Output>) {
-        if self.watermarks.remove(partition) {
-            self.close_windows(out);
-        }
+        self.partitions.remove(&partition);
+        self.merger.remove(partition, out);
+        self.close_idle(out);
     }
 
     /// Processes one receipt read from `partition` at processing time `now`, appending any results
     /// it causes to `out` (its big receipt, windows it closes). Returns a [`Refusal`] when the
     /// receipt was left out, checked in this order:
-    /// - [`Future`]: its event time is more than `max_future` ahead of `now` (counted nowhere else,
-    ///   and it does not move any watermark);
-    /// - [`OutOfRange`]: its totals, or the totals of its window with it added, are beyond the
-    ///   exact range, or its windows reach outside years 1 to 9999;
-    /// - [`Duplicate`]: with `dedupe`, its receipt id was already counted and the watermark has not
-    ///   passed that receipt's event time plus the allowed lateness;
-    /// - [`Late`]: behind the watermark for every window it belongs to (still reported as big, and
-    ///   its partition's activity still noted).
+    /// - [`Future`](crate::Future): its event time is more than `max_future` ahead of `now`
+    ///   (counted nowhere else, and it does not move any watermark);
+    /// - [`OutOfRange`](crate::OutOfRange): its totals, or the totals of its window with it added,
+    ///   are beyond the exact range, or its windows reach outside years 1 to 9999;
+    /// - [`Duplicate`](crate::Duplicate): with `dedupe`, its receipt id was already counted in its
+    ///   partition and the partition's watermark has not passed that receipt's event time plus the
+    ///   allowed lateness;
+    /// - [`Late`](crate::Late): behind its partition's watermark for every window it belongs to
+    ///   (still reported as big, and its partition's activity still noted).
     #[inline]
     pub fn process(
         &mut self,
@@ -205,170 +287,167 @@ impl Engine {
         now: ProcessingTime,
         out: &mut Vec<Output>,
     ) -> Result<(), Refusal> {
-        self.counters.received += 1;
-        let event_time = receipt.ts;
-        if let Some(max_future) = self.config.max_future {
-            let clock = EventTime(now.millis());
-            if event_time > clock.plus(max_future) {
-                self.counters.future += 1;
-                return Err(Future {
-                    event_time,
-                    now: clock,
-                    max_future,
-                }
-                .into());
-            }
-        }
-        let Some(totals) = receipt_totals(receipt) else {
-            self.counters.out_of_range += 1;
-            return Err(OutOfRange::ReceiptTotals.into());
-        };
-        let windows = self.windowing.windows_of(event_time);
-        let last_window_end = windows.last().end;
-        if windows.first().start < EventTime::EARLIEST || last_window_end > EventTime::LATEST {
-            self.counters.out_of_range += 1;
-            return Err(OutOfRange::Calendar { event_time }.into());
-        }
-        let watermark = self.watermarks.watermark();
-        let late = last_window_end <= watermark;
-        if self.config.dedupe
-            && let Some(first_seen) = self.seen.first_seen(&receipt.receipt_id)
-        {
-            self.counters.duplicates += 1;
-            return Err(Duplicate {
-                receipt_id: receipt.receipt_id.clone(),
-                first_seen,
-            }
-            .into());
-        }
-        let mut record = Record {
-            receipt,
-            totals,
-            watermark,
-            late,
-            store: 0,
-            lines: &[],
-            basket: &[],
-        };
-        if !late {
-            record.store = self.names.stores.intern(&receipt.store_id);
-            self.lines.clear();
-            for item in &receipt.items {
-                self.lines
-                    .push(self.names.line(&item.name, &item.category, item.quantity));
-            }
-            record.lines = &self.lines;
-            if self.analyses.uses_basket() {
-                distinct_items(self.lines.iter().map(|line| line.item), &mut self.basket);
-                record.basket = &self.basket;
-            }
-            if !self.windows.try_add(&record, &self.analyses) {
-                self.counters.out_of_range += 1;
-                return Err(OutOfRange::WindowTotals {
-                    pane_start: self.windows.pane_start(event_time),
-                }
-                .into());
-            }
-        }
-        if self.config.dedupe {
-            self.seen.insert(&receipt.receipt_id, event_time);
-        }
-        self.analyses.observe(&record, &mut self.counters, out);
-
-        let verdict = if late {
-            self.counters.late += 1;
-            Err(Late {
-                event_time,
-                watermark,
-                last_window_end,
-            }
-            .into())
-        } else {
-            self.counters.accepted += 1;
-            if windows.first().end <= watermark {
-                let closed = windows
-                    .iter()
-                    .filter(|window| window.end <= watermark)
-                    .count();
-                self.counters.closed_window_updates_skipped += closed as u64;
-            }
-            Ok(())
-        };
-
-        if self.watermarks.observe(partition, event_time, now) {
-            self.close_windows(out);
+        let mut events = std::mem::take(&mut self.events);
+        let verdict = self
+            .partition(partition, now)
+            .process(receipt, now, &mut events);
+        self.events = events;
+        self.merger.feed(partition, &mut self.events, out);
+        if self.merger.has_idle() {
+            self.close_idle(out);
         }
         verdict
+    }
+
+    /// Processes a batch of messages on up to `workers` threads, each partition's stage one on
+    /// one thread over its messages in order, then hands their events to stage two; appends the
+    /// results to `out` and returns each message's verdict, in message order. `step` turns one
+    /// message into a receipt for its partition's stage one and processes it
+    /// ([`PartitionWindows::process`]). The results are those of processing the messages one by
+    /// one with [`Engine::process`], whatever `workers` is: stage two's order depends on each
+    /// partition's events only. (A partition not known before the batch starts at the watermark
+    /// the batch started with.)
+    pub fn process_batch<M, V>(
+        &mut self,
+        messages: &[M],
+        partition_of: impl Fn(&M) -> PartitionId + Sync,
+        workers: usize,
+        now: ProcessingTime,
+        step: impl Fn(&mut PartitionWindows, &M, &mut Vec<StageEvent>) -> V + Sync,
+        out: &mut Vec<Output>,
+    ) -> Vec<V>
+    where
+        M: Sync,
+        V: Send,
+    {
+        let mut touched: Vec<PartitionId> = messages.iter().map(&partition_of).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for &id in &touched {
+            self.partition(id, now);
+        }
+        let workers = workers.clamp(1, touched.len().max(1));
+        let mut groups: Vec<Vec<(PartitionId, &mut PartitionWindows)>> =
+            (0..workers).map(|_| Vec::new()).collect();
+        let mut position = 0;
+        for (&id, stage) in &mut self.partitions {
+            if touched.binary_search(&id).is_ok() {
+                groups[position % workers].push((id, stage));
+                position += 1;
+            }
+        }
+        let run = |group: Vec<(PartitionId, &mut PartitionWindows)>| {
+            let mut events: Vec<Vec<StageEvent>> = group.iter().map(|_| Vec::new()).collect();
+            let mut stages = group;
+            let mut verdicts = Vec::new();
+            for (index, message) in messages.iter().enumerate() {
+                let id = partition_of(message);
+                if let Some(slot) = stages.iter().position(|(owned, _)| *owned == id) {
+                    let verdict = step(stages[slot].1, message, &mut events[slot]);
+                    verdicts.push((index, verdict));
+                }
+            }
+            let ids: Vec<PartitionId> = stages.iter().map(|(id, _)| *id).collect();
+            (verdicts, ids.into_iter().zip(events).collect::<Vec<_>>())
+        };
+        let done: Vec<_> = if groups.len() == 1 {
+            groups.into_iter().map(run).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = groups
+                    .into_iter()
+                    .map(|group| scope.spawn(|| run(group)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle
+                            .join()
+                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                    })
+                    .collect()
+            })
+        };
+        let mut verdicts: Vec<Option<V>> = messages.iter().map(|_| None).collect();
+        let mut events: Vec<(PartitionId, Vec<StageEvent>)> = Vec::new();
+        for (group_verdicts, group_events) in done {
+            for (index, verdict) in group_verdicts {
+                verdicts[index] = Some(verdict);
+            }
+            events.extend(group_events);
+        }
+        events.sort_unstable_by_key(|(id, _)| *id);
+        for (id, mut partition_events) in events {
+            self.merger.feed(id, &mut partition_events, out);
+        }
+        if self.merger.has_idle() {
+            self.close_idle(out);
+        }
+        verdicts.into_iter().flatten().collect()
     }
 
     /// The end of a micro-batch at processing time `now`: partitions silent for the idle timeout
     /// stop holding the watermark back (closing the windows that releases), and in update mode
     /// every open window that changed since the last trigger gets provisional results.
     pub fn on_trigger(&mut self, now: ProcessingTime, out: &mut Vec<Output>) {
-        self.counters.triggers += 1;
-        if self.watermarks.check_idle(now) {
-            self.close_windows(out);
+        for (&id, partition) in &mut self.partitions {
+            partition.on_trigger(now, self.detect_idle, &mut self.events);
+            self.merger.feed(id, &mut self.events, out);
         }
-        if self.config.output_mode == OutputMode::Update {
-            let Engine {
-                windowing,
-                windows,
-                names,
-                counters,
-                analyses,
-                ..
-            } = self;
-            let slide = windowing.slide();
-            windows.emit_changed(|window, pane| {
-                let before = out.len();
-                let close = WindowClose {
-                    window,
-                    totals: pane.totals,
-                    names,
-                    is_final: false,
-                    slide,
-                };
-                analyses.emit(&close, &pane.parts, counters, out);
-                counters.provisional_results += (out.len() - before) as u64;
-            });
-        }
+        self.close_idle(out);
+        self.merger.on_trigger(out);
     }
 
     /// The bounded input is over: the watermark moves to the end of time and every open window is
     /// emitted (final) and freed. Records processed afterwards are late.
     pub fn finish(&mut self, out: &mut Vec<Output>) {
-        self.watermarks.finish();
-        self.close_windows(out);
+        for (&id, partition) in &mut self.partitions {
+            partition.finish(&mut self.events);
+            self.merger.feed(id, &mut self.events, out);
+        }
+        self.merger.finish(out);
     }
 
-    /// Emits and frees every window whose end the watermark has reached, earliest first, then
-    /// tells the analyses where the watermark is, and forgets the receipt ids it has passed.
-    fn close_windows(&mut self, out: &mut Vec<Output>) {
-        let watermark = self.watermarks.watermark();
-        self.seen
-            .forget_before(watermark.minus(self.config.allowed_lateness));
+    /// The stage one of `partition`, made if new at the stream watermark: it cannot hold back a
+    /// watermark that has already moved, so its records behind it are late.
+    fn partition(&mut self, partition: PartitionId, now: ProcessingTime) -> &mut PartitionWindows {
         let Engine {
+            config,
             windowing,
-            windows,
-            names,
-            counters,
-            analyses,
+            partitions,
+            merger,
+            events,
             ..
         } = self;
-        let slide = windowing.slide();
-        windows.close(watermark, |window, pane| {
-            counters.windows_closed += 1;
-            let before = out.len();
-            let close = WindowClose {
-                window,
-                totals: pane.totals,
-                names,
-                is_final: true,
-                slide,
-            };
-            analyses.emit(&close, &pane.parts, counters, out);
-            counters.final_results += (out.len() - before) as u64;
-        });
-        analyses.advance(watermark, counters, out);
+        partitions.entry(partition).or_insert_with(|| {
+            let mut stage = PartitionWindows::with_windowing(partition, *config, *windowing, now);
+            let watermark = merger.watermark();
+            if watermark > EventTime::MIN {
+                stage.close_through(watermark, events);
+                events.clear();
+            }
+            merger.declare(partition, watermark);
+            stage
+        })
+    }
+
+    /// Closes idle partitions through the watermark the others have reached, so the windows it
+    /// finishes hold their data.
+    fn close_idle(&mut self, out: &mut Vec<Output>) {
+        loop {
+            let behind = self.merger.behind();
+            if behind.is_empty() {
+                return;
+            }
+            for (id, watermark) in behind {
+                if let Some(partition) = self.partitions.get_mut(&id) {
+                    partition.close_through(watermark, &mut self.events);
+                }
+                if self.events.is_empty() {
+                    self.events.push(StageEvent::Watermark(watermark));
+                }
+                self.merger.feed(id, &mut self.events, out);
+            }
+        }
     }
 }

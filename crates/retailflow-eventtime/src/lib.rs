@@ -68,8 +68,10 @@ mod dedupe;
 pub mod engine;
 pub mod error;
 pub mod intern;
+mod merge;
 pub mod names;
 pub mod output;
+pub mod partition;
 pub mod refusal;
 mod render;
 pub mod snapshot;
@@ -87,9 +89,13 @@ pub use output::{
     BigReceipt, BoughtTogether, CashierAlert, Direction, ItemPair, ItemQuantity, Output,
     PopularItems, StoreAnomaly, StoreRevenue, TopStores, WindowSummary,
 };
+pub use partition::{Partial, PartitionWindows, StageEvent};
 pub use refusal::{Duplicate, Future, Late, OutOfRange, Refusal, RefusalKind};
 pub use retailflow_receipts::{EventTime, LineItem, Money, ProcessingTime, Receipt, TimeSpan};
-pub use snapshot::{EngineSnapshot, SNAPSHOT_FORMAT};
+pub use snapshot::{
+    EngineSnapshot, MergeSnapshot, NamesSnapshot, PartitionSnapshot, ProgressSnapshot,
+    QueuedSnapshot, SNAPSHOT_FORMAT,
+};
 pub use state::{PaneSnapshot, PaneTotals, StateSize};
 pub use watermark::{PartitionId, PartitionStatus};
 pub use window::{Window, Windowing};

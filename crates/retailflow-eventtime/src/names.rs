@@ -83,6 +83,64 @@ impl Names {
     }
 }
 
+/// One engine's interned ids in another's (a partition's in stage two's), for the names seen so
+/// far: `stores[id]` is the other engine's id of this one's store `id`.
+#[derive(Debug, Clone, Default)]
+pub struct IdMap {
+    /// Store ids.
+    pub stores: Vec<u32>,
+    /// Categories.
+    pub categories: Vec<u32>,
+    /// Item names.
+    pub items: Vec<u32>,
+    /// The other engine's id of the usual category, in this one, of each item.
+    pub item_categories: Vec<u32>,
+}
+
+impl IdMap {
+    /// Maps the names of `from` not mapped yet, interning them in `into` (an item under its usual
+    /// category in `from`).
+    pub(crate) fn extend(&mut self, from: &Names, into: &mut Names) {
+        for name in from.stores.names().skip(self.stores.len()) {
+            self.stores.push(into.stores.intern(name));
+        }
+        for name in from.categories.names().skip(self.categories.len()) {
+            self.categories.push(into.categories.intern(name));
+        }
+        let known = self.items.len();
+        for (item, name) in from.items.names().enumerate().skip(known) {
+            let usual = from.usual_category(item as u32);
+            let category = from.categories.name(usual);
+            self.items.push(into.line(name, category, 0).item);
+            self.item_categories.push(self.category(usual));
+        }
+    }
+
+    /// The other engine's id of store `id`.
+    #[inline]
+    pub fn store(&self, id: u32) -> u32 {
+        self.stores.get(id as usize).copied().unwrap_or(id)
+    }
+
+    /// The other engine's id of category `id`.
+    #[inline]
+    pub fn category(&self, id: u32) -> u32 {
+        self.categories.get(id as usize).copied().unwrap_or(id)
+    }
+
+    /// The other engine's id of the usual category, in this one, of item `id`.
+    #[inline]
+    pub fn item_category(&self, id: u32) -> u32 {
+        self.item_categories.get(id as usize).copied().unwrap_or(id)
+    }
+
+    /// The other engine's id of item `id`.
+    #[inline]
+    pub fn item(&self, id: u32) -> u32 {
+        self.items.get(id as usize).copied().unwrap_or(id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,7 +59,7 @@ pub(crate) struct Pane {
 }
 
 impl Pane {
-    fn merge_from(&mut self, other: &Pane) {
+    pub(crate) fn merge_from(&mut self, other: &Pane) {
         self.totals.merge_from(&other.totals);
         self.parts.merge_from(&other.parts);
     }
@@ -107,8 +107,10 @@ pub struct PaneSnapshot {
 pub struct StateSize {
     /// Windows with data whose end the watermark has not reached.
     pub open_windows: usize,
-    /// Panes held (each window is `length / pane` panes).
+    /// Panes held (each window is `length / pane` panes), over all partitions.
     pub panes: usize,
+    /// The most panes one partition holds.
+    pub partition_panes: usize,
     /// Distinct store ids, categories and item names ever seen (bounded by the catalog).
     pub interned_names: usize,
     /// Known source partitions.
@@ -363,6 +365,16 @@ impl WindowStore {
     #[cfg(test)]
     fn is_empty(&self) -> bool {
         self.panes.is_empty()
+    }
+
+    /// Starts of the open windows with data.
+    pub(crate) fn open_window_starts_all(&self) -> Vec<i64> {
+        self.open_window_starts(|_| true)
+    }
+
+    /// The keys each analysis holds in the panes.
+    pub(crate) fn keys(&self) -> [usize; AnalysisKind::COUNT] {
+        self.size().2
     }
 
     /// Open windows with data, panes, and the keys each analysis holds in them.

@@ -1,8 +1,9 @@
 //! What every source hands to the pipeline: messages (payload bytes, key, partition, offset,
 //! optional timestamp), gathered into a micro-batch that keeps all payloads in one buffer.
 //!
-//! After the source, Kafka and files take the same code path: a file line is a message of
-//! partition 0 whose offset is its 1-based line number.
+//! After the source, Kafka and files take the same code path: a file line is a message of the
+//! file's part it is dealt to (partition 0 for a file of up to 8 MiB; see
+//! [`crate::source::file`]) whose offset is its 1-based line number.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -10,7 +11,7 @@ use std::ops::Range;
 /// Where a message sits in its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MessageMeta {
-    /// Kafka partition; 0 for a file.
+    /// Kafka partition; for a file, the part its line is dealt to.
     pub partition: i32,
     /// Kafka offset; the 1-based line number for a file.
     pub offset: i64,

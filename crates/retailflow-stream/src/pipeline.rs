@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use retailflow_eventtime::ProcessingTime;
-use retailflow_receipts::{DEFAULT_MAX_MESSAGE_SIZE, ReasonCounts, check_message_size};
+use retailflow_receipts::{DEFAULT_MAX_MESSAGE_SIZE, ReasonCounts};
 
 use crate::checkpoint::{CHECKPOINT_FORMAT, Checkpoint, CheckpointStore, SourcePosition, Totals};
 use crate::clock::Clock;
@@ -53,6 +53,9 @@ pub struct PipelineConfig {
     pub max_batches: Option<u64>,
     /// Payloads over this many bytes are dead letters with reason `too_large`.
     pub max_message_size: usize,
+    /// Threads a stage may spread a batch's partitions over (`--workers`); the results are the
+    /// same for any number.
+    pub workers: usize,
 }
 
 impl Default for PipelineConfig {
@@ -62,6 +65,7 @@ impl Default for PipelineConfig {
             max_records_per_batch: 100_000,
             max_batches: None,
             max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            workers: 1,
         }
     }
 }
@@ -272,7 +276,7 @@ impl<'a> Pipeline<'a> {
         stage: &mut S,
     ) -> Result<RunSummary, StreamError>
     where
-        F: RecordFormat,
+        F: RecordFormat + Sync,
         S: Stage<F::Record>,
     {
         let result = self.run_batches(source, format, stage);
@@ -302,7 +306,7 @@ impl<'a> Pipeline<'a> {
         stage: &mut S,
     ) -> Result<RunSummary, StreamError>
     where
-        F: RecordFormat,
+        F: RecordFormat + Sync,
         S: Stage<F::Record>,
     {
         let (totals, mut positions) = match &self.checkpointing {
@@ -480,15 +484,13 @@ impl<'a> Pipeline<'a> {
         positions: &mut Positions,
     ) -> Result<BatchCounts, StreamError>
     where
-        F: RecordFormat,
+        F: RecordFormat + Sync,
         S: Stage<F::Record>,
     {
         let mut counts = BatchCounts::default();
-        for message in batch.iter() {
+        let outcomes = stage.on_batch(batch, format, self.config.max_message_size);
+        for (message, outcome) in batch.iter().zip(outcomes) {
             positions.advance(message.meta.partition, message.meta.offset);
-            let outcome = check_message_size(message.meta.size, self.config.max_message_size)
-                .and_then(|()| format.parse(message.payload))
-                .and_then(|record| stage.on_record(&message.meta, record));
             match outcome {
                 Ok(()) => counts.processed += 1,
                 Err(rejection) => {

@@ -7,8 +7,11 @@
 
 use retailflow_eventtime::{EngineSnapshot, ProcessingTime};
 
+use retailflow_receipts::schema::RecordFormat;
+use retailflow_receipts::size::check_message_size;
+
 use crate::dead_letter::Rejection;
-use crate::message::{MessageMeta, Positions};
+use crate::message::{MessageBatch, MessageMeta, Positions};
 use crate::monitor::StageHealth;
 use crate::output::ResultSet;
 
@@ -48,6 +51,29 @@ pub trait Stage<R> {
     /// Takes one parsed record. Returning a rejection (e.g. reason `late`) sends the original
     /// message to the dead letters instead; the record then counts as dead-lettered, not processed.
     fn on_record(&mut self, meta: &MessageMeta, record: R) -> Result<(), Rejection>;
+
+    /// Takes a whole batch: refuses payloads over `max_message_size`, parses each by `format` and
+    /// hands it on, returning each message's outcome in batch order. By default one by one with
+    /// [`Stage::on_record`]; a stage may spread the work over threads, as long as the outcomes
+    /// and results are the same.
+    fn on_batch<F>(
+        &mut self,
+        batch: &MessageBatch,
+        format: &F,
+        max_message_size: usize,
+    ) -> Vec<Result<(), Rejection>>
+    where
+        F: RecordFormat<Record = R> + Sync,
+    {
+        batch
+            .iter()
+            .map(|message| {
+                check_message_size(message.meta.size, max_message_size)
+                    .and_then(|()| format.parse(message.payload))
+                    .and_then(|record| self.on_record(&message.meta, record))
+            })
+            .collect()
+    }
 
     /// The batch is complete: return its results (possibly none). Called after every trigger, even
     /// when no message arrived, so processing-time logic (idle partitions) can run.

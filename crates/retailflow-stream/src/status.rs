@@ -42,6 +42,21 @@ impl StatusLog {
         let _ = writeln!(writer, "{text}");
         let _ = writer.flush();
     }
+
+    /// Writes several lines at once, in one write when they fit the buffer.
+    pub fn lines(&self, texts: impl IntoIterator<Item = impl Display>) {
+        let mut block = String::new();
+        for text in texts {
+            use std::fmt::Write as _;
+            let _ = writeln!(block, "{text}");
+        }
+        if block.is_empty() {
+            return;
+        }
+        let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = writer.write_all(block.as_bytes());
+        let _ = writer.flush();
+    }
 }
 
 /// Status lines captured in memory.

@@ -18,3 +18,4 @@ mod kafka_output;
 mod plots;
 mod stream;
 mod stream_analytics;
+mod workers;

@@ -11,6 +11,7 @@ use crate::config::EngineConfig;
 use crate::engine::Counters;
 use crate::money::Money;
 use crate::output::Output;
+use crate::partition::StageEvent;
 use crate::receipt::Receipt;
 use crate::render;
 use crate::time::EventTime;
@@ -41,6 +42,7 @@ impl Analysis for BigReceiptsAnalysis {
     const NAME: &'static str = "big-receipts";
     type Pane = ();
     type Saved = ();
+    type Note = ();
 
     fn new(config: &EngineConfig) -> Self {
         BigReceiptsAnalysis {
@@ -49,11 +51,17 @@ impl Analysis for BigReceiptsAnalysis {
     }
 
     #[inline]
-    fn observe(&mut self, record: &Record<'_>, counters: &mut Counters, out: &mut Vec<Output>) {
+    fn observe(
+        &self,
+        record: &Record<'_>,
+        counters: &mut Counters,
+        events: &mut Vec<StageEvent>,
+    ) -> Option<()> {
         if let Some(big) = check(record.receipt, record.totals.total, self.threshold) {
             counters.big_receipts += 1;
-            out.push(Output::BigReceipt(big));
+            events.push(StageEvent::Output(Output::BigReceipt(big)));
         }
+        None
     }
 }
 

@@ -20,8 +20,9 @@ use crate::analyses::{Accumulator, Analysis, AnalysisResult, Record, TableSpec, 
 use crate::config::EngineConfig;
 use crate::engine::Counters;
 use crate::intern::{FastMap, Interner};
-use crate::names::Names;
+use crate::names::{IdMap, Names};
 use crate::output::Output;
+use crate::partition::StageEvent;
 use crate::render;
 use crate::time::EventTime;
 use crate::window::Window;
@@ -183,6 +184,14 @@ impl PairCounts {
         dense.chain(sparse)
     }
 
+    fn pair(&self, low: u32, high: u32) -> u64 {
+        if high < DENSE_ITEMS {
+            self.dense.get(dense_index(low, high)).copied().unwrap_or(0)
+        } else {
+            self.sparse.get(&pair_key(low, high)).copied().unwrap_or(0)
+        }
+    }
+
     fn set_pair(&mut self, low: u32, high: u32, receipts: u64) {
         if high < DENSE_ITEMS {
             let needed = dense_len(high as usize + 1);
@@ -214,6 +223,22 @@ impl Accumulator for PairCounts {
         }
         for (&key, &receipts) in &other.sparse {
             *self.sparse.entry(key).or_insert(0) += receipts;
+        }
+    }
+
+    fn merge_mapped(&mut self, other: &Self, ids: &IdMap, _names: &Names) {
+        for (item, receipts) in other.items() {
+            let index = ids.item(item) as usize;
+            if index >= self.item_receipts.len() {
+                self.item_receipts.resize(index + 1, 0);
+            }
+            self.item_receipts[index] += receipts;
+        }
+        for (low, high, receipts) in other.pairs() {
+            let (a, b) = (ids.item(low), ids.item(high));
+            let (low, high) = if a < b { (a, b) } else { (b, a) };
+            let current = self.pair(low, high);
+            self.set_pair(low, high, current + receipts);
         }
     }
 
@@ -290,6 +315,7 @@ impl Analysis for BoughtTogetherAnalysis {
     const USES_BASKET: bool = true;
     type Pane = PairCounts;
     type Saved = ();
+    type Note = ();
 
     fn new(config: &EngineConfig) -> Self {
         BoughtTogetherAnalysis {
@@ -303,10 +329,16 @@ impl Analysis for BoughtTogetherAnalysis {
     }
 
     #[inline]
-    fn observe(&mut self, record: &Record<'_>, counters: &mut Counters, _out: &mut Vec<Output>) {
+    fn observe(
+        &self,
+        record: &Record<'_>,
+        counters: &mut Counters,
+        _events: &mut Vec<StageEvent>,
+    ) -> Option<()> {
         if !record.late && record.basket.len() > self.settings.max_basket {
             counters.large_baskets += 1;
         }
+        None
     }
 
     fn emit(

@@ -27,6 +27,7 @@ use crate::intern::FastMap;
 use crate::money::Money;
 use crate::names::Names;
 use crate::output::Output;
+use crate::partition::StageEvent;
 use crate::render;
 use crate::time::{EventTime, TimeSpan};
 use crate::window::Window;
@@ -83,9 +84,10 @@ pub struct BigReceiptEntry {
 }
 
 /// A big receipt held or recent, compactly: its receipt id, store and cashier in one string
-/// (`receipt\0store\0cashier`, so that strings sort as the three ids do in turn).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Held {
+/// (`receipt\0store\0cashier`, so that strings sort as the three ids do in turn). It is also the
+/// note stage one hands stage two.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Held {
     ts: EventTime,
     ids: Box<str>,
     total: Money,
@@ -421,6 +423,7 @@ impl Analysis for CashierAlertsAnalysis {
     const NAME: &'static str = "cashier-alerts";
     type Pane = ();
     type Saved = SavedCashierPatterns;
+    type Note = Held;
 
     fn new(config: &EngineConfig) -> Self {
         CashierAlertsAnalysis {
@@ -431,23 +434,27 @@ impl Analysis for CashierAlertsAnalysis {
     }
 
     #[inline]
-    fn observe(&mut self, record: &Record<'_>, counters: &mut Counters, _out: &mut Vec<Output>) {
+    fn observe(
+        &self,
+        record: &Record<'_>,
+        _counters: &mut Counters,
+        _events: &mut Vec<StageEvent>,
+    ) -> Option<Held> {
         if record.late || record.totals.total <= self.threshold {
-            return;
+            return None;
         }
         let receipt = record.receipt;
-        if receipt.ts < record.watermark {
-            counters.behind_watermark_for_alerts += 1;
-            return;
-        }
-        let held = Held::new(
+        Some(Held::new(
             receipt.ts,
             &receipt.receipt_id,
             &receipt.store_id,
             &receipt.cashier_id,
             record.totals.total,
-        );
-        if !self.patterns.hold(held, record.watermark) {
+        ))
+    }
+
+    fn receive(&mut self, held: Held, watermark: EventTime, counters: &mut Counters) {
+        if !self.patterns.hold(held, watermark) {
             counters.behind_watermark_for_alerts += 1;
         }
     }

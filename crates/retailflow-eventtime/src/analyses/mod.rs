@@ -32,9 +32,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::EngineConfig;
 use crate::engine::Counters;
-use crate::names::{ItemLine, Names};
+use crate::names::{IdMap, ItemLine, Names};
+use crate::partition::StageEvent;
 use crate::receipt::{Receipt, ReceiptTotals};
-use crate::state::PaneTotals;
+use crate::state::{Pane, PaneTotals};
 use crate::time::{EventTime, TimeSpan};
 use crate::window::Window;
 
@@ -89,6 +90,10 @@ pub trait Accumulator: Default + Clone + fmt::Debug {
     /// Adds everything `other` holds into this one.
     fn merge_from(&mut self, other: &Self);
 
+    /// Adds everything `other` holds, whose ids are another engine's (a partition's), into this
+    /// one: `ids` maps them to the ids of `names`, this one's.
+    fn merge_mapped(&mut self, other: &Self, ids: &IdMap, names: &Names);
+
     /// Empties it, keeping its allocations for the next pane.
     fn clear(&mut self);
 
@@ -112,6 +117,8 @@ pub trait Analysis: Clone + fmt::Debug {
     type Pane: Accumulator;
     /// Its keyed state that outlives windows, as saved in a snapshot (`()`: none).
     type Saved: Serialize + DeserializeOwned + Default + PartialEq + fmt::Debug;
+    /// What its stage-one half hands its stage-two half about one receipt (`()`: nothing).
+    type Note: Serialize + DeserializeOwned + Clone + PartialEq + fmt::Debug;
 
     /// Built from the engine's settings (already validated).
     fn new(config: &EngineConfig) -> Self;
@@ -120,9 +127,20 @@ pub trait Analysis: Clone + fmt::Debug {
     #[inline]
     fn add(&self, _pane: &mut Self::Pane, _record: &Record<'_>) {}
 
-    /// Sees each receipt the engine takes, late ones included, after the windows took it.
+    /// Stage one: sees each receipt a partition takes, late ones included, after its windows
+    /// took it; may emit a result at once (big receipts) or note the receipt for stage two.
     #[inline]
-    fn observe(&mut self, _record: &Record<'_>, _counters: &mut Counters, _out: &mut Vec<Output>) {}
+    fn observe(
+        &self,
+        _record: &Record<'_>,
+        _counters: &mut Counters,
+        _events: &mut Vec<StageEvent>,
+    ) -> Option<Self::Note> {
+        None
+    }
+
+    /// Stage two: a note from stage one, taken in stage two's order; `watermark` is stage two's.
+    fn receive(&mut self, _note: Self::Note, _watermark: EventTime, _counters: &mut Counters) {}
 
     /// A window with data is due: its results from the merge of its panes.
     fn emit(
@@ -158,6 +176,8 @@ impl Accumulator for () {
     type Saved = ();
 
     fn merge_from(&mut self, _other: &Self) {}
+
+    fn merge_mapped(&mut self, _other: &Self, _ids: &IdMap, _names: &Names) {}
 
     fn clear(&mut self) {}
 
@@ -343,6 +363,16 @@ macro_rules! analyses {
             }
         }
 
+        /// A note of one analysis's stage one to its stage two.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Note {
+            $(
+                #[doc = concat!("A note of `", stringify!($field), "`.")]
+                $kind(<$analysis as Analysis>::Note),
+            )*
+        }
+
         /// The analyses that run, in list order.
         #[derive(Debug, Clone)]
         pub(crate) struct Analyses {
@@ -375,14 +405,53 @@ macro_rules! analyses {
 
             #[inline]
             pub(crate) fn observe(
-                &mut self,
+                &self,
                 record: &Record<'_>,
+                counters: &mut Counters,
+                events: &mut Vec<StageEvent>,
+            ) {
+                $(if let Some(analysis) = &self.$field {
+                    if let Some(note) = analysis.observe(record, counters, events) {
+                        events.push(StageEvent::Note(Note::$kind(note)));
+                    }
+                })*
+            }
+
+            pub(crate) fn receive(
+                &mut self,
+                note: Note,
+                watermark: EventTime,
+                counters: &mut Counters,
+            ) {
+                match note {
+                    $(Note::$kind(note) => {
+                        if let Some(analysis) = &mut self.$field {
+                            analysis.receive(note, watermark, counters);
+                        }
+                    })*
+                }
+            }
+
+            /// The results of `window` from the merge of its panes.
+            #[allow(clippy::too_many_arguments)]
+            pub(crate) fn emit_window(
+                &mut self,
+                window: Window,
+                pane: &Pane,
+                names: &Names,
+                is_final: bool,
+                slide: TimeSpan,
                 counters: &mut Counters,
                 out: &mut Vec<Output>,
             ) {
-                $(if let Some(analysis) = &mut self.$field {
-                    analysis.observe(record, counters, out);
-                })*
+                let close = WindowClose {
+                    window,
+                    totals: pane.totals,
+                    names,
+                    is_final,
+                    slide,
+                };
+                self.emit(&close, &pane.parts, counters, out);
             }
 
             pub(crate) fn emit(
@@ -438,6 +507,10 @@ macro_rules! analyses {
         impl PaneParts {
             pub(crate) fn merge_from(&mut self, other: &PaneParts) {
                 $(self.$field.merge_from(&other.$field);)*
+            }
+
+            pub(crate) fn merge_mapped(&mut self, other: &PaneParts, ids: &IdMap, names: &Names) {
+                $(self.$field.merge_mapped(&other.$field, ids, names);)*
             }
 
             pub(crate) fn clear(&mut self) {

@@ -12,7 +12,7 @@ use crate::analyses::{Accumulator, Analysis, AnalysisResult, Record, TableSpec, 
 use crate::config::EngineConfig;
 use crate::engine::Counters;
 use crate::intern::FastMap;
-use crate::names::Names;
+use crate::names::{IdMap, Names};
 use crate::output::Output;
 use crate::render;
 use crate::time::EventTime;
@@ -118,6 +118,19 @@ impl Accumulator for ItemUnits {
         }
     }
 
+    fn merge_mapped(&mut self, other: &Self, ids: &IdMap, names: &Names) {
+        for (category, item, units, usual) in other.sold_by_id() {
+            let category = if usual {
+                ids.item_category(item)
+            } else {
+                ids.category(category)
+            };
+            let item = ids.item(item);
+            let usual = names.usual_category(item) == category;
+            self.add(item, category, usual, units);
+        }
+    }
+
     fn clear(&mut self) {
         self.items.clear();
         self.other_items.clear();
@@ -194,6 +207,7 @@ impl Analysis for PopularItemsAnalysis {
     const NAME: &'static str = "popular-items";
     type Pane = ItemUnits;
     type Saved = ();
+    type Note = ();
 
     fn new(config: &EngineConfig) -> Self {
         PopularItemsAnalysis {

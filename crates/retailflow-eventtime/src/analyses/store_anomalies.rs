@@ -237,6 +237,7 @@ impl Analysis for StoreAnomaliesAnalysis {
     type Pane = StoreTotalsByStore;
     /// `[store index, history]`, by store index.
     type Saved = Vec<(u32, StoreHistory)>;
+    type Note = ();
 
     fn new(config: &EngineConfig) -> Self {
         StoreAnomaliesAnalysis {

@@ -40,6 +40,7 @@ impl Analysis for SummaryAnalysis {
     const NAME: &'static str = "window-summary";
     type Pane = ();
     type Saved = ();
+    type Note = ();
 
     fn new(_config: &EngineConfig) -> Self {
         SummaryAnalysis

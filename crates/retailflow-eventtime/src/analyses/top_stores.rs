@@ -12,7 +12,7 @@ use crate::config::EngineConfig;
 use crate::engine::Counters;
 use crate::intern::Interner;
 use crate::money::Money;
-use crate::names::Names;
+use crate::names::{IdMap, Names};
 use crate::output::Output;
 use crate::render;
 use crate::time::EventTime;
@@ -110,6 +110,18 @@ impl Accumulator for StoreTotalsByStore {
         }
     }
 
+    fn merge_mapped(&mut self, other: &Self, ids: &IdMap, _names: &Names) {
+        for (store, totals) in other.stores() {
+            let index = ids.store(store) as usize;
+            if index >= self.stores.len() {
+                self.stores.resize(index + 1, StoreTotals::default());
+            }
+            let mine = &mut self.stores[index];
+            mine.revenue = mine.revenue.plus(totals.revenue);
+            mine.receipts += totals.receipts;
+        }
+    }
+
     fn clear(&mut self) {
         self.stores.clear();
     }
@@ -163,6 +175,7 @@ impl Analysis for TopStoresAnalysis {
     const NAME: &'static str = "top-stores";
     type Pane = StoreTotalsByStore;
     type Saved = ();
+    type Note = ();
 
     fn new(config: &EngineConfig) -> Self {
         TopStoresAnalysis {

@@ -107,7 +107,7 @@ fn results_do_not_depend_on_where_micro_batches_are_cut() {
             }
         }
         engine.finish(&mut out);
-        (serde_json::to_string(&out).unwrap(), *engine.counters())
+        (serde_json::to_string(&out).unwrap(), engine.counters())
     };
     let (one, counters_one) = run(1);
     let (other, counters_other) = run(250);

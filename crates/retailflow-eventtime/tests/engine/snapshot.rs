@@ -70,8 +70,9 @@ fn check_every_cut(config: EngineConfig, steps: &[Step]) {
         cuts_while_idle += usize::from(whole.partitions()[1].idle);
         let snapshot = whole.snapshot();
         mixed_categories |= snapshot
-            .panes
+            .partitions
             .iter()
+            .flat_map(|partition| &partition.panes)
             .any(|pane| !pane.parts.popular_items.other.is_empty());
     }
     let before_finish = serde_json::to_string(&whole.snapshot()).unwrap();
@@ -234,7 +235,7 @@ fn corrupt_or_foreign_snapshots_are_refused() {
     let mut engine = fresh(config());
     run(&mut engine, &script(50), &mut Vec::new());
     let good = engine.snapshot();
-    assert!(!good.panes.is_empty());
+    assert!(!good.partitions[0].panes.is_empty());
 
     let mut future = good.clone();
     future.format = 99;
@@ -242,12 +243,15 @@ fn corrupt_or_foreign_snapshots_are_refused() {
         Engine::restore(config(), future).unwrap_err(),
         RestoreError::UnsupportedFormat {
             found: 99,
-            supported: 2
+            supported: 3
         }
     );
 
     let mut unknown_store = good.clone();
-    unknown_store.panes[0].parts.top_stores.push((9_999, 1, 1));
+    unknown_store.partitions[0].panes[0]
+        .parts
+        .top_stores
+        .push((9_999, 1, 1));
     let error = Engine::restore(config(), unknown_store).unwrap_err();
     assert!(
         error
@@ -257,14 +261,15 @@ fn corrupt_or_foreign_snapshots_are_refused() {
     );
 
     let mut repeated = good.clone();
-    repeated.stores.push(repeated.stores[0].clone());
+    let stores = &mut repeated.partitions[0].names.stores;
+    stores.push(stores[0].clone());
     assert!(matches!(
         Engine::restore(config(), repeated),
         Err(RestoreError::Corrupt { .. })
     ));
 
     let mut misaligned = good;
-    misaligned.panes[0].start = at_ms(1);
+    misaligned.partitions[0].panes[0].start = at_ms(1);
     assert!(matches!(
         Engine::restore(config(), misaligned),
         Err(RestoreError::Corrupt { .. })

@@ -25,13 +25,15 @@ use retailflow_eventtime::{
 use crate::command::{RunParts, StreamSettings};
 use crate::dead_letter::{Reason, Rejection};
 use crate::error::StreamError;
-use crate::message::MessageMeta;
+use crate::message::{MessageBatch, MessageMeta, SourceMessage};
 use crate::monitor::{PartitionHealth, StageHealth};
 use crate::output::{OutputSpec, ResultSet};
 use crate::pipeline::{Environment, RunSummary};
-use crate::schema::{ReceiptFormat, recycle_receipt};
+use crate::schema::{ReceiptFormat, RecordFormat, recycle_receipt};
+use crate::source::SourceSpec;
 use crate::stage::{BatchContext, Stage};
 use crate::status::StatusLog;
+use retailflow_receipts::check_message_size;
 
 pub use latency::{LatencyLogSink, LatencyRecorder};
 pub use results::result_sets;
@@ -46,8 +48,12 @@ pub struct AnalyticsStage {
     latency: Option<LatencyRecorder>,
     /// The most panes held at the end of a batch's records, for the final status line.
     most_panes: usize,
+    /// The most panes one partition held at the end of a batch's records.
+    most_partition_panes: usize,
     /// Where a line per store anomaly and cashier alert goes as it happens.
     alert_log: Option<StatusLog>,
+    /// Threads a batch's partitions are spread over.
+    workers: usize,
 }
 
 impl AnalyticsStage {
@@ -66,8 +72,16 @@ impl AnalyticsStage {
             pending: Vec::new(),
             latency: None,
             most_panes: 0,
+            most_partition_panes: 0,
             alert_log: None,
+            workers: 1,
         }
+    }
+
+    /// Spreads each batch's partitions over `workers` threads (the results do not change).
+    pub fn with_workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
     }
 
     /// Writes one line per store anomaly and cashier alert to `log` as the batch that raises it
@@ -93,6 +107,11 @@ impl AnalyticsStage {
         self.most_panes
     }
 
+    /// The most panes one partition held at the end of any batch's records so far.
+    pub fn most_partition_panes(&self) -> usize {
+        self.most_partition_panes
+    }
+
     /// The engine's state, for a checkpoint taken after a batch.
     pub fn snapshot(&self) -> EngineSnapshot {
         self.engine.snapshot()
@@ -109,11 +128,7 @@ impl AnalyticsStage {
 
     fn take_results(&mut self) -> Vec<Box<dyn ResultSet>> {
         if let Some(log) = &self.alert_log {
-            for output in &self.pending {
-                if let Some(line) = output.alert_line() {
-                    log.line(line);
-                }
-            }
+            log.lines(self.pending.iter().filter_map(Output::alert_line));
         }
         let with_final = self.engine.config().output_mode == OutputMode::Update;
         result_sets(std::mem::take(&mut self.pending), with_final)
@@ -164,9 +179,47 @@ impl Stage<Receipt> for AnalyticsStage {
         verdict.map_err(|refusal| Rejection::new(reason_for(refusal.kind()), refusal.to_string()))
     }
 
+    /// The batch's partitions on up to `workers` threads, each parsing its partitions' messages
+    /// and running their stage one; stage two then takes their events on this thread.
+    fn on_batch<F>(
+        &mut self,
+        batch: &MessageBatch,
+        format: &F,
+        max_message_size: usize,
+    ) -> Vec<Result<(), Rejection>>
+    where
+        F: RecordFormat<Record = Receipt> + Sync,
+    {
+        let messages: Vec<SourceMessage<'_>> = batch.iter().collect();
+        let now = self.now;
+        let before = self.pending.len();
+        let outcomes = self.engine.process_batch(
+            &messages,
+            |message| PartitionId(message.meta.partition),
+            self.workers,
+            now,
+            |stage, message, events| {
+                let receipt = check_message_size(message.meta.size, max_message_size)
+                    .and_then(|()| format.parse(message.payload))?;
+                let verdict = stage.process(&receipt, now, events).map_err(|refusal| {
+                    Rejection::new(reason_for(refusal.kind()), refusal.to_string())
+                });
+                recycle_receipt(receipt);
+                verdict
+            },
+            &mut self.pending,
+        );
+        if self.pending.len() > before {
+            self.note_emitted(before);
+        }
+        outcomes
+    }
+
     fn end_batch(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
         self.now = context.processing_time;
-        self.most_panes = self.most_panes.max(self.engine.state_size().panes);
+        let size = self.engine.state_size();
+        self.most_panes = self.most_panes.max(size.panes);
+        self.most_partition_panes = self.most_partition_panes.max(size.partition_panes);
         let before = self.pending.len();
         self.engine.on_trigger(self.now, &mut self.pending);
         self.note_emitted(before);
@@ -279,7 +332,12 @@ pub fn run_analytics_logged(
         }
         None => AnalyticsStage::new(config)?,
     }
-    .with_alert_log(environment.status.clone());
+    .with_alert_log(environment.status.clone())
+    .with_workers(settings.pipeline.workers);
+    if matches!(settings.source, SourceSpec::File(_)) {
+        // The parts of a file are all read to their end: none is ever idle.
+        stage.engine = stage.engine.with_idle_detection(false);
+    }
     if let Some(path) = latency_log {
         let (recorder, sink) = LatencyRecorder::to_file(environment.clock.clone(), path)?;
         stage = stage.with_latency_recorder(recorder);
@@ -290,7 +348,7 @@ pub fn run_analytics_logged(
     let summary = pipeline.run(source.as_mut(), &format, &mut stage)?;
     let counters = stage.engine().counters();
     environment.status.line(format!(
-        "analytics: {} receipts in windows, {} late, {} future, {} duplicates, {} out of range, {} big receipts, {} windows closed, {} final results, {} store anomalies, {} cashier alerts ({} big receipts behind the watermark left out), {} large baskets without pairs; state at most {} panes; peak RSS {}",
+        "analytics: {} receipts in windows, {} late, {} future, {} duplicates, {} out of range, {} big receipts, {} windows closed, {} final results, {} store anomalies, {} cashier alerts ({} big receipts behind the watermark left out), {} large baskets without pairs; state at most {} panes ({} in one of {} partitions); peak RSS {}",
         counters.accepted,
         counters.late,
         counters.future,
@@ -304,6 +362,8 @@ pub fn run_analytics_logged(
         counters.behind_watermark_for_alerts,
         counters.large_baskets,
         stage.most_panes(),
+        stage.most_partition_panes(),
+        stage.engine().partitions().len(),
         peak_memory::peak_rss_kib().map_or_else(|| "unknown".to_string(), |kib| format!("{kib} KiB"))
     ));
     Ok(summary)

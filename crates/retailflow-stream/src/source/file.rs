@@ -1,8 +1,15 @@
-//! A JSONL file as a source: each line is a message of partition 0 whose offset is its 1-based line
-//! number. Lines may end in `\n` or `\r\n`; the last line needs no newline. A line longer than the
-//! size limit is not kept whole in memory: only its start is kept (for the dead letter) and its
-//! real size is recorded. For a checkpoint the source reports the next line and the byte where it
+//! A JSONL file as a source: each line is a message whose offset is its 1-based line number.
+//! Lines may end in `\n` or `\r\n`; the last line needs no newline. A line longer than the size
+//! limit is not kept whole in memory: only its start is kept (for the dead letter) and its real
+//! size is recorded. For a checkpoint the source reports the next line and the byte where it
 //! starts, and [`FileSource::resume`] seeks back there.
+//!
+//! **Parts.** So that several workers can share a large file, it is read as up to [`FILE_PARTS`]
+//! partitions, one per [`FILE_BLOCK`] bytes of its size: its lines are dealt to them in turn (line
+//! n to part (n − 1) mod parts), so every part moves through the file's event time at the same
+//! pace and the watermark they give trails the file by a few lines only. A file of up to one block
+//! is partition 0 alone. The parts depend on the file's size only, never on how many workers read
+//! it, so neither do the results.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -14,6 +21,17 @@ use crate::dead_letter::OVERSIZED_PAYLOAD_PREVIEW;
 use crate::error::StreamError;
 use crate::message::{MessageBatch, MessageMeta, Positions};
 use crate::source::{Polled, Source};
+
+/// Bytes in one block of a file (see the module docs).
+pub const FILE_BLOCK: u64 = 8 << 20;
+
+/// Most partitions a file is read as.
+pub const FILE_PARTS: u64 = 16;
+
+/// How many partitions a file of `length` bytes is read as.
+pub fn file_parts(length: u64) -> u64 {
+    length.div_ceil(FILE_BLOCK).clamp(1, FILE_PARTS)
+}
 
 /// Reads a JSONL file line by line.
 #[derive(Debug)]
@@ -27,6 +45,8 @@ pub struct FileSource {
     max_message_size: usize,
     line: Vec<u8>,
     finished: bool,
+    /// Partitions the file is read as.
+    parts: u64,
 }
 
 impl FileSource {
@@ -36,7 +56,11 @@ impl FileSource {
             path: path.to_path_buf(),
             source,
         })?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
+        let metadata = file.metadata().map_err(|source| StreamError::OpenInput {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if metadata.is_dir() {
             return Err(StreamError::OpenInput {
                 path: path.to_path_buf(),
                 source: std::io::Error::other("it is a directory"),
@@ -51,6 +75,7 @@ impl FileSource {
             max_message_size,
             line: Vec::new(),
             finished: false,
+            parts: file_parts(metadata.len()),
         })
     }
 
@@ -139,7 +164,7 @@ impl Source for FileSource {
         };
         self.line_number += 1;
         let meta = MessageMeta {
-            partition: 0,
+            partition: ((self.line_number - 1) % self.parts as i64) as i32,
             offset: self.line_number,
             timestamp: None,
             size,
@@ -149,7 +174,7 @@ impl Source for FileSource {
     }
 
     fn partitions(&self) -> Option<Vec<i32>> {
-        Some(vec![0])
+        Some((0..self.parts as i32).collect())
     }
 
     fn checkpoint_position(&self, _positions: &Positions) -> SourcePosition {
