@@ -366,8 +366,12 @@ fn a_port_in_use_is_a_clear_error_at_start() {
     let message = error.to_string();
     assert!(message.contains(&taken), "{message}");
     assert!(
-        message.contains("choose another with --dashboard"),
+        message.contains("uses that port; choose another HOST:PORT)"),
         "{message}"
+    );
+    assert!(
+        !message.contains("--"),
+        "names no flag of one command: {message}"
     );
 
     let elsewhere = Dashboard::start_or_any_port(&taken, "second").unwrap();
@@ -376,4 +380,8 @@ fn a_port_in_use_is_a_clear_error_at_start() {
 
     let error = Dashboard::start("localhost", "third").unwrap_err();
     assert!(matches!(error, DashboardError::Address { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "dashboard: localhost is not an address to listen on (expected HOST:PORT, e.g. 127.0.0.1:8080)"
+    );
 }

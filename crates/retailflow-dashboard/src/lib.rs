@@ -80,7 +80,7 @@ impl Dashboard {
                 hint: match source.kind() {
                     std::io::ErrorKind::AddrInUse => {
                         " (another program, perhaps another dashboard, uses that port; choose \
-                         another with --dashboard HOST:PORT)"
+                         another HOST:PORT)"
                     }
                     _ => "",
                 },
