@@ -6,6 +6,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use retailflow_eventtime::{BigReceipt, EventTime, Money, Output};
+use retailflow_stream::analytics::result_sets;
+use retailflow_stream::monitor::RunHealth;
+
+use crate::board::FEED_KEPT;
 use crate::health::HealthView;
 use crate::test_data::{entry, window};
 use crate::{Dashboard, DashboardError};
@@ -69,6 +74,21 @@ fn health(processed: u64) -> HealthView {
         received: processed,
         batches: processed,
         ..HealthView::default()
+    }
+}
+
+/// A stream's health after `batches` batches of one receipt each.
+fn run_health(batches: u64) -> RunHealth {
+    RunHealth {
+        source: "file:test".to_string(),
+        at: retailflow_eventtime::ProcessingTime::from_millis(0),
+        ended: false,
+        received: batches,
+        processed: batches,
+        dead_letters: Default::default(),
+        batches,
+        stage: Default::default(),
+        checkpoint: None,
     }
 }
 
@@ -331,17 +351,7 @@ fn a_client_that_never_reads_stalls_nothing() {
 fn the_monitor_never_waits_for_the_dashboard() {
     let dashboard = Dashboard::start("127.0.0.1:0", "test job").unwrap();
     let monitor = dashboard.monitor();
-    let health = retailflow_stream::monitor::RunHealth {
-        source: "file:test".to_string(),
-        at: retailflow_eventtime::ProcessingTime::from_millis(0),
-        ended: false,
-        received: 1,
-        processed: 1,
-        dead_letters: Default::default(),
-        batches: 1,
-        stage: Default::default(),
-        checkpoint: None,
-    };
+    let health = run_health(1);
     let started = Instant::now();
     for _ in 0..100_000 {
         monitor.on_batch(&[], &health);
@@ -355,6 +365,43 @@ fn the_monitor_never_waits_for_the_dashboard() {
     let snapshot = wait_for_processed(&dashboard, 1);
     assert!(dashboard.dropped_updates() > 0);
     assert!(snapshot["health"]["dropped_updates"].as_u64().unwrap() <= dashboard.dropped_updates());
+}
+
+#[test]
+fn of_a_large_batch_only_the_big_receipts_the_page_keeps_are_sent() {
+    let dashboard = Dashboard::start("127.0.0.1:0", "test job").unwrap();
+    let (mut events, _) = Events::open(&dashboard);
+    assert_eq!(events.next()[0], "event: hello");
+    let receipts = (0..250)
+        .map(|n| {
+            Output::BigReceipt(BigReceipt {
+                receipt_id: format!("R{n}"),
+                store_id: "S1".to_string(),
+                cashier_id: "C1".to_string(),
+                ts: EventTime::from_millis(1_000 * n),
+                total: Money::from_hundredths(60_000 + n),
+            })
+        })
+        .collect();
+    dashboard
+        .monitor()
+        .on_batch(&result_sets(receipts, false), &run_health(1));
+
+    let results = events.next();
+    assert_eq!(results[0], "event: results");
+    let data: serde_json::Value =
+        serde_json::from_str(results[1].strip_prefix("data: ").unwrap()).unwrap();
+    let sent = data["results"].as_array().unwrap();
+    assert_eq!(sent.len(), FEED_KEPT);
+    assert_eq!(sent[0]["receipt_id"], "R150");
+    assert_eq!(sent[FEED_KEPT - 1]["receipt_id"], "R249");
+    assert_eq!(sent[FEED_KEPT - 1]["total"], 602.49);
+    let snapshot = wait_for_processed(&dashboard, 1);
+    let shown = snapshot["big_receipts"].as_array().unwrap();
+    assert_eq!(shown.len(), FEED_KEPT);
+    assert_eq!(shown[0]["receipt_id"], "R249");
+    assert_eq!(shown[FEED_KEPT - 1]["receipt_id"], "R150");
+    assert_eq!(dashboard.dropped_updates(), 0);
 }
 
 #[test]
