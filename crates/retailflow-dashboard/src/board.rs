@@ -76,6 +76,49 @@ impl Board {
     }
 }
 
+/// Which results of one batch reach the board: all of them, except that of the big receipts and
+/// of the alerts (store anomalies and cashier alerts) only the newest [`FEED_KEPT`], the last ones
+/// in the batch's order. The board and the page keep no more of a feed, so the older ones of a
+/// large batch would be pushed out at once; leaving them out first spares copying them for the
+/// dashboard and sending them to every client.
+#[derive(Debug)]
+pub(crate) struct NewestOfFeeds {
+    big_receipts_left_out: usize,
+    alerts_left_out: usize,
+}
+
+impl NewestOfFeeds {
+    /// For a batch whose results, in order, are of `slots`.
+    pub(crate) fn new(slots: impl Iterator<Item = Slot>) -> Self {
+        let (mut big_receipts, mut alerts) = (0usize, 0usize);
+        for slot in slots {
+            match slot {
+                Slot::BigReceipt => big_receipts += 1,
+                Slot::StoreAnomaly | Slot::CashierAlert => alerts += 1,
+                _ => {}
+            }
+        }
+        NewestOfFeeds {
+            big_receipts_left_out: big_receipts.saturating_sub(FEED_KEPT),
+            alerts_left_out: alerts.saturating_sub(FEED_KEPT),
+        }
+    }
+
+    /// Whether the batch's next result, of `slot`, reaches the board.
+    pub(crate) fn keep(&mut self, slot: Slot) -> bool {
+        let left_out = match slot {
+            Slot::BigReceipt => &mut self.big_receipts_left_out,
+            Slot::StoreAnomaly | Slot::CashierAlert => &mut self.alerts_left_out,
+            _ => return true,
+        };
+        if *left_out == 0 {
+            return true;
+        }
+        *left_out -= 1;
+        false
+    }
+}
+
 /// The `results` event of one batch: its results in the order produced, and the health after it.
 pub(crate) fn event_json(entries: &[Entry], health: &HealthView) -> String {
     let mut out =
@@ -237,6 +280,32 @@ mod tests {
             .collect();
         let second = "2026-12-03T08:00:10.000Z";
         assert_eq!(items, [(second, "Beverages"), (second, "Food")]);
+    }
+
+    #[test]
+    fn of_a_batch_only_the_newest_of_each_feed_reach_the_board() {
+        let slots: Vec<Slot> = (0..250)
+            .map(|_| Slot::BigReceipt)
+            .chain([Slot::WindowSummary, Slot::TopStores])
+            .chain((0..60).flat_map(|_| [Slot::StoreAnomaly, Slot::CashierAlert]))
+            .collect();
+        let mut newest = NewestOfFeeds::new(slots.iter().copied());
+        let kept: Vec<(usize, Slot)> = slots
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|&(_, slot)| newest.keep(slot))
+            .collect();
+        let count = |wanted: &[Slot]| kept.iter().filter(|(_, s)| wanted.contains(s)).count();
+        assert_eq!(count(&[Slot::BigReceipt]), FEED_KEPT);
+        assert_eq!(kept[0], (150, Slot::BigReceipt));
+        assert_eq!(count(&[Slot::WindowSummary, Slot::TopStores]), 2);
+        assert_eq!(count(&[Slot::StoreAnomaly, Slot::CashierAlert]), FEED_KEPT);
+        assert_eq!(kept[FEED_KEPT + 2], (272, Slot::StoreAnomaly));
+        assert_eq!(kept.last(), Some(&(371, Slot::CashierAlert)));
+
+        let mut small = NewestOfFeeds::new([Slot::BigReceipt, Slot::CashierAlert].into_iter());
+        assert!(small.keep(Slot::BigReceipt) && small.keep(Slot::CashierAlert));
     }
 
     #[test]

@@ -6,6 +6,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
+use retailflow_eventtime::{BigReceipt, EventTime, Money, Output};
+use retailflow_stream::analytics::result_sets;
+use retailflow_stream::monitor::RunHealth;
+
+use crate::board::FEED_KEPT;
 use crate::health::HealthView;
 use crate::test_data::{entry, window};
 use crate::{Dashboard, DashboardError};
@@ -69,6 +74,21 @@ fn health(processed: u64) -> HealthView {
         received: processed,
         batches: processed,
         ..HealthView::default()
+    }
+}
+
+/// A stream's health after `batches` batches of one receipt each.
+fn run_health(batches: u64) -> RunHealth {
+    RunHealth {
+        source: "file:test".to_string(),
+        at: retailflow_eventtime::ProcessingTime::from_millis(0),
+        ended: false,
+        received: batches,
+        processed: batches,
+        dead_letters: Default::default(),
+        batches,
+        stage: Default::default(),
+        checkpoint: None,
     }
 }
 
@@ -331,17 +351,7 @@ fn a_client_that_never_reads_stalls_nothing() {
 fn the_monitor_never_waits_for_the_dashboard() {
     let dashboard = Dashboard::start("127.0.0.1:0", "test job").unwrap();
     let monitor = dashboard.monitor();
-    let health = retailflow_stream::monitor::RunHealth {
-        source: "file:test".to_string(),
-        at: retailflow_eventtime::ProcessingTime::from_millis(0),
-        ended: false,
-        received: 1,
-        processed: 1,
-        dead_letters: Default::default(),
-        batches: 1,
-        stage: Default::default(),
-        checkpoint: None,
-    };
+    let health = run_health(1);
     let started = Instant::now();
     for _ in 0..100_000 {
         monitor.on_batch(&[], &health);
@@ -358,6 +368,43 @@ fn the_monitor_never_waits_for_the_dashboard() {
 }
 
 #[test]
+fn of_a_large_batch_only_the_big_receipts_the_page_keeps_are_sent() {
+    let dashboard = Dashboard::start("127.0.0.1:0", "test job").unwrap();
+    let (mut events, _) = Events::open(&dashboard);
+    assert_eq!(events.next()[0], "event: hello");
+    let receipts = (0..250)
+        .map(|n| {
+            Output::BigReceipt(BigReceipt {
+                receipt_id: format!("R{n}"),
+                store_id: "S1".to_string(),
+                cashier_id: "C1".to_string(),
+                ts: EventTime::from_millis(1_000 * n),
+                total: Money::from_hundredths(60_000 + n),
+            })
+        })
+        .collect();
+    dashboard
+        .monitor()
+        .on_batch(&result_sets(receipts, false), &run_health(1));
+
+    let results = events.next();
+    assert_eq!(results[0], "event: results");
+    let data: serde_json::Value =
+        serde_json::from_str(results[1].strip_prefix("data: ").unwrap()).unwrap();
+    let sent = data["results"].as_array().unwrap();
+    assert_eq!(sent.len(), FEED_KEPT);
+    assert_eq!(sent[0]["receipt_id"], "R150");
+    assert_eq!(sent[FEED_KEPT - 1]["receipt_id"], "R249");
+    assert_eq!(sent[FEED_KEPT - 1]["total"], 602.49);
+    let snapshot = wait_for_processed(&dashboard, 1);
+    let shown = snapshot["big_receipts"].as_array().unwrap();
+    assert_eq!(shown.len(), FEED_KEPT);
+    assert_eq!(shown[0]["receipt_id"], "R249");
+    assert_eq!(shown[FEED_KEPT - 1]["receipt_id"], "R150");
+    assert_eq!(dashboard.dropped_updates(), 0);
+}
+
+#[test]
 fn a_port_in_use_is_a_clear_error_at_start() {
     let first = Dashboard::start("127.0.0.1:0", "first").unwrap();
     let taken = first.address().to_string();
@@ -366,8 +413,12 @@ fn a_port_in_use_is_a_clear_error_at_start() {
     let message = error.to_string();
     assert!(message.contains(&taken), "{message}");
     assert!(
-        message.contains("choose another with --dashboard"),
+        message.contains("uses that port; choose another HOST:PORT)"),
         "{message}"
+    );
+    assert!(
+        !message.contains("--"),
+        "names no flag of one command: {message}"
     );
 
     let elsewhere = Dashboard::start_or_any_port(&taken, "second").unwrap();
@@ -376,4 +427,8 @@ fn a_port_in_use_is_a_clear_error_at_start() {
 
     let error = Dashboard::start("localhost", "third").unwrap_err();
     assert!(matches!(error, DashboardError::Address { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        "dashboard: localhost is not an address to listen on (expected HOST:PORT, e.g. 127.0.0.1:8080)"
+    );
 }

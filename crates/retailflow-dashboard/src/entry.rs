@@ -20,6 +20,19 @@ pub(crate) enum Slot {
 }
 
 impl Slot {
+    /// The slot of a result of this process's own stream.
+    pub(crate) fn of(output: &Output) -> Slot {
+        match output {
+            Output::TopStores(_) => Slot::TopStores,
+            Output::BigReceipt(_) => Slot::BigReceipt,
+            Output::PopularItems(_) => Slot::PopularItems,
+            Output::WindowSummary(_) => Slot::WindowSummary,
+            Output::BoughtTogether(_) => Slot::BoughtTogether,
+            Output::StoreAnomaly(_) => Slot::StoreAnomaly,
+            Output::CashierAlert(_) => Slot::CashierAlert,
+        }
+    }
+
     fn from_kind(kind: &str) -> Option<Slot> {
         Some(match kind {
             "top_stores" => Slot::TopStores,
@@ -52,19 +65,13 @@ impl Entry {
     /// A result of this process's own stream, with the JSON object its outputs write.
     pub(crate) fn from_output(output: &Output, json: Vec<u8>) -> Entry {
         let window = output.window().map(|window| (window.start, window.end));
-        let (slot, category, receipts) = match output {
-            Output::TopStores(_) => (Slot::TopStores, None, None),
-            Output::BigReceipt(_) => (Slot::BigReceipt, None, None),
-            Output::PopularItems(result) => {
-                (Slot::PopularItems, Some(result.category.clone()), None)
-            }
-            Output::WindowSummary(result) => (Slot::WindowSummary, None, Some(result.receipts)),
-            Output::BoughtTogether(_) => (Slot::BoughtTogether, None, None),
-            Output::StoreAnomaly(_) => (Slot::StoreAnomaly, None, None),
-            Output::CashierAlert(_) => (Slot::CashierAlert, None, None),
+        let (category, receipts) = match output {
+            Output::PopularItems(result) => (Some(result.category.clone()), None),
+            Output::WindowSummary(result) => (None, Some(result.receipts)),
+            _ => (None, None),
         };
         Entry {
-            slot,
+            slot: Slot::of(output),
             window,
             category,
             receipts,

@@ -6,9 +6,9 @@ use retailflow_stream::StreamError;
 /// A dashboard error.
 #[derive(Debug, thiserror::Error)]
 pub enum DashboardError {
-    /// `--dashboard ADDR` is not an address to listen on.
+    /// The dashboard's address (`--dashboard ADDR`, `--bind ADDR`) is not an address to listen on.
     #[error(
-        "--dashboard {addr}: not an address to listen on (expected HOST:PORT, e.g. 127.0.0.1:8080)"
+        "dashboard: {addr} is not an address to listen on (expected HOST:PORT, e.g. 127.0.0.1:8080)"
     )]
     Address {
         /// What was given.

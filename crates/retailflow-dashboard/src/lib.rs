@@ -6,7 +6,9 @@
 //! starts) and returns; its [`Dashboard::monitor`] is handed to the pipeline, which tells it of
 //! every batch. The monitor copies the batch's results and health into a bounded channel and
 //! returns: when the dashboard cannot keep up an update is left out and counted, never waited
-//! for, so the dashboard can neither slow nor stop the stream. [`from_topic`] feeds the same page
+//! for, so the dashboard can neither slow nor stop the stream. Of a batch's big receipts and
+//! alerts it copies only the newest that the page keeps (`NewestOfFeeds`), so a large
+//! batch costs the pipeline and the clients no more than a small one. [`from_topic`] feeds the same page
 //! from the result objects a `--output kafka:TOPIC` run writes, so one dashboard serves a job of
 //! several processes.
 
@@ -32,7 +34,8 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use error::DashboardError;
 
-use entry::Entry;
+use board::NewestOfFeeds;
+use entry::{Entry, Slot};
 use health::{HealthTracker, HealthView};
 use server::Hub;
 
@@ -80,7 +83,7 @@ impl Dashboard {
                 hint: match source.kind() {
                     std::io::ErrorKind::AddrInUse => {
                         " (another program, perhaps another dashboard, uses that port; choose \
-                         another with --dashboard HOST:PORT)"
+                         another HOST:PORT)"
                     }
                     _ => "",
                 },
@@ -230,14 +233,19 @@ struct DashboardMonitor {
 
 impl Monitor for DashboardMonitor {
     fn on_batch(&self, results: &[Box<dyn ResultSet>], health: &RunHealth) {
+        let outputs = || {
+            results
+                .iter()
+                .flat_map(|set| (0..set.row_count()).map(move |row| (set, row)))
+                .filter_map(|(set, row)| set.output(row).map(|output| (set, row, output)))
+        };
+        let mut newest = NewestOfFeeds::new(outputs().map(|(_, _, output)| Slot::of(output)));
         let mut entries = Vec::new();
-        for set in results {
-            for row in 0..set.row_count() {
-                if let Some(output) = set.output(row) {
-                    let mut json = Vec::new();
-                    set.write_json(row, &mut json);
-                    entries.push(Entry::from_output(output, json));
-                }
+        for (set, row, output) in outputs() {
+            if newest.keep(Slot::of(output)) {
+                let mut json = Vec::new();
+                set.write_json(row, &mut json);
+                entries.push(Entry::from_output(output, json));
             }
         }
         let update = Update::Run {

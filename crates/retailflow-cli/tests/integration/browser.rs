@@ -1,7 +1,8 @@
-//! The dashboard as a person sees it: Debian's Chromium, headless, opens the page of a running
-//! demo and of a stream with a hostile item name, and what it renders is compared with
-//! `/api/snapshot`. Screenshots land in `target/tmp/browser/`. Without `chromium` on the path the
-//! tests skip, except with `CI=true`, where they fail.
+//! The dashboard and the batch report as a person sees them: Debian's Chromium, headless, opens
+//! the page of a running demo and of a stream with a hostile item name, and what it renders is
+//! compared with `/api/snapshot`; it opens the `report.html` of `clean --plots` and finds its
+//! charts drawn with their text. Screenshots land in `target/tmp/browser/`. Without `chromium` on
+//! the path the tests skip, except with `CI=true`, where they fail.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -10,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::support;
+use crate::{plots, support};
 
 const HOSTILE_ITEM: &str = "<img src=x onerror=alert(1)>";
 const HOSTILE_STORE: &str = "<b>S999</b>";
@@ -176,6 +177,25 @@ fn html_text(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// The text of each `<text>` element of `svg`, in order, with the entities read back.
+fn svg_texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .map(|element| {
+            let inner = element.split_once('>').unwrap().1;
+            inner
+                .split('<')
+                .next()
+                .unwrap()
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect()
+}
+
 #[test]
 fn the_dashboard_of_a_demo_shows_the_top_stores_of_its_snapshot() {
     let Some(chromium) = chromium() else { return };
@@ -282,4 +302,56 @@ fn a_hostile_item_name_renders_as_text() {
         Some(&screenshots().join("dashboard-hostile.png")),
     );
     stream.interrupt_and_wait();
+}
+
+#[test]
+fn the_batch_report_renders_with_its_charts() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (report, _) = plots::generated_with_plots(dir.path(), true);
+    let folder = dir.path().join("plots");
+    let url = format!("file://{}", folder.join("report.html").display());
+    let dom = render(&chromium, &url, None);
+    assert!(
+        dom.contains("<title>Clean report: generated.csv</title>"),
+        "{dom}"
+    );
+
+    // Every chart, inline and in the page's order, with the text of its file as text in the DOM.
+    let drawn: Vec<&str> = dom
+        .split("<svg")
+        .skip(1)
+        .map(|chart| chart.split("</svg>").next().unwrap())
+        .collect();
+    assert_eq!(drawn.len(), plots::CHARTS.len(), "{dom}");
+    let titles = [
+        "Nulls per column: after the cast and after the repairs",
+        "Top 5 categories by units sold",
+        "Average total_spent by payment method",
+        "Average total_spent by location",
+        "Rows by day of week",
+        "Rows by month",
+    ];
+    for ((name, title), chart) in plots::CHARTS.iter().zip(titles).zip(&drawn) {
+        let file = std::fs::read_to_string(folder.join(name)).unwrap();
+        let texts = svg_texts(chart);
+        assert_eq!(texts, svg_texts(&file), "{name}");
+        assert_eq!(texts[0], title, "{name}");
+        assert!(chart.contains(&format!("<title>{title}</title>")), "{name}");
+    }
+    let top = svg_texts(drawn[1]);
+    for category in report["top_categories"].as_array().unwrap() {
+        let name = category["category"].as_str().unwrap();
+        assert!(top.iter().any(|text| text == name), "{name} in {top:?}");
+    }
+    let weekdays = svg_texts(drawn[4]);
+    for day in ["Monday", "Sunday"] {
+        assert!(weekdays.iter().any(|text| text == day), "{weekdays:?}");
+    }
+    let months = svg_texts(drawn[5]);
+    for month in ["Jan", "Dec"] {
+        assert!(months.iter().any(|text| text == month), "{months:?}");
+    }
+
+    render(&chromium, &url, Some(&screenshots().join("report.png")));
 }
