@@ -179,9 +179,13 @@ PEER_DATA="$PEER_DIR/receipts.jsonl"
 
 retailflow_command() { # INPUT OUTPUT SLIDE [PIN]
   COMMAND=()
-  [ -n "${4:-}" ] && COMMAND=(taskset -c "$CORE")
+  local workers=()
+  if [ -n "${4:-}" ]; then
+    COMMAND=(taskset -c "$CORE")
+    workers=(--workers 1)
+  fi
   COMMAND+=("$RETAILFLOW" stream --source "file:$1" --format receipts --output "jsonl:$2"
-    --dlq "file:$2.dlq.jsonl" "${ANALYSES[@]}" --slide "$3")
+    --dlq "file:$2.dlq.jsonl" "${ANALYSES[@]}" --slide "$3" "${workers[@]}")
 }
 
 # Sets COMMAND, INPUT_COUNT, OUTPUT, NOTE for one engine.

@@ -101,6 +101,15 @@ fn dense_len(items: usize) -> usize {
     items * items.saturating_sub(1) / 2
 }
 
+/// The pair `(low, high)` at `index` of the triangular array.
+fn dense_pair(index: usize) -> (u32, u32) {
+    let mut high = 1usize;
+    while dense_index(0, high as u32 + 1) <= index {
+        high += 1;
+    }
+    ((index - dense_index(0, high as u32)) as u32, high as u32)
+}
+
 fn pair_key(low: u32, high: u32) -> u64 {
     (u64::from(low) << 32) | u64::from(high)
 }
@@ -110,9 +119,11 @@ fn pair_key(low: u32, high: u32) -> u64 {
 pub struct PairCounts {
     /// Receipts holding each item, by item id.
     item_receipts: Vec<u64>,
-    /// Receipts holding both items of a pair of items below [`DENSE_ITEMS`], by [`dense_index`].
-    dense: Vec<u64>,
-    /// Receipts holding both items of the other pairs, keyed by [`pair_key`].
+    /// Receipts holding both items of a pair of items below [`DENSE_ITEMS`], by [`dense_index`]
+    /// (half the bytes of 64-bit counts, so more of it stays in the processor's caches).
+    dense: Vec<u32>,
+    /// Receipts holding both items of the other pairs, keyed by [`pair_key`]; for pairs of the
+    /// dense items, what their count holds beyond `u32::MAX`.
     sparse: FastMap<u64, u64>,
 }
 
@@ -141,7 +152,11 @@ impl PairCounts {
             if high < DENSE_ITEMS {
                 let row = &mut self.dense[dense_index(0, high)..];
                 for &low in &basket[..position] {
-                    row[low as usize] += 1;
+                    let cell = &mut row[low as usize];
+                    match cell.checked_add(1) {
+                        Some(next) => *cell = next,
+                        None => *self.sparse.entry(pair_key(low, high)).or_insert(0) += 1,
+                    }
                 }
             } else {
                 for &low in &basket[..position] {
@@ -174,19 +189,57 @@ impl PairCounts {
                 row.iter()
                     .enumerate()
                     .filter(|(_, receipts)| **receipts > 0)
-                    .map(move |(low, &receipts)| (low as u32, high, receipts))
+                    .map(move |(low, &receipts)| {
+                        let low = low as u32;
+                        (low, high, u64::from(receipts) + self.overflow(low, high))
+                    })
             });
         let sparse = self
             .sparse
             .iter()
-            .filter(|(_, receipts)| **receipts > 0)
+            .filter(|&(&key, &receipts)| receipts > 0 && key as u32 >= DENSE_ITEMS)
             .map(|(&key, &receipts)| ((key >> 32) as u32, key as u32, receipts));
         dense.chain(sparse)
     }
 
+    /// Adds `receipts` to the pair `low < high`; dense pairs have room already.
+    #[inline]
+    fn add_count(&mut self, low: u32, high: u32, receipts: u64) {
+        if high < DENSE_ITEMS
+            && let Some(cell) = self.dense.get_mut(dense_index(low, high))
+        {
+            match u32::try_from(receipts)
+                .ok()
+                .and_then(|receipts| cell.checked_add(receipts))
+            {
+                Some(sum) => *cell = sum,
+                None => {
+                    let sum = u64::from(*cell) + receipts;
+                    *cell = u32::MAX;
+                    *self.sparse.entry(pair_key(low, high)).or_insert(0) +=
+                        sum - u64::from(u32::MAX);
+                }
+            }
+        } else if high < DENSE_ITEMS {
+            let current = self.pair(low, high);
+            self.set_pair(low, high, current + receipts);
+        } else {
+            *self.sparse.entry(pair_key(low, high)).or_insert(0) += receipts;
+        }
+    }
+
+    /// What a dense pair's count holds beyond `u32::MAX`.
+    fn overflow(&self, low: u32, high: u32) -> u64 {
+        if self.sparse.is_empty() {
+            return 0;
+        }
+        self.sparse.get(&pair_key(low, high)).copied().unwrap_or(0)
+    }
+
     fn pair(&self, low: u32, high: u32) -> u64 {
         if high < DENSE_ITEMS {
-            self.dense.get(dense_index(low, high)).copied().unwrap_or(0)
+            let dense = self.dense.get(dense_index(low, high)).copied().unwrap_or(0);
+            u64::from(dense) + self.overflow(low, high)
         } else {
             self.sparse.get(&pair_key(low, high)).copied().unwrap_or(0)
         }
@@ -198,7 +251,14 @@ impl PairCounts {
             if needed > self.dense.len() {
                 self.dense.resize(needed, 0);
             }
-            self.dense[dense_index(low, high)] = receipts;
+            let dense = u32::try_from(receipts).unwrap_or(u32::MAX);
+            self.dense[dense_index(low, high)] = dense;
+            let beyond = receipts - u64::from(dense);
+            if beyond > 0 {
+                self.sparse.insert(pair_key(low, high), beyond);
+            } else if !self.sparse.is_empty() {
+                self.sparse.remove(&pair_key(low, high));
+            }
         } else {
             self.sparse.insert(pair_key(low, high), receipts);
         }
@@ -218,8 +278,20 @@ impl Accumulator for PairCounts {
         if other.dense.len() > self.dense.len() {
             self.dense.resize(other.dense.len(), 0);
         }
-        for (mine, theirs) in self.dense.iter_mut().zip(&other.dense) {
-            *mine += *theirs;
+        let mut spilled = Vec::new();
+        for (index, (mine, theirs)) in self.dense.iter_mut().zip(&other.dense).enumerate() {
+            match mine.checked_add(*theirs) {
+                Some(sum) => *mine = sum,
+                None => {
+                    let sum = u64::from(*mine) + u64::from(*theirs);
+                    *mine = u32::MAX;
+                    spilled.push((index, sum - u64::from(u32::MAX)));
+                }
+            }
+        }
+        for (index, beyond) in spilled {
+            let (low, high) = dense_pair(index);
+            *self.sparse.entry(pair_key(low, high)).or_insert(0) += beyond;
         }
         for (&key, &receipts) in &other.sparse {
             *self.sparse.entry(key).or_insert(0) += receipts;
@@ -234,11 +306,23 @@ impl Accumulator for PairCounts {
             }
             self.item_receipts[index] += receipts;
         }
+        let highest = other
+            .item_receipts
+            .iter()
+            .enumerate()
+            .filter(|(_, receipts)| **receipts > 0)
+            .map(|(item, _)| ids.item(item as u32))
+            .max();
+        if let Some(highest) = highest {
+            let needed = dense_len((highest.min(DENSE_ITEMS - 1) + 1) as usize);
+            if needed > self.dense.len() {
+                self.dense.resize(needed, 0);
+            }
+        }
         for (low, high, receipts) in other.pairs() {
             let (a, b) = (ids.item(low), ids.item(high));
             let (low, high) = if a < b { (a, b) } else { (b, a) };
-            let current = self.pair(low, high);
-            self.set_pair(low, high, current + receipts);
+            self.add_count(low, high, receipts);
         }
     }
 
@@ -648,6 +732,32 @@ mod tests {
         assert_eq!(
             merged.save().pairs,
             [(low, high, 4), (low, far, 4), (high, far, 2)]
+        );
+    }
+
+    #[test]
+    fn a_dense_count_past_u32_goes_on_exactly() {
+        let mut names = Names::default();
+        for n in 0..4 {
+            names.items.intern(&format!("item{n}"));
+        }
+        let big = u64::from(u32::MAX) - 1;
+        let mut counts = PairCounts::default();
+        counts.set_pair(1, 3, big);
+        for _ in 0..3 {
+            counts.add(&[1, 3], 50);
+        }
+        assert_eq!(counts.pair(1, 3), big + 3);
+        let mut merged = counts.clone();
+        merged.merge_from(&counts);
+        assert_eq!(merged.pair(1, 3), 2 * (big + 3));
+        let saved = merged.save();
+        assert_eq!(saved.pairs, [(1, 3, 2 * (big + 3))]);
+        let restored = PairCounts::restore(saved, &names).unwrap();
+        assert_eq!(restored.pair(1, 3), 2 * (big + 3));
+        assert_eq!(
+            (dense_pair(dense_index(1, 3)), dense_pair(0)),
+            ((1, 3), (0, 1))
         );
     }
 }
