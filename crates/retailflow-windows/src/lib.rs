@@ -12,8 +12,9 @@
 //!
 //! One analysis per file: [`top_stores`], [`popular_items`], [`summary`], [`big_receipts`],
 //! [`bought_together`], [`store_anomalies`] and [`cashier_alerts`]; [`windows`] assigns each
-//! receipt to its windows. The two analyses whose state runs across windows (store histories,
-//! cashier patterns) feed the plans' per-window results, in order, to the engine's own code.
+//! receipt to its windows. Store anomalies feed the plans' per-window revenues, in order, to the
+//! engine's own moving mean and variance (the arithmetic is the point of agreement, not the
+//! windows); cashier alerts run their own scan over the big receipts the plan finds.
 //!
 //! ```no_run
 //! use retailflow_windows::{WindowsOptions, run_windows};

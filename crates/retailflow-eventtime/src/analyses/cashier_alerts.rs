@@ -350,21 +350,6 @@ impl CashierPatterns {
     }
 }
 
-/// The alerts of a whole bounded input's big receipts, as the engine gives them once the watermark
-/// has passed them all: in release order, (event time, receipt id).
-pub fn alerts_over(
-    entries: impl IntoIterator<Item = BigReceiptEntry>,
-    settings: CashierAlertSettings,
-) -> Vec<CashierAlert> {
-    let mut patterns = CashierPatterns::default();
-    for entry in entries {
-        patterns.hold(Held::from_entry(&entry), EventTime::MIN);
-    }
-    let mut out = Vec::new();
-    patterns.release(EventTime::MAX, settings, &mut out);
-    out
-}
-
 /// The alert made of a cashier's recent big receipts, in release order (at least one).
 fn alert(receipts: impl Iterator<Item = Held>) -> CashierAlert {
     let mut alert = CashierAlert {

@@ -41,7 +41,7 @@ use crate::window::Window;
 
 pub use big_receipts::BigReceipt;
 pub use bought_together::{BoughtTogether, ItemPair, PairSettings, item_pair};
-pub use cashier_alerts::{BigReceiptEntry, CashierAlert, CashierAlertSettings, alerts_over};
+pub use cashier_alerts::{BigReceiptEntry, CashierAlert, CashierAlertSettings};
 pub use popular_items::{ItemQuantity, PopularItems};
 pub use store_anomalies::{AnomalySettings, Direction, StoreAnomaly, StoreHistories, StoreHistory};
 pub use summary::WindowSummary;
