@@ -9,11 +9,11 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use retailflow_eventtime::{EngineConfig, EventTime, TimeSpan};
+use retailflow_eventtime::{EngineConfig, EventTime};
 use retailflow_stream::analytics::run_analytics;
 use retailflow_stream::command::{StreamFormat, StreamSettings};
 use retailflow_stream::dead_letter_sink::DeadLetterSpec;
-use retailflow_stream::generate::{EventClock, Faults, MessageGenerator, ReceiptGenerator};
+use retailflow_stream::generate::ReceiptGenerator;
 use retailflow_stream::kafka::MockKafka;
 use retailflow_stream::output::{
     KafkaResultSink, OutputSpec, ResultSet, Sink, SinkPosition, transaction_committed,
@@ -26,18 +26,8 @@ const START: EventTime = EventTime(1_735_689_600_000);
 
 /// `count` receipts at 100 per second of event time, 5% of them pushed back 60 s (late).
 fn receipts_file(dir: &Path, count: u64) -> PathBuf {
-    let clock = EventClock::Seeded {
-        start: START,
-        events_per_second: 100.0,
-    };
-    let faults = Faults {
-        late_fraction: 0.05,
-        late_by: TimeSpan::from_secs(60),
-        ..Faults::default()
-    };
-    let text = ReceiptGenerator::new(11, clock, faults).json_lines(count, START);
     let path = dir.join("receipts.jsonl");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, ReceiptGenerator::late_sample(11, count)).unwrap();
     path
 }
 

@@ -64,6 +64,22 @@ impl std::fmt::Debug for ReceiptGenerator {
 }
 
 impl ReceiptGenerator {
+    /// The receipts of the stream's own tests: `count` of them from `seed`, from 2025-01-01 at 100
+    /// per second of event time, 5% pushed back 60 s (late for the default lateness), as JSON lines.
+    pub fn late_sample(seed: u64, count: u64) -> Vec<u8> {
+        let start = EventTime(1_735_689_600_000);
+        let clock = EventClock::Seeded {
+            start,
+            events_per_second: 100.0,
+        };
+        let faults = Faults {
+            late_fraction: 0.05,
+            late_by: crate::time::TimeSpan::from_secs(60),
+            ..Faults::default()
+        };
+        ReceiptGenerator::new(seed, clock, faults).json_lines(count, start)
+    }
+
     /// A generator for `seed`, stamping event times from `clock`, with `faults` injected.
     pub fn new(seed: u64, clock: EventClock, faults: Faults) -> Self {
         let stores = (1..=STORES)

@@ -5,36 +5,23 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use retailflow_eventtime::{EngineConfig, EventTime, TimeSpan};
+use retailflow_eventtime::EngineConfig;
 
 use super::*;
 use crate::clock::ManualClock;
 use crate::command::StreamFormat;
 use crate::dead_letter_sink::DeadLetterSpec;
-use crate::generate::event_clock::EventClock;
-use crate::generate::{Faults, MessageGenerator, receipts::ReceiptGenerator};
+use crate::generate::receipts::ReceiptGenerator;
 use crate::pipeline::PipelineConfig;
 use crate::schema::RecordFormat;
 use crate::shutdown::Shutdown;
 use crate::source::{SourceSpec, StartFrom};
 use crate::status::StatusLog;
 
-const START: EventTime = EventTime(1_735_689_600_000);
-
 /// Writes `count` receipts at 100 per second of event time, 5% of them pushed back 60 s.
 fn receipts_file(dir: &std::path::Path, count: u64) -> std::path::PathBuf {
-    let clock = EventClock::Seeded {
-        start: START,
-        events_per_second: 100.0,
-    };
-    let faults = Faults {
-        late_fraction: 0.05,
-        late_by: TimeSpan::from_secs(60),
-        ..Faults::default()
-    };
-    let text = ReceiptGenerator::new(7, clock, faults).json_lines(count, START);
     let path = dir.join("receipts.jsonl");
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, ReceiptGenerator::late_sample(7, count)).unwrap();
     path
 }
 
