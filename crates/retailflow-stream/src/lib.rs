@@ -9,27 +9,27 @@
 //! lines are passed in ([`clock`], [`shutdown`], [`status`]) so tests run on a manual clock.
 
 pub mod analytics;
-pub mod backoff;
-pub mod checkpoint;
+pub(crate) mod backoff;
+pub(crate) mod checkpoint;
 pub mod clock;
 pub mod command;
-pub mod dead_letter;
+mod dead_letter;
 pub mod dead_letter_sink;
 pub mod duration;
-pub mod error;
+mod error;
 pub mod generate;
 pub mod kafka;
-pub mod message;
+mod message;
 pub mod monitor;
 pub mod output;
-pub mod pipeline;
+mod pipeline;
 pub mod produce;
-pub mod progress;
+pub(crate) mod progress;
 pub mod schema;
 pub mod shutdown;
 pub mod signals;
 pub mod source;
-pub mod stage;
+mod stage;
 pub mod status;
 pub use retailflow_receipts::timestamp;
 

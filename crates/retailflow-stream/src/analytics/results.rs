@@ -90,7 +90,7 @@ fn output_key(output: &Output) -> Option<String> {
 }
 
 /// The results of one analysis as a table, one row per ranked entry (per store, per item), laid
-/// out as the analysis's [`TableSpec`](retailflow_eventtime::TableSpec) says.
+/// out as the analysis's [`TableSpec`](retailflow_eventtime::analyses::TableSpec) says.
 #[derive(Debug)]
 pub struct AnalysisTable {
     title: &'static str,
