@@ -73,6 +73,7 @@ pub mod names;
 pub mod output;
 pub mod partition;
 pub mod refusal;
+pub mod remote;
 mod render;
 pub mod snapshot;
 pub mod state;
@@ -91,6 +92,7 @@ pub use output::{
 };
 pub use partition::{Partial, PartitionWindows, StageEvent};
 pub use refusal::{Duplicate, Future, Late, OutOfRange, Refusal, RefusalKind};
+pub use remote::{LocalOnly, PartialEvent, PartialPosition};
 pub use retailflow_receipts::{EventTime, LineItem, Money, ProcessingTime, Receipt, TimeSpan};
 pub use snapshot::{
     EngineSnapshot, MergeSnapshot, NamesSnapshot, PartitionSnapshot, ProgressSnapshot,

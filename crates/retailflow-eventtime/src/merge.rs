@@ -24,6 +24,7 @@ use crate::engine::Counters;
 use crate::names::{IdMap, Names};
 use crate::output::Output;
 use crate::partition::{Partial, StageEvent};
+use crate::remote::PartialPosition;
 use crate::state::Pane;
 use crate::time::{EventTime, TimeSpan};
 use crate::watermark::PartitionId;
@@ -41,16 +42,19 @@ pub(crate) struct Progress {
     pub(crate) queue: VecDeque<(EventTime, Queued)>,
     /// Its interned ids to stage two's.
     pub(crate) ids: IdMap,
+    /// Where the last event taken from another process came from ([`crate::remote`]).
+    pub(crate) last_partial: Option<PartialPosition>,
 }
 
 impl Progress {
-    fn new(watermark: EventTime) -> Self {
+    pub(crate) fn new(watermark: EventTime) -> Self {
         Progress {
             taken: watermark,
             queued: watermark,
             idle: false,
             queue: VecDeque::new(),
             ids: IdMap::default(),
+            last_partial: None,
         }
     }
 }

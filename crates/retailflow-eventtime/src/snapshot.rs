@@ -25,7 +25,8 @@ use crate::merge::{Progress, Queued};
 use crate::money::Money;
 use crate::names::{IdMap, Names};
 use crate::output::Output;
-use crate::partition::PartitionWindows;
+use crate::partition::{Partial, PartitionWindows};
+use crate::remote::PartialPosition;
 use crate::state::{Pane, PaneSnapshot, PaneTotals, WindowStore};
 use crate::time::{EventTime, ProcessingTime, TimeSpan};
 use crate::watermark::PartitionId;
@@ -123,6 +124,10 @@ pub struct ProgressSnapshot {
     pub queued: EventTime,
     /// Whether it is idle.
     pub idle: bool,
+    /// Where the last event taken from another process came from (stage two of a job whose
+    /// stage ones run elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_partial: Option<PartialPosition>,
     /// Its events not taken yet, with their tags, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub queue: Vec<(EventTime, QueuedSnapshot)>,
@@ -164,21 +169,7 @@ impl Engine {
         let partitions = self
             .partitions
             .values()
-            .map(|partition| PartitionSnapshot {
-                partition: partition.partition(),
-                newest: partition.newest(),
-                watermark: partition.watermark(),
-                last_activity: partition.last_activity(),
-                idle: partition.is_idle(),
-                names: names_snapshot(partition.names()),
-                panes: partition
-                    .windows()
-                    .panes()
-                    .map(|(start, pane)| pane.save(start))
-                    .collect(),
-                counters: *partition.counters(),
-                receipt_ids: partition.seen().entries(),
-            })
+            .map(PartitionWindows::snapshot)
             .collect();
         let merger = &self.merger;
         let saved = |window: &Window, pane: &Pane| pane.save(window.start);
@@ -197,6 +188,7 @@ impl Engine {
                         taken: progress.taken,
                         queued: progress.queued,
                         idle: progress.idle,
+                        last_partial: progress.last_partial,
                         queue: progress
                             .queue
                             .iter()
@@ -255,7 +247,7 @@ impl Engine {
             if engine.partitions.contains_key(&partition) {
                 return corrupt(format!("partition {} is saved twice", partition.0));
             }
-            let restored = restored_partition(config, windowing, saved)?;
+            let restored = PartitionWindows::restore_with(config, windowing, saved)?;
             engine.partitions.insert(partition, restored);
         }
         let merge = snapshot.merge;
@@ -273,6 +265,7 @@ impl Engine {
                 idle: saved.idle,
                 queue,
                 ids: IdMap::default(),
+                last_partial: saved.last_partial,
             };
             if merger
                 .partitions
@@ -357,6 +350,70 @@ fn restored_window(
         end: start.plus(windowing.length()),
     };
     Ok((window, restored_pane(saved, names)?))
+}
+
+impl PartitionWindows {
+    /// The partition's stage one as a snapshot (no side effects).
+    pub fn snapshot(&self) -> PartitionSnapshot {
+        PartitionSnapshot {
+            partition: self.partition(),
+            newest: self.newest(),
+            watermark: self.watermark(),
+            last_activity: self.last_activity(),
+            idle: self.is_idle(),
+            names: names_snapshot(self.names()),
+            panes: self
+                .windows()
+                .panes()
+                .map(|(start, pane)| pane.save(start))
+                .collect(),
+            counters: *self.counters(),
+            receipt_ids: self.seen().entries(),
+        }
+    }
+
+    /// A partition's stage one with `config` resuming from `saved`.
+    pub fn restore(config: EngineConfig, saved: PartitionSnapshot) -> Result<Self, RestoreError> {
+        let windowing = config.validate()?;
+        PartitionWindows::restore_with(config, windowing, saved)
+    }
+
+    fn restore_with(
+        config: EngineConfig,
+        windowing: Windowing,
+        saved: PartitionSnapshot,
+    ) -> Result<Self, RestoreError> {
+        restored_partition(config, windowing, saved)
+    }
+}
+
+/// A final partial as data: the partition's names and the window's pane in their ids.
+pub(crate) fn partial_snapshot(partial: &Partial) -> (NamesSnapshot, PaneSnapshot) {
+    (
+        names_snapshot(&partial.names),
+        Pane {
+            totals: partial.totals,
+            changed: false,
+            parts: partial.parts.clone(),
+        }
+        .save(partial.window.start),
+    )
+}
+
+/// A final partial read back from [`partial_snapshot`]'s data.
+pub(crate) fn restored_partial(
+    names: NamesSnapshot,
+    pane: PaneSnapshot,
+    windowing: Windowing,
+) -> Result<Partial, RestoreError> {
+    let names = restored_names(names)?;
+    let (window, pane) = restored_window(pane, windowing, &names)?;
+    Ok(Partial {
+        window,
+        totals: pane.totals,
+        parts: pane.parts,
+        names: std::sync::Arc::new(names),
+    })
 }
 
 fn restored_partition(

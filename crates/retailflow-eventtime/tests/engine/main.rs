@@ -11,6 +11,7 @@ mod late_data;
 mod output_modes;
 mod reference;
 mod refusals;
+mod remote;
 mod snapshot;
 mod store_anomalies;
 mod support;
