@@ -60,6 +60,16 @@ pub enum StreamError {
         reason: String,
     },
 
+    /// A stage-one worker's partition state (`--state-dir`) that cannot be used: missing for the
+    /// group's committed offset, unreadable, or not a state.
+    #[error("partition state {}: {reason}", path.display())]
+    State {
+        /// The state file or directory.
+        path: PathBuf,
+        /// What is wrong, with a hint.
+        reason: String,
+    },
+
     /// An output that cannot be put back where a checkpoint says it was.
     #[error("cannot resume {} from the checkpoint: {reason}", path.display())]
     ResumeOutput {
@@ -145,6 +155,7 @@ impl StreamError {
             | StreamError::CreateOutput { .. }
             | StreamError::KafkaClient { .. }
             | StreamError::Checkpoint { .. }
+            | StreamError::State { .. }
             | StreamError::ResumeOutput { .. } => Fault::UserInput,
             StreamError::Undelivered { .. }
             | StreamError::Kafka { .. }

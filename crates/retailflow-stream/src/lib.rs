@@ -25,6 +25,7 @@ pub mod output;
 mod pipeline;
 pub mod produce;
 pub(crate) mod progress;
+pub mod scale;
 pub mod schema;
 pub mod shutdown;
 pub mod signals;

@@ -340,6 +340,7 @@ impl<'a> Pipeline<'a> {
             }
             stage.begin_batch(now);
             let counts = self.process(source.name(), &batch, format, stage, &mut positions)?;
+            let input_ended = input_ended || stage.is_complete();
             let context = BatchContext {
                 batch_id: summary.batches,
                 processing_time: self.processing_time(),

@@ -87,6 +87,13 @@ pub trait Stage<R> {
         Vec::new()
     }
 
+    /// Whether the stage has taken all it ever will (e.g. stage two once every source partition
+    /// has finished): the pipeline then ends the run as at the end of a bounded input. Asked
+    /// after each batch's records.
+    fn is_complete(&self) -> bool {
+        false
+    }
+
     /// The state a checkpoint must hold to resume this stage (the analytics engine's), taken after
     /// `end_batch`; `None` for a stage without state.
     fn engine_snapshot(&self) -> Option<EngineSnapshot> {

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use retailflow_stream::analytics::run_analytics_logged;
+use retailflow_stream::analytics::{run_analytics_logged, run_merge};
 use retailflow_stream::clock::SystemClock;
 use retailflow_stream::command::{StreamFormat, StreamSettings, run_stream};
 use retailflow_stream::dead_letter_sink::DeadLetterSpec;
 use retailflow_stream::duration::{parse_byte_size, parse_duration};
 use retailflow_stream::output::OutputSpec;
+use retailflow_stream::scale::{PartialSettings, run_partial};
 use retailflow_stream::shutdown::Shutdown;
 use retailflow_stream::signals::SignalListener;
 use retailflow_stream::source::{SourceSpec, StartFrom};
@@ -35,6 +36,16 @@ pub enum Format {
     Value,
     /// Store receipts.
     Receipts,
+}
+
+/// Which half of the windowed analytics this process runs (`--stage`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StageArg {
+    /// Stage one: join the source topic's consumer group and write each assigned partition's
+    /// window partials to --partials, in Kafka transactions with the group's offsets.
+    Partial,
+    /// Stage two: read --partials and write the final results to --output.
+    Merge,
 }
 
 /// Arguments of `retailflow stream`.
@@ -103,6 +114,27 @@ pub struct Args {
     /// what was written after the last checkpoint.
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<std::path::PathBuf>,
+    /// Run one stage of the windowed analytics, for a job spread over processes and machines:
+    /// any number of `--stage partial` workers in one consumer group (Kafka moves partitions
+    /// between them as they come and go) and one `--stage merge`. The final results are those
+    /// of one process reading the topic. Needs Kafka with transactions, append mode, and
+    /// --state-dir shared by every worker. With --until-end each worker stops once its partitions
+    /// reach the end offsets it saw at start, and the merge once every partition has.
+    #[arg(long, value_enum)]
+    stage: Option<StageArg>,
+    /// The topic partials go through, from the partial workers to the merge.
+    #[arg(long, value_name = "TOPIC", default_value = "partials")]
+    partials: String,
+    /// `--stage partial`: where each source partition's state is saved after every batch, named
+    /// by the offset the batch commits; every worker of the group must see the same directory (a
+    /// local one for workers on one machine, a shared mount across machines).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
+    /// `--stage partial`: this worker's name, unique in the group [default: HOST-PID]. A worker
+    /// started with the name of one that died fences it at once (its open transaction aborts);
+    /// otherwise the broker aborts it after 15 s.
+    #[arg(long, value_name = "NAME")]
+    worker_id: Option<String>,
     #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = retailflow_dashboard::DEFAULT_ADDR, help = super::dashboard::DASHBOARD_HELP)]
     dashboard: Option<String>,
     #[command(flatten)]
@@ -187,7 +219,7 @@ impl Args {
 
 /// Runs `retailflow stream`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let settings = args.settings()?;
+    let mut settings = args.settings()?;
     let analytics = args.analytics.engine_config()?;
     anyhow::ensure!(
         analytics.is_none() || settings.format == StreamFormat::Receipts,
@@ -212,17 +244,73 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    match analytics {
-        Some(config) => run_analytics_logged(
-            &settings,
-            config,
-            args.analytics.latency_log(),
-            &environment,
-        )?,
-        None => run_stream(&settings, &environment)?,
+    match (args.stage, analytics) {
+        (Some(_), None) => anyhow::bail!("--stage needs the windowed analytics (--analytics)"),
+        (Some(StageArg::Partial), Some(config)) => {
+            let partial = partial_settings(&args, &settings)?;
+            run_partial(&partial, config, &environment)?;
+        }
+        (Some(StageArg::Merge), Some(config)) => {
+            anyhow::ensure!(
+                settings.source == SourceSpec::Kafka,
+                "--stage merge reads the partials from Kafka (--source kafka)"
+            );
+            let until_complete = settings.until_end;
+            settings.group = args
+                .group
+                .clone()
+                .unwrap_or_else(|| format!("retailflow-merge-{}", args.partials));
+            settings.topic = args.partials.clone();
+            settings.start = StartFrom::Earliest;
+            settings.until_end = false;
+            run_merge(&settings, config, until_complete, &environment)?;
+        }
+        (None, Some(config)) => {
+            run_analytics_logged(
+                &settings,
+                config,
+                args.analytics.latency_log(),
+                &environment,
+            )?;
+        }
+        (None, None) => {
+            run_stream(&settings, &environment)?;
+        }
     };
     if let Some(dashboard) = &dashboard {
         super::dashboard::keep_serving(dashboard, &environment);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The settings of a `--stage partial` worker.
+fn partial_settings(args: &Args, settings: &StreamSettings) -> anyhow::Result<PartialSettings> {
+    anyhow::ensure!(
+        settings.source == SourceSpec::Kafka,
+        "--stage partial reads a Kafka topic (--source kafka)"
+    );
+    let state_dir = args.state_dir.clone().context(
+        "--stage partial needs --state-dir DIR, a directory every worker of the group shares",
+    )?;
+    let worker_id = args.worker_id.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|name| name.trim().to_string())
+            .unwrap_or_else(|_| "host".to_string());
+        format!("{host}-{}", std::process::id())
+    });
+    Ok(PartialSettings {
+        brokers: settings.brokers.clone(),
+        topic: settings.topic.clone(),
+        group: settings.group.clone(),
+        start: settings.start,
+        until_end: settings.until_end,
+        partials: args.partials.clone(),
+        state_dir,
+        worker_id,
+        dead_letters: settings.dead_letter_spec(),
+        trigger: settings.pipeline.trigger,
+        max_records_per_batch: settings.pipeline.max_records_per_batch,
+        max_message_size: settings.pipeline.max_message_size,
+        rules: settings.rules,
+    })
 }

@@ -818,3 +818,242 @@ fn e2e_a_checkpointed_kafka_output_survives_a_broker_restart_exactly_once() {
         "{log}"
     );
 }
+
+/// One receipts topic of 6 partitions read by stage-one workers (`stream --stage partial`) and
+/// one merge, against one process reading the same topic.
+struct SplitJob<'a> {
+    e2e: &'a E2e,
+    dir: &'a Path,
+    topic: String,
+    partials: String,
+}
+
+impl<'a> SplitJob<'a> {
+    /// The topic with `count` deterministic receipts, and an empty partials topic.
+    fn new(e2e: &'a E2e, dir: &'a Path, case: &str, count: usize) -> Self {
+        let topic = unique_topic(case);
+        let partials = format!("{topic}-partials");
+        e2e.create_topic(&topic, 6);
+        e2e.create_topic(&partials, 3);
+        let flags = receipt_flags(31, count);
+        let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+        e2e.retailflow_produce(&topic, &flag_refs);
+        SplitJob {
+            e2e,
+            dir,
+            topic,
+            partials,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// The results of one process reading the topic, in order.
+    fn one_process(&self) -> Vec<String> {
+        let out = self.path("one.jsonl");
+        run_ok(
+            Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+                .args([
+                    "stream",
+                    "--brokers",
+                    &self.e2e.brokers,
+                    "--topic",
+                    &self.topic,
+                ])
+                .args([
+                    "--group",
+                    &format!("{}-one", self.topic),
+                    "--from",
+                    "earliest",
+                ])
+                .args(["--until-end", "--analytics", "--idle-timeout", "1h"])
+                .arg("--output")
+                .arg(format!("jsonl:{}", out.display()))
+                .arg("--dlq")
+                .arg(format!("file:{}", self.path("one.dlq").display())),
+            "the one-process run",
+        );
+        std::fs::read_to_string(out)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Starts stage-one worker `name`, its status lines in `NAME.err`.
+    fn worker(&self, name: &str) -> Child {
+        let err = std::fs::File::create(self.path(&format!("{name}.err"))).unwrap();
+        Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+            .args([
+                "stream",
+                "--brokers",
+                &self.e2e.brokers,
+                "--topic",
+                &self.topic,
+            ])
+            .args([
+                "--group",
+                &format!("{}-split", self.topic),
+                "--from",
+                "earliest",
+            ])
+            .args(["--until-end", "--analytics", "--idle-timeout", "1h"])
+            .args(["--stage", "partial", "--partials", &self.partials])
+            .arg("--state-dir")
+            .arg(self.path("states"))
+            .args(["--worker-id", name])
+            .args(["--max-records-per-batch", "100", "--trigger", "100ms"])
+            .arg("--dlq")
+            .arg(format!(
+                "file:{}",
+                self.path(&format!("{name}.dlq")).display()
+            ))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(err)
+            .spawn()
+            .unwrap()
+    }
+
+    /// Transactions worker `name` has committed so far (by its status lines).
+    fn batches_of(&self, name: &str) -> usize {
+        std::fs::read_to_string(self.path(&format!("{name}.err")))
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.starts_with("partial batch "))
+            .count()
+    }
+
+    /// Waits until the workers named have committed `batches` transactions between them.
+    fn wait_for_batches(&self, names: &[&str], batches: usize) {
+        let deadline = Instant::now() + COMMAND_TIMEOUT;
+        while names.iter().map(|n| self.batches_of(n)).sum::<usize>() < batches {
+            assert!(Instant::now() < deadline, "the workers made no progress");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the merge, which ends once every partition has finished.
+    fn merge(&self) -> Child {
+        Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+            .args(["stream", "--brokers", &self.e2e.brokers, "--stage", "merge"])
+            .args(["--partials", &self.partials, "--until-end", "--analytics"])
+            .args(["--idle-timeout", "1h", "--output"])
+            .arg(format!("jsonl:{}", self.path("merged.jsonl").display()))
+            .arg("--dlq")
+            .arg(format!("file:{}", self.path("merge.dlq").display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// Waits for the merge and the workers, and returns the merged results.
+    fn results(&self, merge: Child, workers: Vec<(String, Child)>) -> Vec<String> {
+        let merged = wait_with_timeout(merge, "the merge");
+        assert!(
+            merged.status.success(),
+            "the merge failed: {}",
+            String::from_utf8_lossy(&merged.stderr)
+        );
+        for (name, worker) in workers {
+            let output = wait_with_timeout(worker, &format!("worker {name}"));
+            let status = std::fs::read_to_string(self.path(&format!("{name}.err"))).unwrap();
+            assert!(output.status.success(), "worker {name} failed:\n{status}");
+            eprintln!("worker {name}: {} transactions", self.batches_of(&name));
+        }
+        for entry in std::fs::read_dir(self.dir).unwrap().flatten() {
+            if entry.path().extension().is_some_and(|ext| ext == "dlq") {
+                let letters = std::fs::read_to_string(entry.path()).unwrap();
+                assert_eq!(letters, "", "{}", entry.path().display());
+            }
+        }
+        std::fs::read_to_string(self.path("merged.jsonl"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+fn started(job: &SplitJob<'_>, names: &[&str]) -> Vec<(String, Child)> {
+    names
+        .iter()
+        .map(|name| (name.to_string(), job.worker(name)))
+        .collect()
+}
+
+/// The results of the split job are checked line for line, in order, and must hold every kind.
+fn assert_same_results(split: &[String], one: &[String]) {
+    for kind in [
+        "window_summary",
+        "bought_together",
+        "cashier_alert",
+        "big_receipt",
+    ] {
+        assert!(
+            one.iter()
+                .any(|line| line.contains(&format!(r#""kind":"{kind}""#))),
+            "no {kind} results"
+        );
+    }
+    assert_eq!(split.len(), one.len());
+    assert!(split == one, "the split job's results differ");
+}
+
+#[test]
+fn e2e_three_partial_workers_and_a_merge_give_the_results_of_one_process() {
+    let Some(e2e) = e2e() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let job = SplitJob::new(&e2e, dir.path(), "split", 30_000);
+    let one = job.one_process();
+    let workers = started(&job, &["a", "b", "c"]);
+    let merge = job.merge();
+    let split = job.results(merge, workers);
+    assert_same_results(&split, &one);
+    let busy = ["a", "b", "c"]
+        .iter()
+        .filter(|name| job.batches_of(name) > 0)
+        .count();
+    assert!(busy >= 2, "only {busy} worker did any work");
+}
+
+#[test]
+fn e2e_a_partial_worker_killed_mid_run_and_replaced_changes_no_result() {
+    let Some(e2e) = e2e() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let job = SplitJob::new(&e2e, dir.path(), "split-kill", 30_000);
+    let one = job.one_process();
+    let mut workers = started(&job, &["a", "b", "c"]);
+    let merge = job.merge();
+    job.wait_for_batches(&["b"], 5);
+    let (_, mut killed) = workers.remove(1);
+    signal(killed.id(), "KILL");
+    let _ = killed.wait();
+    // The replacement takes the killed worker's name, fencing its open transaction at once.
+    workers.push(("b-again".to_string(), {
+        let err = job.path("b-again.err");
+        let child = job.worker("b");
+        std::fs::copy(job.path("b.err"), err).unwrap();
+        child
+    }));
+    let split = job.results(merge, workers);
+    assert_same_results(&split, &one);
+}
+
+#[test]
+fn e2e_a_fourth_partial_worker_joining_mid_run_changes_no_result() {
+    let Some(e2e) = e2e() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let job = SplitJob::new(&e2e, dir.path(), "split-join", 30_000);
+    let one = job.one_process();
+    let mut workers = started(&job, &["a", "b", "c"]);
+    let merge = job.merge();
+    job.wait_for_batches(&["a", "b", "c"], 10);
+    workers.push(("d".to_string(), job.worker("d")));
+    let split = job.results(merge, workers);
+    assert_same_results(&split, &one);
+}

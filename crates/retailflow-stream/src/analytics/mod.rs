@@ -9,6 +9,7 @@
 //! the end of time and every open window is emitted.
 
 pub mod latency;
+mod merge;
 pub mod peak_memory;
 pub mod results;
 
@@ -36,6 +37,7 @@ use crate::status::StatusLog;
 use retailflow_receipts::check_message_size;
 
 pub use latency::{LatencyLogSink, LatencyRecorder};
+pub use merge::MergeStage;
 pub use results::result_sets;
 
 /// Feeds receipts to the event-time engine and hands its results to the sinks.
@@ -216,6 +218,25 @@ impl Stage<Receipt> for AnalyticsStage {
     }
 
     fn end_batch(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+        self.batch_results(context)
+    }
+
+    fn end_input(&mut self, _context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+        self.final_results()
+    }
+
+    fn engine_snapshot(&self) -> Option<EngineSnapshot> {
+        Some(self.engine.snapshot())
+    }
+
+    fn health(&self) -> StageHealth {
+        self.stage_health()
+    }
+}
+
+impl AnalyticsStage {
+    /// The end of a batch: the engine's trigger, then every result of the batch.
+    fn batch_results(&mut self, context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
         self.now = context.processing_time;
         let size = self.engine.state_size();
         self.most_panes = self.most_panes.max(size.panes);
@@ -226,18 +247,15 @@ impl Stage<Receipt> for AnalyticsStage {
         self.take_results()
     }
 
-    fn end_input(&mut self, _context: &BatchContext<'_>) -> Vec<Box<dyn ResultSet>> {
+    /// The end of the input: every open window.
+    fn final_results(&mut self) -> Vec<Box<dyn ResultSet>> {
         let before = self.pending.len();
         self.engine.finish(&mut self.pending);
         self.note_emitted(before);
         self.take_results()
     }
 
-    fn engine_snapshot(&self) -> Option<EngineSnapshot> {
-        Some(self.engine.snapshot())
-    }
-
-    fn health(&self) -> StageHealth {
+    fn stage_health(&self) -> StageHealth {
         let known = |t: EventTime| (t != EventTime::MIN).then_some(t);
         let lateness = self.engine.config().allowed_lateness;
         StageHealth {
@@ -258,7 +276,7 @@ impl Stage<Receipt> for AnalyticsStage {
 }
 
 /// The dead-letter reason for an engine refusal.
-fn reason_for(kind: RefusalKind) -> Reason {
+pub(crate) fn reason_for(kind: RefusalKind) -> Reason {
     match kind {
         RefusalKind::Late => Reason::Late,
         RefusalKind::Future => Reason::Future,
@@ -317,7 +335,31 @@ pub fn run_analytics_logged(
             .join(", "),
     ));
     let mut parts = RunParts::open(settings, environment, Some(&config))?;
-    let mut stage = match parts.engine_snapshot() {
+    let mut stage = open_stage(settings, config, &parts, environment)?;
+    if matches!(settings.source, SourceSpec::File(_)) {
+        // The parts of a file are all read to their end: none is ever idle.
+        stage.engine = stage.engine.with_idle_detection(false);
+    }
+    if let Some(path) = latency_log {
+        let (recorder, sink) = LatencyRecorder::to_file(environment.clock.clone(), path)?;
+        stage = stage.with_latency_recorder(recorder);
+        parts.sinks.push(Box::new(sink));
+    }
+    let (mut pipeline, mut source) = parts.into_pipeline(settings, environment);
+    let format = ReceiptFormat::new(settings.rules);
+    let summary = pipeline.run(source.as_mut(), &format, &mut stage)?;
+    report(&stage, environment);
+    Ok(summary)
+}
+
+/// A stage over the engine `settings` resume from (a checkpoint), or a fresh one.
+fn open_stage(
+    settings: &StreamSettings,
+    config: EngineConfig,
+    parts: &RunParts,
+    environment: &Environment,
+) -> Result<AnalyticsStage, StreamError> {
+    let stage = match parts.engine_snapshot() {
         Some(snapshot) => {
             let mut engine =
                 Engine::restore(config, snapshot).map_err(|e| StreamError::Checkpoint {
@@ -331,21 +373,14 @@ pub fn run_analytics_logged(
             AnalyticsStage::with_engine(engine)
         }
         None => AnalyticsStage::new(config)?,
-    }
-    .with_alert_log(environment.status.clone())
-    .with_workers(settings.pipeline.workers);
-    if matches!(settings.source, SourceSpec::File(_)) {
-        // The parts of a file are all read to their end: none is ever idle.
-        stage.engine = stage.engine.with_idle_detection(false);
-    }
-    if let Some(path) = latency_log {
-        let (recorder, sink) = LatencyRecorder::to_file(environment.clock.clone(), path)?;
-        stage = stage.with_latency_recorder(recorder);
-        parts.sinks.push(Box::new(sink));
-    }
-    let (mut pipeline, mut source) = parts.into_pipeline(settings, environment);
-    let format = ReceiptFormat::new(settings.rules);
-    let summary = pipeline.run(source.as_mut(), &format, &mut stage)?;
+    };
+    Ok(stage
+        .with_alert_log(environment.status.clone())
+        .with_workers(settings.pipeline.workers))
+}
+
+/// The run's analytics line: the engine's totals and the state it held.
+fn report(stage: &AnalyticsStage, environment: &Environment) {
     let counters = stage.engine().counters();
     environment.status.line(format!(
         "analytics: {} receipts in windows, {} late, {} future, {} duplicates, {} out of range, {} big receipts, {} windows closed, {} final results, {} store anomalies, {} cashier alerts ({} big receipts behind the watermark left out), {} large baskets without pairs; state at most {} panes ({} in one of {} partitions); peak RSS {}",
@@ -366,5 +401,31 @@ pub fn run_analytics_logged(
         stage.engine().partitions().len(),
         peak_memory::peak_rss_kib().map_or_else(|| "unknown".to_string(), |kib| format!("{kib} KiB"))
     ));
+}
+
+/// Runs stage two of a job split over processes (`stream --stage merge`): `settings.topic` is the
+/// partials topic. With `until_complete` the run ends once every source partition has finished
+/// (the stage-one workers ran with `--until-end`).
+pub fn run_merge(
+    settings: &StreamSettings,
+    config: EngineConfig,
+    until_complete: bool,
+    environment: &Environment,
+) -> Result<RunSummary, StreamError> {
+    environment.status.line(format!(
+        "{}; stage two of the windowed analytics: window {}, slide {}, allowed lateness {}",
+        settings.describe(),
+        config.window_length,
+        config.window_slide,
+        config.allowed_lateness,
+    ));
+    let parts = RunParts::open(settings, environment, Some(&config))?;
+    let mut stage = MergeStage::new(
+        open_stage(settings, config, &parts, environment)?,
+        until_complete,
+    );
+    let (mut pipeline, mut source) = parts.into_pipeline(settings, environment);
+    let summary = pipeline.run(source.as_mut(), &crate::scale::PartialFormat, &mut stage)?;
+    report(stage.analytics(), environment);
     Ok(summary)
 }

@@ -118,10 +118,12 @@ impl ProducerContext for ProducerStatus {
     }
 }
 
-/// Consumer callbacks: remembers the last error text so `poll` errors can be explained.
+/// Consumer callbacks: remembers the last error text so `poll` errors can be explained, and counts
+/// the group's rebalances.
 #[derive(Debug, Default)]
 pub struct ConsumerStatus {
     last_error: Mutex<Option<String>>,
+    rebalances: std::sync::atomic::AtomicU64,
 }
 
 impl ConsumerStatus {
@@ -147,4 +149,20 @@ impl ClientContext for ConsumerStatus {
     }
 }
 
-impl ConsumerContext for ConsumerStatus {}
+impl ConsumerStatus {
+    /// Rebalances completed so far (assignments and revocations).
+    pub fn rebalances(&self) -> u64 {
+        self.rebalances.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+impl ConsumerContext for ConsumerStatus {
+    fn post_rebalance(
+        &self,
+        _consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        _rebalance: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        self.rebalances
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}

@@ -150,7 +150,11 @@ impl KafkaWriter {
         let context = ProducerStatus::new(config.label.clone(), status);
         let mut client = ClientConfig::new();
         if let Some(id) = transactional_id {
-            client.set("transactional.id", id);
+            // A transaction its writer leaves open (killed) is aborted by the broker this soon.
+            let timeout = config.delivery_timeout + Duration::from_secs(5);
+            client
+                .set("transactional.id", id)
+                .set("transaction.timeout.ms", timeout.as_millis().to_string());
         }
         let producer: BaseProducer<ProducerStatus> = client
             .set("bootstrap.servers", &config.brokers)
@@ -288,6 +292,21 @@ impl KafkaWriter {
             state.open = false;
         }
         state.epoch = epoch + 1;
+        Ok(())
+    }
+
+    /// Aborts the open transaction, if any: nothing written in it becomes visible to
+    /// read-committed readers, and offsets sent in it are not committed.
+    pub fn abort_transaction(&self) -> Result<(), StreamError> {
+        let Some(mut state) = self.state() else {
+            return Ok(());
+        };
+        if state.open {
+            self.producer
+                .abort_transaction(self.transaction_timeout())
+                .map_err(|source| self.kafka_error("abort the transaction on", source))?;
+            state.open = false;
+        }
         Ok(())
     }
 
