@@ -15,6 +15,9 @@
 #                                  (Kafka source) and Flink SQL (Kafka connector); check every engine's
 #                                  results against retailflow's; print the table (see
 #                                  bench/stream/kafka.sh for its environment)
+#   bench/stream.sh scale          receipts/s from a file with --workers 1 and 2, and through Kafka with
+#                                  one process and with 1, 2 and 3 `--stage partial` workers and a
+#                                  merge, results checked identical (see bench/stream/scale.sh)
 #   bench/stream.sh latency        start the broker (scripts/broker.sh) if it is not running, produce
 #                                  5,000 receipts/s with wall-clock event times for DURATION, run
 #                                  `retailflow stream --source kafka` alongside, and print p50/p99 of
@@ -101,7 +104,10 @@ fi
 if [ "$MODE" = kafka ]; then
   exec "$HERE/kafka.sh" "$RETAILFLOW" "$WINDOWED"
 fi
-[ "$MODE" = throughput ] || { echo "usage: bench/stream.sh [throughput|kafka|latency]" >&2; exit 2; }
+if [ "$MODE" = scale ]; then
+  exec "$HERE/scale.sh" "$RETAILFLOW"
+fi
+[ "$MODE" = throughput ] || { echo "usage: bench/stream.sh [throughput|kafka|latency|scale]" >&2; exit 2; }
 
 RECEIPTS=${RECEIPTS:-5000000}
 PEER_RECEIPTS=${PEER_RECEIPTS:-$((RECEIPTS < 1000000 ? RECEIPTS : 1000000))}

@@ -62,6 +62,8 @@ ANALYSES=(--window "$WINDOW" --allowed-lateness "$LATENESS" --big-receipt "$BIG"
 
 log() { printf '== %s\n' "$*" >&2; }
 die() { echo "bench/stream.sh kafka: $*" >&2; exit 1; }
+# shellcheck source=bench/stream/topics.sh
+. "$HERE/topics.sh"
 
 [ "$WINDOWED" = 1 ] || die "this retailflow build has no windowed analytics (\`retailflow stream --help\` lists no --window)"
 [ "$PEER_RECEIPTS" -le "$RECEIPTS" ] || die "PEER_RECEIPTS ($PEER_RECEIPTS) is above RECEIPTS ($RECEIPTS)"
@@ -142,16 +144,6 @@ else
   log "starting the broker on $BROKERS (state $RETAILFLOW_STATE_DIR)"
   BROKER_PORT=$PORT "$ROOT/scripts/broker.sh" start
   started_broker=1
-  # A topic of the benchmark's own, with the admin tool of the broker's cached jars.
-  create_topic() { # TOPIC PARTITIONS
-    local version libs
-    version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/scripts/kafka/pom.xml")
-    libs="${KAFKA_CACHE:-${XDG_CACHE_HOME:-${HOME:-$ROOT}/.cache}/retailflow/kafka-$version}/libs"
-    java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
-      "-Dlog4j2.configurationFile=$ROOT/scripts/kafka/log4j2-tools.properties" -cp "$libs/*" \
-      org.apache.kafka.tools.TopicCommand --bootstrap-server "$BROKERS" --create --topic "$1" \
-      --partitions "$2" --replication-factor 1 >/dev/null || die "creating topic $1 failed"
-  }
   fill() { # TOPIC COUNT
     log "pre-filling topic $1 with $2 receipts"
     local start
@@ -165,7 +157,7 @@ else
   }
   fill "$TOPIC" "$RECEIPTS"
   if [ "$PEER_RECEIPTS" -ne "$RECEIPTS" ]; then
-    create_topic "$PEER_TOPIC" 3
+    create_topic "$BROKERS" "$PEER_TOPIC" 3
     fill "$PEER_TOPIC" "$PEER_RECEIPTS"
   fi
   echo "$PARAMS" >"$FILLED"

@@ -850,25 +850,28 @@ impl<'a> SplitJob<'a> {
         self.dir.join(name)
     }
 
+    /// `retailflow stream` reading the topic to its end with the analytics, in group `TOPIC-GROUP`.
+    fn reading(&self, group: &str) -> Command {
+        let mut command = Command::new(assert_cmd::cargo::cargo_bin("retailflow"));
+        command
+            .args([
+                "stream",
+                "--brokers",
+                &self.e2e.brokers,
+                "--topic",
+                &self.topic,
+            ])
+            .args(["--group", &format!("{}-{group}", self.topic)])
+            .args(["--from", "earliest", "--until-end", "--analytics"])
+            .args(["--idle-timeout", "1h"]);
+        command
+    }
+
     /// The results of one process reading the topic, in order.
     fn one_process(&self) -> Vec<String> {
         let out = self.path("one.jsonl");
         run_ok(
-            Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
-                .args([
-                    "stream",
-                    "--brokers",
-                    &self.e2e.brokers,
-                    "--topic",
-                    &self.topic,
-                ])
-                .args([
-                    "--group",
-                    &format!("{}-one", self.topic),
-                    "--from",
-                    "earliest",
-                ])
-                .args(["--until-end", "--analytics", "--idle-timeout", "1h"])
+            self.reading("one")
                 .arg("--output")
                 .arg(format!("jsonl:{}", out.display()))
                 .arg("--dlq")
@@ -885,21 +888,7 @@ impl<'a> SplitJob<'a> {
     /// Starts stage-one worker `name`, its status lines in `NAME.err`.
     fn worker(&self, name: &str) -> Child {
         let err = std::fs::File::create(self.path(&format!("{name}.err"))).unwrap();
-        Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
-            .args([
-                "stream",
-                "--brokers",
-                &self.e2e.brokers,
-                "--topic",
-                &self.topic,
-            ])
-            .args([
-                "--group",
-                &format!("{}-split", self.topic),
-                "--from",
-                "earliest",
-            ])
-            .args(["--until-end", "--analytics", "--idle-timeout", "1h"])
+        self.reading("split")
             .args(["--stage", "partial", "--partials", &self.partials])
             .arg("--state-dir")
             .arg(self.path("states"))
