@@ -25,6 +25,7 @@
 //!   identical outputs.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
@@ -336,49 +337,69 @@ impl Engine {
                 position += 1;
             }
         }
-        let run = |group: Vec<(PartitionId, &mut PartitionWindows)>| {
-            let mut events: Vec<Vec<StageEvent>> = group.iter().map(|_| Vec::new()).collect();
-            let mut stages = group;
+        let run = |stages: &mut [(PartitionId, &mut PartitionWindows)], piece: Range<usize>| {
+            let mut events: Vec<(PartitionId, Vec<StageEvent>)> =
+                stages.iter().map(|(id, _)| (*id, Vec::new())).collect();
             let mut verdicts = Vec::new();
-            for (index, message) in messages.iter().enumerate() {
+            for index in piece {
+                let message = &messages[index];
                 let id = partition_of(message);
                 if let Some(slot) = stages.iter().position(|(owned, _)| *owned == id) {
-                    let verdict = step(stages[slot].1, message, &mut events[slot]);
+                    let verdict = step(stages[slot].1, message, &mut events[slot].1);
                     verdicts.push((index, verdict));
                 }
             }
-            let ids: Vec<PartitionId> = stages.iter().map(|(id, _)| *id).collect();
-            (verdicts, ids.into_iter().zip(events).collect::<Vec<_>>())
-        };
-        let done: Vec<_> = if groups.len() == 1 {
-            groups.into_iter().map(run).collect()
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = groups
-                    .into_iter()
-                    .map(|group| scope.spawn(|| run(group)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle
-                            .join()
-                            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                    })
-                    .collect()
-            })
+            (verdicts, events)
         };
         let mut verdicts: Vec<Option<V>> = messages.iter().map(|_| None).collect();
-        let mut events: Vec<(PartitionId, Vec<StageEvent>)> = Vec::new();
-        for (group_verdicts, group_events) in done {
-            for (index, verdict) in group_verdicts {
-                verdicts[index] = Some(verdict);
+        let merger = &mut self.merger;
+        let mut take = |done: Vec<PieceDone<V>>| {
+            let mut events: Vec<(PartitionId, Vec<StageEvent>)> = Vec::new();
+            for (group_verdicts, group_events) in done {
+                for (index, verdict) in group_verdicts {
+                    verdicts[index] = Some(verdict);
+                }
+                events.extend(group_events);
             }
-            events.extend(group_events);
-        }
-        events.sort_unstable_by_key(|(id, _)| *id);
-        for (id, mut partition_events) in events {
-            self.merger.feed(id, &mut partition_events, out);
+            events.sort_unstable_by_key(|(id, _)| *id);
+            for (id, mut partition_events) in events {
+                merger.feed(id, &mut partition_events, out);
+            }
+        };
+        if groups.len() == 1 {
+            for mut group in groups {
+                take(vec![run(&mut group, 0..messages.len())]);
+            }
+        } else {
+            // Stage one's groups work through the batch a piece at a time while stage two takes
+            // each piece's events as soon as every group has finished it.
+            let pieces = pieces_of(messages.len());
+            std::thread::scope(|scope| {
+                let (sender, finished) = std::sync::mpsc::channel();
+                for mut group in groups {
+                    let sender = sender.clone();
+                    let pieces = pieces.clone();
+                    let run = &run;
+                    scope.spawn(move || {
+                        for (number, piece) in pieces.into_iter().enumerate() {
+                            if sender.send((number, run(&mut group, piece))).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+                drop(sender);
+                let mut arrived: Vec<Vec<PieceDone<V>>> =
+                    pieces.iter().map(|_| Vec::new()).collect();
+                let mut next = 0;
+                for (number, done) in finished {
+                    arrived[number].push(done);
+                    while next < arrived.len() && arrived[next].len() == workers {
+                        take(std::mem::take(&mut arrived[next]));
+                        next += 1;
+                    }
+                }
+            });
         }
         if self.merger.has_idle() {
             self.close_idle(out);
@@ -450,4 +471,18 @@ impl Engine {
             }
         }
     }
+}
+
+/// What one group of stage one did with one piece of a batch: each message's verdict by its index,
+/// and each of its partitions' events.
+type PieceDone<V> = (Vec<(usize, V)>, Vec<(PartitionId, Vec<StageEvent>)>);
+
+/// Messages in one piece of a batch that several groups share.
+const PIECE: usize = 4096;
+
+/// A batch of `len` messages cut into pieces of about [`PIECE`].
+fn pieces_of(len: usize) -> Vec<Range<usize>> {
+    (0..len.div_ceil(PIECE))
+        .map(|piece| piece * PIECE..((piece + 1) * PIECE).min(len))
+        .collect()
 }

@@ -16,7 +16,8 @@
 //! is complete. An idle partition behind it still holds data of such windows:
 //! [`Merger::behind`] names it so its owner can close it through the watermark first.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
 use crate::analyses::{Analyses, Note};
 use crate::config::{EngineConfig, OutputMode};
@@ -199,38 +200,39 @@ impl Merger {
             }
             return;
         }
-        while let Some(partition) = self.next_safe() {
+        // Taking an event changes its own partition's progress only, so the heads of the others
+        // stay put and the partitions that hold the order back only grow in number while draining.
+        let mut heads: BinaryHeap<Reverse<(EventTime, PartitionId)>> = BinaryHeap::new();
+        let mut blocker: Option<(EventTime, PartitionId)> = None;
+        for (&partition, progress) in &self.partitions {
+            match progress.queue.front() {
+                Some((tag, _)) => heads.push(Reverse((*tag, partition))),
+                None if !progress.idle => blocker = lower(blocker, (progress.queued, partition)),
+                None => {}
+            }
+        }
+        while let Some(Reverse(key)) = heads.pop() {
+            if blocker.is_some_and(|blocker| blocker < key) {
+                return;
+            }
+            let partition = key.1;
             let Some((_, event)) = self
                 .partitions
                 .get_mut(&partition)
                 .and_then(|progress| progress.queue.pop_front())
             else {
-                break;
+                continue;
             };
             self.take(partition, event, out);
+            let Some(progress) = self.partitions.get(&partition) else {
+                continue;
+            };
+            match progress.queue.front() {
+                Some((tag, _)) => heads.push(Reverse((*tag, partition))),
+                None if !progress.idle => blocker = lower(blocker, (progress.queued, partition)),
+                None => {}
+            }
         }
-    }
-
-    /// The partition whose head event comes next, if no partition can still send one before it.
-    fn next_safe(&self) -> Option<PartitionId> {
-        let (first, (tag, _)) = self
-            .partitions
-            .iter()
-            .filter_map(|(&partition, progress)| {
-                progress
-                    .queue
-                    .front()
-                    .map(|(tag, _)| (partition, (*tag, partition)))
-            })
-            .min_by_key(|(_, key)| *key)?;
-        let key = (tag, first);
-        let blocked = self.partitions.iter().any(|(&partition, progress)| {
-            partition != first
-                && !progress.idle
-                && progress.queue.is_empty()
-                && (progress.queued, partition) < key
-        });
-        (!blocked).then_some(first)
     }
 
     fn take(&mut self, partition: PartitionId, event: Queued, out: &mut Vec<Output>) {
@@ -420,4 +422,12 @@ fn translate(partial: Partial, ids: &mut IdMap, names: &mut Names) -> (Window, P
     };
     pane.parts.merge_mapped(&partial.parts, ids, names);
     (partial.window, pane)
+}
+
+/// The lower of a bound and a key.
+fn lower(
+    bound: Option<(EventTime, PartitionId)>,
+    key: (EventTime, PartitionId),
+) -> Option<(EventTime, PartitionId)> {
+    Some(bound.map_or(key, |bound| bound.min(key)))
 }

@@ -16,6 +16,8 @@
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::checkpoint::SourcePosition;
@@ -38,50 +40,70 @@ pub fn file_parts(length: u64) -> u64 {
     length.div_ceil(FILE_BLOCK).clamp(1, FILE_PARTS)
 }
 
-/// Reads a JSONL file line by line.
+/// Lines read ahead in one chunk: at most one run, and no more once it holds this many bytes.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Chunks the reading thread may be ahead of the pipeline.
+const CHUNKS_AHEAD: usize = 4;
+
+/// Reads a JSONL file line by line. A thread of its own reads the file and splits its lines ahead
+/// of the pipeline (a few chunks of up to a run of lines), so that reading overlaps the work on the
+/// lines already handed out; what the source reports as read is only what it handed out.
 #[derive(Debug)]
 pub struct FileSource {
     name: String,
     path: PathBuf,
-    reader: BufReader<File>,
     line_number: i64,
-    /// Bytes consumed so far: where the next line starts.
+    /// Bytes consumed by the lines handed out: where the next line starts.
     bytes_read: u64,
-    max_message_size: usize,
-    line: Vec<u8>,
+    /// The chunk lines are handed out from, and the index of its next line.
+    chunk: Chunk,
+    next: usize,
+    ahead: ReadAhead,
     finished: bool,
     /// Partitions the file is read as.
     parts: u64,
 }
 
+/// Consecutive lines of the file: their kept bytes one after the other.
+#[derive(Debug, Default)]
+struct Chunk {
+    bytes: Vec<u8>,
+    lines: Vec<ChunkLine>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct ChunkLine {
+    /// Where the line's kept bytes end in the chunk (they start where the previous line's end).
+    end: usize,
+    /// The line's real size without its line ending.
+    size: usize,
+    /// Bytes of the file the line took, its line ending included.
+    consumed: u64,
+}
+
+/// The reading thread and the chunks it sends: `Ok` with at least one line, or the read error
+/// that stopped it; the channel closes at the end of the file.
+#[derive(Debug)]
+struct ReadAhead {
+    chunks: Option<Receiver<std::io::Result<Chunk>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        // Closing the channel first makes a thread blocked on a full channel stop.
+        self.chunks = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 impl FileSource {
     /// Opens `path`; lines over `max_message_size` bytes are kept only in part.
     pub fn open(path: &Path, max_message_size: usize) -> Result<Self, StreamError> {
-        let file = File::open(path).map_err(|source| StreamError::OpenInput {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let metadata = file.metadata().map_err(|source| StreamError::OpenInput {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if metadata.is_dir() {
-            return Err(StreamError::OpenInput {
-                path: path.to_path_buf(),
-                source: std::io::Error::other("it is a directory"),
-            });
-        }
-        Ok(Self {
-            name: format!("file:{}", path.display()),
-            path: path.to_path_buf(),
-            reader: BufReader::with_capacity(1 << 20, file),
-            line_number: 0,
-            bytes_read: 0,
-            max_message_size,
-            line: Vec::new(),
-            finished: false,
-            parts: file_parts(metadata.len()),
-        })
+        Self::open_at(path, max_message_size, 1, 0)
     }
 
     /// Opens `path` at a checkpoint's position: `next_line` is the number of the line starting at
@@ -92,13 +114,29 @@ impl FileSource {
         next_line: i64,
         byte_offset: u64,
     ) -> Result<Self, StreamError> {
-        let mut source = Self::open(path, max_message_size)?;
-        let length = source
-            .reader
-            .get_ref()
-            .metadata()
-            .map_err(|e| source.read_error(e))?
-            .len();
+        Self::open_at(path, max_message_size, next_line, byte_offset)
+    }
+
+    fn open_at(
+        path: &Path,
+        max_message_size: usize,
+        next_line: i64,
+        byte_offset: u64,
+    ) -> Result<Self, StreamError> {
+        let open_error = |source| StreamError::OpenInput {
+            path: path.to_path_buf(),
+            source,
+        };
+        let read_error = |source| StreamError::ReadInput {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = File::open(path).map_err(open_error)?;
+        let metadata = file.metadata().map_err(open_error)?;
+        if metadata.is_dir() {
+            return Err(open_error(std::io::Error::other("it is a directory")));
+        }
+        let length = metadata.len();
         if length < byte_offset {
             return Err(StreamError::ResumeOutput {
                 path: path.to_path_buf(),
@@ -108,19 +146,53 @@ impl FileSource {
                 ),
             });
         }
-        source
-            .reader
-            .seek(SeekFrom::Start(byte_offset))
-            .map_err(|e| source.read_error(e))?;
-        source.line_number = next_line - 1;
-        source.bytes_read = byte_offset;
-        Ok(source)
+        file.seek(SeekFrom::Start(byte_offset))
+            .map_err(read_error)?;
+        let (sender, chunks) = sync_channel(CHUNKS_AHEAD);
+        let reader = LineReader {
+            reader: BufReader::with_capacity(1 << 20, file),
+            max_message_size,
+        };
+        let thread = std::thread::Builder::new()
+            .name("retailflow-file-reader".to_string())
+            .spawn(move || reader.run(&sender))
+            .map_err(read_error)?;
+        Ok(Self {
+            name: format!("file:{}", path.display()),
+            path: path.to_path_buf(),
+            line_number: next_line - 1,
+            bytes_read: byte_offset,
+            chunk: Chunk::default(),
+            next: 0,
+            ahead: ReadAhead {
+                chunks: Some(chunks),
+                thread: Some(thread),
+            },
+            finished: false,
+            parts: file_parts(length),
+        })
     }
 
-    fn read_error(&self, source: std::io::Error) -> StreamError {
-        StreamError::ReadInput {
-            path: self.path.clone(),
-            source,
+    /// Makes the current chunk hold a line not handed out yet; `false` at the end of the file.
+    fn next_chunk(&mut self) -> Result<bool, StreamError> {
+        let received = match &self.ahead.chunks {
+            Some(chunks) => chunks.recv().ok(),
+            None => None,
+        };
+        match received {
+            Some(Ok(chunk)) => {
+                self.chunk = chunk;
+                self.next = 0;
+                Ok(true)
+            }
+            Some(Err(source)) => {
+                self.finished = true;
+                Err(StreamError::ReadInput {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+            None => Ok(false),
         }
     }
 }
@@ -138,43 +210,25 @@ impl Source for FileSource {
         if self.finished {
             return Ok(Polled::End);
         }
-        self.line.clear();
-        // Room for the limit plus one byte (to notice a line over it) and a `\r\n`.
-        let limit = self.max_message_size.saturating_add(3) as u64;
-        let read = (&mut self.reader)
-            .take(limit)
-            .read_until(b'\n', &mut self.line)
-            .map_err(|e| self.read_error(e))?;
-        if read == 0 {
+        if self.next == self.chunk.lines.len() && !self.next_chunk()? {
             self.finished = true;
             return Ok(Polled::End);
         }
-        self.bytes_read += read as u64;
-        let oversized = self.line.last() != Some(&b'\n') && read as u64 == limit;
-        let size = if oversized {
-            // Keep only the start of an oversized line and skip the rest without storing it.
-            let (rest, newline) = skip_line(&mut self.reader).map_err(|e| self.read_error(e))?;
-            self.bytes_read += (rest + usize::from(newline)) as u64;
-            let size = self.line.len() + rest;
-            self.line.truncate(OVERSIZED_PAYLOAD_PREVIEW);
-            size
-        } else {
-            if self.line.last() == Some(&b'\n') {
-                self.line.pop();
-                if self.line.last() == Some(&b'\r') {
-                    self.line.pop();
-                }
-            }
-            self.line.len()
+        let start = match self.next {
+            0 => 0,
+            next => self.chunk.lines[next - 1].end,
         };
+        let line = self.chunk.lines[self.next];
+        self.next += 1;
+        self.bytes_read += line.consumed;
         self.line_number += 1;
         let meta = MessageMeta {
             partition: (((self.line_number - 1) / FILE_RUN) % self.parts as i64) as i32,
             offset: self.line_number,
             timestamp: None,
-            size,
+            size: line.size,
         };
-        batch.push(&self.line, None, meta);
+        batch.push(&self.chunk.bytes[start..line.end], None, meta);
         Ok(Polled::Message)
     }
 
@@ -195,6 +249,78 @@ impl Source for FileSource {
 
     fn close(&mut self) -> Result<(), StreamError> {
         Ok(())
+    }
+}
+
+/// The reading thread's side: splits the file into lines, keeping only the start of a line over
+/// the size limit.
+struct LineReader {
+    reader: BufReader<File>,
+    max_message_size: usize,
+}
+
+impl LineReader {
+    /// Sends chunks until the end of the file, a read error, or the source going away.
+    fn run(mut self, chunks: &SyncSender<std::io::Result<Chunk>>) {
+        loop {
+            let mut chunk = Chunk::default();
+            let (message, more) = match self.fill(&mut chunk) {
+                Ok(more) => (Ok(chunk), more),
+                Err(error) => (Err(error), false),
+            };
+            let empty = matches!(&message, Ok(chunk) if chunk.lines.is_empty());
+            if empty || chunks.send(message).is_err() || !more {
+                return;
+            }
+        }
+    }
+
+    /// Fills `chunk` with up to a run of lines; `false` once the file has ended.
+    fn fill(&mut self, chunk: &mut Chunk) -> std::io::Result<bool> {
+        while chunk.lines.len() < FILE_RUN as usize && chunk.bytes.len() < CHUNK_BYTES {
+            if !self.read_line(chunk)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Appends the next line to `chunk`; `false` at the end of the file.
+    fn read_line(&mut self, chunk: &mut Chunk) -> std::io::Result<bool> {
+        let start = chunk.bytes.len();
+        // Room for the limit plus one byte (to notice a line over it) and a `\r\n`.
+        let limit = self.max_message_size.saturating_add(3) as u64;
+        let read = (&mut self.reader)
+            .take(limit)
+            .read_until(b'\n', &mut chunk.bytes)?;
+        if read == 0 {
+            return Ok(false);
+        }
+        let mut consumed = read as u64;
+        let kept = &chunk.bytes[start..];
+        let oversized = kept.last() != Some(&b'\n') && read as u64 == limit;
+        let size = if oversized {
+            // Keep only the start of an oversized line and skip the rest without storing it.
+            let (rest, newline) = skip_line(&mut self.reader)?;
+            consumed += (rest + usize::from(newline)) as u64;
+            let size = read + rest;
+            chunk.bytes.truncate(start + OVERSIZED_PAYLOAD_PREVIEW);
+            size
+        } else {
+            if chunk.bytes.last() == Some(&b'\n') {
+                chunk.bytes.pop();
+                if chunk.bytes.len() > start && chunk.bytes.last() == Some(&b'\r') {
+                    chunk.bytes.pop();
+                }
+            }
+            chunk.bytes.len() - start
+        };
+        chunk.lines.push(ChunkLine {
+            end: chunk.bytes.len(),
+            size,
+            consumed,
+        });
+        Ok(true)
     }
 }
 
