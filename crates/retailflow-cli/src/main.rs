@@ -9,9 +9,6 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use retailflow_core::fault::Fault;
 
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The exit codes, shown by `--help`.
 const EXIT_STATUS: &str = "\
 Exit status: 0 done; 2 an argument, path or setting cannot be used (also for arguments that do not
