@@ -4,13 +4,19 @@
 #
 #   bench/batch.sh            compare the engines: ROWS rows (default 1,000,000), RUNS runs each (5)
 #   bench/batch.sh rss        retailflow alone on ROWS rows (default 10,000,000): peak RSS and wall
+#   bench/batch.sh plain      retailflow (the whole job, unchanged) against the notebook's steps
+#                             written plainly in Polars and DuckDB (polars-plain, duckdb-plain: fixed
+#                             date format, one pass of repairs, Parquet, the three aggregates), each
+#                             also on one core (taskset -c 0); ROWS rows (default 1,000,000), RUNS 5.
+#                             The plain jobs' figures are checked against the reference's.
 #   bench/batch.sh real       every engine once on the real file ($RETAIL_SALES_CSV, default
 #                             ../shared/data/retail_store_sales.csv), each report checked against
 #                             tests/golden/real_report_expected.json (the pure-Python reference's)
 #
 # Environment: ROWS, RUNS, SEED (42), VENV (bench/out/.venv), RETAILFLOW_BIN (a built binary to use
 # instead of building target/release/retailflow), ENGINES (default
-# "retailflow polars duckdb pyspark"), CHECK_REFERENCE (1 in compare mode: also run the pure-Python
+# "retailflow polars duckdb pyspark"; an engine name ending in -1core runs on core 0 only),
+# CHECK_REFERENCE (1 in compare mode: also run the pure-Python
 # reference once and check every engine's report against it; 0 in rss mode).
 # Everything it writes (venv, data, Parquet, reports) stays under bench/out/, which git ignores.
 set -euo pipefail
@@ -26,10 +32,15 @@ case "$MODE" in
   compare) ROWS=${ROWS:-1000000}; RUNS=${RUNS:-5}; CHECK_REFERENCE=${CHECK_REFERENCE:-1} ;;
   rss) ROWS=${ROWS:-10000000}; RUNS=${RUNS:-1}; CHECK_REFERENCE=${CHECK_REFERENCE:-0} ;;
   real) ROWS=real; RUNS=${RUNS:-1}; CHECK_REFERENCE=1 ;;
-  *) echo "usage: bench/batch.sh [compare|rss|real]" >&2; exit 2 ;;
+  plain) ROWS=${ROWS:-1000000}; RUNS=${RUNS:-5}; CHECK_REFERENCE=${CHECK_REFERENCE:-1}
+    ENGINES=${ENGINES:-retailflow polars-plain duckdb-plain retailflow-1core polars-plain-1core duckdb-plain-1core} ;;
+  *) echo "usage: bench/batch.sh [compare|rss|real|plain]" >&2; exit 2 ;;
 esac
 ENGINES=${ENGINES:-retailflow polars duckdb pyspark}
 [ "$MODE" = rss ] && ENGINES=retailflow
+if [ "$MODE" = plain ] && [ "$(nproc)" -lt 2 ]; then
+  echo "bench/batch.sh plain compares 2 cores with one: this machine has $(nproc)" >&2; exit 1
+fi
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -84,14 +95,21 @@ rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 RESULTS="$RUN_DIR/results.jsonl"
 
-# Sets COMMAND to the command line of one engine's run.
+# Sets COMMAND to the command line of one engine's run; ENGINE-1core is ENGINE pinned to core 0.
 command_for() {
-  local engine=$1 parquet=$2 report=$3
+  local engine=$1 parquet=$2 report=$3 pin=()
+  if [[ "$engine" == *-1core ]]; then
+    engine=${engine%-1core}
+    pin=(taskset -c 0)
+  fi
   case "$engine" in
     retailflow) COMMAND=("$RETAILFLOW" clean "$DATA" --out "$parquet" --report "$report" --quiet) ;;
     polars | duckdb | pyspark) COMMAND=("$PY" "$PEERS/${engine}_job.py" "$DATA" "$parquet" "$report") ;;
+    polars-plain | duckdb-plain)
+      COMMAND=("$PY" "$PEERS/${engine%-plain}_plain.py" "$DATA" "$parquet" "$report") ;;
     *) echo "unknown engine $engine" >&2; exit 2 ;;
   esac
+  COMMAND=("${pin[@]}" "${COMMAND[@]}")
 }
 
 # 4. Each engine RUNS times; the outputs of the last run are kept for the figure check.
@@ -114,7 +132,13 @@ done
 # 5. The figures: every engine against the pure-Python reference (or, without it, against the first).
 status=0
 reports=()
-for engine in $ENGINES; do reports+=("$RUN_DIR/$engine.json"); done
+plain_reports=()
+for engine in $ENGINES; do
+  case "$engine" in
+    *-plain | *-plain-1core) plain_reports+=("$RUN_DIR/$engine.json") ;;
+    *) reports+=("$RUN_DIR/$engine.json") ;;
+  esac
+done
 if [ "$CHECK_REFERENCE" = 1 ]; then
   log "computing the reference report (pure Python)"
   "$PY" "$PEERS/reference.py" "$DATA" "$RUN_DIR/reference.parquet" "$RUN_DIR/reference.json"
@@ -124,6 +148,13 @@ if [ "$CHECK_REFERENCE" = 1 ]; then
     reports=("$RUN_DIR/reference.json" "${reports[@]}")
   fi
   python3 "$ROOT/bench/compare_reports.py" "$expected" "${reports[@]}" || status=1
+  # A plain job's report holds a few of the figures: each of those must equal the reference's.
+  for report in "${plain_reports[@]}"; do
+    python3 "$ROOT/bench/compare_reports.py" "$report" "$expected" >/dev/null \
+      && echo "$report: its figures agree with $expected" \
+      || { echo "$report: its figures DISAGREE with $expected:" >&2
+           python3 "$ROOT/bench/compare_reports.py" "$report" "$expected" >&2; status=1; }
+  done
 elif [ ${#reports[@]} -gt 1 ]; then
   python3 "$ROOT/bench/compare_reports.py" "${reports[@]}" || status=1
 fi

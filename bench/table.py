@@ -4,7 +4,8 @@
     table.py RESULTS.jsonl [BASELINE_ENGINE]
 
 Per engine: median wall time and the highest peak RSS over its runs, with ratios to the baseline
-engine (default retailflow)."""
+engine (default retailflow); an engine run on one core (NAME-1core) is compared with the baseline's
+one-core run when there is one."""
 
 import json
 import statistics
@@ -22,10 +23,13 @@ def main(argv):
     summary = {engine: (statistics.median(r["wall_s"] for r in rs),
                         max(r["peak_rss_mb"] for r in rs), len(rs))
                for engine, rs in runs.items()}
-    base_wall, base_rss, _ = summary.get(baseline, (None, None, 0))
-    print("| engine | median wall s | peak RSS MB | wall ratio to retailflow | RSS ratio | runs |")
+    print("| engine | median wall s | peak RSS MB | wall ratio to retailflow (same cores) | RSS ratio | runs |")
     print("|---|---:|---:|---:|---:|---:|")
     for engine, (wall, rss, n) in summary.items():
+        base = baseline
+        if engine.endswith("-1core") and f"{baseline}-1core" in summary:
+            base = f"{baseline}-1core"
+        base_wall, base_rss, _ = summary.get(base, (None, None, 0))
         wall_ratio = f"{wall / base_wall:.2f}" if base_wall else "n/a"
         rss_ratio = f"{rss / base_rss:.2f}" if base_rss else "n/a"
         print(f"| {engine} | {wall:.3f} | {rss:.0f} | {wall_ratio} | {rss_ratio} | {n} |")
