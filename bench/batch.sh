@@ -9,6 +9,8 @@
 #                             date format, one pass of repairs, Parquet, the three aggregates), each
 #                             also on one core (taskset -c 0); ROWS rows (default 1,000,000), RUNS 5.
 #                             The plain jobs' figures are checked against the reference's.
+# With the reference (compare, plain and real), every engine's Parquet is also read back with PyArrow
+# and must hold the reference's rows (bench/compare_parquet.py).
 #   bench/batch.sh real       every engine once on the real file ($RETAIL_SALES_CSV, default
 #                             ../shared/data/retail_store_sales.csv), each report checked against
 #                             tests/golden/real_report_expected.json (the pure-Python reference's)
@@ -155,6 +157,10 @@ if [ "$CHECK_REFERENCE" = 1 ]; then
       || { echo "$report: its figures DISAGREE with $expected:" >&2
            python3 "$ROOT/bench/compare_reports.py" "$report" "$expected" >&2; status=1; }
   done
+  # The rows themselves: every engine's Parquet, read back with PyArrow, against the reference's.
+  parquets=()
+  for engine in $ENGINES; do parquets+=("$RUN_DIR/$engine.parquet"); done
+  "$PY" "$ROOT/bench/compare_parquet.py" "$RUN_DIR/reference.parquet" "${parquets[@]}" || status=1
 elif [ ${#reports[@]} -gt 1 ]; then
   python3 "$ROOT/bench/compare_reports.py" "${reports[@]}" || status=1
 fi
