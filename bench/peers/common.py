@@ -104,6 +104,16 @@ def make_report(*, rows_loaded, columns, nulls_after_cast, catalog_rows, catalog
     }
 
 
+def plain_report(*, rows_clean, top_categories, avg_by_payment, avg_by_location):
+    """A plain job's report: only the figures the notebook's steps produce, under the job's keys."""
+    return {
+        "rows_clean": int(rows_clean),
+        "top_categories": [{"category": c, "units": int(u)} for c, u in top_categories],
+        "avg_total_spent_by_payment_method": {k: float(v) for k, v in sorted(avg_by_payment)},
+        "avg_total_spent_by_location": {k: float(v) for k, v in sorted(avg_by_location)},
+    }
+
+
 def write_report(path, report):
     with open(path, "w") as f:
         json.dump(report, f, indent=2)

@@ -5,10 +5,11 @@ The same steps as polars_plain.py, as a DuckDB user writes them: the CSV read as
 that casts with a fixed date format, repairs once, joins the catalog, drops and adds the date
 features, copied to Parquet; then the three aggregates. Its report holds only those figures."""
 
-import json
 import sys
 
 import duckdb
+
+from common import main, plain_report, write_report
 
 
 def run(input_path, out_path, report_path):
@@ -50,20 +51,14 @@ def run(input_path, out_path, report_path):
                           GROUP BY category ORDER BY units DESC, category LIMIT 5""").fetchall()
 
     def average_by(key):
-        return dict(sorted(con.execute(
-            f"SELECT {key}, round(avg(total_spent), 2) FROM {clean} GROUP BY {key}").fetchall()))
+        return con.execute(
+            f"SELECT {key}, round(avg(total_spent), 2) FROM {clean} GROUP BY {key}").fetchall()
 
-    report = {
-        "rows_clean": con.execute(f"SELECT count(*) FROM {clean}").fetchone()[0],
-        "top_categories": [{"category": c, "units": int(u)} for c, u in top],
-        "avg_total_spent_by_payment_method": average_by("payment_method"),
-        "avg_total_spent_by_location": average_by("location"),
-    }
-    with open(report_path, "w") as f:
-        json.dump(report, f, indent=2)
+    write_report(report_path, plain_report(
+        rows_clean=con.execute(f"SELECT count(*) FROM {clean}").fetchone()[0],
+        top_categories=top, avg_by_payment=average_by("payment_method"),
+        avg_by_location=average_by("location")))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit(f"usage: {sys.argv[0]} INPUT OUT_PARQUET REPORT_JSON")
-    run(*sys.argv[1:])
+    sys.exit(main(run, sys.argv))

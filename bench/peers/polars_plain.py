@@ -7,10 +7,11 @@ missing a key figure, add the date features, write Parquet and compute the three
 date detection, no repairs to a fixpoint, no null accounting: its report holds only the figures it
 produces (rows after the drop, the top-5 categories, the two averages)."""
 
-import json
 import sys
 
 import polars as pl
+
+from common import main, plain_report, write_report
 
 
 def run(input_path, out_path, report_path):
@@ -47,17 +48,10 @@ def run(input_path, out_path, report_path):
            .sort(["units", "category"], descending=[True, False]).head(5))
     by_payment = clean.group_by("payment_method").agg(pl.col("total_spent").mean().round(2))
     by_location = clean.group_by("location").agg(pl.col("total_spent").mean().round(2))
-    report = {
-        "rows_clean": clean.height,
-        "top_categories": [{"category": c, "units": u} for c, u in top.rows()],
-        "avg_total_spent_by_payment_method": dict(sorted(by_payment.rows())),
-        "avg_total_spent_by_location": dict(sorted(by_location.rows())),
-    }
-    with open(report_path, "w") as f:
-        json.dump(report, f, indent=2)
+    write_report(report_path, plain_report(
+        rows_clean=clean.height, top_categories=top.rows(), avg_by_payment=by_payment.rows(),
+        avg_by_location=by_location.rows()))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        sys.exit(f"usage: {sys.argv[0]} INPUT OUT_PARQUET REPORT_JSON")
-    run(*sys.argv[1:])
+    sys.exit(main(run, sys.argv))
