@@ -321,9 +321,7 @@ impl Engine {
         M: Sync,
         V: Send,
     {
-        let mut touched: Vec<PartitionId> = messages.iter().map(&partition_of).collect();
-        touched.sort_unstable();
-        touched.dedup();
+        let touched = distinct_partitions(messages.iter().map(&partition_of));
         for &id in &touched {
             self.partition(id, now);
         }
@@ -351,16 +349,19 @@ impl Engine {
             }
             (verdicts, events)
         };
-        let mut verdicts: Vec<Option<V>> = messages.iter().map(|_| None).collect();
+        // Pieces are taken in order, and every message of a piece has its verdict in one group's
+        // list: sorted by index, a piece's verdicts extend the batch's in message order.
+        let mut verdicts: Vec<V> = Vec::with_capacity(messages.len());
+        let mut piece_verdicts: Vec<(usize, V)> = Vec::new();
         let merger = &mut self.merger;
         let mut take = |done: Vec<PieceDone<V>>| {
             let mut events: Vec<(PartitionId, Vec<StageEvent>)> = Vec::new();
             for (group_verdicts, group_events) in done {
-                for (index, verdict) in group_verdicts {
-                    verdicts[index] = Some(verdict);
-                }
+                piece_verdicts.extend(group_verdicts);
                 events.extend(group_events);
             }
+            piece_verdicts.sort_unstable_by_key(|(index, _)| *index);
+            verdicts.extend(piece_verdicts.drain(..).map(|(_, verdict)| verdict));
             events.sort_unstable_by_key(|(id, _)| *id);
             for (id, mut partition_events) in events {
                 merger.feed(id, &mut partition_events, out);
@@ -404,7 +405,7 @@ impl Engine {
         if self.merger.has_idle() {
             self.close_idle(out);
         }
-        verdicts.into_iter().flatten().collect()
+        verdicts
     }
 
     /// The end of a micro-batch at processing time `now`: partitions silent for the idle timeout
@@ -475,6 +476,23 @@ impl Engine {
 
 /// What one group of stage one did with one piece of a batch: each message's verdict by its index,
 /// and each of its partitions' events.
+/// The distinct partitions of a batch, in order. Messages of a partition come in runs, so the
+/// sorted list is only searched when the partition changes.
+fn distinct_partitions(ids: impl Iterator<Item = PartitionId>) -> Vec<PartitionId> {
+    let mut distinct: Vec<PartitionId> = Vec::new();
+    let mut last = None;
+    for id in ids {
+        if last == Some(id) {
+            continue;
+        }
+        last = Some(id);
+        if let Err(at) = distinct.binary_search(&id) {
+            distinct.insert(at, id);
+        }
+    }
+    distinct
+}
+
 type PieceDone<V> = (Vec<(usize, V)>, Vec<(PartitionId, Vec<StageEvent>)>);
 
 /// Messages in one piece of a batch that several groups share.
@@ -485,4 +503,25 @@ fn pieces_of(len: usize) -> Vec<Range<usize>> {
     (0..len.div_ceil(PIECE))
         .map(|piece| piece * PIECE..((piece + 1) * PIECE).min(len))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_partitions_are_sorted_whatever_the_runs() {
+        let ids = [3, 3, 1, 1, 3, 0, 2, 2, 1].map(PartitionId);
+        assert_eq!(
+            distinct_partitions(ids.into_iter()),
+            [0, 1, 2, 3].map(PartitionId)
+        );
+        assert!(distinct_partitions(std::iter::empty()).is_empty());
+    }
+
+    #[test]
+    fn pieces_cover_a_batch_in_order() {
+        assert_eq!(pieces_of(0), Vec::<Range<usize>>::new());
+        assert_eq!(pieces_of(PIECE + 1), vec![0..PIECE, PIECE..PIECE + 1]);
+    }
 }

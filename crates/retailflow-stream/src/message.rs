@@ -33,18 +33,28 @@ pub struct SourceMessage<'a> {
     pub meta: MessageMeta,
 }
 
+/// Where one message of a batch lies in the batch's buffer: [`MessageBatch::slots`] hands them out
+/// as a slice, and [`MessageBatch::message`] reads one, so a batch is shared between threads
+/// without collecting its messages anew.
 #[derive(Debug, Clone)]
-struct Entry {
+pub(crate) struct MessageSlot {
     payload: Range<usize>,
     key: Option<Range<usize>>,
     meta: MessageMeta,
+}
+
+impl MessageSlot {
+    /// Partition, offset, timestamp and size.
+    pub(crate) fn meta(&self) -> &MessageMeta {
+        &self.meta
+    }
 }
 
 /// The messages of one micro-batch, their bytes in one growing buffer (no allocation per message).
 #[derive(Debug, Default)]
 pub struct MessageBatch {
     bytes: Vec<u8>,
-    entries: Vec<Entry>,
+    entries: Vec<MessageSlot>,
 }
 
 impl MessageBatch {
@@ -57,7 +67,7 @@ impl MessageBatch {
     pub fn push(&mut self, payload: &[u8], key: Option<&[u8]>, meta: MessageMeta) {
         let payload = self.append(payload);
         let key = key.map(|key| self.append(key));
-        self.entries.push(Entry { payload, key, meta });
+        self.entries.push(MessageSlot { payload, key, meta });
     }
 
     fn append(&mut self, bytes: &[u8]) -> Range<usize> {
@@ -84,11 +94,21 @@ impl MessageBatch {
 
     /// The messages in arrival order.
     pub fn iter(&self) -> impl Iterator<Item = SourceMessage<'_>> + '_ {
-        self.entries.iter().map(|entry| SourceMessage {
-            payload: &self.bytes[entry.payload.clone()],
-            key: entry.key.clone().map(|key| &self.bytes[key]),
-            meta: entry.meta,
-        })
+        self.entries.iter().map(|slot| self.message(slot))
+    }
+
+    /// Where each message lies, in arrival order.
+    pub(crate) fn slots(&self) -> &[MessageSlot] {
+        &self.entries
+    }
+
+    /// The message at `slot`, one of this batch's [`MessageBatch::slots`].
+    pub(crate) fn message(&self, slot: &MessageSlot) -> SourceMessage<'_> {
+        SourceMessage {
+            payload: &self.bytes[slot.payload.clone()],
+            key: slot.key.clone().map(|key| &self.bytes[key]),
+            meta: slot.meta,
+        }
     }
 }
 

@@ -26,7 +26,7 @@ use retailflow_eventtime::{
 use crate::command::{RunParts, StreamSettings};
 use crate::dead_letter::{Reason, Rejection};
 use crate::error::StreamError;
-use crate::message::{MessageBatch, MessageMeta, SourceMessage};
+use crate::message::{MessageBatch, MessageMeta};
 use crate::monitor::{PartitionHealth, StageHealth};
 use crate::output::{OutputSpec, ResultSet};
 use crate::pipeline::{Environment, RunSummary};
@@ -192,15 +192,15 @@ impl Stage<Receipt> for AnalyticsStage {
     where
         F: RecordFormat<Record = Receipt> + Sync,
     {
-        let messages: Vec<SourceMessage<'_>> = batch.iter().collect();
         let now = self.now;
         let before = self.pending.len();
         let outcomes = self.engine.process_batch(
-            &messages,
-            |message| PartitionId(message.meta.partition),
+            batch.slots(),
+            |slot| PartitionId(slot.meta().partition),
             self.workers,
             now,
-            |stage, message, events| {
+            |stage, slot, events| {
+                let message = batch.message(slot);
                 let receipt = check_message_size(message.meta.size, max_message_size)
                     .and_then(|()| format.parse(message.payload))?;
                 let verdict = stage.process(&receipt, now, events).map_err(|refusal| {
