@@ -205,11 +205,7 @@ impl Merger {
         let mut heads: BinaryHeap<Reverse<(EventTime, PartitionId)>> = BinaryHeap::new();
         let mut blocker: Option<(EventTime, PartitionId)> = None;
         for (&partition, progress) in &self.partitions {
-            match progress.queue.front() {
-                Some((tag, _)) => heads.push(Reverse((*tag, partition))),
-                None if !progress.idle => blocker = lower(blocker, (progress.queued, partition)),
-                None => {}
-            }
+            note_head(partition, progress, &mut heads, &mut blocker);
         }
         while let Some(Reverse(key)) = heads.pop() {
             if blocker.is_some_and(|blocker| blocker < key) {
@@ -224,13 +220,8 @@ impl Merger {
                 continue;
             };
             self.take(partition, event, out);
-            let Some(progress) = self.partitions.get(&partition) else {
-                continue;
-            };
-            match progress.queue.front() {
-                Some((tag, _)) => heads.push(Reverse((*tag, partition))),
-                None if !progress.idle => blocker = lower(blocker, (progress.queued, partition)),
-                None => {}
+            if let Some(progress) = self.partitions.get(&partition) {
+                note_head(partition, progress, &mut heads, &mut blocker);
             }
         }
     }
@@ -424,10 +415,20 @@ fn translate(partial: Partial, ids: &mut IdMap, names: &mut Names) -> (Window, P
     (partial.window, pane)
 }
 
-/// The lower of a bound and a key.
-fn lower(
-    bound: Option<(EventTime, PartitionId)>,
-    key: (EventTime, PartitionId),
-) -> Option<(EventTime, PartitionId)> {
-    Some(bound.map_or(key, |bound| bound.min(key)))
+/// Records where `partition` stands for the merge order: its head event joins `heads`; with none
+/// queued, a partition that is not idle may still send one from `queued` on, which bounds `blocker`.
+fn note_head(
+    partition: PartitionId,
+    progress: &Progress,
+    heads: &mut BinaryHeap<Reverse<(EventTime, PartitionId)>>,
+    blocker: &mut Option<(EventTime, PartitionId)>,
+) {
+    match progress.queue.front() {
+        Some((tag, _)) => heads.push(Reverse((*tag, partition))),
+        None if !progress.idle => {
+            let key = (progress.queued, partition);
+            *blocker = Some(blocker.map_or(key, |bound| bound.min(key)));
+        }
+        None => {}
+    }
 }
