@@ -9,7 +9,8 @@
 //!
 //! Receipts a stage is done with can be handed back ([`recycle_receipt`]): the next receipts scanned
 //! on the same thread are written into their strings and item list, so a steady stream of receipts
-//! costs no allocations for them.
+//! costs no allocations for them. Items a shorter receipt leaves over are kept for the next longer
+//! one, so receipts of varying lengths do not allocate either.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -31,9 +32,18 @@ const MAX_QUANTITY_DIGITS: u32 = 18;
 /// Receipts kept for reuse per thread, at most this many.
 const SPARE_LIMIT: usize = 64;
 
+/// Items kept for reuse per thread, at most this many.
+const SPARE_ITEM_LIMIT: usize = 1024;
+
+/// The keys of a receipt in the order receipts are written, and of an item.
+const RECEIPT_KEYS: [&str; 5] = ["receipt_id", "store_id", "cashier_id", "ts", "items"];
+const ITEM_KEYS: [&str; 4] = ["name", "category", "price", "quantity"];
+
 thread_local! {
     /// Receipts handed back, whose allocations the next scans reuse.
     static SPARE_RECEIPTS: RefCell<Vec<Receipt>> = const { RefCell::new(Vec::new()) };
+    /// Items left over by shorter receipts, whose strings the next longer ones reuse.
+    static SPARE_ITEMS: RefCell<Vec<LineItem>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Hands a receipt that is no longer needed back for the next receipts parsed on this thread.
@@ -52,6 +62,28 @@ pub fn recycle_receipt(receipt: Receipt) {
 #[inline]
 fn spare_receipt() -> Option<Receipt> {
     SPARE_RECEIPTS.with(|spare| spare.try_borrow_mut().ok()?.pop())
+}
+
+/// An item left over by an earlier receipt, or `None`.
+#[inline]
+fn spare_item() -> Option<LineItem> {
+    SPARE_ITEMS.with(|spare| spare.try_borrow_mut().ok()?.pop())
+}
+
+/// Keeps the items of `items` from `keep` on for the next receipts scanned on this thread.
+#[inline]
+fn spare_items_from(items: &mut Vec<LineItem>, keep: usize) {
+    if items.len() <= keep {
+        return;
+    }
+    SPARE_ITEMS.with(|spare| {
+        if let Ok(mut spare) = spare.try_borrow_mut() {
+            let room = SPARE_ITEM_LIMIT.saturating_sub(spare.len());
+            let end = items.len().min(keep + room);
+            spare.extend(items.drain(keep..end));
+        }
+    });
+    items.truncate(keep);
 }
 
 /// `text` in `into`, reusing its allocation.
@@ -161,6 +193,25 @@ impl<'a> Scan<'a> {
         self.eat(b':').then_some(key)
     }
 
+    /// `"key":` like [`Scan::key`], first trying `expected` (the key written at this place in a
+    /// plain receipt) by comparing bytes, which is all a plain receipt needs.
+    #[inline]
+    fn key_expecting(&mut self, expected: Option<&'static str>) -> Option<&'a str> {
+        self.skip_space();
+        if let Some(expected) = expected {
+            let length = expected.len();
+            if let Some(quoted) = self.bytes.get(self.at..self.at + length + 2)
+                && quoted[0] == b'"'
+                && quoted[length + 1] == b'"'
+                && &quoted[1..=length] == expected.as_bytes()
+            {
+                self.at += length + 2;
+                return self.eat(b':').then_some(expected);
+            }
+        }
+        self.key()
+    }
+
     /// After a member: `,` (another follows: true) or `close` (the last: false).
     #[inline]
     fn next_member(&mut self, close: u8) -> Option<bool> {
@@ -247,8 +298,11 @@ impl<'a> Scan<'a> {
             return None;
         }
         let (mut name, mut category, mut price, mut quantity) = (None, None, None, None);
+        let mut members = 0;
         loop {
-            match self.key()? {
+            let key = self.key_expecting(ITEM_KEYS.get(members).copied())?;
+            members += 1;
+            match key {
                 "name" if name.is_none() => name = Some(self.string()?),
                 "category" if category.is_none() => category = Some(self.string()?),
                 "price" if price.is_none() => price = Some(self.price()?),
@@ -267,11 +321,20 @@ impl<'a> Scan<'a> {
                 item.price = price;
                 item.quantity = quantity;
             }
-            None => items.push(LineItem {
-                name: name.to_owned(),
-                category: category.to_owned(),
-                price,
-                quantity,
+            None => items.push(match spare_item() {
+                Some(mut item) => {
+                    fill(&mut item.name, name);
+                    fill(&mut item.category, category);
+                    item.price = price;
+                    item.quantity = quantity;
+                    item
+                }
+                None => LineItem {
+                    name: name.to_owned(),
+                    category: category.to_owned(),
+                    price,
+                    quantity,
+                },
             }),
         }
         Some(())
@@ -292,7 +355,7 @@ impl<'a> Scan<'a> {
                 }
             }
         }
-        items.truncate(count);
+        spare_items_from(&mut items, count);
         Some(items)
     }
 
@@ -307,8 +370,11 @@ impl<'a> Scan<'a> {
         let mut spare_items = spare
             .as_mut()
             .map(|receipt| std::mem::take(&mut receipt.items));
+        let mut members = 0;
         loop {
-            match self.key()? {
+            let key = self.key_expecting(RECEIPT_KEYS.get(members).copied())?;
+            members += 1;
+            match key {
                 "receipt_id" if receipt_id.is_none() => receipt_id = Some(self.string()?),
                 "store_id" if store_id.is_none() => store_id = Some(self.string()?),
                 "cashier_id" if cashier_id.is_none() => cashier_id = Some(self.string()?),
