@@ -35,9 +35,55 @@ const SPARE_LIMIT: usize = 64;
 /// Items kept for reuse per thread, at most this many.
 const SPARE_ITEM_LIMIT: usize = 1024;
 
-/// The keys of a receipt in the order receipts are written, and of an item.
-const RECEIPT_KEYS: [&str; 5] = ["receipt_id", "store_id", "cashier_id", "ts", "items"];
-const ITEM_KEYS: [&str; 4] = ["name", "category", "price", "quantity"];
+/// The keys of a receipt, in the order receipts are written.
+const RECEIPT_KEYS: [Key; 5] = [
+    Key::new("receipt_id"),
+    Key::new("store_id"),
+    Key::new("cashier_id"),
+    Key::new("ts"),
+    Key::new("items"),
+];
+
+/// The keys of an item, in the order items are written.
+const ITEM_KEYS: [Key; 4] = [
+    Key::new("name"),
+    Key::new("category"),
+    Key::new("price"),
+    Key::new("quantity"),
+];
+
+/// A key with its quotes as a pattern over the next 16 bytes of a payload, so that the key a plain
+/// receipt has next is recognised by one masked comparison.
+struct Key {
+    name: &'static str,
+    quoted: u128,
+    mask: u128,
+    length: usize,
+}
+
+impl Key {
+    const fn new(name: &'static str) -> Key {
+        let bytes = name.as_bytes();
+        assert!(bytes.len() <= 14, "a key and its quotes fit 16 bytes");
+        let (mut quoted, mut mask) = ([0u8; 16], [0u8; 16]);
+        let mut at = 0;
+        while at < bytes.len() + 2 {
+            quoted[at] = if at == 0 || at == bytes.len() + 1 {
+                b'"'
+            } else {
+                bytes[at - 1]
+            };
+            mask[at] = 0xff;
+            at += 1;
+        }
+        Key {
+            name,
+            quoted: u128::from_le_bytes(quoted),
+            mask: u128::from_le_bytes(mask),
+            length: bytes.len() + 2,
+        }
+    }
+}
 
 thread_local! {
     /// Receipts handed back, whose allocations the next scans reuse.
@@ -193,23 +239,21 @@ impl<'a> Scan<'a> {
         self.eat(b':').then_some(key)
     }
 
-    /// `"key":` like [`Scan::key`], first trying `expected` (the key written at this place in a
-    /// plain receipt) by comparing bytes, which is all a plain receipt needs.
+    /// `"key":` for one of `keys`, as its index; `None` for any other key. `keys[expected]`, the
+    /// key a plain receipt has at this place, is tried first by one masked comparison.
     #[inline]
-    fn key_expecting(&mut self, expected: Option<&'static str>) -> Option<&'a str> {
+    fn key_of(&mut self, keys: &[Key], expected: usize) -> Option<usize> {
         self.skip_space();
-        if let Some(expected) = expected {
-            let length = expected.len();
-            if let Some(quoted) = self.bytes.get(self.at..self.at + length + 2)
-                && quoted[0] == b'"'
-                && quoted[length + 1] == b'"'
-                && &quoted[1..=length] == expected.as_bytes()
-            {
-                self.at += length + 2;
-                return self.eat(b':').then_some(expected);
-            }
+        if let Some(key) = keys.get(expected)
+            && let Some(next) = self.bytes.get(self.at..self.at + 16)
+            && let Ok(next) = <[u8; 16]>::try_from(next)
+            && (u128::from_le_bytes(next) ^ key.quoted) & key.mask == 0
+        {
+            self.at += key.length;
+            return self.eat(b':').then_some(expected);
         }
-        self.key()
+        let name = self.key()?;
+        keys.iter().position(|key| key.name == name)
     }
 
     /// After a member: `,` (another follows: true) or `close` (the last: false).
@@ -300,13 +344,13 @@ impl<'a> Scan<'a> {
         let (mut name, mut category, mut price, mut quantity) = (None, None, None, None);
         let mut members = 0;
         loop {
-            let key = self.key_expecting(ITEM_KEYS.get(members).copied())?;
+            let key = self.key_of(&ITEM_KEYS, members)?;
             members += 1;
             match key {
-                "name" if name.is_none() => name = Some(self.string()?),
-                "category" if category.is_none() => category = Some(self.string()?),
-                "price" if price.is_none() => price = Some(self.price()?),
-                "quantity" if quantity.is_none() => quantity = Some(self.quantity()?),
+                0 if name.is_none() => name = Some(self.string()?),
+                1 if category.is_none() => category = Some(self.string()?),
+                2 if price.is_none() => price = Some(self.price()?),
+                3 if quantity.is_none() => quantity = Some(self.quantity()?),
                 _ => return None,
             }
             if !self.next_member(b'}')? {
@@ -372,14 +416,14 @@ impl<'a> Scan<'a> {
             .map(|receipt| std::mem::take(&mut receipt.items));
         let mut members = 0;
         loop {
-            let key = self.key_expecting(RECEIPT_KEYS.get(members).copied())?;
+            let key = self.key_of(&RECEIPT_KEYS, members)?;
             members += 1;
             match key {
-                "receipt_id" if receipt_id.is_none() => receipt_id = Some(self.string()?),
-                "store_id" if store_id.is_none() => store_id = Some(self.string()?),
-                "cashier_id" if cashier_id.is_none() => cashier_id = Some(self.string()?),
-                "ts" if ts.is_none() => ts = Some(self.string()?),
-                "items" if items.is_none() => {
+                0 if receipt_id.is_none() => receipt_id = Some(self.string()?),
+                1 if store_id.is_none() => store_id = Some(self.string()?),
+                2 if cashier_id.is_none() => cashier_id = Some(self.string()?),
+                3 if ts.is_none() => ts = Some(self.string()?),
+                4 if items.is_none() => {
                     items = Some(self.items(spare_items.take().unwrap_or_default())?);
                 }
                 _ => return None,
@@ -479,6 +523,14 @@ mod tests {
             &scan_receipt(spaced).unwrap(),
             &by_serde(spaced).unwrap()
         ));
+        // Keys in another order are read by name.
+        let reordered = r#"{"items":[{"quantity":2,"price":5.0,"category":"Food","name":"Item_1_FOOD"}],"ts":"2025-01-01T00:00:01.500Z","cashier_id":"S001-C1","store_id":"S001","receipt_id":"R1"}"#;
+        let scanned = scan_receipt(reordered).unwrap();
+        assert!(same(&scanned, &by_serde(reordered).unwrap()));
+        assert_eq!(
+            (scanned.receipt_id.as_str(), scanned.items[0].name.as_str()),
+            ("R1", "Item_1_FOOD")
+        );
         let empty_items = PLAIN.replace(&PLAIN[PLAIN.find('[').unwrap()..PLAIN.len() - 1], "[]");
         assert_eq!(scan_receipt(&empty_items).unwrap().items.len(), 0);
     }

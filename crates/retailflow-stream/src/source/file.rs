@@ -83,10 +83,12 @@ struct ChunkLine {
 }
 
 /// The reading thread and the chunks it sends: `Ok` with at least one line, or the read error
-/// that stopped it; the channel closes at the end of the file.
+/// that stopped it; the channel closes at the end of the file. Chunks whose lines are all handed
+/// out go back to the thread (`spent`), which fills them again instead of allocating new ones.
 #[derive(Debug)]
 struct ReadAhead {
     chunks: Option<Receiver<std::io::Result<Chunk>>>,
+    spent: SyncSender<Chunk>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -149,9 +151,11 @@ impl FileSource {
         file.seek(SeekFrom::Start(byte_offset))
             .map_err(read_error)?;
         let (sender, chunks) = sync_channel(CHUNKS_AHEAD);
+        let (spent, spent_chunks) = sync_channel(CHUNKS_AHEAD);
         let reader = LineReader {
             reader: BufReader::with_capacity(1 << 20, file),
             max_message_size,
+            spent: spent_chunks,
         };
         let thread = std::thread::Builder::new()
             .name("retailflow-file-reader".to_string())
@@ -166,6 +170,7 @@ impl FileSource {
             next: 0,
             ahead: ReadAhead {
                 chunks: Some(chunks),
+                spent,
                 thread: Some(thread),
             },
             finished: false,
@@ -181,7 +186,9 @@ impl FileSource {
         };
         match received {
             Some(Ok(chunk)) => {
-                self.chunk = chunk;
+                let spent = std::mem::replace(&mut self.chunk, chunk);
+                // A full channel or a finished thread: the chunk is simply dropped.
+                let _ = self.ahead.spent.try_send(spent);
                 self.next = 0;
                 Ok(true)
             }
@@ -257,13 +264,21 @@ impl Source for FileSource {
 struct LineReader {
     reader: BufReader<File>,
     max_message_size: usize,
+    spent: Receiver<Chunk>,
 }
 
 impl LineReader {
     /// Sends chunks until the end of the file, a read error, or the source going away.
     fn run(mut self, chunks: &SyncSender<std::io::Result<Chunk>>) {
         loop {
-            let mut chunk = Chunk::default();
+            let mut chunk = match self.spent.try_recv() {
+                Ok(mut spent) => {
+                    spent.bytes.clear();
+                    spent.lines.clear();
+                    spent
+                }
+                Err(_) => Chunk::default(),
+            };
             let (message, more) = match self.fill(&mut chunk) {
                 Ok(more) => (Ok(chunk), more),
                 Err(error) => (Err(error), false),
