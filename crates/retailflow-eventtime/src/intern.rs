@@ -1,6 +1,9 @@
 //! Name interning: store ids, categories and item names become small `u32` ids per engine, so window
 //! state keys are integers and a record costs no `String` clones. Also the fast, deterministic hasher
 //! those integer-keyed maps use.
+//!
+//! Names of up to 16 bytes (nearly all of them: `S001`, `Item_17_MILK`) are looked up by a key of
+//! two words and their length, compared as integers; longer ones by their text.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -70,8 +73,49 @@ pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 /// Maps names to dense ids `0, 1, 2, …` in first-seen order, and back.
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
-    ids: FastMap<Box<str>, u32>,
+    /// Ids of the names of up to 16 bytes, by [`short_key`].
+    short: FastMap<(u64, u64, u8), u32>,
+    /// Ids of the longer names.
+    long: FastMap<Box<str>, u32>,
     names: Vec<Box<str>>,
+}
+
+/// The eight bytes of `bytes` from `at` as a word.
+#[inline]
+fn word(bytes: &[u8], at: usize) -> u64 {
+    let mut eight = [0u8; 8];
+    eight.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(eight)
+}
+
+/// The four bytes of `bytes` from `at` as a word.
+#[inline]
+fn half_word(bytes: &[u8], at: usize) -> u64 {
+    let mut four = [0u8; 4];
+    four.copy_from_slice(&bytes[at..at + 4]);
+    u64::from(u32::from_le_bytes(four))
+}
+
+/// A key that tells every name of up to 16 bytes from every other: its length, and its first and
+/// last eight bytes (which overlap in a name shorter than 16, and between them hold every byte),
+/// or for a shorter name its first and last four, or its bytes; `None` for longer names.
+#[inline]
+fn short_key(name: &str) -> Option<(u64, u64, u8)> {
+    let bytes = name.as_bytes();
+    let length = bytes.len();
+    let words = match length {
+        0..4 => (
+            bytes
+                .iter()
+                .enumerate()
+                .fold(0, |word, (at, &byte)| word | u64::from(byte) << (8 * at)),
+            0,
+        ),
+        4..8 => (half_word(bytes, 0) | half_word(bytes, length - 4) << 32, 0),
+        8..=16 => (word(bytes, 0), word(bytes, length - 8)),
+        _ => return None,
+    };
+    Some((words.0, words.1, length as u8))
 }
 
 impl Interner {
@@ -92,13 +136,20 @@ impl Interner {
     /// The id of `name`, giving it the next id if it is new.
     #[inline]
     pub fn intern(&mut self, name: &str) -> u32 {
-        if let Some(&id) = self.ids.get(name) {
-            return id;
+        let next = self.names.len() as u32;
+        let id = match short_key(name) {
+            Some(key) => *self.short.entry(key).or_insert(next),
+            None => match self.long.get(name) {
+                Some(&id) => id,
+                None => {
+                    self.long.insert(name.into(), next);
+                    next
+                }
+            },
+        };
+        if id == next {
+            self.names.push(name.into());
         }
-        let id = self.names.len() as u32;
-        let boxed: Box<str> = name.into();
-        self.names.push(boxed.clone());
-        self.ids.insert(boxed, id);
         id
     }
 
@@ -140,6 +191,34 @@ mod tests {
         let rebuilt = Interner::from_names(vec!["store-7".into(), "store-2".into()]).unwrap();
         assert_eq!(rebuilt.name(0), "store-7");
         assert!(Interner::from_names(vec!["a".into(), "a".into()]).is_none());
+    }
+
+    #[test]
+    fn names_of_every_length_are_told_apart() {
+        // Every length from 0 to 40, each name next to ones differing in one byte anywhere, with a
+        // NUL byte where a shorter name's padding would be.
+        let mut interner = Interner::default();
+        let mut names = Vec::new();
+        for length in 0..=40usize {
+            let base: String = (0..length)
+                .map(|at| char::from(b'a' + (at % 26) as u8))
+                .collect();
+            names.push(base.clone());
+            for at in 0..length {
+                let mut bytes = base.clone().into_bytes();
+                bytes[at] = b'Z';
+                names.push(String::from_utf8(bytes).unwrap());
+            }
+            names.push(format!("{base}\0"));
+        }
+        names.sort();
+        names.dedup();
+        let ids: Vec<u32> = names.iter().map(|name| interner.intern(name)).collect();
+        assert_eq!(ids, (0..names.len() as u32).collect::<Vec<_>>());
+        for (id, name) in names.iter().enumerate() {
+            assert_eq!(interner.intern(name), id as u32);
+            assert_eq!(interner.name(id as u32), name);
+        }
     }
 
     #[test]

@@ -319,10 +319,35 @@ impl Accumulator for PairCounts {
                 self.dense.resize(needed, 0);
             }
         }
-        for (low, high, receipts) in other.pairs() {
-            let (a, b) = (ids.item(low), ids.item(high));
-            let (low, high) = if a < b { (a, b) } else { (b, a) };
-            self.add_count(low, high, receipts);
+        // Row by row over the other's triangular array, each row's item mapped once.
+        let mut rows = 0;
+        while rows < DENSE_ITEMS && dense_len(rows as usize + 1) <= other.dense.len() {
+            rows += 1;
+        }
+        let mapped: Vec<u32> = (0..rows).map(|item| ids.item(item)).collect();
+        for (high, &to_high) in mapped.iter().enumerate().skip(1) {
+            let start = dense_index(0, high as u32);
+            for (low, &receipts) in other.dense[start..start + high].iter().enumerate() {
+                if receipts == 0 {
+                    continue;
+                }
+                let receipts = u64::from(receipts) + other.overflow(low as u32, high as u32);
+                let to_low = mapped[low];
+                let (a, b) = if to_low < to_high {
+                    (to_low, to_high)
+                } else {
+                    (to_high, to_low)
+                };
+                self.add_count(a, b, receipts);
+            }
+        }
+        for (&key, &receipts) in &other.sparse {
+            let (low, high) = ((key >> 32) as u32, key as u32);
+            if receipts > 0 && high >= DENSE_ITEMS {
+                let (a, b) = (ids.item(low), ids.item(high));
+                let (low, high) = if a < b { (a, b) } else { (b, a) };
+                self.add_count(low, high, receipts);
+            }
         }
     }
 
@@ -733,6 +758,41 @@ mod tests {
             merged.save().pairs,
             [(low, high, 4), (low, far, 4), (high, far, 2)]
         );
+    }
+
+    #[test]
+    fn merged_under_other_ids_pairs_count_the_same() {
+        // Ids reversed: dense pairs land beyond the dense items and the far ones among them.
+        let items = DENSE_ITEMS + 10;
+        let ids = IdMap {
+            items: (0..items).rev().collect(),
+            ..IdMap::default()
+        };
+        let (low, high, far) = (3, DENSE_ITEMS - 1, DENSE_ITEMS + 5);
+        let mut counts = PairCounts::default();
+        counts.add(&[low, high, far], 50);
+        counts.add(&[low, far], 50);
+        counts.add(&[0, 1], 50);
+        counts.set_pair(1, 2, u64::from(u32::MAX) + 7);
+        let mut merged = PairCounts::default();
+        merged.add(&[ids.item(1), ids.item(0)], 50);
+        merged.merge_mapped(&counts, &ids, &Names::default());
+        let mut expected: Vec<(u32, u32, u64)> = counts
+            .save()
+            .pairs
+            .into_iter()
+            .map(|(a, b, n)| {
+                let (a, b) = (ids.item(a), ids.item(b));
+                (
+                    a.min(b),
+                    a.max(b),
+                    n + u64::from((a.min(b), a.max(b)) == (items - 2, items - 1)),
+                )
+            })
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(merged.save().pairs, expected);
+        assert_eq!(merged.pair(items - 3, items - 2), u64::from(u32::MAX) + 7);
     }
 
     #[test]
