@@ -336,27 +336,41 @@ impl<'a> Scan<'a> {
         Some(significand as f64 / POW10[fraction_digits as usize])
     }
 
-    /// One item into `items[index]`, reusing its strings, or appended.
-    fn item(&mut self, items: &mut Vec<LineItem>, index: usize) -> Option<()> {
+    /// The members of an object whose keys are among `keys`, each read by `member` given the
+    /// index of its key; `None` for an unknown key or what `member` refuses.
+    #[inline]
+    fn object(
+        &mut self,
+        keys: &[Key],
+        mut member: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
         if !self.eat(b'{') {
             return None;
         }
-        let (mut name, mut category, mut price, mut quantity) = (None, None, None, None);
         let mut members = 0;
         loop {
-            let key = self.key_of(&ITEM_KEYS, members)?;
+            let key = self.key_of(keys, members)?;
             members += 1;
-            match key {
-                0 if name.is_none() => name = Some(self.string()?),
-                1 if category.is_none() => category = Some(self.string()?),
-                2 if price.is_none() => price = Some(self.price()?),
-                3 if quantity.is_none() => quantity = Some(self.quantity()?),
-                _ => return None,
-            }
+            member(self, key)?;
             if !self.next_member(b'}')? {
-                break;
+                return Some(());
             }
         }
+    }
+
+    /// One item into `items[index]`, reusing its strings, or appended.
+    fn item(&mut self, items: &mut Vec<LineItem>, index: usize) -> Option<()> {
+        let (mut name, mut category, mut price, mut quantity) = (None, None, None, None);
+        self.object(&ITEM_KEYS, |scan, key| {
+            match key {
+                0 if name.is_none() => name = Some(scan.string()?),
+                1 if category.is_none() => category = Some(scan.string()?),
+                2 if price.is_none() => price = Some(scan.price()?),
+                3 if quantity.is_none() => quantity = Some(scan.quantity()?),
+                _ => return None,
+            }
+            Some(())
+        })?;
         let (name, category, price, quantity) = (name?, category?, price?, quantity?);
         match items.get_mut(index) {
             Some(item) => {
@@ -405,33 +419,25 @@ impl<'a> Scan<'a> {
 
     /// The receipt, in the strings and item list of `spare` when given.
     fn receipt(&mut self, spare: Option<Receipt>) -> Option<WireReceipt<'a>> {
-        if !self.eat(b'{') {
-            return None;
-        }
         let (mut receipt_id, mut store_id, mut cashier_id, mut ts, mut items) =
             (None, None, None, None, None);
         let mut spare = spare;
         let mut spare_items = spare
             .as_mut()
             .map(|receipt| std::mem::take(&mut receipt.items));
-        let mut members = 0;
-        loop {
-            let key = self.key_of(&RECEIPT_KEYS, members)?;
-            members += 1;
+        self.object(&RECEIPT_KEYS, |scan, key| {
             match key {
-                0 if receipt_id.is_none() => receipt_id = Some(self.string()?),
-                1 if store_id.is_none() => store_id = Some(self.string()?),
-                2 if cashier_id.is_none() => cashier_id = Some(self.string()?),
-                3 if ts.is_none() => ts = Some(self.string()?),
+                0 if receipt_id.is_none() => receipt_id = Some(scan.string()?),
+                1 if store_id.is_none() => store_id = Some(scan.string()?),
+                2 if cashier_id.is_none() => cashier_id = Some(scan.string()?),
+                3 if ts.is_none() => ts = Some(scan.string()?),
                 4 if items.is_none() => {
-                    items = Some(self.items(spare_items.take().unwrap_or_default())?);
+                    items = Some(scan.items(spare_items.take().unwrap_or_default())?);
                 }
                 _ => return None,
             }
-            if !self.next_member(b'}')? {
-                break;
-            }
-        }
+            Some(())
+        })?;
         let (receipt_id, store_id, cashier_id, ts, items) =
             (receipt_id?, store_id?, cashier_id?, ts?, items?);
         Some(match spare {
