@@ -272,6 +272,13 @@ impl CastFunctions {
         }
     }
 
+    /// Every function, for rebuilding one by name.
+    pub(crate) fn functions(&self) -> impl Iterator<Item = &ScalarUDF> {
+        [&self.text, &self.boolean, &self.date]
+            .into_iter()
+            .chain(self.ruled.functions())
+    }
+
     /// The numeric casts and their verdicts.
     pub fn ruled(&self) -> &RuledCasts {
         &self.ruled

@@ -379,6 +379,20 @@ pub fn format_mask_function(formats: Vec<DateFormat>) -> ScalarUDF {
     })
 }
 
+/// The formats `function` carries, when it is `rf_date_format_mask`.
+pub(crate) fn carried_formats(function: &ScalarUDF) -> Option<&[DateFormat]> {
+    let inner: &dyn std::any::Any = function.inner().as_ref();
+    inner
+        .downcast_ref::<DateFormatMask>()
+        .map(|mask| mask.formats.as_slice())
+}
+
+/// The format `function` carries, when it is `rf_parse_date`.
+pub(crate) fn carried_format(function: &ScalarUDF) -> Option<&DateFormat> {
+    let inner: &dyn std::any::Any = function.inner().as_ref();
+    inner.downcast_ref::<ParseDate>().map(|parse| &parse.format)
+}
+
 /// `rf_parse_date(text)`: the value (trimmed) as a date in one format; null when empty or junk.
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct ParseDate {

@@ -64,6 +64,11 @@ impl Default for FeatureFunctions {
 }
 
 impl FeatureFunctions {
+    /// Every function, for rebuilding one by name.
+    pub(crate) fn functions(&self) -> [&ScalarUDF; 2] {
+        [&self.day_of_week, &self.month]
+    }
+
     /// `day_of_week` of the date expression.
     pub fn day_of_week(&self, date: Expr) -> Expr {
         self.day_of_week.call(vec![date]).alias(DAY_OF_WEEK)

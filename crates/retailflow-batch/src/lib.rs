@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod dates;
 pub mod error;
 pub mod features;
+pub mod functions;
 pub mod generate;
 pub mod headers;
 pub mod job;

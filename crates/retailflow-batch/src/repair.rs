@@ -226,9 +226,12 @@ struct RepairItem {
     signature: Signature,
 }
 
+/// Equal when their catalogs hold the same rows (a rebuilt function equals the one sent); hashed
+/// by the number of rows, which equal catalogs share, so hashing never walks the catalog.
 impl PartialEq for RepairItem {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.catalog, &other.catalog)
+            || self.catalog.entries() == other.catalog.entries()
     }
 }
 
@@ -236,7 +239,7 @@ impl Eq for RepairItem {}
 
 impl Hash for RepairItem {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        Arc::as_ptr(&self.catalog).hash(state);
+        self.catalog.len().hash(state);
     }
 }
 
@@ -281,6 +284,14 @@ impl ScalarUDFImpl for RepairItem {
     }
 }
 
+/// The catalog `function` carries, when it is `rf_repair_item`.
+pub(crate) fn carried_catalog(function: &ScalarUDF) -> Option<&Catalog> {
+    let inner: &dyn std::any::Any = function.inner().as_ref();
+    inner
+        .downcast_ref::<RepairItem>()
+        .map(|repair| repair.catalog.as_ref())
+}
+
 /// The repair functions of one job.
 #[derive(Debug, Clone)]
 pub struct RepairFunctions {
@@ -322,6 +333,11 @@ impl RepairFunctions {
                 signature: Signature::exact(vec![Utf8, Utf8, Float64], Volatility::Immutable),
             }),
         }
+    }
+
+    /// Every function, for rebuilding one by name.
+    pub(crate) fn functions(&self) -> [&ScalarUDF; 4] {
+        [&self.total, &self.quantity, &self.price, &self.item]
     }
 
     /// Rule 1 over cast columns.

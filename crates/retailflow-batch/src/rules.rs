@@ -195,6 +195,18 @@ impl RuledCasts {
         }
     }
 
+    /// Every function, for rebuilding one by name.
+    pub(crate) fn functions(&self) -> [&ScalarUDF; 6] {
+        [
+            &self.price,
+            &self.quantity,
+            &self.total,
+            &self.price_verdict,
+            &self.quantity_verdict,
+            &self.total_verdict,
+        ]
+    }
+
     /// The cast of text column `name` as `column` (unnamed): the value, or null when empty, junk
     /// or out of range.
     pub fn cast(&self, column: RuledColumn, name: &str) -> Expr {

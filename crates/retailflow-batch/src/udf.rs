@@ -83,6 +83,15 @@ impl ScalarUDFImpl for ArrayFunction {
     }
 }
 
+/// Whether `function` is one of these functions, and if so the rules it carries (`None` for a
+/// plain kernel).
+pub(crate) fn carried_rules(function: &ScalarUDF) -> Option<Option<ValueRules>> {
+    let inner: &dyn std::any::Any = function.inner().as_ref();
+    inner
+        .downcast_ref::<ArrayFunction>()
+        .map(ArrayFunction::rules)
+}
+
 /// The arguments of a call as arrays of the batch's length (scalars are repeated).
 pub fn columns_of(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
     args.args
