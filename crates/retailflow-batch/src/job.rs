@@ -171,7 +171,29 @@ pub fn run_clean_with_progress(
     runtime.block_on(clean(options, out, progress))
 }
 
-fn partitions(options: &CleanOptions) -> usize {
+/// Where the job's plans run: one session over many partitions for both passes and the aggregates,
+/// and one over a single partition for every "first rows" table, which must show the file's first
+/// rows. Local sessions, or sessions on a cluster (`retailflow-cluster`); the plans are the same.
+#[derive(Clone)]
+pub struct Sessions {
+    /// Over many partitions.
+    pub parallel: SessionContext,
+    /// Over one partition.
+    pub ordered: SessionContext,
+}
+
+impl Sessions {
+    /// Sessions in this process, the parallel one over `partitions` partitions.
+    pub fn local(partitions: usize) -> Self {
+        Sessions {
+            parallel: SessionContext::new_with_config(plan::session_config(partitions)),
+            ordered: SessionContext::new_with_config(plan::session_config(1)),
+        }
+    }
+}
+
+/// Partitions (threads) the options ask for: `--partitions`, or one per core.
+pub fn partitions(options: &CleanOptions) -> usize {
     options
         .partitions
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
@@ -222,6 +244,22 @@ pub async fn clean(
     out: &mut dyn Write,
     progress: &dyn Progress,
 ) -> Result<Report, BatchError> {
+    clean_on(
+        options,
+        &Sessions::local(partitions(options)),
+        out,
+        progress,
+    )
+    .await
+}
+
+/// The clean job with its plans run on `sessions`.
+pub async fn clean_on(
+    options: &CleanOptions,
+    sessions: &Sessions,
+    out: &mut dyn Write,
+    progress: &dyn Progress,
+) -> Result<Report, BatchError> {
     let mut story = Story {
         out,
         on: options.story,
@@ -245,19 +283,15 @@ pub async fn clean(
     if let Some(dir) = &options.plots {
         plots::check_dir(dir)?;
     }
-    let threads = partitions(options);
-
-    // Two sessions: one in parallel for both passes and the aggregates, and one over a single
-    // partition for every "first rows" table, which must show the file's first rows. (Inputs large
-    // enough to be split are written in the order their parts finish, as Spark does; smaller ones in
-    // file order.)
-    let parallel = plan::session(threads);
-    let ordered = plan::session(1);
+    // (Inputs large enough to be split are written in the order their parts finish, as Spark does;
+    // smaller ones in file order.)
+    let parallel = &sessions.parallel;
+    let ordered = &sessions.ordered;
 
     // Step 1 and 2: the file as it is, and its columns renamed.
     if story.on {
         story.step(1, &format!("Load {}", input.path.display()))?;
-        let text = plan::read_text(&ordered, &input, &columns).await?;
+        let text = plan::read_text(ordered, &input, &columns).await?;
         let first = first_rows(text, sample_rows, &input.path).await?;
         story.say(&first.render(&input.headers))?;
         let utf8 = datafusion::arrow::datatypes::DataType::Utf8;
@@ -288,7 +322,7 @@ pub async fn clean(
         Some(format) => vec![format.clone()],
         None => RECOGNISED.to_vec(),
     };
-    let text = plan::read_text(&parallel, &input, &columns).await?;
+    let text = plan::read_text(parallel, &input, &columns).await?;
     let learnt = profile(text, &columns, formats.clone(), options.rules, &input.path).await?;
     let (date_format, parsed_dates) = match &given_format {
         Some(format) => (format.clone(), dates::parsed_by(0, &learnt.date_masks)),
@@ -327,7 +361,7 @@ pub async fn clean(
 
     // The plans of pass 2.
     let functions = plan::job_functions(date_format.clone(), Arc::clone(&catalog), options.rules);
-    let text = plan::read_text(&parallel, &input, &columns).await?;
+    let text = plan::read_text(parallel, &input, &columns).await?;
     let repaired = plan::repaired(text, &columns, &functions)?;
 
     if story.on {
@@ -385,7 +419,7 @@ pub async fn clean(
             "Restored: item {}, total_spent {}, quantity {}, price_per_unit {}.\n",
             restored.item, restored.total_spent, restored.quantity, restored.price_per_unit
         ))?;
-        let text = plan::read_text(&ordered, &input, &columns).await?;
+        let text = plan::read_text(ordered, &input, &columns).await?;
         let in_order = plan::repaired(text, &columns, &functions)?;
         story.say(&repaired_rows(in_order, long_rows, &input.path).await?)?;
 
@@ -418,7 +452,7 @@ pub async fn clean(
 
     // Analysis over what was written.
     progress.stage(Stage::Analysing);
-    let written = read_written(&parallel, &partial.path, options.format, &output_schema).await?;
+    let written = read_written(parallel, &partial.path, options.format, &output_schema).await?;
     let output_names = plan::output_names(&columns);
     let analysis = analyse(written, &output_names).await?;
     if analysis.rows != rows_clean {
@@ -442,7 +476,7 @@ pub async fn clean(
         .iter()
         .map(|n| ident(*n))
         .collect();
-        let written = read_written(&ordered, &partial.path, options.format, &output_schema).await?;
+        let written = read_written(ordered, &partial.path, options.format, &output_schema).await?;
         let shown = first_rows(written.select(sample)?, sample_rows, &input.path).await?;
         story.say(&shown.render_own())?;
     }

@@ -33,7 +33,8 @@ pub mod udf;
 
 pub use error::{BatchError, Fault};
 pub use job::{
-    CleanOptions, NoProgress, OutputFormat, Progress, Stage, clean, run_clean,
-    run_clean_with_progress,
+    CleanOptions, NoProgress, OutputFormat, Progress, Sessions, Stage, clean, clean_on, partitions,
+    run_clean, run_clean_with_progress,
 };
+pub use plan::session_config;
 pub use report::Report;

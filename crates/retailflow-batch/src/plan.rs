@@ -36,14 +36,13 @@ pub(crate) const RESTORED_FLAGS: [(&str, &str); 4] = [
 /// Rows per Arrow batch: large enough to amortise per-batch costs, small enough to stay in cache.
 const BATCH_ROWS: usize = 16 * 1024;
 
-/// A session running plans over `partitions` partitions.
-pub(crate) fn session(partitions: usize) -> SessionContext {
-    let config = SessionConfig::new()
+/// The settings of a session running plans over `partitions` partitions.
+pub fn session_config(partitions: usize) -> SessionConfig {
+    SessionConfig::new()
         .with_target_partitions(partitions.max(1))
         .with_batch_size(BATCH_ROWS)
         .with_repartition_file_scans(partitions > 1)
-        .with_repartition_file_min_size(4 * 1024 * 1024);
-    SessionContext::new_with_config(config)
+        .with_repartition_file_min_size(4 * 1024 * 1024)
 }
 
 /// The input as text: every column Utf8, named by its snake_case name. Reading with an explicit
@@ -254,7 +253,7 @@ mod tests {
         std::fs::write(&path, text).unwrap();
         let input = InputFile::open(&path).unwrap();
         let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
-        let context = session(1);
+        let context = SessionContext::new_with_config(session_config(1));
         let frame = read_text(&context, &input, &columns).await.unwrap();
         let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog), Default::default());
         let repaired = repaired(frame, &columns, &functions).unwrap();

@@ -1,6 +1,6 @@
 //! The `retailflow` binary: parses arguments and wires the libraries together. All logic lives in the
 //! library crates (`retailflow-batch`, `retailflow-stream`, `retailflow-eventtime`, `retailflow-dashboard`,
-//! `retailflow-core`).
+//! `retailflow-cluster`, `retailflow-core`).
 
 mod cmd;
 
@@ -48,6 +48,9 @@ enum Command {
     Windows(cmd::windows::Args),
     /// Serve the live dashboard for the results a `stream --output kafka:TOPIC` run writes.
     Dashboard(cmd::dashboard::Args),
+    /// Start a scheduler or an executor of an Apache DataFusion Ballista cluster that knows
+    /// retailflow's functions.
+    Cluster(cmd::cluster::Args),
     /// Run the whole story with nothing installed: the batch job on a generated sample, then the
     /// stream on an in-process Kafka mock cluster.
     Demo(cmd::demo::Args),
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Stream(args) => cmd::stream::run(*args),
         Command::Windows(args) => cmd::windows::run(args),
         Command::Dashboard(args) => cmd::dashboard::run(args),
+        Command::Cluster(args) => cmd::cluster::run(args),
         Command::Demo(args) => cmd::demo::run(args),
     };
     match result {
@@ -88,6 +92,9 @@ fn fault_of(error: &anyhow::Error) -> Fault {
             return error.fault();
         }
         if let Some(error) = cause.downcast_ref::<retailflow_dashboard::DashboardError>() {
+            return error.fault();
+        }
+        if let Some(error) = cause.downcast_ref::<retailflow_cluster::ClusterError>() {
             return error.fault();
         }
         if cause.downcast_ref::<std::io::Error>().is_some() {

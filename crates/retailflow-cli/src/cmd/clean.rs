@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use retailflow_batch::{CleanOptions, OutputFormat, Progress, Stage};
 
@@ -93,6 +94,13 @@ pub struct Args {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// Run the job's plans on an Apache DataFusion Ballista cluster (`retailflow cluster scheduler`
+    /// and `retailflow cluster executor`): the same Parquet, report and story as a local run. The
+    /// input and output paths must be reachable by every executor (a local directory works for
+    /// executors on this machine; a shared file system for several machines).
+    #[arg(long, value_name = "df://HOST:PORT")]
+    pub cluster: Option<String>,
+
     #[command(flatten)]
     pub rules: ValueRulesArgs,
 }
@@ -124,6 +132,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         plots: args.plots,
     };
 
+    if let Some(url) = &args.cluster {
+        return run_on_cluster(&options, url);
+    }
     let size = std::fs::metadata(&options.input).map_or(0, |m| m.len());
     let progress = (std::io::stderr().is_terminal() && size >= PROGRESS_MIN_BYTES)
         .then(|| BarProgress::start(size));
@@ -144,6 +155,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The job with its plans run on the Ballista cluster at `url`; the story and the report are
+/// those of a local run.
+fn run_on_cluster(options: &CleanOptions, url: &str) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = runtime.block_on(async {
+        let sessions =
+            retailflow_cluster::cluster_sessions(url, retailflow_batch::partitions(options))
+                .await?;
+        retailflow_batch::clean_on(options, &sessions, &mut out, &retailflow_batch::NoProgress)
+            .await
+            .map_err(anyhow::Error::from)
+    });
+    out.flush()?;
+    result.map(|_| ExitCode::SUCCESS)
 }
 
 /// A progress bar over the bytes the two passes read, fed from the process's read counter.

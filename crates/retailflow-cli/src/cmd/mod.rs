@@ -1,6 +1,7 @@
 //! One module per subcommand: each holds its `Args` (clap) and a `run` that wires library calls.
 
 pub mod clean;
+pub mod cluster;
 pub mod dashboard;
 pub mod demo;
 pub mod generate;

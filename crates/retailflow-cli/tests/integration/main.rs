@@ -8,6 +8,7 @@ mod anomalies;
 mod browser;
 mod checkpoint;
 mod clean;
+mod cluster;
 mod compose;
 mod demo;
 mod e2e;

@@ -1,0 +1,160 @@
+//! `retailflow cluster` and `clean --cluster`: a scheduler and two executors started as processes
+//! on 127.0.0.1 (free ports), and the job run on them writes the report and tells the story of a
+//! local run, on the real file and on a generated 1M-row file.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{real_sales_csv, retailflow, succeeded};
+
+/// A scheduler and its executors, stopped when dropped.
+struct Cluster {
+    url: String,
+    processes: Vec<Child>,
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for process in &mut self.processes {
+            let _ = process.kill();
+            let _ = process.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start(args: &[String]) -> Child {
+    Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until something listens on `port`.
+fn listening(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A scheduler and two executors of one core each, their work directories in `dir`.
+fn start_cluster(dir: &Path) -> Cluster {
+    let port = free_port();
+    let scheduler = format!("127.0.0.1:{port}");
+    let mut cluster = Cluster {
+        url: format!("df://{scheduler}"),
+        processes: vec![start(&[
+            "cluster".into(),
+            "scheduler".into(),
+            "--bind".into(),
+            scheduler.clone(),
+        ])],
+    };
+    listening(port);
+    for n in 0..2 {
+        let executor = free_port();
+        cluster.processes.push(start(&[
+            "cluster".into(),
+            "executor".into(),
+            "--scheduler".into(),
+            scheduler.clone(),
+            "--bind".into(),
+            format!("127.0.0.1:{executor}"),
+            "--work-dir".into(),
+            dir.join(format!("executor-{n}"))
+                .to_string_lossy()
+                .into_owned(),
+            "--cores".into(),
+            "1".into(),
+        ]));
+        listening(executor);
+    }
+    cluster
+}
+
+/// `clean INPUT` into `dir/NAME.*`, with `extra` arguments; its story, its paths made `NAME`-free.
+fn clean(input: &Path, dir: &Path, name: &str, extra: &[&str]) -> (String, Vec<u8>) {
+    let out = dir.join(format!("{name}.parquet"));
+    let report = dir.join(format!("{name}.json"));
+    let output = retailflow()
+        .arg("clean")
+        .arg(input)
+        .arg("--out")
+        .arg(&out)
+        .arg("--report")
+        .arg(&report)
+        .args(extra)
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    succeeded(&format!("clean {extra:?}"), &output);
+    let story = String::from_utf8_lossy(&output.stdout).replace(name, "NAME");
+    (story, std::fs::read(&report).unwrap())
+}
+
+fn same_on_the_cluster(input: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = start_cluster(dir.path());
+    let (local_story, local_report) = clean(input, dir.path(), "local", &[]);
+    let (cluster_story, cluster_report) =
+        clean(input, dir.path(), "remote", &["--cluster", &cluster.url]);
+    assert_eq!(
+        String::from_utf8_lossy(&cluster_report),
+        String::from_utf8_lossy(&local_report)
+    );
+    assert_eq!(cluster_story, local_story);
+    assert!(local_story.contains("== Step 8. Write =="), "{local_story}");
+}
+
+#[test]
+fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_the_real_file() {
+    let Some(input) = real_sales_csv() else {
+        return;
+    };
+    same_on_the_cluster(&input);
+}
+
+#[test]
+fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_a_million_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sales.csv");
+    let output = retailflow()
+        .args(["generate", "--rows", "1000000", "--seed", "42", "--out"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    succeeded("generate", &output);
+    same_on_the_cluster(&input);
+}
+
+#[test]
+fn cluster_addresses_that_cannot_be_used_exit_2() {
+    for args in [
+        &["cluster", "executor", "--bind", "nope"][..],
+        &["cluster", "executor", "--scheduler", "host:port"][..],
+        &["cluster", "scheduler", "--bind", "nowhere"][..],
+        &["clean", "sales.csv", "--cluster", "localhost:50050"][..],
+    ] {
+        let output = retailflow()
+            .args(args)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("error: invalid"), "{args:?}: {stderr}");
+    }
+}

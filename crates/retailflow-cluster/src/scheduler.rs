@@ -1,0 +1,58 @@
+//! The scheduler: Ballista's, reading and writing plans with retailflow's codecs, with its state in
+//! memory, handing tasks to executors that ask for them (pull scheduling, so an executor needs one
+//! port only).
+
+use std::sync::Arc;
+
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::SchedulerConfig;
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use tokio::net::TcpListener;
+
+use crate::codec;
+use crate::error::ClusterError;
+
+/// Listens on `address` (`HOST:PORT`; port 0 picks a free one) for the scheduler.
+pub async fn bind_scheduler(address: &str) -> Result<TcpListener, ClusterError> {
+    if address.rsplit_once(':').is_none() {
+        return Err(ClusterError::InvalidAddress {
+            what: "--bind",
+            given: address.to_string(),
+            reason: "expected HOST:PORT, e.g. 0.0.0.0:50050".to_string(),
+        });
+    }
+    TcpListener::bind(address)
+        .await
+        .map_err(|e| ClusterError::CannotListen {
+            address: address.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Runs the scheduler on `listener` until the process ends or the service fails.
+pub async fn run_scheduler(listener: TcpListener) -> Result<(), ClusterError> {
+    let stopped = |reason: String| ClusterError::Stopped {
+        role: "scheduler",
+        reason,
+    };
+    let address = listener.local_addr().map_err(|e| stopped(e.to_string()))?;
+    let mut config = SchedulerConfig::default()
+        .with_hostname(address.ip().to_string())
+        .with_port(address.port())
+        .with_scheduler_policy(TaskSchedulingPolicy::PullStaged);
+    config.bind_host = address.ip().to_string();
+    config.override_logical_codec = Some(codec::logical());
+    config.override_physical_codec = Some(codec::physical());
+    let config = Arc::new(config);
+    let cluster = BallistaCluster::new_from_config(&config)
+        .await
+        .map_err(|e| stopped(e.to_string()))?;
+    let scheduler = create_scheduler::<LogicalPlanNode, PhysicalPlanNode>(cluster, config)
+        .await
+        .map_err(|e| stopped(e.to_string()))?;
+    start_grpc_service_with_listener(listener, scheduler)
+        .await
+        .map_err(|e| stopped(e.to_string()))
+}
