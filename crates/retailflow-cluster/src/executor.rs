@@ -14,6 +14,9 @@ use crate::error::ClusterError;
 /// Seconds an executor keeps trying to reach its scheduler when it starts.
 const CONNECT_SECONDS: u16 = 30;
 
+/// How often an executor tells the scheduler it is alive, in seconds.
+pub(crate) const HEARTBEAT_SECONDS: u64 = 5;
+
 /// Where an executor runs and whom it works for.
 #[derive(Debug, Clone)]
 pub struct ExecutorOptions {
@@ -93,6 +96,7 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), ClusterError>
         task_scheduling_policy: TaskSchedulingPolicy::PullStaged,
         work_dir: Some(work_dir.to_string_lossy().into_owned()),
         print_thread_info: false,
+        executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         override_logical_codec: Some(codec::logical()),
         override_physical_codec: Some(codec::physical()),
         ..ExecutorProcessConfig::default()

@@ -14,6 +14,13 @@ use tokio::net::TcpListener;
 use crate::codec;
 use crate::error::ClusterError;
 
+/// Seconds without a heartbeat after which an executor counts as lost and its tasks run again
+/// elsewhere (executors send one every [`crate::executor::HEARTBEAT_SECONDS`]).
+const EXECUTOR_TIMEOUT_SECONDS: u64 = 30;
+
+/// How often the scheduler looks for lost executors, in seconds.
+const EXPIRY_CHECK_SECONDS: u64 = 5;
+
 /// Listens on `address` (`HOST:PORT`; port 0 picks a free one) for the scheduler.
 pub async fn bind_scheduler(address: &str) -> Result<TcpListener, ClusterError> {
     if address.rsplit_once(':').is_none() {
@@ -43,6 +50,8 @@ pub async fn run_scheduler(listener: TcpListener) -> Result<(), ClusterError> {
         .with_port(address.port())
         .with_scheduler_policy(TaskSchedulingPolicy::PullStaged);
     config.bind_host = address.ip().to_string();
+    config.executor_timeout_seconds = EXECUTOR_TIMEOUT_SECONDS;
+    config.expire_dead_executor_interval_seconds = EXPIRY_CHECK_SECONDS;
     config.override_logical_codec = Some(codec::logical());
     config.override_physical_codec = Some(codec::physical());
     let config = Arc::new(config);

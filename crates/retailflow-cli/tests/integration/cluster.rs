@@ -141,6 +141,44 @@ fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_a_million_row
 }
 
 #[test]
+fn an_executor_killed_mid_job_has_its_tasks_run_again_and_the_report_is_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sales.csv");
+    let output = retailflow()
+        .args(["generate", "--rows", "1000000", "--seed", "7", "--out"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    succeeded("generate", &output);
+    let (_, local_report) = clean(&input, dir.path(), "local", &[]);
+    let mut cluster = start_cluster(dir.path());
+    let mut victim = cluster.processes.remove(1);
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        victim.kill().unwrap();
+        victim.wait().unwrap();
+    });
+    let started = Instant::now();
+    let (_, cluster_report) = clean(
+        input.as_path(),
+        dir.path(),
+        "remote",
+        &["--cluster", &cluster.url],
+    );
+    killer.join().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&cluster_report),
+        String::from_utf8_lossy(&local_report)
+    );
+    // Lost tasks wait for the scheduler to count the executor as lost (30 s without a heartbeat).
+    assert!(
+        started.elapsed() < Duration::from_secs(240),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn cluster_addresses_that_cannot_be_used_exit_2() {
     for args in [
         &["cluster", "executor", "--bind", "nope"][..],
