@@ -11,6 +11,10 @@
 #                             The plain jobs' figures are checked against the reference's.
 # With the reference (compare, plain and real), every engine's Parquet is also read back with PyArrow
 # and must hold the reference's rows (bench/compare_parquet.py).
+#   bench/batch.sh cluster    retailflow in-process against `clean --cluster` on a scheduler and two
+#                             executors of one core each started here (127.0.0.1, ports CLUSTER_PORT
+#                             and the next two, default 50250); ROWS rows (default 10,000,000), RUNS 1;
+#                             both reports must agree; prints each executor's peak RSS
 #   bench/batch.sh real       every engine once on the real file ($RETAIL_SALES_CSV, default
 #                             ../shared/data/retail_store_sales.csv), each report checked against
 #                             tests/golden/real_report_expected.json (the pure-Python reference's)
@@ -36,7 +40,9 @@ case "$MODE" in
   real) ROWS=real; RUNS=${RUNS:-1}; CHECK_REFERENCE=1 ;;
   plain) ROWS=${ROWS:-1000000}; RUNS=${RUNS:-5}; CHECK_REFERENCE=${CHECK_REFERENCE:-1}
     ENGINES=${ENGINES:-retailflow polars-plain duckdb-plain retailflow-1core polars-plain-1core duckdb-plain-1core} ;;
-  *) echo "usage: bench/batch.sh [compare|rss|real|plain]" >&2; exit 2 ;;
+  cluster) ROWS=${ROWS:-10000000}; RUNS=${RUNS:-1}; CHECK_REFERENCE=${CHECK_REFERENCE:-0}
+    ENGINES=${ENGINES:-retailflow retailflow-cluster} ;;
+  *) echo "usage: bench/batch.sh [compare|rss|real|plain|cluster]" >&2; exit 2 ;;
 esac
 ENGINES=${ENGINES:-retailflow polars duckdb pyspark}
 [ "$MODE" = rss ] && ENGINES=retailflow
@@ -55,7 +61,8 @@ machine() {
 }
 
 # 1. The peers, pinned, in a throw-away venv (reinstalled when bench/requirements.txt changes).
-if [ "$ENGINES" != retailflow ] || [ "$CHECK_REFERENCE" = 1 ]; then
+if [[ " $ENGINES " == *" polars"* || " $ENGINES " == *" duckdb"* || " $ENGINES " == *" pyspark "* ]] \
+    || [ "$CHECK_REFERENCE" = 1 ]; then
   if ! cmp -s "$ROOT/bench/requirements.txt" "$VENV/requirements.txt" 2>/dev/null; then
     log "installing the peers into $VENV"
     rm -rf "$VENV"
@@ -75,7 +82,7 @@ DATA="$OUT/sales_${ROWS}_seed${SEED}.csv"
 RETAILFLOW=${RETAILFLOW_BIN:-$ROOT/target/release/retailflow}
 if [ -n "${RETAILFLOW_BIN:-}" ]; then
   [ -x "$RETAILFLOW" ] || { echo "RETAILFLOW_BIN=$RETAILFLOW is not an executable" >&2; exit 1; }
-elif [[ " $ENGINES " == *" retailflow "* ]] || { [ "$MODE" != real ] && [ ! -s "$DATA" ]; }; then
+elif [[ " $ENGINES " == *" retailflow"* ]] || { [ "$MODE" != real ] && [ ! -s "$DATA" ]; }; then
   log "building retailflow (release)"
   (cd "$ROOT" && cargo build --release --quiet -p retailflow)
 fi
@@ -97,6 +104,34 @@ rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 RESULTS="$RUN_DIR/results.jsonl"
 
+# The cluster of the retailflow-cluster engine: a scheduler and two one-core executors, stopped at
+# the end.
+CLUSTER_PORT=${CLUSTER_PORT:-50250}
+CLUSTER_PIDS=()
+stop_cluster() { [ ${#CLUSTER_PIDS[@]} -eq 0 ] || kill "${CLUSTER_PIDS[@]}" 2>/dev/null || true; }
+trap stop_cluster EXIT
+wait_port() {
+  for _ in $(seq 300); do
+    (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "nothing listens on port $1" >&2; exit 1
+}
+if [[ " $ENGINES " == *" retailflow-cluster "* ]]; then
+  log "starting a scheduler on $CLUSTER_PORT and two executors"
+  "$RETAILFLOW" cluster scheduler --bind "127.0.0.1:$CLUSTER_PORT" 2>"$RUN_DIR/scheduler.log" &
+  CLUSTER_PIDS+=($!)
+  wait_port "$CLUSTER_PORT"
+  for n in 1 2; do
+    mkdir -p "$RUN_DIR/executor-$n"
+    "$RETAILFLOW" cluster executor --scheduler "127.0.0.1:$CLUSTER_PORT" \
+      --bind "127.0.0.1:$((CLUSTER_PORT + n))" --work-dir "$RUN_DIR/executor-$n" --cores 1 \
+      2>"$RUN_DIR/executor-$n.log" &
+    CLUSTER_PIDS+=($!)
+    wait_port "$((CLUSTER_PORT + n))"
+  done
+fi
+
 # Sets COMMAND to the command line of one engine's run; ENGINE-1core is ENGINE pinned to core 0.
 command_for() {
   local engine=$1 parquet=$2 report=$3 pin=()
@@ -106,6 +141,8 @@ command_for() {
   fi
   case "$engine" in
     retailflow) COMMAND=("$RETAILFLOW" clean "$DATA" --out "$parquet" --report "$report" --quiet) ;;
+    retailflow-cluster) COMMAND=("$RETAILFLOW" clean "$DATA" --out "$parquet" --report "$report"
+      --quiet --cluster "df://127.0.0.1:$CLUSTER_PORT") ;;
     polars | duckdb | pyspark) COMMAND=("$PY" "$PEERS/${engine}_job.py" "$DATA" "$parquet" "$report") ;;
     polars-plain | duckdb-plain)
       COMMAND=("$PY" "$PEERS/${engine%-plain}_plain.py" "$DATA" "$parquet" "$report") ;;
@@ -170,6 +207,14 @@ echo
 machine
 echo
 python3 "$ROOT/bench/table.py" "$RESULTS"
+if [ ${#CLUSTER_PIDS[@]} -gt 1 ]; then
+  echo
+  for n in 1 2; do
+    pid=${CLUSTER_PIDS[$n]}
+    echo "executor $n: peak RSS $(awk '/VmHWM/{printf "%d MB", $2/1024}' "/proc/$pid/status")"
+  done
+  echo "scheduler: peak RSS $(awk '/VmHWM/{printf "%d MB", $2/1024}' "/proc/${CLUSTER_PIDS[0]}/status")"
+fi
 if [ "$status" != 0 ]; then
   echo
   echo "The engines' reports DISAGREE (see above)." >&2
