@@ -105,6 +105,25 @@ fn clean(input: &Path, dir: &Path, name: &str, extra: &[&str]) -> (String, Vec<u
     (story, std::fs::read(&report).unwrap())
 }
 
+/// `dir/sales.csv`: ROWS rows that `retailflow generate` writes for SEED.
+fn generated(dir: &Path, rows: u64, seed: u64) -> std::path::PathBuf {
+    let input = dir.join("sales.csv");
+    let output = retailflow()
+        .args([
+            "generate",
+            "--rows",
+            &rows.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+        ])
+        .arg(&input)
+        .output()
+        .unwrap();
+    succeeded("generate", &output);
+    input
+}
+
 fn same_on_the_cluster(input: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let cluster = start_cluster(dir.path());
@@ -130,26 +149,14 @@ fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_the_real_file
 #[test]
 fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_a_million_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("sales.csv");
-    let output = retailflow()
-        .args(["generate", "--rows", "1000000", "--seed", "42", "--out"])
-        .arg(&input)
-        .output()
-        .unwrap();
-    succeeded("generate", &output);
+    let input = generated(dir.path(), 1_000_000, 42);
     same_on_the_cluster(&input);
 }
 
 #[test]
 fn an_executor_killed_mid_job_has_its_tasks_run_again_and_the_report_is_the_same() {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("sales.csv");
-    let output = retailflow()
-        .args(["generate", "--rows", "1000000", "--seed", "7", "--out"])
-        .arg(&input)
-        .output()
-        .unwrap();
-    succeeded("generate", &output);
+    let input = generated(dir.path(), 1_000_000, 7);
     let (_, local_report) = clean(&input, dir.path(), "local", &[]);
     let mut cluster = start_cluster(dir.path());
     let mut victim = cluster.processes.remove(1);
