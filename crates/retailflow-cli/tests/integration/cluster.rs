@@ -124,7 +124,7 @@ fn generated(dir: &Path, rows: u64, seed: u64) -> std::path::PathBuf {
     input
 }
 
-fn same_on_the_cluster(input: &Path) {
+fn same_on_the_cluster(input: &Path, whole_story: bool) {
     let dir = tempfile::tempdir().unwrap();
     let cluster = start_cluster(dir.path());
     let (local_story, local_report) = clean(input, dir.path(), "local", &[]);
@@ -134,7 +134,20 @@ fn same_on_the_cluster(input: &Path) {
         String::from_utf8_lossy(&cluster_report),
         String::from_utf8_lossy(&local_report)
     );
-    assert_eq!(cluster_story, local_story);
+    // A file large enough to be split is written in the order its parts finish (as Spark does),
+    // so the sample of written rows may differ; everything else in the story is the same.
+    let without_sample = |story: &str| {
+        let sample = story
+            .find("Clean rows with day_of_week")
+            .unwrap_or(story.len());
+        let write = story.find("== Step 8. Write ==").unwrap_or(story.len());
+        format!("{}{}", &story[..sample], &story[write..])
+    };
+    if whole_story {
+        assert_eq!(cluster_story, local_story);
+    } else {
+        assert_eq!(without_sample(&cluster_story), without_sample(&local_story));
+    }
     assert!(local_story.contains("== Step 8. Write =="), "{local_story}");
 }
 
@@ -143,14 +156,14 @@ fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_the_real_file
     let Some(input) = real_sales_csv() else {
         return;
     };
-    same_on_the_cluster(&input);
+    same_on_the_cluster(&input, true);
 }
 
 #[test]
 fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_a_million_rows() {
     let dir = tempfile::tempdir().unwrap();
     let input = generated(dir.path(), 1_000_000, 42);
-    same_on_the_cluster(&input);
+    same_on_the_cluster(&input, false);
 }
 
 #[test]
