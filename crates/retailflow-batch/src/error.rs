@@ -74,6 +74,10 @@ pub enum BatchError {
     OutputUnwritable { path: PathBuf, reason: String },
 
     // ---- environment ----
+    /// A job on a cluster failed for a reason that is not the input's (an executor or the scheduler
+    /// lost, shuffle files gone, a full disk): the same plans run in this process.
+    #[error("the cluster at {url} failed the job: {reason}")]
+    ClusterFailed { url: String, reason: String },
     /// The charts or the report page of `--plots` cannot be written.
     #[error("{}: cannot write the charts: {reason}", path.display())]
     PlotsUnwritable { path: PathBuf, reason: String },
@@ -136,7 +140,7 @@ impl BatchError {
             | MalformedCsv { .. }
             | AmbiguousDateFormat { .. }
             | MixedDateFormats { .. } => Fault::Data,
-            PlotsUnwritable { .. } => Fault::Environment,
+            ClusterFailed { .. } | PlotsUnwritable { .. } => Fault::Environment,
             Engine(_) | Internal(_) => Fault::Internal,
         }
     }
@@ -164,10 +168,37 @@ impl From<DataFusionError> for BatchError {
     }
 }
 
+/// How the CSV reader's error appears in the text of a job that failed on a cluster: the executor
+/// sends its error back written with `Debug`, as `…ArrowError(CsvError("incorrect number of …"), …`.
+const CSV_ERROR_DEBUG: &str = "CsvError(\"";
+
+/// The CSV reader's message inside `text`, a failed cluster job's reason, with the `Debug` string's
+/// escapes undone.
+fn csv_problem_in_text(text: &str) -> Option<String> {
+    let (_, quoted) = text.split_once(CSV_ERROR_DEBUG)?;
+    let mut message = String::new();
+    let mut chars = quoted.chars();
+    loop {
+        match chars.next()? {
+            '"' => return Some(one_line(&message)),
+            '\\' => match chars.next()? {
+                'n' | 'r' | 't' => message.push(' '),
+                escaped => message.push(escaped),
+            },
+            plain => message.push(plain),
+        }
+    }
+}
+
 /// The message of the CSV reader's error somewhere in `error`'s chain, if there is one.
 fn csv_problem(error: &DataFusionError) -> Option<String> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(level) = current {
+        if let Some(DataFusionError::Execution(message)) = level.downcast_ref::<DataFusionError>()
+            && let Some(detail) = csv_problem_in_text(message)
+        {
+            return Some(detail);
+        }
         if let Some(ArrowError::CsvError(message)) = level.downcast_ref::<ArrowError>() {
             return Some(one_line(message));
         }
@@ -179,4 +210,29 @@ fn csv_problem(error: &DataFusionError) -> Option<String> {
         current = level.source();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_csv_error_from_a_cluster_is_the_datas_fault() {
+        let reason = r#"Job 038JCXWCZE000 failed: Job failed due to stage 0 failed: Task failed due to runtime execution error: DataFusionError(Shared(ArrowError(CsvError("incorrect number of fields for line 52, expected 11 got 12"), Some(""))))"#;
+        let error = BatchError::reading(
+            std::path::Path::new("ragged.csv"),
+            DataFusionError::Execution(reason.to_string()),
+        );
+        assert_eq!(
+            error.to_string(),
+            "ragged.csv: malformed CSV: incorrect number of fields for line 52, expected 11 got 12"
+        );
+        assert_eq!(error.fault(), Fault::Data);
+        assert_eq!(
+            csv_problem_in_text(r#"CsvError("a \"quoted\" \\ field\nline 3")"#),
+            Some(r#"a "quoted" \ field line 3"#.to_string())
+        );
+        assert_eq!(csv_problem_in_text("CsvError(\"cut off"), None);
+        assert_eq!(csv_problem_in_text("executor lost"), None);
+    }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::error::DataFusionError;
 use datafusion::logical_expr::Expr;
 use datafusion::prelude::{
     CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, ident, lit,
@@ -180,6 +181,8 @@ pub struct Sessions {
     pub parallel: SessionContext,
     /// Over one partition.
     pub ordered: SessionContext,
+    /// The cluster the sessions send their plans to (`df://HOST:PORT`), if not this process.
+    pub cluster: Option<String>,
 }
 
 impl Sessions {
@@ -188,6 +191,7 @@ impl Sessions {
         Sessions {
             parallel: SessionContext::new_with_config(plan::session_config(partitions)),
             ordered: SessionContext::new_with_config(plan::session_config(1)),
+            cluster: None,
         }
     }
 }
@@ -253,8 +257,32 @@ pub async fn clean(
     .await
 }
 
-/// The clean job with its plans run on `sessions`.
+/// The clean job with its plans run on `sessions`. A job that fails on a cluster, for a reason that
+/// is not the input's, is the cluster's fault.
 pub async fn clean_on(
+    options: &CleanOptions,
+    sessions: &Sessions,
+    out: &mut dyn Write,
+    progress: &dyn Progress,
+) -> Result<Report, BatchError> {
+    let result = clean_with(options, sessions, out, progress).await;
+    match (&sessions.cluster, result) {
+        (Some(url), Err(BatchError::Engine(error))) => {
+            Err(match BatchError::reading(&options.input, error) {
+                BatchError::Engine(DataFusionError::Execution(reason)) => {
+                    BatchError::ClusterFailed {
+                        url: url.clone(),
+                        reason: one_line(&reason),
+                    }
+                }
+                other => other,
+            })
+        }
+        (_, result) => result,
+    }
+}
+
+async fn clean_with(
     options: &CleanOptions,
     sessions: &Sessions,
     out: &mut dyn Write,
@@ -268,7 +296,7 @@ pub async fn clean_on(
     let long_rows = options.show_rows.unwrap_or(20);
 
     options.rules.validate()?;
-    let input = InputFile::open(&options.input)?;
+    let input = InputFile::open(&options.input, &sessions.parallel).await?;
     let columns = Columns::from_headers(&input.path, input.headers.clone())?;
     let given_format = options
         .date_format
@@ -448,7 +476,14 @@ pub async fn clean_on(
         path: partial_path(&output_path),
         done: false,
     };
-    write_rows(clean_rows, &partial.path, options.format, &input.path).await?;
+    write_rows(
+        clean_rows,
+        &partial.path,
+        options.format,
+        &input.path,
+        sessions.cluster.is_some(),
+    )
+    .await?;
 
     // Analysis over what was written.
     progress.stage(Stage::Analysing);
@@ -569,11 +604,14 @@ fn partial_path(output: &Path) -> PathBuf {
     output.with_file_name(format!(".{name}.partial"))
 }
 
+/// Writes `rows` to `path`. A failure in this process is the output path's; on a cluster it is left
+/// to `clean_on`, as the executors' reason may be anything (a lost scheduler as much as a full disk).
 async fn write_rows(
     rows: DataFrame,
     path: &Path,
     format: OutputFormat,
     input: &Path,
+    on_cluster: bool,
 ) -> Result<(), BatchError> {
     let target = path.to_string_lossy().into_owned();
     let options = DataFrameWriteOptions::new().with_single_file_output(true);
@@ -603,7 +641,7 @@ async fn write_rows(
     written
         .map(|_| ())
         .map_err(|error| match BatchError::reading(input, error) {
-            BatchError::Engine(error) => BatchError::OutputUnwritable {
+            BatchError::Engine(error) if !on_cluster => BatchError::OutputUnwritable {
                 path: path.to_path_buf(),
                 reason: one_line(&error.to_string()),
             },

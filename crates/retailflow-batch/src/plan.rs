@@ -251,9 +251,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("grid.csv");
         std::fs::write(&path, text).unwrap();
-        let input = InputFile::open(&path).unwrap();
-        let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
         let context = SessionContext::new_with_config(session_config(1));
+        let input = InputFile::open(&path, &context).await.unwrap();
+        let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
         let frame = read_text(&context, &input, &columns).await.unwrap();
         let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog), Default::default());
         let repaired = repaired(frame, &columns, &functions).unwrap();

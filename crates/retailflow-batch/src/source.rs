@@ -1,10 +1,14 @@
 //! The input file: checks that it can be used (exists, is a file, is not empty, has a header line of
 //! UTF-8 text) and reads its header row. DataFusion reads the rows; this module reads only the first
-//! record, so that the job can name its columns and give clear errors before any plan runs.
+//! record, so that the job can name its columns and give clear errors before any plan runs. The
+//! header is read through the session's object store at the table URL the plans scan, so a client
+//! reads it the way the engine (local, or a cluster's executors) reads the rows.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use datafusion::datasource::listing::ListingTableUrl;
+use datafusion::object_store::{ObjectStoreExt, path::Path as StorePath};
+use datafusion::prelude::SessionContext;
 
 use crate::error::BatchError;
 
@@ -28,8 +32,8 @@ pub struct InputFile {
 }
 
 impl InputFile {
-    /// Checks `path` and reads its header row.
-    pub fn open(path: &Path) -> Result<Self, BatchError> {
+    /// Checks `path` and reads its header row through `context`'s object store.
+    pub async fn open(path: &Path, context: &SessionContext) -> Result<Self, BatchError> {
         let metadata = match std::fs::metadata(path) {
             Ok(metadata) => metadata,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -45,18 +49,50 @@ impl InputFile {
             });
         }
         let absolute = std::fs::canonicalize(path).map_err(|e| unreadable(path, &e))?;
-        let mut head = Vec::new();
-        File::open(path)
-            .and_then(|file| file.take(HEADER_LIMIT as u64).read_to_end(&mut head))
-            .map_err(|e| unreadable(path, &e))?;
+        let (size, head) = read_head(path, &absolute, context).await?;
         let headers = header_fields(path, &head)?;
         Ok(Self {
             path: path.to_path_buf(),
             absolute,
-            size: metadata.len(),
+            size,
             headers,
         })
     }
+}
+
+/// The size of the file at `absolute` and its first bytes (at most [`HEADER_LIMIT`]), read from
+/// the object store that `context` scans it with.
+async fn read_head(
+    path: &Path,
+    absolute: &Path,
+    context: &SessionContext,
+) -> Result<(u64, Vec<u8>), BatchError> {
+    let unreadable = |reason: String| BatchError::InputUnreadable {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let url = ListingTableUrl::parse(absolute.to_string_lossy())
+        .map_err(|e| unreadable(e.to_string()))?;
+    let store = context
+        .runtime_env()
+        .object_store(url.object_store())
+        .map_err(|e| unreadable(e.to_string()))?;
+    let location: &StorePath = url.prefix();
+    let not_found = |error: datafusion::object_store::Error| match error {
+        datafusion::object_store::Error::NotFound { .. } => BatchError::InputMissing {
+            path: path.to_path_buf(),
+        },
+        other => unreadable(other.to_string()),
+    };
+    let size = store.head(location).await.map_err(not_found)?.size;
+    if size == 0 {
+        return Ok((0, Vec::new()));
+    }
+    let head = store
+        .get_range(location, 0..size.min(HEADER_LIMIT as u64))
+        .await
+        .map_err(not_found)?;
+    Ok((size, head.to_vec()))
 }
 
 fn unreadable(path: &Path, error: &std::io::Error) -> BatchError {

@@ -81,7 +81,10 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), ClusterError>
     let work_dir = match &options.work_dir {
         Some(dir) => dir.clone(),
         None => {
-            temporary = tempfile_dir().map_err(|e| stopped(e.to_string()))?;
+            temporary = tempfile::Builder::new()
+                .prefix("retailflow-executor-")
+                .tempdir()
+                .map_err(|e| stopped(e.to_string()))?;
             temporary.path().to_path_buf()
         }
     };
@@ -104,36 +107,6 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), ClusterError>
     start_executor_process(Arc::new(config))
         .await
         .map_err(|e| stopped(e.to_string()))
-}
-
-/// A new temporary directory, removed when dropped.
-fn tempfile_dir() -> std::io::Result<TempDir> {
-    let path = std::env::temp_dir().join(format!(
-        "retailflow-executor-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    std::fs::create_dir_all(&path)?;
-    Ok(TempDir { path })
-}
-
-/// A directory removed when dropped.
-struct TempDir {
-    path: PathBuf,
-}
-
-impl TempDir {
-    fn path(&self) -> &std::path::Path {
-        &self.path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
-    }
 }
 
 #[cfg(test)]

@@ -10,9 +10,11 @@ pub mod client;
 pub mod codec;
 pub mod error;
 pub mod executor;
+pub mod progress;
 pub mod scheduler;
 
-pub use client::{cluster_sessions, remote_context};
+pub use client::{cluster_partitions, cluster_sessions, remote_context};
 pub use error::ClusterError;
 pub use executor::{ExecutorOptions, run_executor};
+pub use progress::{JobProgress, JobState, cluster_jobs, current_job};
 pub use scheduler::{bind_scheduler, run_scheduler};

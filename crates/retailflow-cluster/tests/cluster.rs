@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use ballista::extension::SessionConfigExt;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::physical_plan::displayable;
@@ -14,7 +15,8 @@ use retailflow_batch::catalog::Catalog;
 use retailflow_batch::dates::DateFormat;
 use retailflow_batch::repair::RepairFunctions;
 use retailflow_cluster::{
-    ClusterError, ExecutorOptions, bind_scheduler, remote_context, run_executor, run_scheduler,
+    ClusterError, ExecutorOptions, JobState, bind_scheduler, cluster_jobs, current_job,
+    remote_context, run_executor, run_scheduler,
 };
 use retailflow_core::values::ValueRules;
 
@@ -110,9 +112,12 @@ async fn a_plan_with_retailflow_functions_gives_the_same_rows_on_the_cluster() {
     }
 
     let (local, local_plan) = rows(&SessionContext::new(), &path).await;
+    let url = format!("df://{scheduler}");
     let remote = remote_context(
-        &format!("df://{scheduler}"),
-        SessionConfig::new().with_target_partitions(2),
+        &url,
+        SessionConfig::new()
+            .with_target_partitions(2)
+            .with_ballista_job_name("retailflow rows"),
     )
     .await
     .unwrap();
@@ -134,6 +139,20 @@ async fn a_plan_with_retailflow_functions_gives_the_same_rows_on_the_cluster() {
     assert!(local.contains("| 3  | Item_2_MILK | 0.5"), "{local}");
     assert!(local.contains("2023-12-31"), "{local}");
     assert!(!local.contains("9999"), "{local}");
+
+    // The scheduler's job status names the job and counts its stages, all done.
+    let jobs = cluster_jobs(&url).await.unwrap();
+    let ours: Vec<_> = jobs
+        .iter()
+        .filter(|job| job.name == "retailflow rows")
+        .collect();
+    assert!(!ours.is_empty(), "{jobs:?}");
+    for job in ours {
+        assert_eq!(job.state, JobState::Completed, "{job:?}");
+        assert!(job.stages >= 1, "{job:?}");
+        assert_eq!(job.stages_done, job.stages, "{job:?}");
+    }
+    assert_eq!(current_job(&jobs, "retailflow rows"), None);
 }
 
 #[tokio::test]

@@ -17,6 +17,9 @@ use super::value_rules::{VALUE_RULES_HELP, ValueRulesArgs};
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 64 * 1024 * 1024;
 
+/// How often the progress bar asks where the job stands.
+const POLL_EVERY: Duration = Duration::from_millis(100);
+
 /// Output formats of `retailflow clean`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -137,7 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let size = std::fs::metadata(&options.input).map_or(0, |m| m.len());
     let progress = (std::io::stderr().is_terminal() && size >= PROGRESS_MIN_BYTES)
-        .then(|| BarProgress::start(size));
+        .then(|| BarProgress::local(size));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match &progress {
@@ -158,27 +161,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The job with its plans run on the Ballista cluster at `url`; the story and the report are
-/// those of a local run.
+/// those of a local run. Progress, on a terminal, comes from the scheduler's status of the jobs.
 fn run_on_cluster(options: &CleanOptions, url: &str) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
+    let job_name = format!(
+        "retailflow clean {} ({})",
+        options.input.display(),
+        std::process::id()
+    );
+    let progress = std::io::stderr()
+        .is_terminal()
+        .then(|| BarProgress::cluster(runtime.handle().clone(), url.to_string(), job_name.clone()));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = runtime.block_on(async {
-        let sessions =
-            retailflow_cluster::cluster_sessions(url, retailflow_batch::partitions(options))
-                .await?;
-        retailflow_batch::clean_on(options, &sessions, &mut out, &retailflow_batch::NoProgress)
+        let input_bytes = std::fs::metadata(&options.input).map_or(0, |m| m.len());
+        let partitions = retailflow_cluster::cluster_partitions(
+            input_bytes,
+            retailflow_batch::partitions(options),
+        );
+        let sessions = retailflow_cluster::cluster_sessions(url, partitions, &job_name).await?;
+        let progress: &dyn Progress = match &progress {
+            Some(bar) => bar,
+            None => &retailflow_batch::NoProgress,
+        };
+        retailflow_batch::clean_on(options, &sessions, &mut out, progress)
             .await
             .map_err(anyhow::Error::from)
     });
+    if let Some(bar) = progress {
+        bar.finish();
+    }
     out.flush()?;
     result.map(|_| ExitCode::SUCCESS)
 }
 
-/// A progress bar over the bytes the two passes read, fed from the process's read counter.
+/// A progress bar on stderr, its message the stage, its position polled from somewhere else.
 struct BarProgress {
     bar: ProgressBar,
     running: Arc<AtomicBool>,
@@ -186,14 +207,52 @@ struct BarProgress {
 }
 
 impl BarProgress {
-    fn start(input_bytes: u64) -> Self {
-        let bar = ProgressBar::new(input_bytes * 2);
+    /// Over the bytes the two passes read, from the process's read counter.
+    fn local(input_bytes: u64) -> Self {
+        let length = input_bytes * 2;
+        let start = bytes_read().unwrap_or(0);
+        Self::start(
+            length,
+            "{spinner} {msg:32} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}",
+            move |bar| {
+                if let Some(now) = bytes_read() {
+                    bar.set_position(now.saturating_sub(start).min(length));
+                }
+            },
+        )
+    }
+
+    /// Over the stages of this run's current job on the cluster at `url`, from its scheduler.
+    fn cluster(runtime: tokio::runtime::Handle, url: String, job_name: String) -> Self {
+        Self::start(
+            100,
+            "{spinner} {msg:32} [{bar:30}] {prefix} {elapsed}",
+            move |bar| {
+                let Ok(jobs) = runtime.block_on(retailflow_cluster::cluster_jobs(&url)) else {
+                    return;
+                };
+                if let Some(job) = retailflow_cluster::current_job(&jobs, &job_name) {
+                    let done = (job.stages_done * 100).checked_div(job.stages).unwrap_or(0);
+                    bar.set_position(done as u64);
+                    bar.set_prefix(format!(
+                        "job {}: {}/{} stages",
+                        job.id, job.stages_done, job.stages
+                    ));
+                }
+            },
+        )
+    }
+
+    fn start(
+        length: u64,
+        template: &str,
+        mut poll: impl FnMut(&ProgressBar) + Send + 'static,
+    ) -> Self {
+        let bar = ProgressBar::new(length);
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {msg:32} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
         let running = Arc::new(AtomicBool::new(true));
@@ -201,12 +260,9 @@ impl BarProgress {
             let bar = bar.clone();
             let running = Arc::clone(&running);
             std::thread::spawn(move || {
-                let start = bytes_read().unwrap_or(0);
                 while running.load(Ordering::Relaxed) {
-                    if let Some(now) = bytes_read() {
-                        bar.set_position(now.saturating_sub(start).min(input_bytes * 2));
-                    }
-                    std::thread::sleep(Duration::from_millis(100));
+                    poll(&bar);
+                    std::thread::sleep(POLL_EVERY);
                 }
             })
         };

@@ -1,11 +1,16 @@
 //! `retailflow cluster` and `clean --cluster`: a scheduler and two executors started as processes
-//! on 127.0.0.1 (free ports), and the job run on them writes the report and tells the story of a
-//! local run, on the real file and on a generated 1M-row file.
+//! on 127.0.0.1 (free ports), and the job run on them writes the rows and the report and tells the
+//! story of a local run, on the real file and on a generated 1M-row file; a job that fails there is
+//! still classified by who is at fault.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::prelude::{ParquetReadOptions, SessionContext, ident};
 
 use crate::support::{real_sales_csv, retailflow, succeeded};
 
@@ -124,6 +129,26 @@ fn generated(dir: &Path, rows: u64, seed: u64) -> std::path::PathBuf {
     input
 }
 
+/// The rows of the Parquet file at `path`, read back with DataFusion, sorted on every column.
+fn sorted_rows(path: &Path) -> RecordBatch {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let frame = SessionContext::new()
+            .read_parquet(path.to_str().unwrap(), ParquetReadOptions::default())
+            .await
+            .unwrap();
+        let order = frame
+            .schema()
+            .fields()
+            .iter()
+            .map(|field| ident(field.name()).sort(true, true))
+            .collect();
+        let frame = frame.sort(order).unwrap();
+        let schema = frame.schema().inner().clone();
+        concat_batches(&schema, &frame.collect().await.unwrap()).unwrap()
+    })
+}
+
 fn same_on_the_cluster(input: &Path, whole_story: bool) {
     let dir = tempfile::tempdir().unwrap();
     let cluster = start_cluster(dir.path());
@@ -133,6 +158,15 @@ fn same_on_the_cluster(input: &Path, whole_story: bool) {
     assert_eq!(
         String::from_utf8_lossy(&cluster_report),
         String::from_utf8_lossy(&local_report)
+    );
+    let local_rows = sorted_rows(&dir.path().join("local.parquet"));
+    let cluster_rows = sorted_rows(&dir.path().join("remote.parquet"));
+    assert!(local_rows.num_rows() > 0);
+    assert_eq!(cluster_rows.num_rows(), local_rows.num_rows());
+    assert_eq!(cluster_rows.schema().fields(), local_rows.schema().fields());
+    assert!(
+        cluster_rows.columns() == local_rows.columns(),
+        "the Parquet files hold different rows"
     );
     // A file large enough to be split is written in the order its parts finish (as Spark does),
     // so the sample of written rows may differ; everything else in the story is the same.
@@ -215,4 +249,66 @@ fn cluster_addresses_that_cannot_be_used_exit_2() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains("error: invalid"), "{args:?}: {stderr}");
     }
+}
+
+/// `clean INPUT --quiet` with `extra` arguments: its exit code and its stderr.
+fn failing_clean(input: &Path, dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let output = retailflow()
+        .arg("clean")
+        .arg(input)
+        .arg("--quiet")
+        .arg("--out")
+        .arg(dir.join("out.parquet"))
+        .args(extra)
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_job_that_fails_on_the_cluster_is_still_classified_by_who_is_at_fault() {
+    let dir = tempfile::tempdir().unwrap();
+    let cluster = start_cluster(dir.path());
+
+    // Malformed rows are the data's fault there as here: the same message, exit code 3.
+    let ragged = dir.path().join("ragged.csv");
+    let mut text = String::from(
+        "Transaction ID,Customer ID,Category,Item,Price Per Unit,Quantity,Total Spent,Payment Method,Location,Transaction Date,Discount Applied\n",
+    );
+    for n in 0..50 {
+        text.push_str(&format!(
+            "TXN_{n},CUST_01,Food,Item_1_FOOD,5.0,1,5.0,Cash,Online,2024-01-01,True\n"
+        ));
+    }
+    text.push_str("TXN_X,CUST_01,Food,Item_1_FOOD,5.0,1,5.0,Cash,Online,2024-01-01,True,extra\n");
+    std::fs::write(&ragged, text).unwrap();
+    let local = failing_clean(&ragged, dir.path(), &[]);
+    let remote = failing_clean(&ragged, dir.path(), &["--cluster", &cluster.url]);
+    assert_eq!(local.0, Some(3), "{}", local.1);
+    assert!(local.1.contains("ragged.csv: malformed CSV"), "{}", local.1);
+    assert_eq!(remote, local);
+
+    // A scheduler lost mid-job is the environment's fault: exit code 4, the cluster named.
+    let input = generated(dir.path(), 1_000_000, 11);
+    let mut cluster = cluster;
+    let mut scheduler = cluster.processes.remove(0);
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        scheduler.kill().unwrap();
+        scheduler.wait().unwrap();
+    });
+    let (code, stderr) = failing_clean(&input, dir.path(), &["--cluster", &cluster.url]);
+    killer.join().unwrap();
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: the cluster at {} failed the job: ",
+            cluster.url
+        )),
+        "{stderr}"
+    );
 }
