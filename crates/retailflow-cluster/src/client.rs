@@ -9,10 +9,9 @@ use retailflow_batch::{Sessions, session_config};
 use crate::codec;
 use crate::error::ClusterError;
 
-/// Input bytes per partition of a job on a cluster, at most. The task that gathers a stage's
-/// output (the one writing the single Parquet file) holds each part it fetches from another
-/// executor whole in memory, so parts this small keep every executor's memory bounded whatever the
-/// size of the input.
+/// Input bytes per partition of a job on a cluster, at most: the plan's partitions are fixed here, by
+/// the client, so a large input is cut into enough tasks to spread over the executors whatever their
+/// number and cores.
 const PART_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Partitions for a job over `input_bytes` on a cluster: `local` (one per core here), or more so
