@@ -17,8 +17,11 @@ use super::value_rules::{VALUE_RULES_HELP, ValueRulesArgs};
 /// Inputs at least this large get a progress bar (when stderr is a terminal).
 const PROGRESS_MIN_BYTES: u64 = 64 * 1024 * 1024;
 
-/// How often the progress bar asks where the job stands.
-const POLL_EVERY: Duration = Duration::from_millis(100);
+/// How often the progress bar reads this process's read counter.
+const READS_POLL_EVERY: Duration = Duration::from_millis(100);
+
+/// How often the progress bar asks the scheduler where the job stands: each ask is a request.
+const SCHEDULER_POLL_EVERY: Duration = Duration::from_millis(500);
 
 /// Output formats of `retailflow clean`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -214,6 +217,7 @@ impl BarProgress {
         Self::start(
             length,
             "{spinner} {msg:32} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}",
+            READS_POLL_EVERY,
             move |bar| {
                 if let Some(now) = bytes_read() {
                     bar.set_position(now.saturating_sub(start).min(length));
@@ -227,6 +231,7 @@ impl BarProgress {
         Self::start(
             100,
             "{spinner} {msg:32} [{bar:30}] {prefix} {elapsed}",
+            SCHEDULER_POLL_EVERY,
             move |bar| {
                 let Ok(jobs) = runtime.block_on(retailflow_cluster::cluster_jobs(&url)) else {
                     return;
@@ -246,6 +251,7 @@ impl BarProgress {
     fn start(
         length: u64,
         template: &str,
+        every: Duration,
         mut poll: impl FnMut(&ProgressBar) + Send + 'static,
     ) -> Self {
         let bar = ProgressBar::new(length);
@@ -262,7 +268,7 @@ impl BarProgress {
             std::thread::spawn(move || {
                 while running.load(Ordering::Relaxed) {
                     poll(&bar);
-                    std::thread::sleep(POLL_EVERY);
+                    std::thread::sleep(every);
                 }
             })
         };
