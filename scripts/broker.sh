@@ -211,8 +211,12 @@ EOF
 format_kafka_storage() {
   local cluster_id
   rm -rf "$KAFKA_DATA"
-  # A cluster id is 16 random bytes in URL-safe base64 without padding, as `random-uuid` prints.
-  cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  # A cluster id is 16 random bytes in URL-safe base64 without padding, as `random-uuid` prints;
+  # like it, draw again when the id starts with '-', which the tool would read as an option.
+  cluster_id=-
+  while [[ "$cluster_id" == -* ]]; do
+    cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+  done
   kafka_tool kafka.tools.StorageTool format --standalone --cluster-id "$cluster_id" \
     --config "$KAFKA_PROPERTIES" >>"$LOG_FILE" 2>&1 \
     || { tail -n 20 "$LOG_FILE" >&2; die "formatting the Kafka storage in $KAFKA_DATA failed; log: $LOG_FILE"; }
