@@ -32,14 +32,6 @@ mkdir -p "$OUT"
 log() { printf '== %s\n' "$*" >&2; }
 die() { echo "bench/dashboard.sh: $*" >&2; exit 1; }
 
-machine() {
-  local cpu
-  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
-  [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
-  echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM," \
-    "$(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
-}
-
 command -v curl >/dev/null 2>&1 || die "the SSE clients need curl"
 
 # retailflow, optimised, unless RETAILFLOW_BIN names a build.
@@ -96,6 +88,6 @@ echo
 echo "Dashboard benchmark: $RECEIPTS receipts (seed $SEED, $EVENTS_PER_SECOND receipts per second of" \
   "event time from $START_TIME), all 7 analyses, window 10s, allowed lateness 5s, big receipt > 500;" \
   "$RUNS runs of each, interleaved; medians"
-machine
+"$ROOT/bench/machine.sh"
 echo
 python3 "$HERE/table.py" "$RESULTS"

@@ -92,7 +92,7 @@ for target in $TARGETS; do
 done
 
 echo
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$ROOT/bench/machine.sh"
 echo
 echo "| target | executions | crashes | seconds |"
 echo "|---|---:|---:|---:|"

@@ -60,14 +60,6 @@ mkdir -p "$OUT"
 log() { printf '== %s\n' "$*" >&2; }
 die() { echo "bench/stream.sh: $*" >&2; exit 1; }
 
-machine() {
-  local cpu
-  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
-  [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
-  echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM," \
-    "$(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
-}
-
 # retailflow at BASE, for the base-1core row: built in a temporary worktree (sharing this
 # repository's target folder, so the dependencies are built once), before this build.
 BASE=${BASE:-beef39e}
@@ -326,7 +318,7 @@ fi
 echo
 echo "Stream benchmark: $RECEIPTS receipts (seed $SEED, $EVENTS_PER_SECOND receipts per second of" \
   "event time from $START_TIME), window $WINDOW, allowed lateness $LATENESS, big receipt > $BIG"
-machine
+"$ROOT/bench/machine.sh"
 echo
 python3 "$HERE/table.py" "$RESULTS" "$COUNTS" "$CHECKS" "$CPU"
 if [[ " $ENGINES " == *" base-1core "* ]] && [[ " $ENGINES " == *" retailflow-1core "* ]]; then

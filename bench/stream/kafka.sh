@@ -255,9 +255,7 @@ echo "Stream benchmark on Apache Kafka: $RECEIPTS receipts pre-filled in topic $
   "scripts/broker.sh's Apache Kafka on $BROKERS (seed $SEED, $EVENTS_PER_SECOND receipts per second of" \
   "event time from $START_TIME), read from the earliest offsets to the end; window $WINDOW, allowed" \
   "lateness $LATENESS, big receipt > $BIG"
-cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
-echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM," \
-  "$(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
+"$ROOT/bench/machine.sh"
 echo
 # retailflow first (the ratios' base), then the peers, then the reference.
 python3 - "$RESULTS" <<'PY'

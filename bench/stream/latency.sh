@@ -158,8 +158,7 @@ for engine in ${LATENCY_ENGINES:-retailflow}; do
 done
 
 echo
-cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
-echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM, $(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg)"
+"$ROOT/bench/machine.sh"
 echo
 python3 - "$SUMMARY" <<'PY'
 import json, sys

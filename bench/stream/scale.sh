@@ -114,4 +114,4 @@ for name, (count, times) in rows.items():
     print(f"| {name} | {count:,} | {median:.2f} s | {count / median:,.0f} | {ratio:.2f}x |")
 PY
 echo "All results identical: --workers 1 and 2; one process and 1, 2, 3 stage-one workers with a merge."
-grep -m1 'model name' /proc/cpuinfo | sed 's/^.*: /Machine: /;s/$/, '"$(nproc)"' cores/'
+"$ROOT/bench/machine.sh"
