@@ -14,7 +14,8 @@
 #   bench/batch.sh cluster    retailflow in-process against `clean --cluster` on a scheduler and two
 #                             executors of one core each started here (127.0.0.1, ports CLUSTER_PORT
 #                             and the next two, default 50250); ROWS rows (default 10,000,000), RUNS 1;
-#                             both reports must agree; prints each executor's peak RSS
+#                             both reports must agree; prints each executor's peak RSS and whether
+#                             all stayed under 500 MB
 #   bench/batch.sh real       every engine once on the real file ($RETAIL_SALES_CSV, default
 #                             ../shared/data/retail_store_sales.csv), each report checked against
 #                             tests/golden/real_report_expected.json (the pure-Python reference's)
@@ -51,14 +52,6 @@ if [ "$MODE" = plain ] && [ "$(nproc)" -lt 2 ]; then
 fi
 
 log() { printf '== %s\n' "$*" >&2; }
-
-machine() {
-  local cpu
-  cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
-  [ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
-  echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/{print $2}') GiB RAM," \
-    "$(uname -sr); load average at the end: $(cut -d" " -f1-3 /proc/loadavg); rows: $ROWS, runs: $RUNS"
-}
 
 # 1. The peers, pinned, in a throw-away venv (reinstalled when bench/requirements.txt changes).
 if [[ " $ENGINES " == *" polars"* || " $ENGINES " == *" duckdb"* || " $ENGINES " == *" pyspark "* ]] \
@@ -204,16 +197,24 @@ fi
 
 # 6. The table.
 echo
-machine
+"$ROOT/bench/machine.sh" "rows: $ROWS, runs: $RUNS"
 echo
 python3 "$ROOT/bench/table.py" "$RESULTS"
 if [ ${#CLUSTER_PIDS[@]} -gt 1 ]; then
   echo
+  most=0
   for n in 1 2; do
     pid=${CLUSTER_PIDS[$n]}
-    echo "executor $n: peak RSS $(awk '/VmHWM/{printf "%d MB", $2/1024}' "/proc/$pid/status")"
+    mb=$(awk '/VmHWM/{printf "%d", $2/1024}' "/proc/$pid/status")
+    echo "executor $n: peak RSS $mb MB"
+    [ "$mb" -gt "$most" ] && most=$mb
   done
   echo "scheduler: peak RSS $(awk '/VmHWM/{printf "%d MB", $2/1024}' "/proc/${CLUSTER_PIDS[0]}/status")"
+  if [ "$most" -lt 500 ]; then
+    echo "every executor under 500 MB peak RSS (goal): yes, at most $most MB"
+  else
+    echo "every executor under 500 MB peak RSS (goal): NO, one reached $most MB"
+  fi
 fi
 if [ "$status" != 0 ]; then
   echo

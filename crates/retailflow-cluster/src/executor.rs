@@ -9,7 +9,9 @@ use ballista_core::config::TaskSchedulingPolicy;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 
 use crate::codec;
+use crate::connections::Connections;
 use crate::error::ClusterError;
+use crate::gather::GatherThroughOneReader;
 
 /// Seconds an executor keeps trying to reach its scheduler when it starts.
 const CONNECT_SECONDS: u16 = 30;
@@ -88,6 +90,7 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), ClusterError>
             temporary.path().to_path_buf()
         }
     };
+    let connections = Connections::closing_idle();
     let config = ExecutorProcessConfig {
         external_host: Some(bind_host.clone()),
         bind_host,
@@ -102,6 +105,7 @@ pub async fn run_executor(options: &ExecutorOptions) -> Result<(), ClusterError>
         executor_heartbeat_interval_seconds: HEARTBEAT_SECONDS,
         override_logical_codec: Some(codec::logical()),
         override_physical_codec: Some(codec::physical()),
+        override_execution_engine: Some(Arc::new(GatherThroughOneReader::new(connections))),
         ..ExecutorProcessConfig::default()
     };
     start_executor_process(Arc::new(config))

@@ -8,8 +8,10 @@
 
 pub mod client;
 pub mod codec;
+mod connections;
 pub mod error;
 pub mod executor;
+mod gather;
 pub mod progress;
 pub mod scheduler;
 
