@@ -474,8 +474,6 @@ impl Engine {
     }
 }
 
-/// What one group of stage one did with one piece of a batch: each message's verdict by its index,
-/// and each of its partitions' events.
 /// The distinct partitions of a batch, in order. Messages of a partition come in runs, so the
 /// sorted list is only searched when the partition changes.
 fn distinct_partitions(ids: impl Iterator<Item = PartitionId>) -> Vec<PartitionId> {
@@ -493,6 +491,8 @@ fn distinct_partitions(ids: impl Iterator<Item = PartitionId>) -> Vec<PartitionI
     distinct
 }
 
+/// What one group of stage one did with one piece of a batch: each message's verdict by its index,
+/// and each of its partitions' events.
 type PieceDone<V> = (Vec<(usize, V)>, Vec<(PartitionId, Vec<StageEvent>)>);
 
 /// Messages in one piece of a batch that several groups share.
