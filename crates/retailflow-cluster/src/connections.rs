@@ -1,6 +1,8 @@
 //! An executor's connections to the other executors, for fetching the parts of shuffles they hold:
 //! a connection is kept after a fetch and reused by the next one to the same executor, closed once
 //! unused for [`IDLE_SECONDS`], and dropped after an error (Ballista discards it then).
+//! Ballista's executor has a pool like it, but keeps it private and gives it only to its own
+//! execution engine, so the engine of [`crate::gather`] brings this one.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
