@@ -200,6 +200,7 @@ mod tests {
     use crate::repair::{RepairRow, Restored, repair_row};
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+    use datafusion::physical_plan::displayable;
 
     const HEADER: &str = "Transaction ID,Customer ID,Category,Item,Price Per Unit,Quantity,Total Spent,Payment Method,Location,Transaction Date,Discount Applied";
 
@@ -209,6 +210,46 @@ mod tests {
             ("Food".to_string(), "Item_3_FOOD".to_string(), 8.0),
             ("Food".to_string(), "Item_3b_FOOD".to_string(), 8.0),
         ])
+    }
+
+    /// The drop filter tests the repaired columns the projection under it computed. Pushed below
+    /// that projection (as the optimizer does with deterministic functions), it would compute every
+    /// numeric cast and repair for each row, and the projection again for each row kept.
+    #[tokio::test]
+    async fn the_drop_filter_reads_the_repairs_instead_of_computing_them_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("one.csv");
+        let row = "T1,C,Food,,6.5,2,,Cash,Online,2024-01-01,True";
+        std::fs::write(&path, format!("{HEADER}\n{row}\n")).unwrap();
+        let context = SessionContext::new_with_config(session_config(1));
+        let input = InputFile::open(&path, &context).await.unwrap();
+        let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
+        let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog()), Default::default());
+        let text = read_text(&context, &input, &columns).await.unwrap();
+        let repaired = repaired(text, &columns, &functions).unwrap();
+        let rows = clean_rows(repaired, &columns, &functions.features).unwrap();
+        let plan = rows.clone().create_physical_plan().await.unwrap();
+        let shown = displayable(plan.as_ref()).indent(true).to_string();
+        let filters: Vec<&str> = shown
+            .lines()
+            .filter(|line| line.trim_start().starts_with("FilterExec"))
+            .collect();
+        assert!(
+            filters.iter().any(|f| f.contains("__rf_quantity@")),
+            "{shown}"
+        );
+        // Only the category's test, which needs no number, may go below the casts.
+        for call in ["rf_repair_", "rf_price(", "rf_quantity(", "rf_total("] {
+            assert!(
+                filters.iter().all(|f| !f.contains(call)),
+                "{call} in {shown}"
+            );
+        }
+        let batches = rows.collect().await.unwrap();
+        let total = batches[0].column_by_name("total_spent").unwrap();
+        assert_eq!(total.as_primitive::<Float64Type>().value(0), 13.0);
+        let item = batches[0].column_by_name("item").unwrap();
+        assert_eq!(item.as_string::<i32>().value(0), "Item_2_FOOD");
     }
 
     /// Every combination of present and missing values, through the DataFusion plan and through the

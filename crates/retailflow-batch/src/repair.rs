@@ -32,7 +32,7 @@ use retailflow_core::values::ValueRules;
 use crate::cast::whole_number;
 use crate::catalog::Catalog;
 use crate::rounding::round2;
-use crate::udf::{columns_of, rules_function};
+use crate::udf::{columns_of, filtered_rules_function};
 
 /// How close to a whole number `total / price` must be to restore a quantity.
 pub const QUANTITY_TOLERANCE: f64 = 1e-9;
@@ -307,21 +307,21 @@ impl RepairFunctions {
     pub fn new(catalog: Arc<Catalog>, rules: ValueRules) -> Self {
         use DataType::{Float64, Int64, Utf8};
         Self {
-            total: rules_function(
+            total: filtered_rules_function(
                 "rf_repair_total",
                 vec![Float64, Int64, Float64],
                 Float64,
                 rules,
                 total_kernel,
             ),
-            quantity: rules_function(
+            quantity: filtered_rules_function(
                 "rf_repair_quantity",
                 vec![Int64, Float64, Float64],
                 Int64,
                 rules,
                 quantity_kernel,
             ),
-            price: rules_function(
+            price: filtered_rules_function(
                 "rf_repair_price",
                 vec![Float64, Float64, Int64],
                 Float64,

@@ -100,10 +100,16 @@ pub fn columns_of(args: &ScalarFunctionArgs) -> Result<Vec<ArrayRef>> {
         .collect()
 }
 
-fn function(name: &'static str, inputs: Vec<DataType>, output: DataType, body: Body) -> ScalarUDF {
+fn function(
+    name: &'static str,
+    inputs: Vec<DataType>,
+    output: DataType,
+    body: Body,
+    volatility: Volatility,
+) -> ScalarUDF {
     ScalarUDF::new_from_impl(ArrayFunction {
         name,
-        signature: Signature::exact(inputs, Volatility::Immutable),
+        signature: Signature::exact(inputs, volatility),
         return_type: output,
         body,
     })
@@ -116,7 +122,13 @@ pub fn array_function(
     output: DataType,
     kernel: Kernel,
 ) -> ScalarUDF {
-    function(name, inputs, output, Body::Plain(kernel))
+    function(
+        name,
+        inputs,
+        output,
+        Body::Plain(kernel),
+        Volatility::Immutable,
+    )
 }
 
 /// A kernel that reads the value rules in force.
@@ -131,5 +143,32 @@ pub fn rules_function(
     rules: ValueRules,
     kernel: RulesKernel,
 ) -> ScalarUDF {
-    function(name, inputs, output, Body::Ruled(kernel, rules))
+    function(
+        name,
+        inputs,
+        output,
+        Body::Ruled(kernel, rules),
+        Volatility::Immutable,
+    )
+}
+
+/// [`rules_function`] for a function whose result a filter tests, as the arithmetic repairs decide
+/// which rows are dropped. It is declared volatile because that is what keeps DataFusion's optimizer
+/// from pushing the filter below the projection that computes it: pushed below, the filter would
+/// compute the function, and every cast under it, for each row, and the projection again for each
+/// row kept. The function itself is deterministic.
+pub fn filtered_rules_function(
+    name: &'static str,
+    inputs: Vec<DataType>,
+    output: DataType,
+    rules: ValueRules,
+    kernel: RulesKernel,
+) -> ScalarUDF {
+    function(
+        name,
+        inputs,
+        output,
+        Body::Ruled(kernel, rules),
+        Volatility::Volatile,
+    )
 }
