@@ -109,6 +109,7 @@ pub async fn profile(
         .filter(|column| columns.names.iter().any(|n| n == column.name()))
         .collect();
     let verdict_name = |column: &RuledColumn| format!("__rf_verdict_{}", column.name());
+    let text_name = |column: &RuledColumn| format!("__rf_text_{}", column.name());
     let mut cast: Vec<Expr> = columns
         .names
         .iter()
@@ -117,12 +118,11 @@ pub async fn profile(
             _ => casts.cast(name),
         })
         .collect();
-    cast.extend(ruled.iter().map(|column| {
-        casts
-            .ruled()
-            .verdict(*column, column.name())
-            .alias(verdict_name(column))
-    }));
+    cast.extend(
+        ruled
+            .iter()
+            .map(|column| ident(column.name()).alias(text_name(column))),
+    );
     let counted: Vec<&String> = columns
         .names
         .iter()
@@ -132,7 +132,12 @@ pub async fn profile(
 
     let mut with_repairs: Vec<Expr> = counted.iter().map(|n| ident(n.as_str())).collect();
     with_repairs.push(ident(DATE_MASK));
-    with_repairs.extend(verdicts());
+    with_repairs.extend(ruled.iter().map(|column| {
+        casts
+            .ruled()
+            .verdict(*column, ident(text_name(column)), ident(column.name()))
+            .alias(verdict_name(column))
+    }));
     with_repairs.extend(arithmetic_repairs(&repairs));
     let repaired = text.select(cast)?.select(with_repairs)?;
     let with_dropped = repaired.select(

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, PrimitiveArray, UInt8Array};
+use datafusion::arrow::array::{Array, ArrayRef, PrimitiveArray, UInt8Array};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::Result;
 use datafusion::logical_expr::{Expr, ScalarUDF};
@@ -139,15 +139,25 @@ fn quantity_kernel(columns: &[ArrayRef], rules: &ValueRules) -> Result<ArrayRef>
     Ok(Arc::new(parsed))
 }
 
+/// The verdicts of a text column (`columns[0]`) given its cast (`columns[1]`): a value the cast
+/// kept is valid and a null text is no value, so only the few texts the cast nulled are judged
+/// again, instead of every value being parsed twice.
 fn verdict_kernel<T>(
     columns: &[ArrayRef],
     rules: &ValueRules,
     judge: fn(&str, &ValueRules) -> Verdict<T>,
 ) -> Result<ArrayRef> {
     let input = strings(&columns[0])?;
-    let codes: UInt8Array = input
-        .iter()
-        .map(|text| Some(text.map_or(0, |text| judge(text, rules).code())))
+    let cast = &columns[1];
+    let codes: UInt8Array = (0..input.len())
+        .map(|index| {
+            let judged = cast.is_null(index) && input.is_valid(index);
+            Some(if judged {
+                judge(input.value(index), rules).code()
+            } else {
+                0
+            })
+        })
         .collect();
     Ok(Arc::new(codes))
 }
@@ -181,17 +191,26 @@ impl RuledCasts {
         let function = |name, output, kernel| {
             rules_function(name, vec![DataType::Utf8], output, rules, kernel)
         };
+        let verdict = |name, cast, kernel| {
+            rules_function(
+                name,
+                vec![DataType::Utf8, cast],
+                DataType::UInt8,
+                rules,
+                kernel,
+            )
+        };
         RuledCasts {
             price: function("rf_price", DataType::Float64, price_kernel),
             quantity: function("rf_quantity", DataType::Int64, quantity_kernel),
             total: function("rf_total", DataType::Float64, total_kernel),
-            price_verdict: function("rf_price_verdict", DataType::UInt8, price_verdict_kernel),
-            quantity_verdict: function(
+            price_verdict: verdict("rf_price_verdict", DataType::Float64, price_verdict_kernel),
+            quantity_verdict: verdict(
                 "rf_quantity_verdict",
-                DataType::UInt8,
+                DataType::Int64,
                 quantity_verdict_kernel,
             ),
-            total_verdict: function("rf_total_verdict", DataType::UInt8, total_verdict_kernel),
+            total_verdict: verdict("rf_total_verdict", DataType::Float64, total_verdict_kernel),
         }
     }
 
@@ -218,15 +237,15 @@ impl RuledCasts {
         function.call(vec![ident(name)])
     }
 
-    /// Which rule each value of text column `name` broke (unnamed): 0 for none (null, junk or
-    /// valid), else 1 + the rule's place in [`Rule::RANGE`].
-    pub fn verdict(&self, column: RuledColumn, name: &str) -> Expr {
+    /// Which rule each value of `text` broke (unnamed), given `cast`, its cast as `column`: 0 for
+    /// none (null, junk or valid), else 1 + the rule's place in [`Rule::RANGE`].
+    pub fn verdict(&self, column: RuledColumn, text: Expr, cast: Expr) -> Expr {
         let function = match column {
             RuledColumn::Price => &self.price_verdict,
             RuledColumn::Quantity => &self.quantity_verdict,
             RuledColumn::Total => &self.total_verdict,
         };
-        function.call(vec![ident(name)])
+        function.call(vec![text, cast])
     }
 }
 
