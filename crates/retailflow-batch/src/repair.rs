@@ -32,7 +32,7 @@ use retailflow_core::values::ValueRules;
 use crate::cast::whole_number;
 use crate::catalog::Catalog;
 use crate::rounding::round2;
-use crate::udf::{columns_of, filtered_rules_function};
+use crate::udf::{columns_of, rules_function};
 
 /// How close to a whole number `total / price` must be to restore a quantity.
 pub const QUANTITY_TOLERANCE: f64 = 1e-9;
@@ -306,26 +306,31 @@ impl RepairFunctions {
     /// `rules`.
     pub fn new(catalog: Arc<Catalog>, rules: ValueRules) -> Self {
         use DataType::{Float64, Int64, Utf8};
+        // The arithmetic repairs decide which rows are dropped. They are declared volatile because
+        // that is what keeps DataFusion's optimizer from pushing the drop filter below the
+        // projection that computes them: pushed below, the filter would compute them, and every
+        // cast under them, for each row, and the projection again for each row kept. They are
+        // deterministic all the same.
+        let arithmetic = |name, inputs, output, kernel| {
+            rules_function(name, inputs, output, rules, kernel, Volatility::Volatile)
+        };
         Self {
-            total: filtered_rules_function(
+            total: arithmetic(
                 "rf_repair_total",
                 vec![Float64, Int64, Float64],
                 Float64,
-                rules,
                 total_kernel,
             ),
-            quantity: filtered_rules_function(
+            quantity: arithmetic(
                 "rf_repair_quantity",
                 vec![Int64, Float64, Float64],
                 Int64,
-                rules,
                 quantity_kernel,
             ),
-            price: filtered_rules_function(
+            price: arithmetic(
                 "rf_repair_price",
                 vec![Float64, Float64, Int64],
                 Float64,
-                rules,
                 price_kernel,
             ),
             item: ScalarUDF::new_from_impl(RepairItem {

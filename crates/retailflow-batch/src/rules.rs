@@ -11,7 +11,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, PrimitiveArray, UInt8Array};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::Result;
-use datafusion::logical_expr::{Expr, ScalarUDF};
+use datafusion::logical_expr::{Expr, ScalarUDF, Volatility};
 use datafusion::prelude::ident;
 use retailflow_core::values::{Broken, Field, Rule, ValueRules};
 
@@ -189,7 +189,14 @@ impl RuledCasts {
     /// The functions applying `rules`.
     pub fn new(rules: ValueRules) -> Self {
         let function = |name, output, kernel| {
-            rules_function(name, vec![DataType::Utf8], output, rules, kernel)
+            rules_function(
+                name,
+                vec![DataType::Utf8],
+                output,
+                rules,
+                kernel,
+                Volatility::Immutable,
+            )
         };
         let verdict = |name, cast, kernel| {
             rules_function(
@@ -198,6 +205,7 @@ impl RuledCasts {
                 DataType::UInt8,
                 rules,
                 kernel,
+                Volatility::Immutable,
             )
         };
         RuledCasts {

@@ -135,40 +135,15 @@ pub fn array_function(
 pub type RulesKernel = fn(&[ArrayRef], &ValueRules) -> Result<ArrayRef>;
 
 /// A scalar function named `name` taking `inputs` and returning `output`, computed by `kernel`
-/// under `rules`.
+/// under `rules`, declared with `volatility` (see [`crate::repair`] for the one that is not
+/// immutable, and why).
 pub fn rules_function(
     name: &'static str,
     inputs: Vec<DataType>,
     output: DataType,
     rules: ValueRules,
     kernel: RulesKernel,
+    volatility: Volatility,
 ) -> ScalarUDF {
-    function(
-        name,
-        inputs,
-        output,
-        Body::Ruled(kernel, rules),
-        Volatility::Immutable,
-    )
-}
-
-/// [`rules_function`] for a function whose result a filter tests, as the arithmetic repairs decide
-/// which rows are dropped. It is declared volatile because that is what keeps DataFusion's optimizer
-/// from pushing the filter below the projection that computes it: pushed below, the filter would
-/// compute the function, and every cast under it, for each row, and the projection again for each
-/// row kept. The function itself is deterministic.
-pub fn filtered_rules_function(
-    name: &'static str,
-    inputs: Vec<DataType>,
-    output: DataType,
-    rules: ValueRules,
-    kernel: RulesKernel,
-) -> ScalarUDF {
-    function(
-        name,
-        inputs,
-        output,
-        Body::Ruled(kernel, rules),
-        Volatility::Volatile,
-    )
+    function(name, inputs, output, Body::Ruled(kernel, rules), volatility)
 }
