@@ -463,7 +463,7 @@ async fn clean_with(
 
     // Pass 2: write the clean rows next to the final path, then move them into place.
     progress.stage(Stage::Writing);
-    let clean_rows = plan::clean_rows(repaired, &columns, &functions.features)?;
+    let clean_rows = plan::clean_rows(repaired, &columns, &functions)?;
     let output_schema = Schema::new(
         clean_rows
             .schema()

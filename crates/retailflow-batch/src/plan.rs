@@ -140,29 +140,24 @@ pub(crate) fn arithmetic_repairs(repairs: &RepairFunctions) -> [Expr; 3] {
     ]
 }
 
-/// True for a row still missing category, quantity, total_spent or price_per_unit.
-pub(crate) fn is_dropped(category: Expr, quantity: Expr, total: Expr, price: Expr) -> Expr {
-    category
-        .is_null()
-        .or(quantity.is_null())
-        .or(total.is_null())
-        .or(price.is_null())
-}
-
 /// The clean rows: repaired rows that are not dropped, the input's columns in file order, then
 /// `day_of_week` and `transaction_month`.
 pub(crate) fn clean_rows(
     repaired: DataFrame,
     columns: &Columns,
-    features: &FeatureFunctions,
+    functions: &JobFunctions,
 ) -> Result<DataFrame, BatchError> {
-    let keep = is_dropped(
-        ident("category"),
-        ident("quantity"),
-        ident("total_spent"),
-        ident("price_per_unit"),
-    )
-    .not();
+    let JobFunctions {
+        repairs, features, ..
+    } = functions;
+    let keep = repairs
+        .dropped(
+            ident("category"),
+            ident("quantity"),
+            ident("total_spent"),
+            ident("price_per_unit"),
+        )
+        .not();
     let mut output: Vec<Expr> = columns.names.iter().map(ident).collect();
     output.push(features.day_of_week(ident("transaction_date")));
     output.push(features.month(ident("transaction_date")));
@@ -212,9 +207,9 @@ mod tests {
         ])
     }
 
-    /// The drop filter tests the repaired columns the projection under it computed. Pushed below
-    /// that projection (as the optimizer does with deterministic functions), it would compute every
-    /// numeric cast and repair for each row, and the projection again for each row kept.
+    /// The drop is one filter over the repaired columns the projection under it computed. Pushed
+    /// below that projection (as the optimizer does with deterministic functions), it would compute
+    /// every numeric cast and repair for each row, and the projection again for each row kept.
     #[tokio::test]
     async fn the_drop_filter_reads_the_repairs_instead_of_computing_them_again() {
         let dir = tempfile::tempdir().unwrap();
@@ -227,23 +222,23 @@ mod tests {
         let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog()), Default::default());
         let text = read_text(&context, &input, &columns).await.unwrap();
         let repaired = repaired(text, &columns, &functions).unwrap();
-        let rows = clean_rows(repaired, &columns, &functions.features).unwrap();
+        let rows = clean_rows(repaired, &columns, &functions).unwrap();
         let plan = rows.clone().create_physical_plan().await.unwrap();
         let shown = displayable(plan.as_ref()).indent(true).to_string();
         let filters: Vec<&str> = shown
             .lines()
             .filter(|line| line.trim_start().starts_with("FilterExec"))
             .collect();
-        assert!(
-            filters.iter().any(|f| f.contains("__rf_quantity@")),
-            "{shown}"
-        );
-        // Only the category's test, which needs no number, may go below the casts.
-        for call in ["rf_repair_", "rf_price(", "rf_quantity(", "rf_total("] {
-            assert!(
-                filters.iter().all(|f| !f.contains(call)),
-                "{call} in {shown}"
-            );
+        assert_eq!(filters.len(), 1, "{shown}");
+        assert!(filters[0].contains("rf_dropped("), "{shown}");
+        for call in [
+            "rf_repair_",
+            "rf_price(",
+            "rf_quantity(",
+            "rf_total(",
+            "rf_text(",
+        ] {
+            assert!(!filters[0].contains(call), "{call} in {shown}");
         }
         let batches = rows.collect().await.unwrap();
         let total = batches[0].column_by_name("total_spent").unwrap();

@@ -24,9 +24,7 @@ use crate::catalog::Catalog;
 use crate::dates::{MaskCount, format_mask_function};
 use crate::error::BatchError;
 use crate::headers::Columns;
-use crate::plan::{
-    REPAIRED_PRICE, REPAIRED_QUANTITY, REPAIRED_TOTAL, arithmetic_repairs, is_dropped,
-};
+use crate::plan::{REPAIRED_PRICE, REPAIRED_QUANTITY, REPAIRED_TOTAL, arithmetic_repairs};
 use crate::repair::RepairFunctions;
 use crate::rules::RuledColumn;
 
@@ -151,13 +149,14 @@ pub async fn profile(
                 ident(REPAIRED_PRICE),
             ])
             .chain(verdicts())
-            .chain([is_dropped(
-                ident("category"),
-                ident(REPAIRED_QUANTITY),
-                ident(REPAIRED_TOTAL),
-                ident(REPAIRED_PRICE),
-            )
-            .alias(DROPPED)])
+            .chain([repairs
+                .dropped(
+                    ident("category"),
+                    ident(REPAIRED_QUANTITY),
+                    ident(REPAIRED_TOTAL),
+                    ident(REPAIRED_PRICE),
+                )
+                .alias(DROPPED)])
             .collect::<Vec<_>>(),
     )?;
 

@@ -19,8 +19,9 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Float64Array, Int64Array, StringArray, StringBuilder,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, StringArray, StringBuilder,
 };
+use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer};
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::common::{Result, exec_datafusion_err};
 use datafusion::logical_expr::{
@@ -32,7 +33,7 @@ use retailflow_core::values::ValueRules;
 use crate::cast::whole_number;
 use crate::catalog::Catalog;
 use crate::rounding::round2;
-use crate::udf::{columns_of, rules_function};
+use crate::udf::{array_function, columns_of, rules_function};
 
 /// How close to a whole number `total / price` must be to restore a quantity.
 pub const QUANTITY_TOLERANCE: f64 = 1e-9;
@@ -151,6 +152,24 @@ fn integers(column: &ArrayRef) -> Result<&Int64Array> {
     column
         .as_primitive_opt::<Int64Type>()
         .ok_or_else(|| exec_datafusion_err!("expected Int64, got {}", column.data_type()))
+}
+
+/// `rf_dropped(category, quantity, total, price)`: whether any of them is still missing after the
+/// repairs, which drops the row. One function rather than four null tests joined by `OR`, so the
+/// optimizer keeps the whole test in one filter instead of pushing the category's part below the
+/// casts, which would filter (and copy) every row twice.
+fn dropped_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
+    let rows = columns.first().map_or(0, |column| column.len());
+    let present = columns
+        .iter()
+        .fold(None, |present: Option<NullBuffer>, column| {
+            NullBuffer::union(present.as_ref(), column.logical_nulls().as_ref())
+        });
+    let dropped = match present {
+        Some(present) => !present.inner(),
+        None => BooleanBuffer::new_unset(rows),
+    };
+    Ok(Arc::new(BooleanArray::new(dropped, None)))
 }
 
 /// `rf_repair_total(total, quantity, price)`: rule 1.
@@ -298,6 +317,7 @@ pub struct RepairFunctions {
     total: ScalarUDF,
     quantity: ScalarUDF,
     price: ScalarUDF,
+    dropped: ScalarUDF,
     item: ScalarUDF,
 }
 
@@ -333,6 +353,12 @@ impl RepairFunctions {
                 Float64,
                 price_kernel,
             ),
+            dropped: array_function(
+                "rf_dropped",
+                vec![Utf8, Int64, Float64, Float64],
+                DataType::Boolean,
+                dropped_kernel,
+            ),
             item: ScalarUDF::new_from_impl(RepairItem {
                 catalog,
                 signature: Signature::exact(vec![Utf8, Utf8, Float64], Volatility::Immutable),
@@ -341,8 +367,14 @@ impl RepairFunctions {
     }
 
     /// Every function, for rebuilding one by name.
-    pub(crate) fn functions(&self) -> [&ScalarUDF; 4] {
-        [&self.total, &self.quantity, &self.price, &self.item]
+    pub(crate) fn functions(&self) -> [&ScalarUDF; 5] {
+        [
+            &self.total,
+            &self.quantity,
+            &self.price,
+            &self.dropped,
+            &self.item,
+        ]
     }
 
     /// Rule 1 over cast columns.
@@ -358,6 +390,12 @@ impl RepairFunctions {
     /// Rule 3 over cast columns.
     pub fn price(&self, price: Expr, total: Expr, quantity: Expr) -> Expr {
         self.price.call(vec![price, total, quantity])
+    }
+
+    /// True for a row still missing category, quantity, total_spent or price_per_unit after the
+    /// repairs.
+    pub fn dropped(&self, category: Expr, quantity: Expr, total: Expr, price: Expr) -> Expr {
+        self.dropped.call(vec![category, quantity, total, price])
     }
 
     /// Rule 4 over the cast item and category and the repaired price.
