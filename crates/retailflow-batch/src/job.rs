@@ -1,6 +1,7 @@
 //! The clean job end to end: check the input, show what it looks like, learn about it in one pass
-//! (pass 1: counts, date formats, catalog), write the repaired clean rows in a second pass, analyse
-//! what was written, and report. The step-by-step story goes to a writer the caller passes in.
+//! (pass 1: counts, date formats, catalog), write the repaired clean rows in a second pass (over the
+//! text pass 1 parsed and spooled, in this process), analyse what was written, and report. The
+//! step-by-step story goes to a writer the caller passes in.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ use crate::profile::profile;
 use crate::report::{Ordered, Report, RestoredCounts, ValueRulesReport};
 use crate::show::{cells, schema_tree, show};
 use crate::source::InputFile;
+use crate::spool::Spool;
 
 /// Rows per Parquet row group: bounds the writer's memory whatever the input size.
 const ROW_GROUP_ROWS: usize = 256 * 1024;
@@ -351,7 +353,22 @@ async fn clean_with(
         None => RECOGNISED.to_vec(),
     };
     let text = plan::read_text(parallel, &input, &columns).await?;
-    let learnt = profile(text, &columns, formats.clone(), options.rules, &input.path).await?;
+    // In this process pass 1 keeps the text it parses for pass 2; a cluster's executors read the
+    // file again.
+    let mut spool = match &sessions.cluster {
+        Some(_) => None,
+        None => Some(Spool::create(Spool::beside(&output_path))?),
+    };
+    let text = match &mut spool {
+        Some(spool) => spool.tee(parallel, text).await?,
+        None => text,
+    };
+    let learnt = profile(text, &columns, formats.clone(), options.rules, &input.path)
+        .await
+        .map_err(|error| match spool.as_ref().and_then(Spool::failure) {
+            Some(spool_error) => spool_error,
+            None => error,
+        })?;
     let (date_format, parsed_dates) = match &given_format {
         Some(format) => (format.clone(), dates::parsed_by(0, &learnt.date_masks)),
         None => {
@@ -389,7 +406,17 @@ async fn clean_with(
 
     // The plans of pass 2.
     let functions = plan::job_functions(date_format.clone(), Arc::clone(&catalog), options.rules);
-    let text = plan::read_text(parallel, &input, &columns).await?;
+    let text = match &spool {
+        Some(spool) if spool.rows() == learnt.rows => spool.read(parallel)?,
+        Some(spool) => {
+            return Err(BatchError::Internal(format!(
+                "pass 1 counted {} rows but kept {}",
+                learnt.rows,
+                spool.rows()
+            )));
+        }
+        None => plan::read_text(parallel, &input, &columns).await?,
+    };
     let repaired = plan::repaired(text, &columns, &functions)?;
 
     if story.on {
@@ -484,6 +511,7 @@ async fn clean_with(
         sessions.cluster.is_some(),
     )
     .await?;
+    drop(spool);
 
     // Analysis over what was written.
     progress.stage(Stage::Analysing);

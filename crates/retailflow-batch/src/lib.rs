@@ -29,6 +29,7 @@ pub mod rounding;
 pub mod rules;
 pub mod show;
 pub mod source;
+mod spool;
 pub mod udf;
 
 pub use error::{BatchError, Fault};

@@ -112,11 +112,12 @@ fn story_and_report_on_the_dirty_fixture_match_the_golden_files() {
     let report = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
     assert_golden("clean_report.json", &report);
     assert!(dir.path().join("dirty_sales_clean.parquet").is_file());
-    assert!(
-        !dir.path()
-            .join(".dirty_sales_clean.parquet.partial")
-            .exists()
-    );
+    for left in [
+        ".dirty_sales_clean.parquet.partial",
+        ".dirty_sales_clean.parquet.spool",
+    ] {
+        assert!(!dir.path().join(left).exists(), "{left} left behind");
+    }
 }
 
 #[test]
