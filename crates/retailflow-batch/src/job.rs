@@ -353,22 +353,25 @@ async fn clean_with(
         None => RECOGNISED.to_vec(),
     };
     let text = plan::read_text(parallel, &input, &columns).await?;
-    // In this process pass 1 keeps the text it parses for pass 2; a cluster's executors read the
-    // file again.
+    // In this process pass 1 keeps the columns it parses and casts for pass 2; a cluster's executors
+    // read the file again.
     let mut spool = match &sessions.cluster {
         Some(_) => None,
         None => Some(Spool::create(Spool::beside(&output_path))?),
     };
-    let text = match &mut spool {
-        Some(spool) => spool.tee(parallel, text).await?,
-        None => text,
-    };
-    let learnt = profile(text, &columns, formats.clone(), options.rules, &input.path)
-        .await
-        .map_err(|error| match spool.as_ref().and_then(Spool::failure) {
-            Some(spool_error) => spool_error,
-            None => error,
-        })?;
+    let learnt = profile(
+        text,
+        &columns,
+        formats.clone(),
+        options.rules,
+        &input.path,
+        spool.as_mut().map(|spool| (spool, parallel)),
+    )
+    .await
+    .map_err(|error| match spool.as_ref().and_then(Spool::failure) {
+        Some(spool_error) => spool_error,
+        None => error,
+    })?;
     let (date_format, parsed_dates) = match &given_format {
         Some(format) => (format.clone(), dates::parsed_by(0, &learnt.date_masks)),
         None => {
@@ -406,8 +409,10 @@ async fn clean_with(
 
     // The plans of pass 2.
     let functions = plan::job_functions(date_format.clone(), Arc::clone(&catalog), options.rules);
-    let text = match &spool {
-        Some(spool) if spool.rows() == learnt.rows => spool.read(parallel)?,
+    let repaired = match &spool {
+        Some(spool) if spool.rows() == learnt.rows => {
+            plan::repaired_from_spool(spool.read(parallel)?, &columns, &functions)?
+        }
         Some(spool) => {
             return Err(BatchError::Internal(format!(
                 "pass 1 counted {} rows but kept {}",
@@ -415,9 +420,11 @@ async fn clean_with(
                 spool.rows()
             )));
         }
-        None => plan::read_text(parallel, &input, &columns).await?,
+        None => {
+            let text = plan::read_text(parallel, &input, &columns).await?;
+            plan::repaired(text, &columns, &functions)?
+        }
     };
-    let repaired = plan::repaired(text, &columns, &functions)?;
 
     if story.on {
         story.step(3, "Cast types")?;

@@ -3,6 +3,7 @@
 //!
 //! - [`read_text`]: the CSV with every column as text (explicit all-Utf8 schema, snake_case names);
 //! - [`repaired`]: cast → arithmetic repairs → item repair, with a flag per restored column;
+//!   [`repaired_from_spool`] the same from what pass 1 kept ([`cast_but_dates`]);
 //! - [`clean_rows`]: the rows to keep, with `day_of_week` and `transaction_month` added.
 
 use std::ops::Not;
@@ -12,7 +13,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::logical_expr::Expr;
 use datafusion::prelude::{CsvReadOptions, DataFrame, SessionConfig, SessionContext, ident};
 
-use crate::cast::CastFunctions;
+use crate::cast::{CastFunctions, ColumnKind};
 use crate::error::BatchError;
 use crate::features::FeatureFunctions;
 use crate::headers::Columns;
@@ -85,15 +86,55 @@ pub(crate) fn repaired(
     columns: &Columns,
     functions: &JobFunctions,
 ) -> Result<DataFrame, BatchError> {
-    let JobFunctions { casts, repairs, .. } = functions;
     let cast = text.select(
         columns
             .names
             .iter()
-            .map(|name| casts.cast(name))
+            .map(|name| functions.casts.cast(name))
             .collect::<Vec<_>>(),
     )?;
+    repaired_cast(cast, columns, functions)
+}
 
+/// Every column cast except the dates, which stay text: all pass 1 can cast before it has learnt
+/// the date format, and so what it spools for pass 2.
+pub(crate) fn cast_but_dates(columns: &Columns, casts: &CastFunctions) -> Vec<Expr> {
+    columns
+        .names
+        .iter()
+        .map(|name| match ColumnKind::of(name) {
+            ColumnKind::Date => ident(name),
+            ColumnKind::Text | ColumnKind::Ruled(_) | ColumnKind::Boolean => casts.cast(name),
+        })
+        .collect()
+}
+
+/// [`repaired`] over the columns of [`cast_but_dates`]: only the dates are left to cast.
+pub(crate) fn repaired_from_spool(
+    spooled: DataFrame,
+    columns: &Columns,
+    functions: &JobFunctions,
+) -> Result<DataFrame, BatchError> {
+    let cast = spooled.select(
+        columns
+            .names
+            .iter()
+            .map(|name| match ColumnKind::of(name) {
+                ColumnKind::Date => functions.casts.cast(name),
+                ColumnKind::Text | ColumnKind::Ruled(_) | ColumnKind::Boolean => ident(name),
+            })
+            .collect::<Vec<_>>(),
+    )?;
+    repaired_cast(cast, columns, functions)
+}
+
+/// [`repaired`] from the cast columns.
+fn repaired_cast(
+    cast: DataFrame,
+    columns: &Columns,
+    functions: &JobFunctions,
+) -> Result<DataFrame, BatchError> {
+    let repairs = &functions.repairs;
     let mut with_arithmetic: Vec<Expr> = columns.names.iter().map(ident).collect();
     with_arithmetic.extend(arithmetic_repairs(repairs));
     let arithmetic = cast.select(with_arithmetic)?;
@@ -245,6 +286,51 @@ mod tests {
         assert_eq!(total.as_primitive::<Float64Type>().value(0), 13.0);
         let item = batches[0].column_by_name("item").unwrap();
         assert_eq!(item.as_string::<i32>().value(0), "Item_2_FOOD");
+    }
+
+    /// Repairing what pass 1 spools (every column cast but the dates) gives the rows of repairing
+    /// the text.
+    #[tokio::test]
+    async fn the_rows_repaired_from_the_spooled_columns_are_those_from_the_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rows.csv");
+        let rows = [
+            "T1,C1,Food,,6.5,2,,Cash,Online,2024-01-01,True",
+            "T2, C2 ,Food,Item_3_FOOD,abc,3.0,24.0,Card,In-store,2024-13-01,",
+            "T3,,,,,,,,,,",
+            "T4,C4,Food,,,2,13,Digital Wallet,Online,2023-12-31,False",
+        ];
+        std::fs::write(&path, format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
+        let context = SessionContext::new_with_config(session_config(1));
+        let input = InputFile::open(&path, &context).await.unwrap();
+        let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
+        let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog()), Default::default());
+        let text = read_text(&context, &input, &columns).await.unwrap();
+        let from_text = repaired(text.clone(), &columns, &functions).unwrap();
+        let spooled = text
+            .select(cast_but_dates(&columns, &functions.casts))
+            .unwrap();
+        let date = spooled
+            .schema()
+            .field_with_name(None, "transaction_date")
+            .unwrap();
+        assert_eq!(date.data_type(), &DataType::Utf8);
+        let price = spooled
+            .schema()
+            .field_with_name(None, "price_per_unit")
+            .unwrap();
+        assert_eq!(price.data_type(), &DataType::Float64);
+        let from_spool = repaired_from_spool(spooled, &columns, &functions).unwrap();
+        let expected = from_text.collect().await.unwrap();
+        let actual = from_spool.collect().await.unwrap();
+        assert_eq!(actual, expected);
+        assert_eq!(expected[0].num_rows(), 4);
+        let total = expected[0].column_by_name("total_spent").unwrap();
+        assert_eq!(total.as_primitive::<Float64Type>().value(0), 13.0);
+        let price = expected[0].column_by_name("price_per_unit").unwrap();
+        assert_eq!(price.as_primitive::<Float64Type>().value(3), 6.5);
+        let dates = expected[0].column_by_name("transaction_date").unwrap();
+        assert_eq!(dates.null_count(), 2);
     }
 
     /// Every combination of present and missing values, through the DataFusion plan and through the

@@ -16,7 +16,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type}
 use datafusion::functions_aggregate::count::count_all;
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::logical_expr::{Expr, ScalarUDF, cast as cast_expr};
-use datafusion::prelude::{DataFrame, ident, lit};
+use datafusion::prelude::{DataFrame, SessionContext, ident, lit};
 use retailflow_core::values::{Rule, ValueRules};
 
 use crate::cast::{CastFunctions, ColumnKind};
@@ -24,9 +24,10 @@ use crate::catalog::Catalog;
 use crate::dates::{MaskCount, format_mask_function};
 use crate::error::BatchError;
 use crate::headers::Columns;
-use crate::plan::{REPAIRED_PRICE, REPAIRED_QUANTITY, REPAIRED_TOTAL, arithmetic_repairs};
+use crate::plan::{self, REPAIRED_PRICE, REPAIRED_QUANTITY, REPAIRED_TOTAL, arithmetic_repairs};
 use crate::repair::RepairFunctions;
 use crate::rules::RuledColumn;
+use crate::spool::Spool;
 
 const DATE_MASK: &str = "__rf_date_mask";
 const DROPPED: &str = "__rf_dropped";
@@ -90,13 +91,16 @@ impl Profile {
 }
 
 /// Runs pass 1 over `text` (the input as text). `date_formats` are the formats whose bits the date
-/// masks carry: the recognised ones when detecting, or only the given one.
-pub async fn profile(
+/// masks carry: the recognised ones when detecting, or only the given one. With a spool (and the
+/// session to run it in), the input's columns cast but the dates ([`plan::cast_but_dates`]) are
+/// kept there for pass 2.
+pub(crate) async fn profile(
     text: DataFrame,
     columns: &Columns,
     date_formats: Vec<crate::dates::DateFormat>,
     rules: ValueRules,
     input_path: &std::path::Path,
+    spool: Option<(&mut Spool, &SessionContext)>,
 ) -> Result<Profile, BatchError> {
     let casts = CastFunctions::new(crate::dates::DateFormat::IsoDate, rules);
     let repairs = RepairFunctions::new(Arc::new(Catalog::default()), rules);
@@ -108,19 +112,26 @@ pub async fn profile(
         .collect();
     let verdict_name = |column: &RuledColumn| format!("__rf_verdict_{}", column.name());
     let text_name = |column: &RuledColumn| format!("__rf_text_{}", column.name());
+    let mut typed = plan::cast_but_dates(columns, &casts);
+    typed.extend(
+        ruled
+            .iter()
+            .map(|column| ident(column.name()).alias(text_name(column))),
+    );
+    let typed = text.select(typed)?;
+    let typed = match spool {
+        Some((spool, context)) => spool.tee(context, typed, columns.len()).await?,
+        None => typed,
+    };
     let mut cast: Vec<Expr> = columns
         .names
         .iter()
         .map(|name| match ColumnKind::of(name) {
             ColumnKind::Date => mask.call(vec![ident(name)]).alias(DATE_MASK),
-            _ => casts.cast(name),
+            ColumnKind::Text | ColumnKind::Ruled(_) | ColumnKind::Boolean => ident(name),
         })
         .collect();
-    cast.extend(
-        ruled
-            .iter()
-            .map(|column| ident(column.name()).alias(text_name(column))),
-    );
+    cast.extend(ruled.iter().map(|column| ident(text_name(column))));
     let counted: Vec<&String> = columns
         .names
         .iter()
@@ -137,7 +148,7 @@ pub async fn profile(
             .alias(verdict_name(column))
     }));
     with_repairs.extend(arithmetic_repairs(&repairs));
-    let repaired = text.select(cast)?.select(with_repairs)?;
+    let repaired = typed.select(cast)?.select(with_repairs)?;
     let with_dropped = repaired.select(
         counted
             .iter()

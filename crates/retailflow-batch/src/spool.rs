@@ -1,6 +1,7 @@
-//! The input parsed once: while pass 1 reads the CSV, every batch of text it parses is also written,
-//! as it goes by, to a spool of Arrow IPC files (one per partition) in a folder beside the output;
-//! pass 2 reads the spool instead of parsing the CSV a second time. Batches stream through in both
+//! The input parsed once: while pass 1 reads the CSV, every batch it parses and casts (dates
+//! excepted, as their format is not known yet) is also written, as it goes by, to a spool of Arrow
+//! IPC files (one per partition) in a folder beside the output; pass 2 reads the spool instead of
+//! parsing and casting the CSV a second time. Batches stream through in both
 //! directions, so memory stays bounded whatever the input size; the folder is removed when the job
 //! ends, whatever the outcome. Plans sent to a cluster read the file twice instead, as the executors
 //! do not share this process's disk.
@@ -81,15 +82,22 @@ impl Spool {
         output.with_file_name(format!(".{name}.spool"))
     }
 
-    /// `text` as a frame that writes every batch it yields to the spool: its plan runs once, the
-    /// spool holding exactly what it read once it has run to the end.
+    /// `frame` as a frame that writes the first `kept` columns of every batch it yields to the
+    /// spool: its plan runs once, the spool holding exactly what it read once it has run to the end.
     pub(crate) async fn tee(
         &mut self,
         context: &SessionContext,
-        text: DataFrame,
+        frame: DataFrame,
+        kept: usize,
     ) -> Result<DataFrame, BatchError> {
-        let schema: SchemaRef = Arc::clone(text.schema().inner());
-        let streams = text.execute_stream_partitioned().await?;
+        let schema: SchemaRef = Arc::clone(frame.schema().inner());
+        let kept: Vec<usize> = (0..kept.min(schema.fields().len())).collect();
+        let spooled = Arc::new(
+            schema
+                .project(&kept)
+                .map_err(|e| BatchError::Internal(format!("spooled columns: {e}")))?,
+        );
+        let streams = frame.execute_stream_partitioned().await?;
         self.parts = (0..streams.len())
             .map(|index| {
                 Arc::new(Part {
@@ -106,12 +114,14 @@ impl Spool {
             .map(|(stream, part)| {
                 Arc::new(TeePartition {
                     schema: Arc::clone(&schema),
+                    spooled: Arc::clone(&spooled),
+                    kept: kept.clone(),
                     stream: Mutex::new(Some(stream)),
                     part: Arc::clone(part),
                 }) as Arc<dyn PartitionStream>
             })
             .collect();
-        self.schema = Some(Arc::clone(&schema));
+        self.schema = Some(spooled);
         let table = StreamingTable::try_new(schema, partitions)?;
         Ok(context.read_table(Arc::new(table))?)
     }
@@ -135,7 +145,7 @@ impl Spool {
             .sum()
     }
 
-    /// The spooled text as a frame, one partition per file, in the order it was read. Refused unless
+    /// The spooled columns as a frame, one partition per file, in the order it was read. Refused unless
     /// every partition's file was written to its end.
     pub(crate) fn read(&self, context: &SessionContext) -> Result<DataFrame, BatchError> {
         let schema = self.schema.clone().ok_or_else(|| {
@@ -175,6 +185,8 @@ impl Drop for Spool {
 /// A partition of the input that writes what it yields to its part of the spool.
 struct TeePartition {
     schema: SchemaRef,
+    spooled: SchemaRef,
+    kept: Vec<usize>,
     stream: Mutex<Option<SendableRecordBatchStream>>,
     part: Arc<Part>,
 }
@@ -204,11 +216,12 @@ impl PartitionStream for TeePartition {
         let writer = File::create(&self.part.path)
             .map_err(|e| e.to_string())
             .and_then(|file| {
-                FileWriter::try_new(BufWriter::new(file), &self.schema).map_err(|e| e.to_string())
+                FileWriter::try_new(BufWriter::new(file), &self.spooled).map_err(|e| e.to_string())
             });
         match writer {
             Ok(writer) => Box::pin(Tee {
                 inner,
+                kept: self.kept.clone(),
                 writer: Some(writer),
                 part: Arc::clone(&self.part),
             }),
@@ -226,6 +239,7 @@ impl PartitionStream for TeePartition {
 /// The stream of a [`TeePartition`]: yields the input's batches, writing each as it passes.
 struct Tee {
     inner: SendableRecordBatchStream,
+    kept: Vec<usize>,
     writer: Option<FileWriter<BufWriter<File>>>,
     part: Arc<Part>,
 }
@@ -236,8 +250,11 @@ impl Tee {
             .writer
             .as_mut()
             .ok_or_else(|| DataFusionError::Internal("a batch after the spool's end".into()))?;
+        let kept = batch
+            .project(&self.kept)
+            .map_err(|e| DataFusionError::Internal(format!("spooled columns: {e}")))?;
         writer
-            .write(batch)
+            .write(&kept)
             .map_err(|e| self.part.fail(e.to_string()))?;
         self.part
             .rows
@@ -316,7 +333,7 @@ impl PartitionStream for SpooledPartition {
 mod tests {
     use super::*;
     use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::prelude::{CsvReadOptions, SessionConfig};
+    use datafusion::prelude::{CsvReadOptions, SessionConfig, ident};
 
     fn text_csv(dir: &Path, rows: usize) -> PathBuf {
         let path = dir.join("in.csv");
@@ -380,7 +397,12 @@ mod tests {
         let mut spool = Spool::create(spool_dir.clone()).unwrap();
         assert!(matches!(spool.read(&context), Err(BatchError::Internal(_))));
 
-        let teed = spool.tee(&context, read().await).await.unwrap();
+        let with_extra = read()
+            .await
+            .select(vec![ident("a"), ident("b"), ident("a").alias("c")])
+            .unwrap();
+        let teed = spool.tee(&context, with_extra, 2).await.unwrap();
+        assert_eq!(teed.schema().fields().len(), 3);
         assert_eq!(spool.parts.len(), 3, "one file per partition of the scan");
         let first = values(teed).await;
         assert_eq!(first.len(), 50_000);
@@ -389,7 +411,13 @@ mod tests {
         assert_eq!(spool.rows(), 50_000);
         assert!(spool.failure().is_none());
 
-        let second = values(spool.read(&context).unwrap()).await;
+        let read_back = spool.read(&context).unwrap();
+        assert_eq!(
+            read_back.schema().fields().len(),
+            2,
+            "only the kept columns"
+        );
+        let second = values(read_back).await;
         assert_eq!(second, first);
         assert_eq!(values(read().await).await, first);
 
@@ -407,7 +435,7 @@ mod tests {
             .await
             .unwrap();
         let mut spool = Spool::create(dir.path().join(".spool")).unwrap();
-        let teed = spool.tee(&context, text).await.unwrap();
+        let teed = spool.tee(&context, text, 1).await.unwrap();
         let first = teed.limit(0, Some(10)).unwrap().collect().await.unwrap();
         assert_eq!(first.iter().map(|b| b.num_rows()).sum::<usize>(), 10);
         let error = spool.read(&context).unwrap_err();
