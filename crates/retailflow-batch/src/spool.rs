@@ -29,6 +29,11 @@ use futures_util::{Stream, StreamExt, stream};
 
 use crate::error::BatchError;
 
+/// Rows per batch in the spool. Read back, each batch is one allocation holding all its columns;
+/// kept small, those allocations are reused instead of fragmenting the heap (glibc's malloc serves
+/// blocks of megabytes from its arenas once it has freed one), which kept peak memory higher.
+const SPOOL_BATCH_ROWS: usize = 4096;
+
 /// The spool of one job: its folder and what each partition wrote to it.
 #[derive(Debug)]
 pub(crate) struct Spool {
@@ -253,9 +258,12 @@ impl Tee {
         let kept = batch
             .project(&self.kept)
             .map_err(|e| DataFusionError::Internal(format!("spooled columns: {e}")))?;
-        writer
-            .write(&kept)
-            .map_err(|e| self.part.fail(e.to_string()))?;
+        for offset in (0..kept.num_rows()).step_by(SPOOL_BATCH_ROWS) {
+            let rows = SPOOL_BATCH_ROWS.min(kept.num_rows() - offset);
+            writer
+                .write(&kept.slice(offset, rows))
+                .map_err(|e| self.part.fail(e.to_string()))?;
+        }
         self.part
             .rows
             .fetch_add(batch.num_rows() as u64, Ordering::AcqRel);
