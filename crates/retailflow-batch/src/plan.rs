@@ -37,13 +37,22 @@ pub(crate) const RESTORED_FLAGS: [(&str, &str); 4] = [
 /// Rows per Arrow batch: large enough to amortise per-batch costs, small enough to stay in cache.
 const BATCH_ROWS: usize = 16 * 1024;
 
+/// Bytes of output a writer gathers before handing them to the file (DataFusion's default, 10 MiB,
+/// with several parts in flight, is a good part of the job's peak memory).
+const WRITE_BUFFER_BYTES: usize = 2 * 1024 * 1024;
+
 /// The settings of a session running plans over `partitions` partitions.
 pub fn session_config(partitions: usize) -> SessionConfig {
-    SessionConfig::new()
+    let mut config = SessionConfig::new()
         .with_target_partitions(partitions.max(1))
         .with_batch_size(BATCH_ROWS)
         .with_repartition_file_scans(partitions > 1)
-        .with_repartition_file_min_size(4 * 1024 * 1024)
+        .with_repartition_file_min_size(4 * 1024 * 1024);
+    config
+        .options_mut()
+        .execution
+        .objectstore_writer_buffer_size = WRITE_BUFFER_BYTES;
+    config
 }
 
 /// The input as text: every column Utf8, named by its snake_case name. Reading with an explicit

@@ -66,6 +66,10 @@ pub struct Args {
     pub input: PathBuf,
 
     /// Where to write the clean rows [default: <INPUT stem>_clean.parquet beside INPUT].
+    ///
+    /// While the job runs, the rows are written to .<name>.partial beside PATH and moved into place at
+    /// the end; the input as the first pass parsed it waits for the second pass in .<name>.spool/
+    /// beside PATH (Arrow files, about the input's size), removed when the job ends.
     #[arg(long, short, value_name = "PATH")]
     pub out: Option<PathBuf>,
 

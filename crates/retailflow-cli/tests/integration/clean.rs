@@ -243,6 +243,7 @@ fn help_describes_every_option() {
         "--date-format",
         "--quiet",
         "snake_case",
+        ".<name>.spool/",
     ] {
         assert!(help.contains(flag), "help lacks {flag}: {help}");
     }
