@@ -1,7 +1,7 @@
 //! The clean job end to end: check the input, show what it looks like, learn about it in one pass
 //! (pass 1: counts, date formats, catalog), write the repaired clean rows in a second pass (over the
-//! text pass 1 parsed and spooled, in this process), analyse what was written, and report. The
-//! step-by-step story goes to a writer the caller passes in.
+//! columns pass 1 parsed, cast and spooled, in this process), analyse what was written, and report.
+//! The step-by-step story goes to a writer the caller passes in.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -95,14 +95,7 @@ pub(crate) fn repaired(
     columns: &Columns,
     functions: &JobFunctions,
 ) -> Result<DataFrame, BatchError> {
-    let cast = text.select(
-        columns
-            .names
-            .iter()
-            .map(|name| functions.casts.cast(name))
-            .collect::<Vec<_>>(),
-    )?;
-    repaired_cast(cast, columns, functions)
+    repaired_after(text, columns, functions, |name| functions.casts.cast(name))
 }
 
 /// Every column cast except the dates, which stay text: all pass 1 can cast before it has learnt
@@ -124,25 +117,28 @@ pub(crate) fn repaired_from_spool(
     columns: &Columns,
     functions: &JobFunctions,
 ) -> Result<DataFrame, BatchError> {
-    let cast = spooled.select(
+    repaired_after(spooled, columns, functions, |name| {
+        match ColumnKind::of(name) {
+            ColumnKind::Date => functions.casts.cast(name),
+            ColumnKind::Text | ColumnKind::Ruled(_) | ColumnKind::Boolean => ident(name),
+        }
+    })
+}
+
+/// `frame`'s columns, each made ready by `cast`, then repaired.
+fn repaired_after(
+    frame: DataFrame,
+    columns: &Columns,
+    functions: &JobFunctions,
+    cast: impl Fn(&str) -> Expr,
+) -> Result<DataFrame, BatchError> {
+    let cast = frame.select(
         columns
             .names
             .iter()
-            .map(|name| match ColumnKind::of(name) {
-                ColumnKind::Date => functions.casts.cast(name),
-                ColumnKind::Text | ColumnKind::Ruled(_) | ColumnKind::Boolean => ident(name),
-            })
+            .map(|name| cast(name))
             .collect::<Vec<_>>(),
     )?;
-    repaired_cast(cast, columns, functions)
-}
-
-/// [`repaired`] from the cast columns.
-fn repaired_cast(
-    cast: DataFrame,
-    columns: &Columns,
-    functions: &JobFunctions,
-) -> Result<DataFrame, BatchError> {
     let repairs = &functions.repairs;
     let mut with_arithmetic: Vec<Expr> = columns.names.iter().map(ident).collect();
     with_arithmetic.extend(arithmetic_repairs(repairs));
