@@ -1,10 +1,10 @@
 //! The input parsed once: while pass 1 reads the CSV, every batch it parses and casts (dates
 //! excepted, as their format is not known yet) is also written, as it goes by, to a spool of Arrow
 //! IPC files (one per partition) in a folder beside the output; pass 2 reads the spool instead of
-//! parsing and casting the CSV a second time. Batches stream through in both
-//! directions, so memory stays bounded whatever the input size; the folder is removed when the job
-//! ends, whatever the outcome. Plans sent to a cluster read the file twice instead, as the executors
-//! do not share this process's disk.
+//! parsing and casting the CSV a second time. Batches stream through in both directions, so memory
+//! stays bounded whatever the input size; the folder is removed when the job ends, whatever the
+//! outcome. Plans sent to a cluster read the file twice instead, as the executors do not share this
+//! process's disk.
 
 use std::fs::File;
 use std::io::BufWriter;
