@@ -72,6 +72,14 @@ pub enum BatchError {
     /// The output (or report) cannot be written.
     #[error("{}: cannot write: {reason}", path.display())]
     OutputUnwritable { path: PathBuf, reason: String },
+    /// Another run is writing the same output now.
+    #[error(
+        "{}: another run is writing this output now (it holds {}); wait for it to finish or \
+         choose another --out",
+        path.display(),
+        lock.display()
+    )]
+    OutputBusy { path: PathBuf, lock: PathBuf },
 
     // ---- environment ----
     /// A job on a cluster failed for a reason that is not the input's (an executor or the scheduler
@@ -135,7 +143,8 @@ impl BatchError {
             | InvalidDateFormat { .. }
             | InvalidRules(_)
             | OutputIsInput { .. }
-            | OutputUnwritable { .. } => Fault::UserInput,
+            | OutputUnwritable { .. }
+            | OutputBusy { .. } => Fault::UserInput,
             NotUtf8 { .. }
             | MalformedCsv { .. }
             | AmbiguousDateFormat { .. }

@@ -25,6 +25,7 @@ use crate::dates::{self, DateFormat, RECOGNISED};
 use crate::error::BatchError;
 use crate::features::{DAY_OF_WEEK, TRANSACTION_MONTH};
 use crate::headers::Columns;
+use crate::output::{OutputLock, PartialOutput, check_output};
 use crate::plan::{self, RESTORED_FLAGS};
 use crate::plots;
 use crate::profile::profile;
@@ -230,20 +231,6 @@ impl Story<'_> {
     }
 }
 
-/// Removes a partly written output unless the run completes.
-struct PartialOutput {
-    path: PathBuf,
-    done: bool,
-}
-
-impl Drop for PartialOutput {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
 /// The clean job, as a future; see [`run_clean`].
 pub async fn clean(
     options: &CleanOptions,
@@ -310,6 +297,7 @@ async fn clean_with(
     if let Some(report) = &options.report {
         check_output(report, &input)?;
     }
+    let _lock = OutputLock::take(&output_path)?;
     if let Some(dir) = &options.plots {
         plots::check_dir(dir)?;
     }
@@ -506,10 +494,7 @@ async fn clean_with(
             .map(|f| Field::new(f.name(), f.data_type().clone(), true))
             .collect::<Vec<_>>(),
     );
-    let mut partial = PartialOutput {
-        path: partial_path(&output_path),
-        done: false,
-    };
+    let mut partial = PartialOutput::beside(&output_path);
     write_rows(
         clean_rows,
         &partial.path,
@@ -603,40 +588,6 @@ async fn clean_with(
         ))?;
     }
     Ok(report)
-}
-
-/// Refuses an output that would overwrite the input or that cannot be created.
-fn check_output(output: &Path, input: &InputFile) -> Result<(), BatchError> {
-    let unwritable = |reason: String| BatchError::OutputUnwritable {
-        path: output.to_path_buf(),
-        reason,
-    };
-    let parent = match output.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let parent = std::fs::canonicalize(&parent)
-        .map_err(|e| unwritable(format!("folder {}: {e}", parent.display())))?;
-    let file_name = output
-        .file_name()
-        .ok_or_else(|| unwritable("not a file name".into()))?;
-    if parent.join(file_name) == input.absolute {
-        return Err(BatchError::OutputIsInput {
-            path: output.to_path_buf(),
-        });
-    }
-    if output.is_dir() {
-        return Err(unwritable("it is a folder".into()));
-    }
-    Ok(())
-}
-
-/// `.<name>.partial` beside `output`.
-fn partial_path(output: &Path) -> PathBuf {
-    let name = output
-        .file_name()
-        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-    output.with_file_name(format!(".{name}.partial"))
 }
 
 /// Writes `rows` to `path`. A failure in this process is the output path's; on a cluster it is left

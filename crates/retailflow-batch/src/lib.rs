@@ -20,6 +20,7 @@ pub mod functions;
 pub mod generate;
 pub mod headers;
 pub mod job;
+mod output;
 mod plan;
 mod plots;
 pub mod profile;

@@ -81,10 +81,7 @@ impl Spool {
 
     /// The folder `.<output name>.spool` beside `output`.
     pub(crate) fn beside(output: &Path) -> PathBuf {
-        let name = output
-            .file_name()
-            .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
-        output.with_file_name(format!(".{name}.spool"))
+        crate::output::beside(output, "spool")
     }
 
     /// `frame` as a frame that writes the first `kept` columns of every batch it yields to the

@@ -453,6 +453,51 @@ fn the_output_never_overwrites_the_input() {
 }
 
 #[test]
+fn a_second_run_on_an_output_being_written_is_refused_and_touches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("in.csv"),
+        sales_csv(&[&row_dated(1, "2024-01-01")]),
+    )
+    .unwrap();
+    // The first run, as the second sees it: the lock held, its partial output and spool present.
+    let lock_path = dir.path().join(".out.parquet.lock");
+    let lock = std::fs::File::create(&lock_path).unwrap();
+    lock.try_lock().unwrap();
+    std::fs::write(dir.path().join(".out.parquet.partial"), b"first run's rows").unwrap();
+    std::fs::create_dir(dir.path().join(".out.parquet.spool")).unwrap();
+    std::fs::write(dir.path().join(".out.parquet.spool/part-0.arrow"), b"x").unwrap();
+
+    let refused = clean_in(dir.path(), &["in.csv", "--out", "out.parquet"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_one_line_error(
+        &refused,
+        "out.parquet: another run is writing this output now (it holds ",
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join(".out.parquet.partial")).unwrap(),
+        b"first run's rows"
+    );
+    assert!(dir.path().join(".out.parquet.spool/part-0.arrow").exists());
+    assert!(!dir.path().join("out.parquet").exists());
+
+    // The first run ends: the next one takes over the files it left.
+    drop(lock);
+    let output = clean_in(dir.path(), &["in.csv", "--out", "out.parquet", "--quiet"]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["in.csv", "out.parquet"]);
+}
+
+#[test]
 fn an_output_or_report_in_a_missing_folder_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
