@@ -72,10 +72,26 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             // One line, the cause chain joined: users see what went wrong, never a backtrace.
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line(&error));
             ExitCode::from(fault_of(&error).exit_code())
         }
     }
+}
+
+/// `error` and its causes joined by `: `, each cause said once: one whose text the message already
+/// ends with (an error that writes its source into its own message) is not repeated.
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.is_empty() {
+            line = text;
+        } else if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// Who is at fault for `error`: the first typed error in its chain says; an I/O error is the
@@ -102,4 +118,24 @@ fn fault_of(error: &anyhow::Error) -> Fault {
         }
     }
     Fault::UserInput
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_said_once() {
+        let io = || std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let stream = retailflow_stream::StreamError::OpenInput {
+            path: "in.jsonl".into(),
+            source: io(),
+        };
+        assert_eq!(
+            one_line(&anyhow::Error::new(stream)),
+            "cannot open in.jsonl: no such file"
+        );
+        let wrapped = anyhow::Error::new(io()).context("reading the settings");
+        assert_eq!(one_line(&wrapped), "reading the settings: no such file");
+    }
 }

@@ -733,5 +733,10 @@ fn bad_arguments_are_one_line_errors() {
             !stderr.contains("panicked") && !stderr.contains("backtrace"),
             "{stderr}"
         );
+        // Each cause is said once.
+        for line in stderr.lines().filter(|l| l.starts_with("error: ")) {
+            let parts: Vec<&str> = line.split(": ").collect();
+            assert!(parts.windows(2).all(|w| w[0] != w[1]), "{args:?}: {line}");
+        }
     }
 }
