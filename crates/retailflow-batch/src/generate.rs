@@ -54,9 +54,28 @@ const CHUNK_ROWS: u64 = 1 << 16;
 /// Why a file could not be generated.
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
+    /// The file asked for cannot be created (a missing folder, no permission, a folder's name).
+    #[error("cannot create {}: {source}", path.display())]
+    CreateOutput {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The destination refused the bytes (disk full, closed pipe, ...).
     #[error("cannot write the generated CSV: {0}")]
     Write(#[from] std::io::Error),
+}
+
+impl GenerateError {
+    /// Who is at fault: the path given, or the disk or pipe that failed while writing.
+    pub fn fault(&self) -> retailflow_core::fault::Fault {
+        use retailflow_core::fault::Fault;
+        match self {
+            GenerateError::CreateOutput { .. } => Fault::UserInput,
+            GenerateError::Write(_) => Fault::Environment,
+        }
+    }
 }
 
 /// Writes a header and `rows` generated rows for `seed` to `out`, using every available core.

@@ -113,6 +113,9 @@ fn fault_of(error: &anyhow::Error) -> Fault {
         if let Some(error) = cause.downcast_ref::<retailflow_cluster::ClusterError>() {
             return error.fault();
         }
+        if let Some(error) = cause.downcast_ref::<retailflow_batch::generate::GenerateError>() {
+            return error.fault();
+        }
         if cause.downcast_ref::<std::io::Error>().is_some() {
             return Fault::Environment;
         }

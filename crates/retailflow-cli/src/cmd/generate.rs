@@ -26,8 +26,10 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.out {
         Some(path) => {
-            let file =
-                File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+            let file = File::create(&path).map_err(|source| GenerateError::CreateOutput {
+                path: path.clone(),
+                source,
+            })?;
             let mut out = BufWriter::with_capacity(1 << 20, file);
             generate_csv(args.rows, args.seed, &mut out)
                 .with_context(|| format!("cannot write {}", path.display()))?;
