@@ -88,8 +88,9 @@ pub struct Args {
     /// The window length the anomalies are laid out for (the stream's --window).
     #[arg(long, default_value = "10s", value_parser = duration_arg, requires = "anomalies")]
     anomalies_window: Duration,
-    /// Write the messages to this JSONL file instead of Kafka (needs --count or --duration).
-    #[arg(long)]
+    /// Write the messages to this JSONL file instead of Kafka (needs --count or --duration); `-` is
+    /// standard output, and a reader that stops reading (`| head`) ends the run without an error.
+    #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
     /// How long a message may wait for the broker before it counts as not delivered.
     #[arg(long, default_value = "60s", value_parser = duration_arg)]

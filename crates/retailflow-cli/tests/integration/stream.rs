@@ -276,6 +276,68 @@ fn produce_out_is_deterministic_for_a_seed() {
 }
 
 #[test]
+fn produce_out_dash_is_standard_output_and_a_closed_pipe_ends_it_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = [
+        "produce",
+        "--mode",
+        "receipts",
+        "--seed",
+        "3",
+        "--start-time",
+        "2025-03-01T09:00:00Z",
+    ];
+    let file = dir.path().join("r.jsonl");
+    let to_file = support::retailflow()
+        .args(flags)
+        .args(["--count", "300", "--out"])
+        .arg(&file)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(to_file.status.success(), "{}", stderr_of(&to_file));
+    let to_stdout = support::retailflow()
+        .current_dir(dir.path())
+        .args(flags)
+        .args(["--count", "300", "--out", "-"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(to_stdout.status.success(), "{}", stderr_of(&to_stdout));
+    assert_eq!(to_stdout.stdout, std::fs::read(&file).unwrap());
+    assert!(
+        stderr_of(&to_stdout).contains("sent in"),
+        "{}",
+        stderr_of(&to_stdout)
+    );
+    assert!(!dir.path().join("-").exists());
+
+    // A reader that takes three lines and goes (`| head -3`): the run stops, and is no error.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_retailflow"))
+        .args(flags)
+        .args(["--count", "100000000", "--out", "-"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..3 {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        assert!(line.starts_with('{'), "{line}");
+    }
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("to standard output (closed by its reader)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("error:"), "{stderr}");
+}
+
+#[test]
 fn produce_values_to_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("values.jsonl");

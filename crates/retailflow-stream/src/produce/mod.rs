@@ -139,6 +139,9 @@ pub fn produce(
         }
         target.send(message.key, message.payload)?;
         sent += 1;
+        if target.gone() {
+            break;
+        }
     }
     summary.tally = target.finish()?;
     summary.elapsed = clock.now() - start;

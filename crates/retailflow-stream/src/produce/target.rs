@@ -1,8 +1,9 @@
 //! Where `produce` writes: a Kafka topic (keyed messages, delivery reports counted) or a JSONL file
-//! (one message per line, for tests and benchmarks without a broker).
+//! (one message per line, for tests and benchmarks without a broker); `-` as the file is standard
+//! output, and a reader that closes it (`| head`) ends the run early without an error.
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -26,6 +27,11 @@ pub trait MessageTarget {
 
     /// Where the messages go, for status lines.
     fn describe(&self) -> String;
+
+    /// Whether the destination has gone for good (the reader of a pipe stopped reading).
+    fn gone(&self) -> bool {
+        false
+    }
 }
 
 /// Messages to a Kafka topic.
@@ -68,38 +74,78 @@ impl MessageTarget for KafkaTarget {
     }
 }
 
-/// Messages as lines of a JSONL file (created afresh).
-#[derive(Debug)]
+/// Messages as lines of a JSONL file (created afresh), or of standard output.
 pub struct FileTarget {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: BufWriter<Box<dyn Write + Send>>,
     written: u64,
+    /// Standard output whose reader has gone.
+    closed: bool,
 }
 
+impl std::fmt::Debug for FileTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileTarget")
+            .field("path", &self.path)
+            .field("written", &self.written)
+            .finish()
+    }
+}
+
+/// The file name that stands for standard output.
+const STDOUT: &str = "-";
+
 impl FileTarget {
-    /// Creates (or replaces) `path`.
+    /// Creates (or replaces) `path`; `-` is standard output.
     pub fn create(path: &Path) -> Result<Self, StreamError> {
-        let file = File::create(path).map_err(|source| StreamError::CreateOutput {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let out: Box<dyn Write + Send> = if path == Path::new(STDOUT) {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(
+                File::create(path).map_err(|source| StreamError::CreateOutput {
+                    path: path.to_path_buf(),
+                    source,
+                })?,
+            )
+        };
         Ok(Self {
             path: path.to_path_buf(),
-            out: BufWriter::with_capacity(1 << 20, file),
+            out: BufWriter::with_capacity(1 << 20, out),
             written: 0,
+            closed: false,
         })
     }
 
-    fn error(&self, source: std::io::Error) -> StreamError {
-        StreamError::write(self.path.display().to_string(), source)
+    fn is_stdout(&self) -> bool {
+        self.path == Path::new(STDOUT)
+    }
+
+    /// A write's result: a pipe whose reader has gone closes standard output, without an error.
+    fn outcome(&mut self, result: std::io::Result<()>) -> Result<(), StreamError> {
+        match result {
+            Err(error) if self.is_stdout() && error.kind() == ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(source) => Err(StreamError::write(self.path.display().to_string(), source)),
+            Ok(()) => Ok(()),
+        }
     }
 }
 
 impl MessageTarget for FileTarget {
     fn send(&mut self, _key: Option<&[u8]>, payload: &[u8]) -> Result<(), StreamError> {
-        self.out.write_all(payload).map_err(|e| self.error(e))?;
-        self.out.write_all(b"\n").map_err(|e| self.error(e))?;
-        self.written += 1;
+        if self.closed {
+            return Ok(());
+        }
+        let written = self
+            .out
+            .write_all(payload)
+            .and_then(|()| self.out.write_all(b"\n"));
+        self.outcome(written)?;
+        if !self.closed {
+            self.written += 1;
+        }
         Ok(())
     }
 
@@ -115,11 +161,78 @@ impl MessageTarget for FileTarget {
     }
 
     fn finish(&mut self) -> Result<DeliveryTally, StreamError> {
-        self.out.flush().map_err(|e| self.error(e))?;
+        if !self.closed {
+            let flushed = self.out.flush();
+            self.outcome(flushed)?;
+        }
         Ok(self.tally())
     }
 
     fn describe(&self) -> String {
-        format!("file {}", self.path.display())
+        match (self.is_stdout(), self.closed) {
+            (true, false) => "standard output".to_string(),
+            (true, true) => "standard output (closed by its reader)".to_string(),
+            (false, _) => format!("file {}", self.path.display()),
+        }
+    }
+
+    fn gone(&self) -> bool {
+        self.closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Standard output as a pipe: takes `room` bytes, then its reader goes away.
+    struct Pipe {
+        room: usize,
+    }
+
+    impl Write for Pipe {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(ErrorKind::BrokenPipe.into());
+            }
+            let taken = bytes.len().min(self.room);
+            self.room -= taken;
+            Ok(taken)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A target over a pipe, unbuffered so that every message reaches the pipe at once.
+    fn target(path: &str, room: usize) -> FileTarget {
+        FileTarget {
+            path: PathBuf::from(path),
+            out: BufWriter::with_capacity(0, Box::new(Pipe { room })),
+            written: 0,
+            closed: false,
+        }
+    }
+
+    #[test]
+    fn a_closed_standard_output_ends_the_run_without_an_error() {
+        let mut out = target(STDOUT, 8);
+        out.send(None, b"{\"a\":1}").unwrap();
+        assert!(!out.gone());
+        out.send(None, b"{\"a\":2}").unwrap();
+        assert!(out.gone());
+        out.send(None, b"{\"a\":3}").unwrap();
+        let tally = out.finish().unwrap();
+        assert_eq!((tally.sent, tally.delivered), (1, 1));
+        assert_eq!(out.describe(), "standard output (closed by its reader)");
+    }
+
+    #[test]
+    fn a_broken_file_is_an_error() {
+        let mut out = target("out.jsonl", 0);
+        let error = out.send(None, b"{}").unwrap_err();
+        assert!(error.to_string().contains("out.jsonl"), "{error}");
+        assert!(!out.gone());
     }
 }
