@@ -64,7 +64,8 @@ pub struct Args {
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value_t = From::Latest)]
     from: From,
-    /// `kafka`, or `file:PATH.jsonl` (one message per line; ends at the end of the file).
+    /// `kafka`, or `file:PATH.jsonl` (one message per line; ends at the end of the file); `file:-`
+    /// reads standard input (one part, no --checkpoint).
     #[arg(long, default_value = "kafka", value_parser = source_arg)]
     source: SourceSpec,
     /// Micro-batch interval, e.g. `1s`, `500ms`.
@@ -74,7 +75,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Receipts)]
     format: Format,
     /// Dead letters: `topic:NAME` or `file:PATH` [default: topic receipts-dlq for Kafka,
-    /// <input>.dlq.jsonl beside a file].
+    /// <input>.dlq.jsonl beside a file, stdin.dlq.jsonl here for standard input].
     #[arg(long, value_parser = dlq_arg)]
     dlq: Option<DeadLetterSpec>,
     /// Where results go; give it several times to write each result to several places, e.g.

@@ -338,6 +338,81 @@ fn produce_out_dash_is_standard_output_and_a_closed_pipe_ends_it_quietly() {
 }
 
 #[test]
+fn standard_input_as_the_source_gives_the_file_s_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("r.jsonl");
+    support::produce_receipts_to(
+        &input,
+        &[
+            "--seed",
+            "5",
+            "--count",
+            "3000",
+            "--start-time",
+            "2025-03-01T09:00:00Z",
+            "--malformed-fraction",
+            "0.03",
+        ],
+    );
+    let run = |source: &str, stdin: Vec<u8>| {
+        let output = support::retailflow()
+            .current_dir(dir.path())
+            .args([
+                "stream",
+                "--analytics",
+                "--output",
+                "jsonl:-",
+                "--source",
+                source,
+            ])
+            .write_stdin(stdin)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        (stdout_of(&output), stderr_of(&output))
+    };
+    let (from_file, _) = run("file:r.jsonl", Vec::new());
+    let (from_stdin, status) = run("file:-", std::fs::read(&input).unwrap());
+    assert!(!from_file.is_empty());
+    assert_eq!(from_stdin, from_file);
+    assert!(
+        status.contains("reading receipts from standard input")
+            && status.contains("dead letters to file stdin.dlq.jsonl"),
+        "{status}"
+    );
+    // The same dead letters, each naming its source.
+    let without_source = |name: &str, source: &str| -> Vec<serde_json::Value> {
+        support::json_lines(&dir.path().join(name))
+            .into_iter()
+            .map(|mut letter| {
+                assert_eq!(letter["source"], source, "{letter}");
+                letter["source"] = serde_json::Value::Null;
+                letter
+            })
+            .collect()
+    };
+    let from_stdin = without_source("stdin.dlq.jsonl", "standard input");
+    assert!(!from_stdin.is_empty());
+    assert_eq!(from_stdin, without_source("r.dlq.jsonl", "file:r.jsonl"));
+
+    // Standard input cannot be read again from a position: no checkpoint.
+    let output = support::retailflow()
+        .current_dir(dir.path())
+        .args(["stream", "--source", "file:-", "--checkpoint", "ck"])
+        .write_stdin("{}\n")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr_of(&output).contains("standard input cannot be read again"),
+        "{}",
+        stderr_of(&output)
+    );
+}
+
+#[test]
 fn produce_values_to_a_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("values.jsonl");

@@ -64,6 +64,16 @@ impl RunParts {
                 checkpoint: None,
             });
         };
+        if let SourceSpec::File(path) = &settings.source
+            && crate::source::file::is_stdin(path)
+        {
+            return Err(StreamError::invalid(
+                "checkpoint",
+                &dir.display().to_string(),
+                "standard input cannot be read again from a checkpoint's position; stream a file \
+                 (or Kafka) to checkpoint",
+            ));
+        }
         // With transactional output a run holding the directory is fenced, not waited for.
         let kafka_topic = settings.outputs.iter().find_map(|output| match output {
             OutputSpec::Kafka { topic } => Some(topic),

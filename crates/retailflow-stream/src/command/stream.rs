@@ -14,11 +14,15 @@ use crate::kafka::WriterConfig;
 use crate::output::{KafkaResultSink, OutputSpec, RecordsStage, Sink};
 use crate::pipeline::{Environment, PipelineConfig, RunSummary};
 use crate::schema::{ReceiptFormat, ValueFormat, ValueRecord};
+use crate::source::file::is_stdin;
 use crate::source::{FileSource, KafkaSource, KafkaSourceConfig, Source, SourceSpec, StartFrom};
 use crate::status::StatusLog;
 
 /// The dead-letter topic when none is named: the one the broker set-up creates.
 pub const DEFAULT_DEAD_LETTER_TOPIC: &str = "receipts-dlq";
+
+/// The dead-letter file when reading standard input without `--dlq`, in the current folder.
+pub const STDIN_DEAD_LETTER_FILE: &str = "stdin.dlq.jsonl";
 
 /// The schema messages are read with (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -73,6 +77,9 @@ impl StreamSettings {
             (Some(spec), _) => spec.clone(),
             (None, SourceSpec::Kafka) => {
                 DeadLetterSpec::Topic(DEFAULT_DEAD_LETTER_TOPIC.to_string())
+            }
+            (None, SourceSpec::File(path)) if is_stdin(path) => {
+                DeadLetterSpec::File(std::path::PathBuf::from(STDIN_DEAD_LETTER_FILE))
             }
             (None, SourceSpec::File(path)) => DeadLetterSpec::File(default_dead_letter_file(path)),
         }
@@ -215,6 +222,7 @@ impl StreamSettings {
                     ""
                 }
             ),
+            SourceSpec::File(path) if is_stdin(path) => "standard input".to_string(),
             SourceSpec::File(path) => format!("file {}", path.display()),
         };
         let dead_letters = match self.dead_letter_spec() {

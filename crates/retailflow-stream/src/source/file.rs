@@ -12,6 +12,10 @@
 //! processor's caches). A file of up to one block
 //! is partition 0 alone. The parts depend on the file's size only, never on how many workers read
 //! it, so neither do the results.
+//!
+//! **Standard input.** The path `-` reads standard input (`produce --out - | stream --source
+//! file:-`): one part, as its size is not known beforehand, and no resuming, as it cannot be read
+//! again from a position.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
@@ -133,27 +137,41 @@ impl FileSource {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = File::open(path).map_err(open_error)?;
-        let metadata = file.metadata().map_err(open_error)?;
-        if metadata.is_dir() {
-            return Err(open_error(std::io::Error::other("it is a directory")));
-        }
-        let length = metadata.len();
-        if length < byte_offset {
-            return Err(StreamError::ResumeOutput {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "the checkpoint was taken at byte {byte_offset} but the file now has {length} \
-                     bytes: the input changed; start over with a new checkpoint directory"
-                ),
-            });
-        }
-        file.seek(SeekFrom::Start(byte_offset))
-            .map_err(read_error)?;
+        let (input, parts): (Box<dyn Read + Send>, u64) = if is_stdin(path) {
+            if byte_offset > 0 {
+                return Err(StreamError::ResumeOutput {
+                    path: path.to_path_buf(),
+                    reason: "standard input cannot be read again from a position; stream a file \
+                             to resume from a checkpoint"
+                        .to_string(),
+                });
+            }
+            (Box::new(std::io::stdin()), 1)
+        } else {
+            let mut file = File::open(path).map_err(open_error)?;
+            let metadata = file.metadata().map_err(open_error)?;
+            if metadata.is_dir() {
+                return Err(open_error(std::io::Error::other("it is a directory")));
+            }
+            let length = metadata.len();
+            if length < byte_offset {
+                return Err(StreamError::ResumeOutput {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "the checkpoint was taken at byte {byte_offset} but the file now has \
+                         {length} bytes: the input changed; start over with a new checkpoint \
+                         directory"
+                    ),
+                });
+            }
+            file.seek(SeekFrom::Start(byte_offset))
+                .map_err(read_error)?;
+            (Box::new(file), file_parts(length))
+        };
         let (sender, chunks) = sync_channel(CHUNKS_AHEAD);
         let (spent, spent_chunks) = sync_channel(CHUNKS_AHEAD);
         let reader = LineReader {
-            reader: BufReader::with_capacity(1 << 20, file),
+            reader: BufReader::with_capacity(1 << 20, input),
             max_message_size,
             spent: spent_chunks,
         };
@@ -162,7 +180,11 @@ impl FileSource {
             .spawn(move || reader.run(&sender))
             .map_err(read_error)?;
         Ok(Self {
-            name: format!("file:{}", path.display()),
+            name: if is_stdin(path) {
+                "standard input".to_string()
+            } else {
+                format!("file:{}", path.display())
+            },
             path: path.to_path_buf(),
             line_number: next_line - 1,
             bytes_read: byte_offset,
@@ -174,7 +196,7 @@ impl FileSource {
                 thread: Some(thread),
             },
             finished: false,
-            parts: file_parts(length),
+            parts,
         })
     }
 
@@ -262,7 +284,7 @@ impl Source for FileSource {
 /// The reading thread's side: splits the file into lines, keeping only the start of a line over
 /// the size limit.
 struct LineReader {
-    reader: BufReader<File>,
+    reader: BufReader<Box<dyn Read + Send>>,
     max_message_size: usize,
     spent: Receiver<Chunk>,
 }
@@ -337,6 +359,11 @@ impl LineReader {
         });
         Ok(true)
     }
+}
+
+/// Whether `path` stands for standard input (`-`).
+pub fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
 }
 
 /// Consumes the rest of the current line and its newline; returns how many bytes came before it
