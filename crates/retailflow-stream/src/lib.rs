@@ -32,6 +32,7 @@ pub mod signals;
 pub mod source;
 mod stage;
 pub mod status;
+mod stdio;
 pub use retailflow_receipts::timestamp;
 
 pub use dead_letter::{DeadLetter, Reason, ReasonCounts, Rejection};

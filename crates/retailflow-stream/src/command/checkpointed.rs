@@ -65,7 +65,7 @@ impl RunParts {
             });
         };
         if let SourceSpec::File(path) = &settings.source
-            && crate::source::file::is_stdin(path)
+            && crate::stdio::is_standard_stream(path)
         {
             return Err(StreamError::invalid(
                 "checkpoint",

@@ -14,9 +14,9 @@ use crate::kafka::WriterConfig;
 use crate::output::{KafkaResultSink, OutputSpec, RecordsStage, Sink};
 use crate::pipeline::{Environment, PipelineConfig, RunSummary};
 use crate::schema::{ReceiptFormat, ValueFormat, ValueRecord};
-use crate::source::file::is_stdin;
 use crate::source::{FileSource, KafkaSource, KafkaSourceConfig, Source, SourceSpec, StartFrom};
 use crate::status::StatusLog;
+use crate::stdio::is_standard_stream;
 
 /// The dead-letter topic when none is named: the one the broker set-up creates.
 pub const DEFAULT_DEAD_LETTER_TOPIC: &str = "receipts-dlq";
@@ -78,7 +78,7 @@ impl StreamSettings {
             (None, SourceSpec::Kafka) => {
                 DeadLetterSpec::Topic(DEFAULT_DEAD_LETTER_TOPIC.to_string())
             }
-            (None, SourceSpec::File(path)) if is_stdin(path) => {
+            (None, SourceSpec::File(path)) if is_standard_stream(path) => {
                 DeadLetterSpec::File(std::path::PathBuf::from(STDIN_DEAD_LETTER_FILE))
             }
             (None, SourceSpec::File(path)) => DeadLetterSpec::File(default_dead_letter_file(path)),
@@ -222,7 +222,7 @@ impl StreamSettings {
                     ""
                 }
             ),
-            SourceSpec::File(path) if is_stdin(path) => "standard input".to_string(),
+            SourceSpec::File(path) if is_standard_stream(path) => "standard input".to_string(),
             SourceSpec::File(path) => format!("file {}", path.display()),
         };
         let dead_letters = match self.dead_letter_spec() {

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::error::StreamError;
 use crate::kafka::{DeliveryTally, KafkaWriter, WriterConfig};
 use crate::status::StatusLog;
+use crate::stdio::is_standard_stream;
 
 /// A destination for produced messages.
 pub trait MessageTarget {
@@ -92,13 +93,10 @@ impl std::fmt::Debug for FileTarget {
     }
 }
 
-/// The file name that stands for standard output.
-const STDOUT: &str = "-";
-
 impl FileTarget {
     /// Creates (or replaces) `path`; `-` is standard output.
     pub fn create(path: &Path) -> Result<Self, StreamError> {
-        let out: Box<dyn Write + Send> = if path == Path::new(STDOUT) {
+        let out: Box<dyn Write + Send> = if is_standard_stream(path) {
             Box::new(std::io::stdout())
         } else {
             Box::new(
@@ -117,7 +115,7 @@ impl FileTarget {
     }
 
     fn is_stdout(&self) -> bool {
-        self.path == Path::new(STDOUT)
+        is_standard_stream(&self.path)
     }
 
     /// A write's result: a pipe whose reader has gone closes standard output, without an error.
@@ -217,7 +215,7 @@ mod tests {
 
     #[test]
     fn a_closed_standard_output_ends_the_run_without_an_error() {
-        let mut out = target(STDOUT, 8);
+        let mut out = target(crate::stdio::STANDARD_STREAM, 8);
         out.send(None, b"{\"a\":1}").unwrap();
         assert!(!out.gone());
         out.send(None, b"{\"a\":2}").unwrap();

@@ -29,6 +29,7 @@ use crate::dead_letter::OVERSIZED_PAYLOAD_PREVIEW;
 use crate::error::StreamError;
 use crate::message::{MessageBatch, MessageMeta, Positions};
 use crate::source::{Polled, Source};
+use crate::stdio::is_standard_stream;
 
 /// Bytes in one block of a file (see the module docs).
 pub const FILE_BLOCK: u64 = 8 << 20;
@@ -129,44 +130,14 @@ impl FileSource {
         next_line: i64,
         byte_offset: u64,
     ) -> Result<Self, StreamError> {
-        let open_error = |source| StreamError::OpenInput {
-            path: path.to_path_buf(),
-            source,
-        };
         let read_error = |source| StreamError::ReadInput {
             path: path.to_path_buf(),
             source,
         };
-        let (input, parts): (Box<dyn Read + Send>, u64) = if is_stdin(path) {
-            if byte_offset > 0 {
-                return Err(StreamError::ResumeOutput {
-                    path: path.to_path_buf(),
-                    reason: "standard input cannot be read again from a position; stream a file \
-                             to resume from a checkpoint"
-                        .to_string(),
-                });
-            }
-            (Box::new(std::io::stdin()), 1)
+        let (input, parts) = if is_standard_stream(path) {
+            open_stdin(path, byte_offset)?
         } else {
-            let mut file = File::open(path).map_err(open_error)?;
-            let metadata = file.metadata().map_err(open_error)?;
-            if metadata.is_dir() {
-                return Err(open_error(std::io::Error::other("it is a directory")));
-            }
-            let length = metadata.len();
-            if length < byte_offset {
-                return Err(StreamError::ResumeOutput {
-                    path: path.to_path_buf(),
-                    reason: format!(
-                        "the checkpoint was taken at byte {byte_offset} but the file now has \
-                         {length} bytes: the input changed; start over with a new checkpoint \
-                         directory"
-                    ),
-                });
-            }
-            file.seek(SeekFrom::Start(byte_offset))
-                .map_err(read_error)?;
-            (Box::new(file), file_parts(length))
+            open_file(path, byte_offset)?
         };
         let (sender, chunks) = sync_channel(CHUNKS_AHEAD);
         let (spent, spent_chunks) = sync_channel(CHUNKS_AHEAD);
@@ -180,7 +151,7 @@ impl FileSource {
             .spawn(move || reader.run(&sender))
             .map_err(read_error)?;
         Ok(Self {
-            name: if is_stdin(path) {
+            name: if is_standard_stream(path) {
                 "standard input".to_string()
             } else {
                 format!("file:{}", path.display())
@@ -281,6 +252,48 @@ impl Source for FileSource {
     }
 }
 
+/// Standard input, from its start only: it cannot be read again from a position.
+fn open_stdin(path: &Path, byte_offset: u64) -> Result<(Box<dyn Read + Send>, u64), StreamError> {
+    if byte_offset > 0 {
+        return Err(StreamError::ResumeOutput {
+            path: path.to_path_buf(),
+            reason: "standard input cannot be read again from a position; stream a file to resume \
+                     from a checkpoint"
+                .to_string(),
+        });
+    }
+    Ok((Box::new(std::io::stdin()), 1))
+}
+
+/// The file at `byte_offset`, and the parts it is read as.
+fn open_file(path: &Path, byte_offset: u64) -> Result<(Box<dyn Read + Send>, u64), StreamError> {
+    let open_error = |source| StreamError::OpenInput {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(open_error)?;
+    let metadata = file.metadata().map_err(open_error)?;
+    if metadata.is_dir() {
+        return Err(open_error(std::io::Error::other("it is a directory")));
+    }
+    let length = metadata.len();
+    if length < byte_offset {
+        return Err(StreamError::ResumeOutput {
+            path: path.to_path_buf(),
+            reason: format!(
+                "the checkpoint was taken at byte {byte_offset} but the file now has {length} \
+                 bytes: the input changed; start over with a new checkpoint directory"
+            ),
+        });
+    }
+    file.seek(SeekFrom::Start(byte_offset))
+        .map_err(|source| StreamError::ReadInput {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok((Box::new(file), file_parts(length)))
+}
+
 /// The reading thread's side: splits the file into lines, keeping only the start of a line over
 /// the size limit.
 struct LineReader {
@@ -359,11 +372,6 @@ impl LineReader {
         });
         Ok(true)
     }
-}
-
-/// Whether `path` stands for standard input (`-`).
-pub fn is_stdin(path: &Path) -> bool {
-    path == Path::new("-")
 }
 
 /// Consumes the rest of the current line and its newline; returns how many bytes came before it
