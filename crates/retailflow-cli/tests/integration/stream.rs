@@ -877,3 +877,78 @@ fn bad_arguments_are_one_line_errors() {
         }
     }
 }
+
+#[test]
+fn a_run_that_cannot_write_a_file_leaves_the_earlier_files_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = golden_path("stream_values_input.jsonl");
+    let run = |output: &[String], dlq: &Path| {
+        let mut command = support::retailflow();
+        command
+            .args(["stream", "--format", "value", "--source"])
+            .arg(format!("file:{}", input.display()))
+            .arg("--dlq")
+            .arg(format!("file:{}", dlq.display()));
+        for output in output {
+            command.args(["--output", output]);
+        }
+        command.timeout(Duration::from_secs(60)).output().unwrap()
+    };
+    let earlier_dead = dir.path().join("dead.jsonl");
+    std::fs::write(&earlier_dead, "earlier dead letters\n").unwrap();
+    let missing = dir.path().join("missing");
+
+    // The output cannot be created: the dead letters of the earlier run stay.
+    let unwritable = missing.join("out.jsonl");
+    let output = run(&[format!("jsonl:{}", unwritable.display())], &earlier_dead);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains(&format!("cannot create {}", unwritable.display())),
+        "{}",
+        stderr_of(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&earlier_dead).unwrap(),
+        "earlier dead letters\n"
+    );
+
+    // The dead letters cannot be written: the earlier results stay, and no new output appears.
+    let earlier_results = dir.path().join("results.jsonl");
+    std::fs::write(&earlier_results, "earlier results\n").unwrap();
+    let fresh = dir.path().join("fresh.jsonl");
+    let output = run(
+        &[
+            format!("jsonl:{}", earlier_results.display()),
+            format!("jsonl:{}", fresh.display()),
+        ],
+        &missing.join("dead.jsonl"),
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stderr_of(&output));
+    assert_eq!(
+        std::fs::read_to_string(&earlier_results).unwrap(),
+        "earlier results\n"
+    );
+    assert!(!fresh.exists());
+    assert!(!missing.exists());
+
+    // Both writable: the run replaces them.
+    let output = run(
+        &[format!("jsonl:{}", earlier_results.display())],
+        &earlier_dead,
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(
+        std::fs::read_to_string(&earlier_results)
+            .unwrap()
+            .lines()
+            .count(),
+        5
+    );
+    assert_eq!(
+        std::fs::read_to_string(&earlier_dead)
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+}

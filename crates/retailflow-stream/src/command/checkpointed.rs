@@ -56,11 +56,16 @@ impl RunParts {
         environment: &Environment,
         analytics: Option<&EngineConfig>,
     ) -> Result<Self, StreamError> {
+        // Files are checked before any is opened, and the results opened before the dead
+        // letters: a run that cannot start leaves what an earlier run wrote as it was.
         let Some(dir) = &settings.checkpoint else {
+            let source = settings.open_source(environment)?;
+            settings.check_output_files()?;
+            let sinks = settings.open_sinks_reporting_to(&environment.status)?;
             return Ok(Self {
-                source: settings.open_source(environment)?,
+                source,
+                sinks,
                 dead_letters: settings.open_dead_letters(environment)?,
-                sinks: settings.open_sinks_reporting_to(&environment.status)?,
                 checkpoint: None,
             });
         };
@@ -134,13 +139,16 @@ impl RunParts {
                 }),
                 SourceSpec::File(_) => None,
             };
+            let source = settings.open_source_at(environment, start.as_ref())?;
+            settings.check_output_files()?;
+            let sinks = open_sinks(settings, &environment.status, kafka_sink, None)?;
             return Ok(Self {
-                source: settings.open_source_at(environment, start.as_ref())?,
+                source,
+                sinks,
                 dead_letters: match transactional_dead_letters {
                     Some(dead_letters) => dead_letters,
                     None => settings.open_dead_letters(environment)?,
                 },
-                sinks: open_sinks(settings, &environment.status, kafka_sink, None)?,
                 checkpoint: Some((store, None)),
             });
         };

@@ -11,6 +11,7 @@ use crate::dead_letter_sink::{
 };
 use crate::error::StreamError;
 use crate::kafka::WriterConfig;
+use crate::output::jsonl::check_writable;
 use crate::output::{KafkaResultSink, OutputSpec, RecordsStage, Sink};
 use crate::pipeline::{Environment, PipelineConfig, RunSummary};
 use crate::schema::{ReceiptFormat, ValueFormat, ValueRecord};
@@ -144,6 +145,22 @@ impl StreamSettings {
                 Some(other) => return Err(mismatch(other)),
             },
         })
+    }
+
+    /// Checks that every file the run writes (JSONL outputs, a dead-letter file) can be written,
+    /// changing none, so that a run that cannot start leaves the files of an earlier one alone.
+    pub(crate) fn check_output_files(&self) -> Result<(), StreamError> {
+        let outputs = self.outputs.iter().filter_map(|output| match output {
+            OutputSpec::JsonlFile(path) => Some(path.clone()),
+            OutputSpec::Console | OutputSpec::JsonlStdout | OutputSpec::Kafka { .. } => None,
+        });
+        let dead_letters = match self.dead_letter_spec() {
+            DeadLetterSpec::File(path) => Some(path),
+            DeadLetterSpec::Topic(_) => None,
+        };
+        outputs
+            .chain(dead_letters)
+            .try_for_each(|path| check_writable(&path))
     }
 
     /// Opens the dead-letter sink.

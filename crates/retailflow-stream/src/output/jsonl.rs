@@ -98,6 +98,27 @@ pub(crate) fn synced_length(path: &Path, file: &File) -> Result<SinkPosition, St
     })
 }
 
+/// Checks that `path` can be opened for writing, without changing it: a file that was not there
+/// is removed again. A run checks every output file before it opens (and so empties) any, so that
+/// one it cannot write leaves the others as they were.
+pub(crate) fn check_writable(path: &Path) -> Result<(), StreamError> {
+    let existed = std::fs::symlink_metadata(path).is_ok();
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|source| StreamError::CreateOutput {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    if !existed {
+        // Removing what this check made; should that fail, the run still writes the file.
+        let _ = std::fs::remove_file(path);
+    }
+    Ok(())
+}
+
 /// Opens an output file for appending, or creates it afresh.
 pub(crate) fn open_output(path: &Path, append: bool) -> Result<File, StreamError> {
     let mut options = OpenOptions::new();
@@ -140,5 +161,30 @@ impl Sink for JsonlSink {
             Some((path, file)) => synced_length(path, file),
             None => Ok(SinkPosition::Untracked),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checking_a_file_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("kept.jsonl");
+        std::fs::write(&kept, "earlier\n").unwrap();
+        check_writable(&kept).unwrap();
+        assert_eq!(std::fs::read_to_string(&kept).unwrap(), "earlier\n");
+
+        let new = dir.path().join("new.jsonl");
+        check_writable(&new).unwrap();
+        assert!(!new.exists());
+
+        let unwritable = dir.path().join("missing").join("out.jsonl");
+        assert!(matches!(
+            check_writable(&unwritable),
+            Err(StreamError::CreateOutput { path, .. }) if path == unwritable
+        ));
+        assert!(!dir.path().join("missing").exists());
     }
 }
