@@ -2,7 +2,7 @@
 //! (golden files, `UPDATE_GOLDEN=1` rewrites them), every bad input, and the acceptance figures on the
 //! real retail file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -23,30 +23,6 @@ fn sales_csv(rows: &[&str]) -> String {
 /// A sales row with this date.
 fn row_dated(id: usize, date: &str) -> String {
     format!("TXN_{id:07},CUST_01,Food,Item_3_FOOD,8.0,1.0,8.0,Cash,Online,{date},True")
-}
-
-fn golden_path(name: &str) -> PathBuf {
-    support::workspace_root().join("tests/golden").join(name)
-}
-
-/// Compares `actual` with the golden file `name`; `UPDATE_GOLDEN=1` rewrites the file instead.
-fn assert_golden(name: &str, actual: &str) {
-    let path = golden_path(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} is missing; run with UPDATE_GOLDEN=1", path.display()));
-    if actual != expected {
-        let line = actual
-            .lines()
-            .zip(expected.lines())
-            .position(|(a, e)| a != e);
-        panic!(
-            "{name} differs (first differing line: {line:?}); run with UPDATE_GOLDEN=1 to accept.\n--- actual ---\n{actual}"
-        );
-    }
 }
 
 /// Runs `retailflow clean` in `dir` with `args`.
@@ -105,12 +81,12 @@ fn story_and_report_on_the_dirty_fixture_match_the_golden_files() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_golden(
+    support::assert_golden(
         "clean_story.txt",
         &String::from_utf8(output.stdout).unwrap(),
     );
     let report = std::fs::read_to_string(dir.path().join("report.json")).unwrap();
-    assert_golden("clean_report.json", &report);
+    support::assert_golden("clean_report.json", &report);
     assert!(dir.path().join("dirty_sales_clean.parquet").is_file());
     for left in [
         ".dirty_sales_clean.parquet.partial",
@@ -587,7 +563,7 @@ fn real_file_acceptance() {
     );
 
     // The figures the independent engines agreed on: every key must match.
-    let expected = read_report(&golden_path("real_report_expected.json"));
+    let expected = read_report(&support::golden_path("real_report_expected.json"));
     assert_same_report(&expected, &report, "");
 }
 

@@ -4,7 +4,7 @@
 //! shutdown on SIGTERM, delivery failures, and every bad-argument case.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -12,30 +12,6 @@ use std::time::{Duration, Instant};
 use retailflow_stream::kafka::MockKafka;
 
 use crate::support;
-
-fn golden_path(name: &str) -> PathBuf {
-    support::workspace_root().join("tests/golden").join(name)
-}
-
-/// Compares `actual` with the golden file `name`; `UPDATE_GOLDEN=1` rewrites the file instead.
-fn assert_golden(name: &str, actual: &str) {
-    let path = golden_path(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e} (UPDATE_GOLDEN=1 writes it)",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "{} differs from the output.\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
-}
 
 fn stdout_of(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
@@ -47,7 +23,7 @@ fn stderr_of(output: &std::process::Output) -> String {
 
 /// Runs `retailflow stream` on a golden input file with its dead letters in `dlq`.
 fn stream_file(input: &str, format: &str, dlq: &Path, extra: &[&str]) -> std::process::Output {
-    let input = golden_path(input);
+    let input = support::golden_path(input);
     let output = support::retailflow()
         .args(["stream", "--format", format, "--source"])
         .arg(format!("file:{}", input.display()))
@@ -78,7 +54,7 @@ fn the_new_analyses_console_tables_and_alert_lines_match_the_golden_file() {
             "8",
         ],
     );
-    assert_golden("stream_alerts_console.txt", &stdout_of(&output));
+    support::assert_golden("stream_alerts_console.txt", &stdout_of(&output));
     let stderr = stderr_of(&output);
     let alerts: Vec<&str> = stderr
         .lines()
@@ -108,7 +84,7 @@ fn receipts_console_output_matches_the_golden_file() {
         &dlq,
         &["--max-records-per-batch", "5"],
     );
-    assert_golden("stream_receipts_console.txt", &stdout_of(&output));
+    support::assert_golden("stream_receipts_console.txt", &stdout_of(&output));
     let stderr = stderr_of(&output);
     assert!(
         stderr.contains(
@@ -142,9 +118,9 @@ fn dead_letter_records_match_the_golden_file() {
     );
     let text = std::fs::read_to_string(&dlq).unwrap();
     // The `source` names the input path, which differs between checkouts.
-    let input = golden_path("stream_receipts_input.jsonl");
+    let input = support::golden_path("stream_receipts_input.jsonl");
     let text = text.replace(&input.display().to_string(), "INPUT");
-    assert_golden("stream_receipts_dlq.jsonl", &text);
+    support::assert_golden("stream_receipts_dlq.jsonl", &text);
     for line in text.lines() {
         let record: serde_json::Value = serde_json::from_str(line).unwrap();
         for key in [
@@ -166,7 +142,7 @@ fn values_console_output_matches_the_golden_file() {
     let dir = tempfile::tempdir().unwrap();
     let dlq = dir.path().join("dead.jsonl");
     let output = stream_file("stream_values_input.jsonl", "value", &dlq, &["--show", "3"]);
-    assert_golden("stream_values_console.txt", &stdout_of(&output));
+    support::assert_golden("stream_values_console.txt", &stdout_of(&output));
     assert_eq!(std::fs::read_to_string(&dlq).unwrap().lines().count(), 2);
 }
 
@@ -199,7 +175,7 @@ fn jsonl_output_has_one_object_per_processed_record() {
 fn the_default_dead_letter_file_sits_beside_the_input() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("values.jsonl");
-    std::fs::copy(golden_path("stream_values_input.jsonl"), &input).unwrap();
+    std::fs::copy(support::golden_path("stream_values_input.jsonl"), &input).unwrap();
     let output = support::retailflow()
         .args(["stream", "--format", "value", "--output", "-", "--source"])
         .arg(format!("file:{}", input.display()))
@@ -881,7 +857,7 @@ fn bad_arguments_are_one_line_errors() {
 #[test]
 fn a_run_that_cannot_write_a_file_leaves_the_earlier_files_as_they_were() {
     let dir = tempfile::tempdir().unwrap();
-    let input = golden_path("stream_values_input.jsonl");
+    let input = support::golden_path("stream_values_input.jsonl");
     let run = |output: &[String], dlq: &Path| {
         let mut command = support::retailflow();
         command

@@ -227,3 +227,38 @@ pub fn group_offsets(
 /// The environment variable of the transactional output's test hook: a pause (ms) just before
 /// every commit, so a kill can land between a transaction's last send and its commit.
 pub const PAUSE_BEFORE_COMMIT: &str = retailflow_stream::kafka::PAUSE_BEFORE_COMMIT_VAR;
+
+/// The golden file `name` in `tests/golden`.
+pub fn golden_path(name: &str) -> PathBuf {
+    workspace_root().join("tests/golden").join(name)
+}
+
+/// Compares `actual` with the golden file `name`; `UPDATE_GOLDEN=1` rewrites the file instead.
+pub fn assert_golden(name: &str, actual: &str) {
+    let path = golden_path(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; run with UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    if actual != expected {
+        let (actual_lines, expected_lines): (Vec<&str>, Vec<&str>) =
+            (actual.lines().collect(), expected.lines().collect());
+        let line = actual_lines
+            .iter()
+            .zip(&expected_lines)
+            .position(|(a, e)| a != e)
+            .unwrap_or(actual_lines.len().min(expected_lines.len()))
+            + 1;
+        panic!(
+            "{} differs from the output (first at line {line}); run with \
+             UPDATE_GOLDEN=1 to accept.\n--- expected\n{expected}\n--- actual\n{actual}",
+            path.display()
+        );
+    }
+}
