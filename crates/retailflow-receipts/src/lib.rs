@@ -2,10 +2,11 @@
 //! windows: event time and spans ([`time`]), exact money ([`money`]), the typed receipt with its
 //! exact totals ([`receipt`]), RFC 3339 timestamps as receipts and results carry them
 //! ([`timestamp`]), the message schemas that parse receipts ([`schema`]), the message size limit
-//! ([`size`]), the reasons a message is refused ([`reason`]) and deterministic receipts for tests
+//! ([`size`]), how a file of messages splits into lines ([`lines`]), the reasons a message is refused ([`reason`]) and deterministic receipts for tests
 //! and demos ([`generate`]).
 
 pub mod generate;
+pub mod lines;
 pub mod money;
 pub mod reason;
 pub mod receipt;

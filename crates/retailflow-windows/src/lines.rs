@@ -4,8 +4,10 @@
 //! it as `too_large` exactly as the stream does.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
+
+use retailflow_receipts::lines::read_line;
 
 use crate::WindowsError;
 
@@ -57,39 +59,20 @@ impl Lines {
     /// The next line, or `None` at the end of the file.
     pub(crate) fn next_line(&mut self) -> Result<Option<Line<'_>>, WindowsError> {
         self.line.clear();
-        // Room for the limit plus one byte (to notice a line over it) and a `\r\n`.
-        let limit = self.max_message_size.saturating_add(3) as u64;
-        let read = (&mut self.reader)
-            .take(limit)
-            .read_until(b'\n', &mut self.line)
+        let read = read_line(&mut self.reader, self.max_message_size, 0, &mut self.line)
             .map_err(|cause| self.read_error(cause))?;
-        if read == 0 {
+        let Some(read) = read else {
             return Ok(None);
-        }
+        };
         self.number += 1;
-        if self.line.last() != Some(&b'\n') && read as u64 == limit {
-            let rest = skip_line(&mut self.reader).map_err(|cause| self.read_error(cause))?;
-            return Ok(Some(Line {
-                number: self.number,
-                size: self.line.len() + rest,
-                text: &[],
-            }));
-        }
-        if self.line.last() == Some(&b'\n') {
-            self.line.pop();
-            if self.line.last() == Some(&b'\r') {
-                self.line.pop();
-            }
-        }
-        let size = self.line.len();
-        let text = if size > self.max_message_size {
+        let text = if read.size > self.max_message_size {
             &[][..]
         } else {
             &self.line[..]
         };
         Ok(Some(Line {
             number: self.number,
-            size,
+            size: read.size,
             text,
         }))
     }
@@ -98,29 +81,6 @@ impl Lines {
         WindowsError::Read {
             path: self.path.clone(),
             cause,
-        }
-    }
-}
-
-/// Consumes the rest of the current line and its newline; returns how many bytes came before the
-/// newline.
-fn skip_line(reader: &mut impl BufRead) -> std::io::Result<usize> {
-    let mut skipped = 0;
-    loop {
-        let buffer = reader.fill_buf()?;
-        if buffer.is_empty() {
-            return Ok(skipped);
-        }
-        match buffer.iter().position(|&b| b == b'\n') {
-            Some(at) => {
-                reader.consume(at + 1);
-                return Ok(skipped + at);
-            }
-            None => {
-                let length = buffer.len();
-                skipped += length;
-                reader.consume(length);
-            }
         }
     }
 }

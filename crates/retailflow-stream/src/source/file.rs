@@ -18,7 +18,7 @@
 //! again from a position.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
@@ -30,6 +30,7 @@ use crate::error::StreamError;
 use crate::message::{MessageBatch, MessageMeta, Positions};
 use crate::source::{Polled, Source};
 use crate::stdio::is_standard_stream;
+use retailflow_receipts::lines::read_line;
 
 /// Bytes in one block of a file (see the module docs).
 pub const FILE_BLOCK: u64 = 8 << 20;
@@ -337,63 +338,21 @@ impl LineReader {
 
     /// Appends the next line to `chunk`; `false` at the end of the file.
     fn read_line(&mut self, chunk: &mut Chunk) -> std::io::Result<bool> {
-        let start = chunk.bytes.len();
-        // Room for the limit plus one byte (to notice a line over it) and a `\r\n`.
-        let limit = self.max_message_size.saturating_add(3) as u64;
-        let read = (&mut self.reader)
-            .take(limit)
-            .read_until(b'\n', &mut chunk.bytes)?;
-        if read == 0 {
+        let Some(line) = read_line(
+            &mut self.reader,
+            self.max_message_size,
+            OVERSIZED_PAYLOAD_PREVIEW,
+            &mut chunk.bytes,
+        )?
+        else {
             return Ok(false);
-        }
-        let mut consumed = read as u64;
-        let kept = &chunk.bytes[start..];
-        let oversized = kept.last() != Some(&b'\n') && read as u64 == limit;
-        let size = if oversized {
-            // Keep only the start of an oversized line and skip the rest without storing it.
-            let (rest, newline) = skip_line(&mut self.reader)?;
-            consumed += (rest + usize::from(newline)) as u64;
-            let size = read + rest;
-            chunk.bytes.truncate(start + OVERSIZED_PAYLOAD_PREVIEW);
-            size
-        } else {
-            if chunk.bytes.last() == Some(&b'\n') {
-                chunk.bytes.pop();
-                if chunk.bytes.len() > start && chunk.bytes.last() == Some(&b'\r') {
-                    chunk.bytes.pop();
-                }
-            }
-            chunk.bytes.len() - start
         };
         chunk.lines.push(ChunkLine {
             end: chunk.bytes.len(),
-            size,
-            consumed,
+            size: line.size,
+            consumed: line.consumed,
         });
         Ok(true)
-    }
-}
-
-/// Consumes the rest of the current line and its newline; returns how many bytes came before it
-/// and whether a newline ended it (not at the end of the file).
-fn skip_line(reader: &mut impl BufRead) -> std::io::Result<(usize, bool)> {
-    let mut skipped = 0;
-    loop {
-        let buffer = reader.fill_buf()?;
-        if buffer.is_empty() {
-            return Ok((skipped, false));
-        }
-        match buffer.iter().position(|&b| b == b'\n') {
-            Some(at) => {
-                reader.consume(at + 1);
-                return Ok((skipped + at, true));
-            }
-            None => {
-                let len = buffer.len();
-                skipped += len;
-                reader.consume(len);
-            }
-        }
     }
 }
 

@@ -1,0 +1,150 @@
+//! A file of messages split into lines, one rule for the stream's file source and the batch
+//! windows alike: a line ends in `\n` or `\r\n` (the last one needs neither), and a line too long
+//! for the size limit is not held in memory: only its start is kept and the rest skipped, its
+//! real size still measured, so that both refuse it as `too_large` the same way.
+
+use std::io::{BufRead, Read};
+
+/// What [`read_line`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineRead {
+    /// The line's size in bytes without its line end (a line skipped for its size may count the
+    /// `\r` of its `\r\n`: it is over the limit either way).
+    pub size: usize,
+    /// Bytes of the input it took, its line end included.
+    pub consumed: u64,
+    /// Whether it was too long to read whole: only its first bytes were kept.
+    pub skipped: bool,
+}
+
+/// Appends the next line of `reader` to `out`, without its line end; `None` at the end of the
+/// input. A line longer than `max_message_size` plus a line end is read only that far: of it
+/// `keep_of_skipped` bytes at most stay in `out`, and the rest of it is consumed without being
+/// stored.
+pub fn read_line(
+    reader: &mut impl BufRead,
+    max_message_size: usize,
+    keep_of_skipped: usize,
+    out: &mut Vec<u8>,
+) -> std::io::Result<Option<LineRead>> {
+    let start = out.len();
+    // Room for the limit plus one byte (to notice a line over it) and a `\r\n`.
+    let limit = max_message_size.saturating_add(3) as u64;
+    let read = reader.take(limit).read_until(b'\n', out)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if out.last() != Some(&b'\n') && read as u64 == limit {
+        let (rest, newline) = skip_line(reader)?;
+        out.truncate(start + keep_of_skipped.min(read));
+        return Ok(Some(LineRead {
+            size: read + rest,
+            consumed: (read + rest + usize::from(newline)) as u64,
+            skipped: true,
+        }));
+    }
+    if out.last() == Some(&b'\n') {
+        out.pop();
+        if out.len() > start && out.last() == Some(&b'\r') {
+            out.pop();
+        }
+    }
+    Ok(Some(LineRead {
+        size: out.len() - start,
+        consumed: read as u64,
+        skipped: false,
+    }))
+}
+
+/// Consumes the rest of the current line and its newline; returns how many bytes came before it
+/// and whether a newline ended it (not the end of the input).
+fn skip_line(reader: &mut impl BufRead) -> std::io::Result<(usize, bool)> {
+    let mut skipped = 0;
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok((skipped, false));
+        }
+        match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok((skipped + at, true));
+            }
+            None => {
+                let length = buffer.len();
+                skipped += length;
+                reader.consume(length);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::BufReader;
+
+    use super::*;
+
+    /// Every line of `input` as (kept bytes, what was read), through a small buffer so that long
+    /// lines span several fills.
+    fn lines(input: &[u8], max: usize, keep: usize) -> Vec<(Vec<u8>, LineRead)> {
+        let mut reader = BufReader::with_capacity(4, input);
+        let mut all = Vec::new();
+        loop {
+            let mut out = Vec::new();
+            match read_line(&mut reader, max, keep, &mut out).unwrap() {
+                Some(read) => all.push((out, read)),
+                None => return all,
+            }
+        }
+    }
+
+    fn read(size: usize, consumed: u64, skipped: bool) -> LineRead {
+        LineRead {
+            size,
+            consumed,
+            skipped,
+        }
+    }
+
+    #[test]
+    fn line_ends_are_dropped_and_counted() {
+        assert_eq!(
+            lines(b"ab\r\nc\n\nd", 100, 0),
+            vec![
+                (b"ab".to_vec(), read(2, 4, false)),
+                (b"c".to_vec(), read(1, 2, false)),
+                (Vec::new(), read(0, 1, false)),
+                (b"d".to_vec(), read(1, 1, false)),
+            ]
+        );
+        assert!(lines(b"", 100, 0).is_empty());
+    }
+
+    #[test]
+    fn a_line_too_long_keeps_its_start_and_its_real_size() {
+        let mut input = vec![b'x'; 20];
+        input.extend_from_slice(b"\nok\n");
+        assert_eq!(
+            lines(&input, 5, 3),
+            vec![
+                (b"xxx".to_vec(), read(20, 21, true)),
+                (b"ok".to_vec(), read(2, 3, false))
+            ]
+        );
+        // At the end of the input, without a newline.
+        assert_eq!(
+            lines(&[b'y'; 12], 5, 0),
+            vec![(Vec::new(), read(12, 12, true))]
+        );
+    }
+
+    #[test]
+    fn a_line_just_over_the_limit_is_read_whole() {
+        // The limit leaves room for one byte more and a `\r\n`: the caller measures and refuses it.
+        assert_eq!(
+            lines(b"123456\r\n", 5, 0),
+            vec![(b"123456".to_vec(), read(6, 8, false))]
+        );
+    }
+}
