@@ -7,42 +7,11 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use retailflow_eventtime::{EventTime, TimeSpan};
-use retailflow_stream::command::{
-    ProduceMode, ProduceSettings, StreamFormat, StreamSettings, run_produce, run_stream,
-};
-use retailflow_stream::generate::{EventClock, Faults};
+use retailflow_stream::command::{StreamFormat, StreamSettings, run_stream};
 use retailflow_stream::kafka::MockKafka;
 use retailflow_stream::output::OutputSpec;
-use retailflow_stream::produce::ProducePlan;
 use retailflow_stream::source::{SourceSpec, StartFrom};
 use retailflow_stream::{PipelineConfig, RunEnd};
-
-fn produce_receipts(brokers: &str, count: u64, seed: u64) {
-    let (env, _) = common::environment();
-    let settings = ProduceSettings {
-        brokers: brokers.to_string(),
-        topic: "receipts".to_string(),
-        mode: ProduceMode::Receipts,
-        seed,
-        event_clock: EventClock::Seeded {
-            start: EventTime(1_735_689_600_000),
-            events_per_second: 500.0,
-        },
-        faults: Faults {
-            late_by: TimeSpan::from_secs(30),
-            ..Faults::default()
-        },
-        plan: ProducePlan {
-            count: Some(count),
-            ..ProducePlan::default()
-        },
-        out: None,
-        delivery_timeout: Duration::from_secs(30),
-    };
-    let summary = run_produce(&settings, &env).unwrap();
-    assert_eq!(summary.tally.delivered, count, "{summary:?}");
-}
 
 /// CPU time this process has used (user + system), from /proc.
 fn cpu_time() -> Duration {
@@ -62,7 +31,7 @@ fn a_broker_outage_is_reported_retried_and_survived_without_spinning() {
     let cluster = MockKafka::start(1).unwrap();
     cluster.create_topic("receipts", 1).unwrap();
     let brokers = cluster.bootstrap_servers();
-    produce_receipts(&brokers, 50, 1);
+    common::produce_receipts(&brokers, "receipts", 50, 1, 0.0, 0.0);
 
     let dir = tempfile::tempdir().unwrap();
     let output = dir.path().join("out.jsonl");
@@ -117,7 +86,7 @@ fn a_broker_outage_is_reported_retried_and_survived_without_spinning() {
     let cpu_used = cpu_time() - cpu_before;
     cluster.broker_up(1).unwrap();
 
-    produce_receipts(&brokers, 50, 2);
+    common::produce_receipts(&brokers, "receipts", 50, 2, 0.0, 0.0);
     wait_for("the receipts sent after the outage", &|| written() == 100);
     shutdown.request();
     let summary = consumer.join().unwrap().unwrap();

@@ -9,7 +9,6 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
-use retailflow_eventtime::{EventTime, TimeSpan};
 use retailflow_stream::command::{
     ProduceMode, ProduceSettings, StreamFormat, StreamSettings, run_produce, run_stream,
 };
@@ -17,45 +16,9 @@ use retailflow_stream::dead_letter_sink::DeadLetterSpec;
 use retailflow_stream::generate::{EventClock, Faults};
 use retailflow_stream::kafka::MockKafka;
 use retailflow_stream::output::OutputSpec;
-use retailflow_stream::produce::{ProducePlan, ProduceSummary};
+use retailflow_stream::produce::ProducePlan;
 use retailflow_stream::source::{SourceSpec, StartFrom};
 use retailflow_stream::{PipelineConfig, Reason, RunEnd};
-
-fn produce_receipts(
-    brokers: &str,
-    topic: &str,
-    count: u64,
-    seed: u64,
-    malformed: f64,
-) -> ProduceSummary {
-    let (env, _) = common::environment();
-    let settings = ProduceSettings {
-        brokers: brokers.to_string(),
-        topic: topic.to_string(),
-        mode: ProduceMode::Receipts,
-        seed,
-        event_clock: EventClock::Seeded {
-            start: EventTime(1_735_689_600_000),
-            events_per_second: 500.0,
-        },
-        faults: Faults {
-            late_fraction: 0.05,
-            late_by: TimeSpan::from_secs(30),
-            malformed_fraction: malformed,
-            ..Faults::default()
-        },
-        plan: ProducePlan {
-            count: Some(count),
-            ..ProducePlan::default()
-        },
-        out: None,
-        delivery_timeout: Duration::from_secs(30),
-    };
-    let summary = run_produce(&settings, &env).unwrap();
-    assert_eq!(summary.tally.sent, count);
-    assert_eq!(summary.tally.delivered, count, "{summary:?}");
-    summary
-}
 
 fn stream_settings(brokers: &str, topic: &str, output: &Path) -> StreamSettings {
     StreamSettings {
@@ -92,7 +55,7 @@ fn every_produced_receipt_is_processed_or_dead_lettered() {
     cluster.create_topic("receipts", 3).unwrap();
     cluster.create_topic("receipts-dlq", 1).unwrap();
     let brokers = cluster.bootstrap_servers();
-    let produced = produce_receipts(&brokers, "receipts", 3_000, 7, 0.05);
+    let produced = common::produce_receipts(&brokers, "receipts", 3_000, 7, 0.05, 0.05);
     assert!(produced.malformed.total() > 100, "{produced:?}");
     assert_eq!(
         produced.malformed.get(Reason::TooLarge),
@@ -187,7 +150,7 @@ fn every_produced_receipt_is_processed_or_dead_lettered() {
     assert_eq!((again.messages, again.batches), (0, 0));
 
     // New messages are read by the next run, and only those.
-    let more = produce_receipts(&brokers, "receipts", 100, 8, 0.0);
+    let more = common::produce_receipts(&brokers, "receipts", 100, 8, 0.05, 0.0);
     let (env, _) = common::environment();
     let third = run_stream(
         &stream_settings(&brokers, "receipts", &dir.path().join("third.jsonl")),
@@ -285,7 +248,7 @@ fn a_stage_is_told_the_assigned_partitions_before_their_records() {
     let cluster = MockKafka::start(1).unwrap();
     cluster.create_topic("receipts", 3).unwrap();
     let brokers = cluster.bootstrap_servers();
-    let produced = produce_receipts(&brokers, "receipts", 300, 4, 0.0);
+    let produced = common::produce_receipts(&brokers, "receipts", 300, 4, 0.05, 0.0);
     let dir = tempfile::tempdir().unwrap();
     let settings = stream_settings(&brokers, "receipts", &dir.path().join("unused.jsonl"));
     let (env, _) = common::environment();

@@ -1,5 +1,6 @@
 //! Helpers shared by the tests that run on librdkafka's mock cluster: an environment on the system
-//! clock with captured status lines, and a reader of a whole topic.
+//! clock with captured status lines, deterministic receipts produced to a topic, and a reader of a
+//! whole topic.
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::sync::Arc;
@@ -9,9 +10,13 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
+use retailflow_eventtime::{EventTime, TimeSpan};
 use retailflow_stream::Environment;
 use retailflow_stream::clock::SystemClock;
+use retailflow_stream::command::{ProduceMode, ProduceSettings, run_produce};
+use retailflow_stream::generate::{EventClock, Faults};
 use retailflow_stream::output::kafka::EPOCH_HEADER;
+use retailflow_stream::produce::{ProducePlan, ProduceSummary};
 use retailflow_stream::shutdown::Shutdown;
 use retailflow_stream::status::{CapturedStatus, StatusLog};
 
@@ -27,6 +32,46 @@ pub fn environment() -> (Environment, CapturedStatus) {
         },
         captured,
     )
+}
+
+/// Produces `count` receipts from `seed` to `topic` (500 a second of event time from 2025-01-01,
+/// late ones 30 s late: a `late_fraction` of them, and a `malformed_fraction` damaged), and checks
+/// that every one was delivered.
+pub fn produce_receipts(
+    brokers: &str,
+    topic: &str,
+    count: u64,
+    seed: u64,
+    late_fraction: f64,
+    malformed_fraction: f64,
+) -> ProduceSummary {
+    let (env, _) = environment();
+    let settings = ProduceSettings {
+        brokers: brokers.to_string(),
+        topic: topic.to_string(),
+        mode: ProduceMode::Receipts,
+        seed,
+        event_clock: EventClock::Seeded {
+            start: EventTime(1_735_689_600_000),
+            events_per_second: 500.0,
+        },
+        faults: Faults {
+            late_fraction,
+            late_by: TimeSpan::from_secs(30),
+            malformed_fraction,
+            ..Faults::default()
+        },
+        plan: ProducePlan {
+            count: Some(count),
+            ..ProducePlan::default()
+        },
+        out: None,
+        delivery_timeout: Duration::from_secs(30),
+    };
+    let summary = run_produce(&settings, &env).unwrap();
+    assert_eq!(summary.tally.sent, count);
+    assert_eq!(summary.tally.delivered, count, "{summary:?}");
+    summary
 }
 
 /// A message read back: key, payload and the epoch header, if any.
