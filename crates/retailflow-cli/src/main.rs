@@ -78,15 +78,16 @@ fn main() -> ExitCode {
     }
 }
 
-/// `error` and its causes joined by `: `, each cause said once: one whose text the message already
-/// ends with (an error that writes its source into its own message) is not repeated.
+/// `error` and its causes joined by `: `, each cause said once: one whose text the line already
+/// holds (an error that writes its source into its own message, perhaps before a hint) is not
+/// repeated.
 fn one_line(error: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in error.chain() {
         let text = cause.to_string();
         if line.is_empty() {
             line = text;
-        } else if !line.ends_with(&text) {
+        } else if !line.contains(&text) {
             line.push_str(": ");
             line.push_str(&text);
         }
@@ -140,5 +141,14 @@ mod tests {
         );
         let wrapped = anyhow::Error::new(io()).context("reading the settings");
         assert_eq!(one_line(&wrapped), "reading the settings: no such file");
+        let listen = retailflow_dashboard::DashboardError::Listen {
+            addr: "127.0.0.1:8080".into(),
+            source: std::io::Error::new(std::io::ErrorKind::AddrInUse, "address in use"),
+            hint: " (choose another HOST:PORT)",
+        };
+        assert_eq!(
+            one_line(&anyhow::Error::new(listen)),
+            "dashboard: cannot listen on 127.0.0.1:8080: address in use (choose another HOST:PORT)"
+        );
     }
 }

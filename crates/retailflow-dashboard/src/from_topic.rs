@@ -49,7 +49,12 @@ pub fn run(
     environment: &Environment,
 ) -> Result<(), DashboardError> {
     let kafka = |operation: String| {
-        move |source| DashboardError::Stream(StreamError::Kafka { operation, source })
+        move |source| {
+            DashboardError::Stream(StreamError::Kafka {
+                operation,
+                cause: source,
+            })
+        }
     };
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &settings.brokers)
@@ -62,7 +67,7 @@ pub fn run(
             DashboardError::Stream(StreamError::KafkaClient {
                 role: "consumer",
                 brokers: settings.brokers.clone(),
-                source,
+                cause: source,
             })
         })?;
     let metadata = consumer

@@ -40,14 +40,14 @@ pub enum StreamError {
         source: std::io::Error,
     },
     /// A Kafka client that librdkafka refuses to create (bad broker list, bad setting).
-    #[error("cannot create the Kafka {role} for `{brokers}`: {}", crate::kafka::describe_error(.source))]
+    #[error("cannot create the Kafka {role} for `{brokers}`: {}", crate::kafka::describe_error(.cause))]
     KafkaClient {
         /// `producer` or `consumer`.
         role: &'static str,
         /// The bootstrap servers as given.
         brokers: String,
-        /// The cause.
-        source: KafkaError,
+        /// The cause, said in librdkafka's words in the message (so not repeated as a source).
+        cause: KafkaError,
     },
 
     /// A checkpoint directory that cannot be used: written by a different job, in use by another
@@ -93,12 +93,12 @@ pub enum StreamError {
         first_error: Option<String>,
     },
     /// A Kafka operation that failed in a way retrying cannot fix.
-    #[error("Kafka {operation} failed: {}", crate::kafka::describe_error(.source))]
+    #[error("Kafka {operation} failed: {}", crate::kafka::describe_error(.cause))]
     Kafka {
         /// What was being done, e.g. `subscribe to receipts`.
         operation: String,
-        /// The cause.
-        source: KafkaError,
+        /// The cause, said in librdkafka's words in the message (so not repeated as a source).
+        cause: KafkaError,
     },
     /// The transactional output was taken over: another run started on the same checkpoint
     /// directory initialised transactions with the same transactional id, so nothing this run
@@ -181,5 +181,27 @@ impl StreamError {
             what: what.into(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rdkafka::types::RDKafkaErrorCode;
+
+    use super::*;
+
+    #[test]
+    fn a_kafka_failure_says_its_cause_once() {
+        let error = StreamError::Kafka {
+            operation: "read the metadata of receipts".into(),
+            cause: KafkaError::MetadataFetch(RDKafkaErrorCode::BrokerTransportFailure),
+        };
+        assert_eq!(
+            error.to_string(),
+            "Kafka read the metadata of receipts failed: Local: Broker transport failure"
+        );
+        // Said in the message, so no source repeats it on the error line.
+        assert!(std::error::Error::source(&error).is_none());
+        assert_eq!(error.fault(), Fault::Environment);
     }
 }

@@ -47,3 +47,29 @@ fn help_documents_the_exit_codes() {
         "{stdout}"
     );
 }
+
+#[test]
+fn a_port_in_use_is_the_user_s_choice_to_change_said_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (status, stderr) = code(&[
+        "dashboard",
+        "--from",
+        "kafka:analytics",
+        "--brokers",
+        "127.0.0.1:1",
+        "--bind",
+        &address,
+    ]);
+    assert_eq!(status, Some(2), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(
+        line.starts_with(&format!("error: dashboard: cannot listen on {address}: ")),
+        "{line}"
+    );
+    assert!(line.contains("choose another HOST:PORT"), "{line}");
+    assert_eq!(line.matches("(os error").count(), 1, "{line}");
+}

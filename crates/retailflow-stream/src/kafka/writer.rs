@@ -170,7 +170,7 @@ impl KafkaWriter {
             .map_err(|source| StreamError::KafkaClient {
                 role: "producer",
                 brokers: config.brokers.clone(),
-                source,
+                cause: source,
             })?;
         let context = producer.context().clone();
         Ok(Self {
@@ -230,7 +230,7 @@ impl KafkaWriter {
                 Err((source, _)) => {
                     return Err(StreamError::Kafka {
                         operation: format!("send to {}", self.config.topic),
-                        source,
+                        cause: source,
                     });
                 }
             }
@@ -335,7 +335,7 @@ impl KafkaWriter {
         }
         StreamError::Kafka {
             operation: format!("{operation} topic {}", self.config.topic),
-            source,
+            cause: source,
         }
     }
 

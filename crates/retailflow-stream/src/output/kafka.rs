@@ -204,11 +204,11 @@ pub fn transaction_committed(brokers: &str, topic: &str, epoch: u64) -> Result<b
         .map_err(|source| StreamError::KafkaClient {
             role: "consumer",
             brokers: brokers.to_string(),
-            source,
+            cause: source,
         })?;
     let read_error = |source: KafkaError| StreamError::Kafka {
         operation: format!("read the end of topic {topic}"),
-        source,
+        cause: source,
     };
     let metadata = consumer
         .fetch_metadata(Some(topic), READ_TIMEOUT)

@@ -219,10 +219,14 @@ impl<'a> Worker<'a> {
             .map_err(|source| StreamError::KafkaClient {
                 role: "consumer",
                 brokers: settings.brokers.clone(),
-                source,
+                cause: source,
             })?;
-        let kafka =
-            |operation: String| move |source: KafkaError| StreamError::Kafka { operation, source };
+        let kafka = |operation: String| {
+            move |source: KafkaError| StreamError::Kafka {
+                operation,
+                cause: source,
+            }
+        };
         let metadata = consumer
             .fetch_metadata(Some(&settings.topic), REQUEST_TIMEOUT)
             .map_err(kafka(format!("read the partitions of {}", settings.topic)))?;
@@ -368,7 +372,7 @@ impl<'a> Worker<'a> {
                 Some(Err(KafkaError::MessageConsumptionFatal(code))) => {
                     return Err(StreamError::Kafka {
                         operation: format!("reading {}", self.settings.topic),
-                        source: KafkaError::MessageConsumptionFatal(code),
+                        cause: KafkaError::MessageConsumptionFatal(code),
                     });
                 }
                 Some(Err(error)) => {
@@ -390,7 +394,7 @@ impl<'a> Worker<'a> {
             .assignment()
             .map_err(|source| StreamError::Kafka {
                 operation: format!("read the assignment of {}", self.settings.topic),
-                source,
+                cause: source,
             })?;
         let mut partitions: Vec<i32> = list
             .elements_for_topic(&self.settings.topic)
@@ -407,7 +411,7 @@ impl<'a> Worker<'a> {
         let topic = &self.settings.topic;
         let kafka = |source: KafkaError| StreamError::Kafka {
             operation: format!("read the committed offset of {topic} partition {partition}"),
-            source,
+            cause: source,
         };
         let mut list = TopicPartitionList::new();
         list.add_partition(topic, partition);
@@ -603,7 +607,7 @@ impl<'a> Worker<'a> {
                 .add_partition_offset(&self.settings.topic, partition, Offset::Offset(owned.next))
                 .map_err(|source| StreamError::Kafka {
                     operation: "list the offsets to commit".to_string(),
-                    source,
+                    cause: source,
                 })?;
         }
         self.dead_letters.flush()?;
@@ -612,7 +616,7 @@ impl<'a> Worker<'a> {
             .group_metadata()
             .ok_or_else(|| StreamError::Kafka {
                 operation: format!("read the group metadata of {}", self.settings.group),
-                source: KafkaError::Canceled,
+                cause: KafkaError::Canceled,
             })?;
         self.writer.send_offsets(&offsets, &group)?;
         let tally = self.writer.flush();

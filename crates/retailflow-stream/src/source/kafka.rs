@@ -145,14 +145,14 @@ impl KafkaSource {
             .map_err(|source| StreamError::KafkaClient {
                 role: "consumer",
                 brokers: config.brokers.clone(),
-                source,
+                cause: source,
             })?;
         if config.resume_from.is_none() {
             consumer
                 .subscribe(&[&config.topic])
                 .map_err(|source| StreamError::Kafka {
                     operation: format!("subscribe to {}", config.topic),
-                    source,
+                    cause: source,
                 })?;
         }
         Ok(Self {
@@ -181,7 +181,7 @@ impl KafkaSource {
     fn consumer(&self) -> Result<&BaseConsumer<ConsumerStatus>, StreamError> {
         self.consumer.as_ref().ok_or_else(|| StreamError::Kafka {
             operation: format!("read from {}", self.config.topic),
-            source: KafkaError::Canceled,
+            cause: KafkaError::Canceled,
         })
     }
 
@@ -448,7 +448,7 @@ impl Source for KafkaSource {
             Some(Err(KafkaError::MessageConsumptionFatal(code))) => {
                 return Err(StreamError::Kafka {
                     operation: format!("reading {}", self.config.topic),
-                    source: KafkaError::MessageConsumptionFatal(code),
+                    cause: KafkaError::MessageConsumptionFatal(code),
                 });
             }
             Some(Err(_)) if self.draining => {
@@ -521,7 +521,7 @@ impl Source for KafkaSource {
             list.add_partition_offset(&self.config.topic, partition, Offset::Offset(next))
                 .map_err(|source| StreamError::Kafka {
                     operation: "prepare the offset commit".into(),
-                    source,
+                    cause: source,
                 })?;
         }
         self.consumer()?
@@ -531,7 +531,7 @@ impl Source for KafkaSource {
                     "committing offsets of {} for group {}",
                     self.config.topic, self.config.group
                 ),
-                source,
+                cause: source,
             })
     }
 
