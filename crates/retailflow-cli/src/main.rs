@@ -78,13 +78,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// `error` and its causes joined by `: `, each cause said once: one whose text the line already
-/// holds (an error that writes its source into its own message, perhaps before a hint) is not
-/// repeated.
+/// `error` and its causes on one line, joined by `: `, each cause said once: one whose text the
+/// line already holds (an error that writes its source into its own message, perhaps before a
+/// hint, or collapsed onto one line) is not repeated.
 fn one_line(error: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in error.chain() {
-        let text = cause.to_string();
+        let text = retailflow_core::fault::one_line(&cause.to_string());
         if line.is_empty() {
             line = text;
         } else if !line.contains(&text) {
@@ -149,6 +149,13 @@ mod tests {
         assert_eq!(
             one_line(&anyhow::Error::new(listen)),
             "dashboard: cannot listen on 127.0.0.1:8080: address in use (choose another HOST:PORT)"
+        );
+        let engine = retailflow_batch::BatchError::Engine(
+            datafusion::error::DataFusionError::Plan("no such column\n  in the plan".into()),
+        );
+        assert_eq!(
+            one_line(&anyhow::Error::new(engine)),
+            "internal error: Error during planning: no such column in the plan"
         );
     }
 }

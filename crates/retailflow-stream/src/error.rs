@@ -111,12 +111,12 @@ pub enum StreamError {
         transactional_id: String,
     },
     /// The in-process mock cluster could not be started or set up.
-    #[error("the in-process Kafka mock cluster failed to {operation}: {}", crate::kafka::describe_error(.source))]
+    #[error("the in-process Kafka mock cluster failed to {operation}: {}", crate::kafka::describe_error(.cause))]
     MockCluster {
         /// What was being done.
         operation: String,
-        /// The cause.
-        source: KafkaError,
+        /// The cause, said in librdkafka's words in the message (so not repeated as a source).
+        cause: KafkaError,
     },
 
     // ---- data and outputs while running ----

@@ -199,7 +199,7 @@ pub fn run_stream_demo(
         environment.shutdown.request();
         let produced = producer.join().map_err(|_| StreamError::MockCluster {
             operation: "run the demo producer".to_string(),
-            source: rdkafka::error::KafkaError::Canceled,
+            cause: rdkafka::error::KafkaError::Canceled,
         })??;
         Ok(DemoSummary {
             produced,

@@ -25,7 +25,10 @@ fn mock_error(
     operation: impl Into<String>,
 ) -> impl FnOnce(rdkafka::error::KafkaError) -> StreamError {
     let operation = operation.into();
-    move |source| StreamError::MockCluster { operation, source }
+    move |source| StreamError::MockCluster {
+        operation,
+        cause: source,
+    }
 }
 
 impl MockKafka {
