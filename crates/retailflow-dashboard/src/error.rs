@@ -27,6 +27,20 @@ pub enum DashboardError {
     /// The server's threads could not be started.
     #[error("dashboard: cannot start its server: {0}")]
     Start(std::io::Error),
+    /// The brokers did not answer for the topic's metadata at the start (none running there, or
+    /// unreachable).
+    #[error(
+        "dashboard: cannot read the metadata of {topic} from {brokers}: {reason}; is a broker \
+         running there (--brokers)?"
+    )]
+    Metadata {
+        /// The topic.
+        topic: String,
+        /// The bootstrap servers as given.
+        brokers: String,
+        /// Why, in librdkafka's words.
+        reason: String,
+    },
     /// Reading a Kafka output topic failed (`retailflow dashboard --from kafka:TOPIC`).
     #[error(transparent)]
     Stream(#[from] StreamError),
@@ -43,7 +57,7 @@ impl DashboardError {
                 }
                 _ => Fault::Environment,
             },
-            DashboardError::Start(_) => Fault::Environment,
+            DashboardError::Start(_) | DashboardError::Metadata { .. } => Fault::Environment,
             DashboardError::Stream(error) => error.fault(),
         }
     }

@@ -72,7 +72,11 @@ pub fn run(
         })?;
     let metadata = consumer
         .fetch_metadata(Some(&settings.topic), REQUEST_TIMEOUT)
-        .map_err(kafka(format!("read the metadata of {}", settings.topic)))?;
+        .map_err(|cause| DashboardError::Metadata {
+            topic: settings.topic.clone(),
+            brokers: settings.brokers.clone(),
+            reason: retailflow_stream::kafka::describe_error(&cause),
+        })?;
     let partitions: Vec<i32> = metadata
         .topics()
         .iter()

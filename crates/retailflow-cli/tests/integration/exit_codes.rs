@@ -1,5 +1,5 @@
 //! The exit code says who is at fault (`retailflow --help`): 2 the user's arguments or paths, 3 the
-//! data, 4 the environment (tested with an unreachable broker in `stream`).
+//! data, 4 the environment (tested with an unreachable broker in `stream` and `dashboard`).
 
 use crate::support;
 
@@ -72,4 +72,32 @@ fn a_port_in_use_is_the_user_s_choice_to_change_said_once() {
     );
     assert!(line.contains("choose another HOST:PORT"), "{line}");
     assert_eq!(line.matches("(os error").count(), 1, "{line}");
+}
+
+#[test]
+fn a_dashboard_without_a_broker_says_where_it_looked_and_exits_4() {
+    let (status, stderr) = code(&[
+        "dashboard",
+        "--from",
+        "kafka:analytics",
+        "--brokers",
+        "127.0.0.1:1",
+        "--bind",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(status, Some(4), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert!(
+        line.starts_with(
+            "error: dashboard: cannot read the metadata of analytics from 127.0.0.1:1: "
+        ),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("; is a broker running there (--brokers)?"),
+        "{line}"
+    );
 }
