@@ -48,10 +48,9 @@ fn help_documents_the_exit_codes() {
     );
 }
 
-#[test]
-fn a_port_in_use_is_the_user_s_choice_to_change_said_once() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = taken.local_addr().unwrap().to_string();
+/// `retailflow dashboard` of `kafka:analytics` at a port nothing listens on, served at `bind`: its
+/// exit code and error line.
+fn dashboard_without_a_broker(bind: &str) -> (Option<i32>, String) {
     let (status, stderr) = code(&[
         "dashboard",
         "--from",
@@ -59,13 +58,21 @@ fn a_port_in_use_is_the_user_s_choice_to_change_said_once() {
         "--brokers",
         "127.0.0.1:1",
         "--bind",
-        &address,
+        bind,
     ]);
-    assert_eq!(status, Some(2), "{stderr}");
     let line = stderr
         .lines()
         .find(|line| line.starts_with("error: "))
         .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    (status, line.to_string())
+}
+
+#[test]
+fn a_port_in_use_is_the_user_s_choice_to_change_said_once() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (status, line) = dashboard_without_a_broker(&address);
+    assert_eq!(status, Some(2), "{line}");
     assert!(
         line.starts_with(&format!("error: dashboard: cannot listen on {address}: ")),
         "{line}"
@@ -76,20 +83,8 @@ fn a_port_in_use_is_the_user_s_choice_to_change_said_once() {
 
 #[test]
 fn a_dashboard_without_a_broker_says_where_it_looked_and_exits_4() {
-    let (status, stderr) = code(&[
-        "dashboard",
-        "--from",
-        "kafka:analytics",
-        "--brokers",
-        "127.0.0.1:1",
-        "--bind",
-        "127.0.0.1:0",
-    ]);
-    assert_eq!(status, Some(4), "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|line| line.starts_with("error: "))
-        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    let (status, line) = dashboard_without_a_broker("127.0.0.1:0");
+    assert_eq!(status, Some(4), "{line}");
     assert!(
         line.starts_with(
             "error: dashboard: cannot read the metadata of analytics from 127.0.0.1:1: "
