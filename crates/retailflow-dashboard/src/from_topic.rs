@@ -42,119 +42,141 @@ pub struct TopicSettings {
     pub history: i64,
 }
 
-/// Reads `settings.topic` into `dashboard` until `environment.shutdown` is requested.
-pub fn run(
-    dashboard: &Dashboard,
-    settings: &TopicSettings,
-    environment: &Environment,
-) -> Result<(), DashboardError> {
-    let kafka = |operation: String| {
-        move |source| {
-            DashboardError::Stream(StreamError::Kafka {
-                operation,
-                cause: source,
-            })
-        }
-    };
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &settings.brokers)
-        .set("group.id", "retailflow-dashboard")
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed")
-        .set("allow.auto.create.topics", "false")
-        .create()
-        .map_err(|source| {
-            DashboardError::Stream(StreamError::KafkaClient {
-                role: "consumer",
-                brokers: settings.brokers.clone(),
-                cause: source,
-            })
-        })?;
-    let metadata = consumer
-        .fetch_metadata(Some(&settings.topic), REQUEST_TIMEOUT)
-        .map_err(|cause| DashboardError::Metadata {
-            topic: settings.topic.clone(),
-            brokers: settings.brokers.clone(),
-            reason: retailflow_stream::kafka::describe_error(&cause),
-        })?;
-    let partitions: Vec<i32> = metadata
-        .topics()
-        .iter()
-        .filter(|topic| topic.name() == settings.topic && topic.error().is_none())
-        .flat_map(|topic| topic.partitions().iter().map(|p| p.id()))
-        .collect();
-    if partitions.is_empty() {
-        return Err(DashboardError::Stream(StreamError::InvalidArgument {
-            what: "--from",
-            input: format!("kafka:{}", settings.topic),
-            reason: format!("there is no such topic at {}", settings.brokers),
-        }));
-    }
-    let mut assignment = TopicPartitionList::new();
-    for &partition in &partitions {
-        assignment
-            .add_partition_offset(
-                &settings.topic,
-                partition,
-                Offset::OffsetTail(settings.history),
-            )
-            .map_err(kafka(format!("assign {}", settings.topic)))?;
-    }
-    consumer
-        .assign(&assignment)
-        .map_err(kafka(format!("assign {}", settings.topic)))?;
-    environment.status.line(format!(
-        "dashboard: reading results from kafka topic {} ({} partitions) at {}; {} — Ctrl-C to stop",
-        settings.topic,
-        partitions.len(),
-        settings.brokers,
-        dashboard.url()
-    ));
+/// A consumer of the result topic, assigned every partition from [`TopicSettings::history`]
+/// results before its end.
+pub struct TopicReader {
+    consumer: BaseConsumer,
+    settings: TopicSettings,
+    partitions: Vec<i32>,
+}
 
-    let mut reading = TopicReading::new(settings, partitions);
-    let mut entries = Vec::new();
-    let mut last_update = Instant::now();
-    let mut lag_asked: Option<Instant> = None;
-    while !environment.shutdown.is_requested() {
-        if let Some(result) = consumer.poll(Duration::from_millis(100)) {
-            match result {
-                Ok(message) => {
-                    reading.received += 1;
-                    reading
-                        .next_offsets
-                        .insert(message.partition(), message.offset() + 1);
-                    match Entry::from_message(message.payload().unwrap_or_default()) {
-                        Ok(entry) => {
-                            reading.file(&entry);
-                            entries.push(entry);
-                        }
-                        Err(_) => reading.not_results += 1,
-                    }
-                }
-                Err(error) => environment
-                    .status
-                    .line(format!("dashboard: reading {}: {error}", settings.topic)),
-            }
+impl TopicReader {
+    /// Connects to `settings.brokers` and assigns the topic's partitions: the brokers must answer
+    /// and the topic exist.
+    pub fn connect(settings: &TopicSettings) -> Result<Self, DashboardError> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &settings.brokers)
+            .set("group.id", "retailflow-dashboard")
+            .set("enable.auto.commit", "false")
+            .set("isolation.level", "read_committed")
+            .set("allow.auto.create.topics", "false")
+            .create()
+            .map_err(|source| {
+                DashboardError::Stream(StreamError::KafkaClient {
+                    role: "consumer",
+                    brokers: settings.brokers.clone(),
+                    cause: source,
+                })
+            })?;
+        let metadata = consumer
+            .fetch_metadata(Some(&settings.topic), REQUEST_TIMEOUT)
+            .map_err(|cause| DashboardError::Metadata {
+                topic: settings.topic.clone(),
+                brokers: settings.brokers.clone(),
+                reason: retailflow_stream::kafka::describe_error(&cause),
+            })?;
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|topic| topic.name() == settings.topic && topic.error().is_none())
+            .flat_map(|topic| topic.partitions().iter().map(|p| p.id()))
+            .collect();
+        if partitions.is_empty() {
+            return Err(DashboardError::Stream(StreamError::InvalidArgument {
+                what: "--from",
+                input: format!("kafka:{}", settings.topic),
+                reason: format!("there is no such topic at {}", settings.brokers),
+            }));
         }
-        if last_update.elapsed() >= UPDATE_EVERY {
-            if lag_asked.is_none_or(|asked| asked.elapsed() >= LAG_EVERY) {
-                lag_asked = Some(Instant::now());
-                for partition in reading.partitions.clone() {
-                    if let Ok((low, high)) =
-                        consumer.fetch_watermarks(&settings.topic, partition, REQUEST_TIMEOUT)
-                    {
-                        let next = reading.next_offsets.get(&partition).copied().unwrap_or(low);
-                        reading.lag.insert(partition, (high - next).max(0));
-                    }
-                }
-            }
-            reading.updates += 1;
-            let health = reading.health(environment.clock.wall_time());
-            dashboard.send_topic(std::mem::take(&mut entries), health);
-            last_update = Instant::now();
+        let assign_error = |cause| {
+            DashboardError::Stream(StreamError::Kafka {
+                operation: format!("assign {}", settings.topic),
+                cause,
+            })
+        };
+        let mut assignment = TopicPartitionList::new();
+        for &partition in &partitions {
+            assignment
+                .add_partition_offset(
+                    &settings.topic,
+                    partition,
+                    Offset::OffsetTail(settings.history),
+                )
+                .map_err(assign_error)?;
         }
+        consumer.assign(&assignment).map_err(assign_error)?;
+        Ok(TopicReader {
+            consumer,
+            settings: settings.clone(),
+            partitions,
+        })
     }
-    Ok(())
+
+    /// Reads the topic into `dashboard` until `environment.shutdown` is requested.
+    pub fn run(
+        self,
+        dashboard: &Dashboard,
+        environment: &Environment,
+    ) -> Result<(), DashboardError> {
+        let TopicReader {
+            consumer,
+            settings,
+            partitions,
+        } = self;
+        let settings = &settings;
+        environment.status.line(format!(
+            "dashboard: reading results from kafka topic {} ({} partitions) at {}; {} — Ctrl-C to stop",
+            settings.topic,
+            partitions.len(),
+            settings.brokers,
+            dashboard.url()
+        ));
+
+        let mut reading = TopicReading::new(settings, partitions);
+        let mut entries = Vec::new();
+        let mut last_update = Instant::now();
+        let mut lag_asked: Option<Instant> = None;
+        while !environment.shutdown.is_requested() {
+            if let Some(result) = consumer.poll(Duration::from_millis(100)) {
+                match result {
+                    Ok(message) => {
+                        reading.received += 1;
+                        reading
+                            .next_offsets
+                            .insert(message.partition(), message.offset() + 1);
+                        match Entry::from_message(message.payload().unwrap_or_default()) {
+                            Ok(entry) => {
+                                reading.file(&entry);
+                                entries.push(entry);
+                            }
+                            Err(_) => reading.not_results += 1,
+                        }
+                    }
+                    Err(error) => environment
+                        .status
+                        .line(format!("dashboard: reading {}: {error}", settings.topic)),
+                }
+            }
+            if last_update.elapsed() >= UPDATE_EVERY {
+                if lag_asked.is_none_or(|asked| asked.elapsed() >= LAG_EVERY) {
+                    lag_asked = Some(Instant::now());
+                    for partition in reading.partitions.clone() {
+                        if let Ok((low, high)) =
+                            consumer.fetch_watermarks(&settings.topic, partition, REQUEST_TIMEOUT)
+                        {
+                            let next = reading.next_offsets.get(&partition).copied().unwrap_or(low);
+                            reading.lag.insert(partition, (high - next).max(0));
+                        }
+                    }
+                }
+                reading.updates += 1;
+                let health = reading.health(environment.clock.wall_time());
+                dashboard.send_topic(std::mem::take(&mut entries), health);
+                last_update = Instant::now();
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What has been read so far.

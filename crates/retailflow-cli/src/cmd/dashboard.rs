@@ -98,15 +98,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         &args.bind,
         format!("results of kafka topic {} at {}", args.from, args.brokers),
     )?;
+    // The page is announced once its results can be read.
+    let reader = from_topic::TopicReader::connect(&from_topic::TopicSettings {
+        brokers: args.brokers,
+        topic: args.from,
+        history: args.history,
+    })?;
     announce(&dashboard, &environment.status);
-    from_topic::run(
-        &dashboard,
-        &from_topic::TopicSettings {
-            brokers: args.brokers,
-            topic: args.from,
-            history: args.history,
-        },
-        &environment,
-    )?;
+    reader.run(&dashboard, &environment)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,11 +4,9 @@
 //! charts drawn with their text. Screenshots land in `target/tmp/browser/`. Without `chromium` on
 //! the path the tests skip, except with `CI=true`, where they fail.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::{plots, support};
@@ -69,86 +67,6 @@ fn render(chromium: &Path, url: &str, screenshot: Option<&Path>) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-fn get(address: SocketAddr, path: &str) -> String {
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text.split_once("\r\n\r\n").unwrap().1.to_string()
-}
-
-fn snapshot(address: SocketAddr) -> serde_json::Value {
-    serde_json::from_str(&get(address, "/api/snapshot")).unwrap()
-}
-
-/// A `retailflow` process whose stderr lines are forwarded as they come.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Running {
-    fn spawn(args: &[String]) -> Running {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// Waits for a stderr line containing `text`, and returns it.
-    fn wait_for(&mut self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while Instant::now() < deadline {
-            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
-                self.seen.push(line.clone());
-                if line.contains(text) {
-                    return line;
-                }
-            }
-        }
-        panic!("no `{text}` line in:\n{}", self.seen.join("\n"));
-    }
-
-    /// The address of the `dashboard: http://…/` line.
-    fn dashboard(&mut self) -> SocketAddr {
-        let line = self.wait_for("dashboard: http://");
-        let url = line.split("http://").nth(1).unwrap();
-        url.split('/').next().unwrap().parse().unwrap()
-    }
-
-    fn interrupt_and_wait(mut self) {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-INT", &pid]).status().unwrap();
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "{status}");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The store ids of the page's top-stores table, in order.
 fn page_top_stores(dom: &str) -> Vec<String> {
     let table = dom
@@ -199,7 +117,7 @@ fn svg_texts(svg: &str) -> Vec<String> {
 #[test]
 fn the_dashboard_of_a_demo_shows_the_top_stores_of_its_snapshot() {
     let Some(chromium) = chromium() else { return };
-    let mut demo = Running::spawn(
+    let mut demo = support::Running::spawn(
         &[
             "demo",
             "--skip-batch",
@@ -212,14 +130,14 @@ fn the_dashboard_of_a_demo_shows_the_top_stores_of_its_snapshot() {
     );
     let address = demo.dashboard();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while snapshot(address)["top_stores"].is_null() {
+    while support::snapshot(address)["top_stores"].is_null() {
         assert!(Instant::now() < deadline, "no window closed");
         std::thread::sleep(Duration::from_millis(200));
     }
     // Snapshot only (`live=0`): an open event stream would keep headless Chromium from finishing.
     let url = format!("http://{address}/?live=0");
     let dom = render(&chromium, &url, None);
-    let after = snapshot(address);
+    let after = support::snapshot(address);
     assert!(dom.contains("data-ready=\"1\""), "{dom}");
     let shown = page_top_stores(&dom);
     let window = text_of(&dom, "top-stores-window");
@@ -268,7 +186,7 @@ fn a_hostile_item_name_renders_as_text() {
     writeln!(file, "{hostile}").unwrap();
     drop(file);
 
-    let mut stream = Running::spawn(&[
+    let mut stream = support::Running::spawn(&[
         "stream".to_string(),
         "--analytics".to_string(),
         "--window".to_string(),
@@ -283,7 +201,7 @@ fn a_hostile_item_name_renders_as_text() {
     ]);
     let address = stream.dashboard();
     stream.wait_for("still shows its results");
-    let data = snapshot(address);
+    let data = support::snapshot(address);
     let items = serde_json::to_string(&data["popular_items"]).unwrap();
     assert!(items.contains("<img src=x onerror=alert(1)>"), "{items}");
     assert_eq!(data["big_receipts"][0]["store_id"], HOSTILE_STORE);

@@ -1,6 +1,7 @@
 //! `retailflow stream --analytics --output kafka[:TOPIC]` through librdkafka's in-process mock
 //! cluster: the messages on the topic are exactly the lines `--output jsonl:PATH` writes for the
-//! same input, and the flag is explained by `--help`. The same checks, plain and transactional, run
+//! same input, and the flag is explained by `--help`; `retailflow dashboard --from kafka:TOPIC`
+//! shows what such a topic holds. The same checks, plain and transactional, run
 //! on the real broker when `RETAILFLOW_E2E_BROKERS` and `RETAILFLOW_E2E_PYTHON` are set, as in
 //! `e2e.rs`.
 //!
@@ -204,6 +205,81 @@ fn check_topic_equals_jsonl_with(brokers: &str, topic: &str, kafka_output: &str,
         .collect();
     payloads.sort();
     assert_eq!(payloads, expected);
+}
+
+/// The window and store ids of each `top_stores` result among `results`, sorted by window.
+fn top_stores_by_window(results: &[serde_json::Value]) -> Vec<(String, Vec<String>)> {
+    let mut tops: Vec<(String, Vec<String>)> = results
+        .iter()
+        .filter(|result| result["kind"] == "top_stores")
+        .map(|top| {
+            let stores = top["stores"].as_array().unwrap();
+            (
+                top["window_start"].as_str().unwrap().to_string(),
+                stores
+                    .iter()
+                    .map(|store| store["store_id"].as_str().unwrap().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    tops.sort();
+    tops
+}
+
+/// `retailflow dashboard --from kafka:TOPIC` reads a result topic back: its health counts every
+/// result on the topic, and its history of top stores is the run's, window by window.
+#[test]
+fn the_dashboard_of_a_result_topic_shows_the_run_s_results() {
+    let cluster = MockKafka::start(1).unwrap();
+    cluster.create_topic("analytics", 3).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("receipts.jsonl");
+    produce(&input);
+    let jsonl = dir.path().join("results.jsonl");
+    let output = analytics(
+        &input,
+        dir.path(),
+        &brokers,
+        &format!("jsonl:{}", jsonl.display()),
+    );
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let output = analytics(&input, dir.path(), &brokers, "kafka:analytics");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let results = support::json_lines(&jsonl);
+    let expected = top_stores_by_window(&results);
+    assert!(expected.len() >= 2, "{expected:?}");
+
+    let mut dashboard = support::Running::spawn(
+        &[
+            "dashboard",
+            "--from",
+            "kafka:analytics",
+            "--brokers",
+            &brokers,
+            "--bind",
+            "127.0.0.1:0",
+        ]
+        .map(String::from),
+    );
+    let address = dashboard.dashboard();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let snapshot = loop {
+        let snapshot = support::snapshot(address);
+        if snapshot["health"]["received"] == results.len() as u64 {
+            break snapshot;
+        }
+        assert!(Instant::now() < deadline, "{snapshot}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        snapshot["health"]["job"],
+        format!("results of kafka topic analytics at {brokers}")
+    );
+    let history = snapshot["top_store_history"].as_array().unwrap();
+    assert_eq!(top_stores_by_window(history), expected);
+    dashboard.interrupt_and_wait();
 }
 
 #[test]

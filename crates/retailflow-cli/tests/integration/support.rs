@@ -1,6 +1,11 @@
 //! Helpers shared by the integration tests.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 /// The `retailflow` binary under test.
 pub fn retailflow() -> assert_cmd::Command {
@@ -260,5 +265,89 @@ pub fn assert_golden(name: &str, actual: &str) {
              UPDATE_GOLDEN=1 to accept.\n--- expected\n{expected}\n--- actual\n{actual}",
             path.display()
         );
+    }
+}
+
+/// The body of `GET path` from the server at `address`.
+pub fn get(address: SocketAddr, path: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    text.split_once("\r\n\r\n").unwrap().1.to_string()
+}
+
+/// The dashboard's `/api/snapshot` at `address`.
+pub fn snapshot(address: SocketAddr) -> serde_json::Value {
+    serde_json::from_str(&get(address, "/api/snapshot")).unwrap()
+}
+
+/// A `retailflow` process whose stderr lines are forwarded as they come.
+pub struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    /// Starts `retailflow` with `args`.
+    pub fn spawn(args: &[String]) -> Running {
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a stderr line containing `text`, and returns it.
+    pub fn wait_for(&mut self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                self.seen.push(line.clone());
+                if line.contains(text) {
+                    return line;
+                }
+            }
+        }
+        panic!("no `{text}` line in:\n{}", self.seen.join("\n"));
+    }
+
+    /// The address of the `dashboard: http://…/` line.
+    pub fn dashboard(&mut self) -> SocketAddr {
+        let line = self.wait_for("dashboard: http://");
+        let url = line.split("http://").nth(1).unwrap();
+        url.split('/').next().unwrap().parse().unwrap()
+    }
+
+    /// Stops it with Ctrl-C (SIGINT) and checks that it ends well.
+    pub fn interrupt_and_wait(mut self) {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
