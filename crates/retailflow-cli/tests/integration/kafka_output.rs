@@ -12,7 +12,7 @@
 //! committed offsets equal the checkpoint's; a second run on the same checkpoint directory fences a
 //! first one frozen with SIGSTOP, which then stops with a one-line error.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -70,11 +70,18 @@ fn analytics_with(input: &Path, dir: &Path, brokers: &str, output: &str, more: &
         .unwrap()
 }
 
-#[test]
-fn analytics_on_a_kafka_topic_are_the_jsonl_lines() {
+/// A mock cluster with a topic `analytics` of 3 partitions, and its bootstrap servers.
+fn analytics_cluster() -> (MockKafka, String) {
     let cluster = MockKafka::start(1).unwrap();
     cluster.create_topic("analytics", 3).unwrap();
-    check_topic_equals_jsonl(&cluster.bootstrap_servers(), "analytics", "kafka");
+    let brokers = cluster.bootstrap_servers();
+    (cluster, brokers)
+}
+
+#[test]
+fn analytics_on_a_kafka_topic_are_the_jsonl_lines() {
+    let (_cluster, brokers) = analytics_cluster();
+    check_topic_equals_jsonl(&brokers, "analytics", "kafka");
 }
 
 fn e2e_env(name: &str) -> Option<String> {
@@ -140,9 +147,7 @@ fn e2e_a_checkpointed_run_writes_a_real_broker_topic_in_transactions_and_resumes
 
 #[test]
 fn a_checkpointed_run_writes_the_topic_in_transactions_and_resumes() {
-    let cluster = MockKafka::start(1).unwrap();
-    cluster.create_topic("analytics", 3).unwrap();
-    let brokers = cluster.bootstrap_servers();
+    let (_cluster, brokers) = analytics_cluster();
     let dir = tempfile::tempdir().unwrap();
     let checkpoint = dir.path().join("checkpoint");
     let at = checkpoint.display().to_string();
@@ -159,21 +164,22 @@ fn check_topic_equals_jsonl(brokers: &str, topic: &str, kafka_output: &str) {
     check_topic_equals_jsonl_with(brokers, topic, kafka_output, &[&[]]);
 }
 
+/// The receipts of [`produce`] in `dir`, and their analytics written there as JSON lines: the
+/// results every Kafka output of them must hold.
+fn receipts_and_results(dir: &Path, brokers: &str) -> (PathBuf, PathBuf) {
+    let input = dir.join("receipts.jsonl");
+    produce(&input);
+    let jsonl = dir.join("results.jsonl");
+    let output = analytics(&input, dir, brokers, &format!("jsonl:{}", jsonl.display()));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    (input, jsonl)
+}
+
 /// [`check_topic_equals_jsonl`] where the Kafka output is written by one run per entry of `runs`,
 /// each with those extra arguments (e.g. a checkpointed run stopped early, then resumed).
 fn check_topic_equals_jsonl_with(brokers: &str, topic: &str, kafka_output: &str, runs: &[&[&str]]) {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("receipts.jsonl");
-    produce(&input);
-
-    let jsonl = dir.path().join("results.jsonl");
-    let output = analytics(
-        &input,
-        dir.path(),
-        brokers,
-        &format!("jsonl:{}", jsonl.display()),
-    );
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    let (input, jsonl) = receipts_and_results(dir.path(), brokers);
     let expected = support::sorted_lines(&jsonl);
     assert!(expected.len() > 50, "{} results", expected.len());
 
@@ -231,20 +237,9 @@ fn top_stores_by_window(results: &[serde_json::Value]) -> Vec<(String, Vec<Strin
 /// result on the topic, and its history of top stores is the run's, window by window.
 #[test]
 fn the_dashboard_of_a_result_topic_shows_the_run_s_results() {
-    let cluster = MockKafka::start(1).unwrap();
-    cluster.create_topic("analytics", 3).unwrap();
-    let brokers = cluster.bootstrap_servers();
+    let (_cluster, brokers) = analytics_cluster();
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("receipts.jsonl");
-    produce(&input);
-    let jsonl = dir.path().join("results.jsonl");
-    let output = analytics(
-        &input,
-        dir.path(),
-        &brokers,
-        &format!("jsonl:{}", jsonl.display()),
-    );
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    let (input, jsonl) = receipts_and_results(dir.path(), &brokers);
     let output = analytics(&input, dir.path(), &brokers, "kafka:analytics");
     assert!(output.status.success(), "{}", stderr_of(&output));
     let results = support::json_lines(&jsonl);
