@@ -1,7 +1,8 @@
 //! A file of messages split into lines, one rule for the stream's file source and the batch
 //! windows alike: a line ends in `\n` or `\r\n` (the last one needs neither), and a line too long
 //! for the size limit is not held in memory: only its start is kept and the rest skipped, its
-//! real size still measured, so that both refuse it as `too_large` the same way.
+//! real size still measured, so that both refuse it as `too_large` the same way. A UTF-8 byte order
+//! mark at the start of a file is not part of its first line.
 
 use std::io::{BufRead, Read};
 
@@ -54,6 +55,19 @@ pub fn read_line(
         consumed: read as u64,
         skipped: false,
     }))
+}
+
+/// The UTF-8 byte order mark some editors write at the start of a file.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+/// Consumes a UTF-8 byte order mark at the start of `reader`, if there is one; returns the bytes
+/// consumed (3 or 0). Call it before the first line of a file, not at a later position.
+pub fn skip_byte_order_mark(reader: &mut impl BufRead) -> std::io::Result<u64> {
+    if reader.fill_buf()?.starts_with(BYTE_ORDER_MARK) {
+        reader.consume(BYTE_ORDER_MARK.len());
+        return Ok(BYTE_ORDER_MARK.len() as u64);
+    }
+    Ok(0)
 }
 
 /// Consumes the rest of the current line and its newline; returns how many bytes came before it
@@ -136,6 +150,23 @@ mod tests {
         assert_eq!(
             lines(&[b'y'; 12], 5, 0),
             vec![(Vec::new(), read(12, 12, true))]
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_only_at_the_start() {
+        let mut reader = BufReader::new(&b"\xEF\xBB\xBF{\"a\":1}\n"[..]);
+        assert_eq!(skip_byte_order_mark(&mut reader).unwrap(), 3);
+        assert_eq!(skip_byte_order_mark(&mut reader).unwrap(), 0);
+        let mut out = Vec::new();
+        let read = read_line(&mut reader, 100, 0, &mut out).unwrap().unwrap();
+        assert_eq!((out.as_slice(), read.size), (&b"{\"a\":1}"[..], 7));
+
+        let mut plain = BufReader::new(&b"\xEFx\n"[..]);
+        assert_eq!(skip_byte_order_mark(&mut plain).unwrap(), 0);
+        assert_eq!(
+            skip_byte_order_mark(&mut BufReader::new(&b""[..])).unwrap(),
+            0
         );
     }
 

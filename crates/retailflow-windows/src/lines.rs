@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
-use retailflow_receipts::lines::read_line;
+use retailflow_receipts::lines::{read_line, skip_byte_order_mark};
 
 use crate::WindowsError;
 
@@ -47,9 +47,14 @@ impl Lines {
         if file.metadata().is_ok_and(|m| m.is_dir()) {
             return Err(open_error(std::io::Error::other("it is a directory")));
         }
+        let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+        skip_byte_order_mark(&mut reader).map_err(|cause| WindowsError::Read {
+            path: path.to_path_buf(),
+            cause,
+        })?;
         Ok(Lines {
             path: path.to_path_buf(),
-            reader: BufReader::with_capacity(READ_BUFFER, file),
+            reader,
             max_message_size,
             number: 0,
             line: Vec::new(),
@@ -115,6 +120,11 @@ mod tests {
         );
         assert!(read_all(b"", 100).is_empty());
         assert_eq!(read_all(b"\xff\xfe\n", 100), [(1, 2, b"\xff\xfe".to_vec())]);
+        // A byte order mark is not part of the first line, as for the stream's file source.
+        assert_eq!(
+            read_all(b"\xEF\xBB\xBF{}\n{}", 100),
+            [(1, 2, b"{}".to_vec()), (2, 2, b"{}".to_vec())]
+        );
     }
 
     #[test]

@@ -30,7 +30,7 @@ use crate::error::StreamError;
 use crate::message::{MessageBatch, MessageMeta, Positions};
 use crate::source::{Polled, Source};
 use crate::stdio::is_standard_stream;
-use retailflow_receipts::lines::read_line;
+use retailflow_receipts::lines::{read_line, skip_byte_order_mark};
 
 /// Bytes in one block of a file (see the module docs).
 pub const FILE_BLOCK: u64 = 8 << 20;
@@ -146,6 +146,8 @@ impl FileSource {
             reader: BufReader::with_capacity(1 << 20, input),
             max_message_size,
             spent: spent_chunks,
+            at_start: byte_offset == 0,
+            skipped: 0,
         };
         let thread = std::thread::Builder::new()
             .name("retailflow-file-reader".to_string())
@@ -301,11 +303,24 @@ struct LineReader {
     reader: BufReader<Box<dyn Read + Send>>,
     max_message_size: usize,
     spent: Receiver<Chunk>,
+    /// Whether it reads from the start of the file, where a byte order mark is skipped.
+    at_start: bool,
+    /// Bytes skipped before the next line (the byte order mark), counted in what that line took.
+    skipped: u64,
 }
 
 impl LineReader {
     /// Sends chunks until the end of the file, a read error, or the source going away.
     fn run(mut self, chunks: &SyncSender<std::io::Result<Chunk>>) {
+        if self.at_start {
+            match skip_byte_order_mark(&mut self.reader) {
+                Ok(skipped) => self.skipped = skipped,
+                Err(error) => {
+                    let _ = chunks.send(Err(error));
+                    return;
+                }
+            }
+        }
         loop {
             let mut chunk = match self.spent.try_recv() {
                 Ok(mut spent) => {
@@ -350,7 +365,7 @@ impl LineReader {
         chunk.lines.push(ChunkLine {
             end: chunk.bytes.len(),
             size: line.size,
-            consumed: line.consumed,
+            consumed: line.consumed + std::mem::take(&mut self.skipped),
         });
         Ok(true)
     }
@@ -421,12 +436,14 @@ mod tests {
 
     #[test]
     fn resuming_at_every_checkpoint_position_reads_the_rest() {
-        let mut content = b"one\r\n\n".to_vec();
+        // Behind a byte order mark, which is not part of the first line but counts in its bytes.
+        let mut content = b"\xEF\xBB\xBFone\r\n\n".to_vec();
         content.extend(std::iter::repeat_n(b'x', 50));
         content.extend(b"\nlast");
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(&content).unwrap();
         let whole = read_all(&content, 20);
+        assert_eq!((whole[0].0.as_slice(), whole[0].1.size), (&b"one"[..], 3));
         let mut source = FileSource::open(file.path(), 20).unwrap();
         let mut batch = MessageBatch::new();
         let mut positions = vec![source.checkpoint_position(&Positions::new())];
