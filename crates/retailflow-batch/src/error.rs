@@ -31,17 +31,27 @@ pub enum BatchError {
     NoHeader { path: PathBuf },
     /// Required columns are absent.
     #[error(
-        "{}: missing required column(s): {}; found: {}{}",
+        "{}: missing required column(s): {}; found: {}{}{}",
         path.display(),
         missing.join(", "),
         found.join(", "),
-        if *looks_like_data { " (is the first line a header?)" } else { "" }
+        if *looks_like_data { " (is the first line a header?)" } else { "" },
+        match separated_by {
+            Some(separator) => format!(
+                " (the header is one field holding {separator:?} between names: try --delimiter '{}')",
+                if *separator == '\t' { "tab".to_string() } else { separator.to_string() }
+            ),
+            None => String::new(),
+        }
     )]
     MissingColumns {
         path: PathBuf,
         missing: Vec<String>,
         found: Vec<String>,
         looks_like_data: bool,
+        /// A usual separator that the header's only field holds (the file is likely separated by
+        /// it), if so.
+        separated_by: Option<char>,
     },
     /// Two headers become the same snake_case name.
     #[error(

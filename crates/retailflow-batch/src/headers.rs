@@ -75,11 +75,18 @@ impl Columns {
             let looks_like_data = headers
                 .iter()
                 .any(|h| h.trim().parse::<f64>().is_ok() || h.contains('/'));
+            let separated_by = match headers.as_slice() {
+                [only] => [';', '\t', '|', ',']
+                    .into_iter()
+                    .find(|c| only.contains(*c)),
+                _ => None,
+            };
             return Err(BatchError::MissingColumns {
                 path: path.to_path_buf(),
                 missing,
                 found: headers,
                 looks_like_data,
+                separated_by,
             });
         }
         for (index, name) in names.iter().enumerate() {

@@ -72,6 +72,8 @@ pub struct CleanOptions {
     pub show_rows: Option<usize>,
     /// A strftime date format that overrides detection.
     pub date_format: Option<String>,
+    /// The byte between the input's fields (`,` unless `--delimiter` says otherwise).
+    pub delimiter: u8,
     /// Whether to write the step-by-step story.
     pub story: bool,
     /// Partitions (threads) for the engine; `None`: one per CPU.
@@ -92,6 +94,7 @@ impl CleanOptions {
             report: None,
             show_rows: None,
             date_format: None,
+            delimiter: b',',
             story: true,
             partitions: None,
             rules: ValueRules::default(),
@@ -285,7 +288,7 @@ async fn clean_with(
     let long_rows = options.show_rows.unwrap_or(20);
 
     options.rules.validate()?;
-    let input = InputFile::open(&options.input, &sessions.parallel).await?;
+    let input = InputFile::open(&options.input, options.delimiter, &sessions.parallel).await?;
     let columns = Columns::from_headers(&input.path, input.headers.clone())?;
     let given_format = options
         .date_format

@@ -71,6 +71,7 @@ pub(crate) async fn read_text(
     );
     let options = CsvReadOptions::new()
         .has_header(true)
+        .delimiter(input.delimiter)
         .schema(&schema)
         .file_extension("");
     let path = input.absolute.to_string_lossy().into_owned();
@@ -263,7 +264,7 @@ mod tests {
         let row = "T1,C,Food,,6.5,2,,Cash,Online,2024-01-01,True";
         std::fs::write(&path, format!("{HEADER}\n{row}\n")).unwrap();
         let context = SessionContext::new_with_config(session_config(1));
-        let input = InputFile::open(&path, &context).await.unwrap();
+        let input = InputFile::open(&path, b',', &context).await.unwrap();
         let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
         let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog()), Default::default());
         let text = read_text(&context, &input, &columns).await.unwrap();
@@ -307,7 +308,7 @@ mod tests {
         ];
         std::fs::write(&path, format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
         let context = SessionContext::new_with_config(session_config(1));
-        let input = InputFile::open(&path, &context).await.unwrap();
+        let input = InputFile::open(&path, b',', &context).await.unwrap();
         let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
         let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog()), Default::default());
         let text = read_text(&context, &input, &columns).await.unwrap();
@@ -379,7 +380,7 @@ mod tests {
         let path = dir.path().join("grid.csv");
         std::fs::write(&path, text).unwrap();
         let context = SessionContext::new_with_config(session_config(1));
-        let input = InputFile::open(&path, &context).await.unwrap();
+        let input = InputFile::open(&path, b',', &context).await.unwrap();
         let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
         let frame = read_text(&context, &input, &columns).await.unwrap();
         let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog), Default::default());

@@ -18,6 +18,27 @@ const HEADER_LIMIT: usize = 1 << 20;
 /// The UTF-8 byte-order mark.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// Parses `--delimiter`: one ASCII character other than a quote or a line end, or `tab`.
+pub fn parse_delimiter(text: &str) -> Result<u8, String> {
+    let byte = match text {
+        "tab" | "\\t" => b'\t',
+        _ => match text.as_bytes() {
+            [byte] if byte.is_ascii() => *byte,
+            _ => {
+                return Err(format!(
+                    "`{text}`: expected one ASCII character, e.g. `;` or `|`, or `tab`"
+                ));
+            }
+        },
+    };
+    if matches!(byte, b'"' | b'\n' | b'\r') {
+        return Err(format!(
+            "`{text}`: a quote or a line end cannot separate fields"
+        ));
+    }
+    Ok(byte)
+}
+
 /// A checked input file and its header row.
 #[derive(Debug, Clone)]
 pub struct InputFile {
@@ -29,11 +50,18 @@ pub struct InputFile {
     pub size: u64,
     /// The header fields as written (byte-order mark removed, quotes resolved, not trimmed).
     pub headers: Vec<String>,
+    /// The byte between fields.
+    pub delimiter: u8,
 }
 
 impl InputFile {
-    /// Checks `path` and reads its header row through `context`'s object store.
-    pub async fn open(path: &Path, context: &SessionContext) -> Result<Self, BatchError> {
+    /// Checks `path` and reads its header row, fields separated by `delimiter`, through `context`'s
+    /// object store.
+    pub async fn open(
+        path: &Path,
+        delimiter: u8,
+        context: &SessionContext,
+    ) -> Result<Self, BatchError> {
         let metadata = match std::fs::metadata(path) {
             Ok(metadata) => metadata,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -50,12 +78,13 @@ impl InputFile {
         }
         let absolute = std::fs::canonicalize(path).map_err(|e| unreadable(path, &e))?;
         let (size, head) = read_head(path, &absolute, context).await?;
-        let headers = header_fields(path, &head)?;
+        let headers = header_fields(path, &head, delimiter)?;
         Ok(Self {
             path: path.to_path_buf(),
             absolute,
             size,
             headers,
+            delimiter,
         })
     }
 }
@@ -102,9 +131,13 @@ fn unreadable(path: &Path, error: &std::io::Error) -> BatchError {
     }
 }
 
-/// Parses the first CSV record of `head` (RFC 4180: `,` separates, `"` quotes, `""` is a quote inside
-/// quotes; the record ends at an unquoted `\n`, `\r\n` or `\r`).
-pub(crate) fn header_fields(path: &Path, head: &[u8]) -> Result<Vec<String>, BatchError> {
+/// Parses the first CSV record of `head` (RFC 4180: `delimiter` separates, `"` quotes, `""` is a
+/// quote inside quotes; the record ends at an unquoted `\n`, `\r\n` or `\r`).
+pub(crate) fn header_fields(
+    path: &Path,
+    head: &[u8],
+    delimiter: u8,
+) -> Result<Vec<String>, BatchError> {
     let body = head.strip_prefix(BOM).unwrap_or(head);
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(BatchError::InputEmpty {
@@ -139,7 +172,7 @@ pub(crate) fn header_fields(path: &Path, head: &[u8]) -> Result<Vec<String>, Bat
         } else {
             match byte {
                 b'"' => in_quotes = true,
-                b',' => fields.push(Vec::new()),
+                b if b == delimiter => fields.push(Vec::new()),
                 b'\n' | b'\r' => {
                     ended = true;
                     break;
@@ -172,7 +205,7 @@ mod tests {
     use super::*;
 
     fn parse(bytes: &[u8]) -> Result<Vec<String>, BatchError> {
-        header_fields(Path::new("in.csv"), bytes)
+        header_fields(Path::new("in.csv"), bytes, b',')
     }
 
     #[test]
@@ -186,6 +219,24 @@ mod tests {
         );
         assert_eq!(parse(b"\"multi\nline\",b\n").unwrap(), ["multi\nline", "b"]);
         assert_eq!(parse(b"a,,b\n").unwrap(), ["a", "", "b"]);
+    }
+
+    #[test]
+    fn another_delimiter_separates_and_a_comma_is_text() {
+        let read = |bytes: &[u8], delimiter| header_fields(Path::new("in.csv"), bytes, delimiter);
+        assert_eq!(read(b"a;b,c;\"d;e\"\n", b';').unwrap(), ["a", "b,c", "d;e"]);
+        assert_eq!(read(b"a\tb\r\n", b'\t').unwrap(), ["a", "b"]);
+    }
+
+    #[test]
+    fn delimiters_are_one_ascii_character_or_tab() {
+        assert_eq!(parse_delimiter(";"), Ok(b';'));
+        assert_eq!(parse_delimiter("|"), Ok(b'|'));
+        assert_eq!(parse_delimiter("tab"), Ok(b'\t'));
+        assert_eq!(parse_delimiter("\t"), Ok(b'\t'));
+        for refused in ["", ";;", "é", "\"", "\n"] {
+            assert!(parse_delimiter(refused).is_err(), "{refused:?}");
+        }
     }
 
     #[test]

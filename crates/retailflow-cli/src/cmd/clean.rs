@@ -51,6 +51,7 @@ Examples:
   retailflow clean ../shared/data/retail_store_sales.csv
   retailflow clean sales.csv --out clean.csv --report report.json --quiet
   retailflow clean sales.csv --date-format '%d/%m/%Y'
+  retailflow clean sales.csv --delimiter ';'
   retailflow clean sales.csv --plots charts    (then open charts/report.html)";
 
 fn how_it_works() -> String {
@@ -89,6 +90,11 @@ pub struct Args {
     /// The strftime format of transaction_date (e.g. '%d/%m/%Y'), instead of detecting it.
     #[arg(long, value_name = "FMT")]
     pub date_format: Option<String>,
+
+    /// The character between the input's fields: `,` by default; e.g. `;` for a CSV exported with
+    /// a European locale, `|`, or `tab`. The output is always comma-separated.
+    #[arg(long, value_name = "CHAR", default_value = ",", value_parser = retailflow_batch::source::parse_delimiter)]
+    pub delimiter: u8,
 
     /// Also write SVG charts of the report and DIR/report.html, a self-contained page of it.
     ///
@@ -137,6 +143,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         report: args.report,
         show_rows: args.show,
         date_format: args.date_format,
+        delimiter: args.delimiter,
         story: !args.quiet,
         partitions: None,
         rules: args.rules.rules()?,

@@ -567,6 +567,45 @@ fn real_file_acceptance() {
     assert_same_report(&expected, &report, "");
 }
 
+/// The real file with `;` between its fields (it quotes none): read with `--delimiter ';'` it gives
+/// the agreed figures; read as comma-separated, the error names the separator to use.
+#[test]
+fn a_semicolon_separated_file_is_read_with_its_delimiter() {
+    let Some(input) = support::real_sales_csv() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&input).unwrap();
+    assert!(!text.contains('"') && !text.contains(';'));
+    let semicolons = dir.path().join("sales_semicolons.csv");
+    std::fs::write(&semicolons, text.replace(',', ";")).unwrap();
+    let report_path = dir.path().join("report.json");
+    let args = [
+        semicolons.to_str().unwrap(),
+        "--out",
+        "clean.parquet",
+        "--report",
+        report_path.to_str().unwrap(),
+        "--quiet",
+    ];
+    let output = clean_in(dir.path(), &[&args[..], &["--delimiter", ";"]].concat());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let expected = read_report(&support::golden_path("real_report_expected.json"));
+    assert_same_report(&expected, &read_report(&report_path), "");
+
+    let output = clean_in(dir.path(), &args);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("(the header is one field holding ';' between names: try --delimiter ';')"),
+        "{stderr}"
+    );
+}
+
 /// Every key of `expected` is in `actual` with the same value (floats within 1e-9).
 fn assert_same_report(expected: &Value, actual: &Value, at: &str) {
     match (expected, actual) {

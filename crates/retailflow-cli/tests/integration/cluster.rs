@@ -149,12 +149,16 @@ fn sorted_rows(path: &Path) -> RecordBatch {
     })
 }
 
-fn same_on_the_cluster(input: &Path, whole_story: bool) {
+fn same_on_the_cluster(input: &Path, whole_story: bool, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let cluster = start_cluster(dir.path());
-    let (local_story, local_report) = clean(input, dir.path(), "local", &[]);
-    let (cluster_story, cluster_report) =
-        clean(input, dir.path(), "remote", &["--cluster", &cluster.url]);
+    let (local_story, local_report) = clean(input, dir.path(), "local", extra);
+    let (cluster_story, cluster_report) = clean(
+        input,
+        dir.path(),
+        "remote",
+        &[extra, &["--cluster", &cluster.url]].concat(),
+    );
     assert_eq!(
         String::from_utf8_lossy(&cluster_report),
         String::from_utf8_lossy(&local_report)
@@ -190,14 +194,26 @@ fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_the_real_file
     let Some(input) = real_sales_csv() else {
         return;
     };
-    same_on_the_cluster(&input, true);
+    same_on_the_cluster(&input, true, &[]);
+}
+
+#[test]
+fn a_semicolon_separated_file_is_read_the_same_on_a_cluster() {
+    let Some(input) = real_sales_csv() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let semicolons = dir.path().join("sales_semicolons.csv");
+    let text = std::fs::read_to_string(&input).unwrap();
+    std::fs::write(&semicolons, text.replace(',', ";")).unwrap();
+    same_on_the_cluster(&semicolons, true, &["--delimiter", ";"]);
 }
 
 #[test]
 fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_a_million_rows() {
     let dir = tempfile::tempdir().unwrap();
     let input = generated(dir.path(), 1_000_000, 42);
-    same_on_the_cluster(&input, false);
+    same_on_the_cluster(&input, false, &[]);
 }
 
 #[test]
