@@ -1,5 +1,5 @@
 //! The engine: takes receipts with their partition and event time and emits results in a
-//! deterministic order. It is the two stages of [`crate::partition`] and [`crate::merge`] run
+//! deterministic order. It is the two stages of [`crate::partition`] and `crate::merge` run
 //! together: one [`PartitionWindows`] per source partition, and one stage two over them.
 //!
 //! # Semantics
@@ -20,7 +20,7 @@
 //! - Output order: with one partition, per record its big receipt (if any) and then the windows
 //!   it closed, in order of window end; per window, top stores, popular items by category name,
 //!   the summary, bought together, store anomalies; then the cashier alerts the watermark
-//!   releases. With several partitions, the order of [`crate::merge`]: it depends on each
+//!   releases. With several partitions, the order of `crate::merge`: it depends on each
 //!   partition's records, not on how they interleave. Two engines fed the same calls produce
 //!   identical outputs.
 

@@ -2,9 +2,9 @@
 //!
 //! # JSON the stream's `--output jsonl` prints
 //!
-//! One object per line, `T` an RFC 3339 UTC timestamp with milliseconds (as [`EventTime`]'s
+//! One object per line, `T` an RFC 3339 UTC timestamp with milliseconds (as [`EventTime`](crate::EventTime)'s
 //! `Display` prints it), money a JSON number rounded to 2 decimals only when printed
-//! ([`Money::to_decimal`]), keys in this order:
+//! ([`Money::to_decimal`](crate::Money::to_decimal)), keys in this order:
 //!
 //! ```text
 //! {"kind":"top_stores","window_start":T,"window_end":T,"stores":[{"store_id":s,"revenue":x,"receipts":n}]}

@@ -4,7 +4,7 @@
 //! they come, each window's [`Partial`] once the partition's watermark passes the window's end
 //! (or, in update mode, provisionally at a trigger), and the watermark itself.
 //!
-//! Stage two ([`crate::merge`]) merges the partials of every partition of a window into its
+//! Stage two (`crate::merge`) merges the partials of every partition of a window into its
 //! results once every partition has passed it. The split makes results independent of how the
 //! partitions are spread over threads or processes: a partition's events depend on its records
 //! alone (and, for idleness and `max_future`, on processing time).

@@ -23,7 +23,7 @@ use crate::time::EventTime;
 use crate::window::{Window, Windowing, floor_to_multiple};
 
 /// Receipts, revenue and units of one pane or window: what every window has, whichever analyses
-/// run, and what the exact-range check of [`WindowStore::try_add`] reads.
+/// run, and what the exact-range check of `WindowStore::try_add` reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PaneTotals {
     /// Receipts.

@@ -68,10 +68,10 @@ pub struct Args {
 
     /// Where to write the clean rows [default: <INPUT stem>_clean.parquet beside INPUT].
     ///
-    /// While the job runs, the rows are written to .<name>.partial beside PATH and moved into place at
-    /// the end; the input as the first pass parsed it waits for the second pass in .<name>.spool/
+    /// While the job runs, the rows are written to `.<name>.partial` beside PATH and moved into place at
+    /// the end; the input as the first pass parsed it waits for the second pass in `.<name>.spool/`
     /// beside PATH (Arrow files, about the input's size), removed when the job ends. A second run
-    /// writing the same PATH at the same time is refused: the first holds .<name>.lock beside it.
+    /// writing the same PATH at the same time is refused: the first holds `.<name>.lock` beside it.
     #[arg(long, short, value_name = "PATH")]
     pub out: Option<PathBuf>,
 

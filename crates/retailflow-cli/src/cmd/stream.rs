@@ -58,8 +58,7 @@ pub struct Args {
     /// Topic to read [default: `receipts` for receipts, `test-topic` for values].
     #[arg(long)]
     topic: Option<String>,
-    /// Consumer group [default: retailflow-<topic>].
-    #[arg(long)]
+    #[arg(long, help = "Consumer group [default: retailflow-<topic>]")]
     group: Option<String>,
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value_t = From::Latest)]

@@ -8,7 +8,7 @@
 //! 1..=max, a price outside 0..=max, a receipt total beyond max quantity × max price), with the
 //! field and the rule named. Unknown keys are ignored so producers can add fields.
 //!
-//! A receipt written the plain way is read by a single scan ([`super::receipt_scan`]); anything
+//! A receipt written the plain way is read by a single scan (`super::receipt_scan`); anything
 //! else — escapes, unknown keys, unusual numbers, every error — is read by serde.
 
 use std::borrow::Cow;

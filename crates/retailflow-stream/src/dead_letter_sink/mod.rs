@@ -1,5 +1,5 @@
 //! Where dead letters go: a JSONL file or a Kafka topic, one JSON object per refused message (see
-//! [`DeadLetter`](crate::DeadLetter)). Flushed before offsets are committed, so a dead letter is never lost.
+//! [`DeadLetter`]). Flushed before offsets are committed, so a dead letter is never lost.
 
 pub mod file;
 pub mod kafka;

@@ -2,7 +2,7 @@
 //! [`MessageBatch`]; after that, Kafka and files take the same path through the pipeline.
 //!
 //! One file per source: [`kafka`] (a consumer-group member, optionally bounded by the end offsets
-//! seen at start) and [`file`] (a JSONL file, line by line, bounded by its end).
+//! seen at start) and [`file`](mod@file) (a JSONL file, line by line, bounded by its end).
 
 pub mod file;
 pub mod kafka;
