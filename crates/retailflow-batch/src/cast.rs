@@ -224,6 +224,30 @@ fn text_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
     Ok(Arc::new(shared))
 }
 
+/// Kernel of `rf_decimal_comma`: every `,` in a value becomes `.`, so that `12,50` (a decimal comma,
+/// `clean --decimal-comma`) reads as `12.50`. Shares the input when no value holds a comma.
+fn decimal_comma_kernel(columns: &[ArrayRef]) -> Result<ArrayRef> {
+    let input = strings(&columns[0])?;
+    if !input.value_data().contains(&b',') {
+        return Ok(Arc::clone(&columns[0]));
+    }
+    let points: StringArray = input
+        .iter()
+        .map(|value| value.map(|text| text.replace(',', ".")))
+        .collect();
+    Ok(Arc::new(points))
+}
+
+/// The function reading a decimal comma as a point (see `decimal_comma_kernel`).
+pub fn decimal_comma_function() -> ScalarUDF {
+    array_function(
+        "rf_decimal_comma",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        decimal_comma_kernel,
+    )
+}
+
 /// Parses every value of a text column with `parse` into a primitive column (null where the text is
 /// null or does not parse), writing values and validity straight into their buffers.
 pub(crate) fn parse_column<T: ArrowPrimitiveType>(
@@ -258,6 +282,7 @@ pub struct CastFunctions {
     ruled: RuledCasts,
     boolean: ScalarUDF,
     date: ScalarUDF,
+    decimal_comma: ScalarUDF,
 }
 
 impl CastFunctions {
@@ -269,12 +294,13 @@ impl CastFunctions {
             ruled: RuledCasts::new(rules),
             boolean: array_function("rf_flag", utf8(), DataType::Boolean, boolean_kernel),
             date: dates::parse_function(date_format),
+            decimal_comma: decimal_comma_function(),
         }
     }
 
     /// Every function, for rebuilding one by name.
     pub(crate) fn functions(&self) -> impl Iterator<Item = &ScalarUDF> {
-        [&self.text, &self.boolean, &self.date]
+        [&self.text, &self.boolean, &self.date, &self.decimal_comma]
             .into_iter()
             .chain(self.ruled.functions())
     }
@@ -440,6 +466,22 @@ mod tests {
         let out = text_kernel(&[padded]).unwrap();
         let out = out.as_any().downcast_ref::<StringArray>().unwrap();
         assert_eq!(out.iter().collect::<Vec<_>>(), [Some("a"), None, Some("b")]);
+    }
+
+    #[test]
+    fn a_decimal_comma_reads_as_a_point() {
+        let points: ArrayRef = Arc::new(StringArray::from(vec![Some("18.5"), None, Some("x")]));
+        let out = decimal_comma_kernel(&[Arc::clone(&points)]).unwrap();
+        assert!(Arc::ptr_eq(&out, &points));
+
+        let commas: ArrayRef = Arc::new(StringArray::from(vec![Some("18,5"), None, Some("10")]));
+        let out = decimal_comma_kernel(&[commas]).unwrap();
+        let out = out.as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(
+            out.iter().collect::<Vec<_>>(),
+            [Some("18.5"), None, Some("10")]
+        );
+        assert_eq!(parse_float("18.5"), Some(18.5));
     }
 
     #[test]

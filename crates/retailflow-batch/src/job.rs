@@ -74,6 +74,8 @@ pub struct CleanOptions {
     pub date_format: Option<String>,
     /// The byte between the input's fields (`,` unless `--delimiter` says otherwise).
     pub delimiter: u8,
+    /// Whether the numeric columns write decimals with a comma (`12,50`; `--decimal-comma`).
+    pub decimal_comma: bool,
     /// Whether to write the step-by-step story.
     pub story: bool,
     /// Partitions (threads) for the engine; `None`: one per CPU.
@@ -95,6 +97,7 @@ impl CleanOptions {
             show_rows: None,
             date_format: None,
             delimiter: b',',
+            decimal_comma: false,
             story: true,
             partitions: None,
             rules: ValueRules::default(),
@@ -288,7 +291,8 @@ async fn clean_with(
     let long_rows = options.show_rows.unwrap_or(20);
 
     options.rules.validate()?;
-    let input = InputFile::open(&options.input, options.delimiter, &sessions.parallel).await?;
+    let mut input = InputFile::open(&options.input, options.delimiter, &sessions.parallel).await?;
+    input.decimal_comma = options.decimal_comma;
     let columns = Columns::from_headers(&input.path, input.headers.clone())?;
     let given_format = options
         .date_format

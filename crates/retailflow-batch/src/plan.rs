@@ -18,6 +18,7 @@ use crate::error::BatchError;
 use crate::features::FeatureFunctions;
 use crate::headers::Columns;
 use crate::repair::RepairFunctions;
+use crate::rules::RuledColumn;
 use crate::source::InputFile;
 
 /// Hidden column: total_spent after rule 1.
@@ -75,9 +76,24 @@ pub(crate) async fn read_text(
         .schema(&schema)
         .file_extension("");
     let path = input.absolute.to_string_lossy().into_owned();
-    context
+    let text = context
         .read_csv(path, options)
         .await
+        .map_err(|e| BatchError::reading(&input.path, e))?;
+    if !input.decimal_comma {
+        return Ok(text);
+    }
+    // Decimals written with a comma: the numeric columns read it as a point, before anything else.
+    let points = crate::cast::decimal_comma_function();
+    let columns: Vec<Expr> = columns
+        .names
+        .iter()
+        .map(|name| match RuledColumn::of(name) {
+            Some(_) => points.call(vec![ident(name)]).alias(name),
+            None => ident(name),
+        })
+        .collect();
+    text.select(columns)
         .map_err(|e| BatchError::reading(&input.path, e))
 }
 

@@ -52,11 +52,13 @@ pub struct InputFile {
     pub headers: Vec<String>,
     /// The byte between fields.
     pub delimiter: u8,
+    /// Whether decimals are written with a comma (`12,50`) in the numeric columns.
+    pub decimal_comma: bool,
 }
 
 impl InputFile {
     /// Checks `path` and reads its header row, fields separated by `delimiter`, through `context`'s
-    /// object store.
+    /// object store. Decimals are read as written with a point; see [`InputFile::decimal_comma`].
     pub async fn open(
         path: &Path,
         delimiter: u8,
@@ -85,6 +87,7 @@ impl InputFile {
             size,
             headers,
             delimiter,
+            decimal_comma: false,
         })
     }
 }

@@ -51,7 +51,7 @@ Examples:
   retailflow clean ../shared/data/retail_store_sales.csv
   retailflow clean sales.csv --out clean.csv --report report.json --quiet
   retailflow clean sales.csv --date-format '%d/%m/%Y'
-  retailflow clean sales.csv --delimiter ';'
+  retailflow clean sales.csv --delimiter ';' --decimal-comma
   retailflow clean sales.csv --plots charts    (then open charts/report.html)";
 
 fn how_it_works() -> String {
@@ -95,6 +95,12 @@ pub struct Args {
     /// a European locale, `|`, or `tab`. The output is always comma-separated.
     #[arg(long, value_name = "CHAR", default_value = ",", value_parser = retailflow_batch::source::parse_delimiter)]
     pub delimiter: u8,
+
+    /// Read a comma in price_per_unit, quantity and total_spent as the decimal point (`12,50` is
+    /// 12.5), as a CSV exported with a European locale writes them (usually with `--delimiter ';'`).
+    /// Without it such a value is junk: null, and counted.
+    #[arg(long)]
+    pub decimal_comma: bool,
 
     /// Also write SVG charts of the report and DIR/report.html, a self-contained page of it.
     ///
@@ -144,6 +150,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         show_rows: args.show,
         date_format: args.date_format,
         delimiter: args.delimiter,
+        decimal_comma: args.decimal_comma,
         story: !args.quiet,
         partitions: None,
         rules: args.rules.rules()?,

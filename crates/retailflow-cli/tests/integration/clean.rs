@@ -568,7 +568,8 @@ fn real_file_acceptance() {
 }
 
 /// The real file with `;` between its fields (it quotes none): read with `--delimiter ';'` it gives
-/// the agreed figures; read as comma-separated, the error names the separator to use.
+/// the agreed figures; read as comma-separated, the error names the separator to use. With decimal
+/// commas too (`18,5`), `--decimal-comma` gives the same figures.
 #[test]
 fn a_semicolon_separated_file_is_read_with_its_delimiter() {
     let Some(input) = support::real_sales_csv() else {
@@ -604,6 +605,23 @@ fn a_semicolon_separated_file_is_read_with_its_delimiter() {
         stderr.contains("(the header is one field holding ';' between names: try --delimiter ';')"),
         "{stderr}"
     );
+
+    // Only numbers hold a `.` in this file: as a European locale writes them.
+    std::fs::write(&semicolons, text.replace(',', ";").replace('.', ",")).unwrap();
+    let european = [&args[..], &["--delimiter", ";", "--decimal-comma"]].concat();
+    let output = clean_in(dir.path(), &european);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_same_report(&expected, &read_report(&report_path), "");
+    // Without the flag every number is junk, and counted as such.
+    let output = clean_in(dir.path(), &[&args[..], &["--delimiter", ";"]].concat());
+    assert!(output.status.success());
+    let report = read_report(&report_path);
+    assert_eq!(report["nulls_after_cast"]["price_per_unit"], 12575);
+    assert_eq!(report["rows_clean"], 0);
 }
 
 /// Every key of `expected` is in `actual` with the same value (floats within 1e-9).

@@ -197,16 +197,17 @@ fn clean_on_a_cluster_gives_the_report_and_story_of_a_local_run_on_the_real_file
     same_on_the_cluster(&input, true, &[]);
 }
 
+/// The real file as a European locale exports it (`;` between fields, decimal commas).
 #[test]
-fn a_semicolon_separated_file_is_read_the_same_on_a_cluster() {
+fn a_european_csv_is_read_the_same_on_a_cluster() {
     let Some(input) = real_sales_csv() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let semicolons = dir.path().join("sales_semicolons.csv");
+    let european = dir.path().join("sales_european.csv");
     let text = std::fs::read_to_string(&input).unwrap();
-    std::fs::write(&semicolons, text.replace(',', ";")).unwrap();
-    same_on_the_cluster(&semicolons, true, &["--delimiter", ";"]);
+    std::fs::write(&european, text.replace(',', ";").replace('.', ",")).unwrap();
+    same_on_the_cluster(&european, true, &["--delimiter", ";", "--decimal-comma"]);
 }
 
 #[test]
