@@ -30,6 +30,7 @@ use crate::plan::{self, RESTORED_FLAGS};
 use crate::plots;
 use crate::profile::profile;
 use crate::report::{Ordered, Report, RestoredCounts, ValueRulesReport};
+use crate::rules::RuledColumn;
 use crate::show::{cells, schema_tree, show};
 use crate::source::InputFile;
 use crate::spool::Spool;
@@ -442,6 +443,12 @@ async fn clean_with(
         ))?;
         story.say("Nulls after cast (empty or junk values):\n")?;
         story.say(&counts_table("column", "nulls", &nulls_after_cast))?;
+        if !input.decimal_comma && numbers_all_null(&nulls_after_cast, learnt.rows) {
+            story.say(
+                "Every price_per_unit, quantity and total_spent is empty or junk: if the file \
+                 writes decimals with a comma (18,5), run again with --decimal-comma.\n",
+            )?;
+        }
         let broken: u64 = out_of_range
             .0
             .iter()
@@ -595,6 +602,15 @@ async fn clean_with(
         ))?;
     }
     Ok(report)
+}
+
+/// Whether every numeric column (price, quantity, total) is null in all `rows` (and there are
+/// rows): what a file of decimal commas read without `--decimal-comma` looks like.
+fn numbers_all_null(nulls: &Ordered<u64>, rows: u64) -> bool {
+    rows > 0
+        && RuledColumn::ALL
+            .iter()
+            .all(|column| nulls.get(column.name()) == Some(&rows))
 }
 
 /// Writes `rows` to `path`. A failure in this process is the output path's; on a cluster it is left
@@ -809,4 +825,26 @@ fn tell_analysis(story: &mut Story<'_>, analysis: &Analysis) -> Result<(), Batch
         &analysis.rows_by_month,
     ))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_all_null_only_when_every_numeric_column_is() {
+        let nulls = |price, quantity, total| -> Ordered<u64> {
+            [
+                ("transaction_id", 0),
+                ("price_per_unit", price),
+                ("quantity", quantity),
+                ("total_spent", total),
+            ]
+            .into_iter()
+            .collect()
+        };
+        assert!(numbers_all_null(&nulls(10, 10, 10), 10));
+        assert!(!numbers_all_null(&nulls(10, 9, 10), 10));
+        assert!(!numbers_all_null(&nulls(0, 0, 0), 0));
+    }
 }

@@ -616,9 +616,18 @@ fn a_semicolon_separated_file_is_read_with_its_delimiter() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_same_report(&expected, &read_report(&report_path), "");
-    // Without the flag every number is junk, and counted as such.
-    let output = clean_in(dir.path(), &[&args[..], &["--delimiter", ";"]].concat());
+    // Without the flag every number is junk, counted as such, and the story suggests the flag.
+    let told = [&args[..args.len() - 1], &["--delimiter", ";"]].concat();
+    assert_eq!(args.last(), Some(&"--quiet"));
+    let output = clean_in(dir.path(), &told);
     assert!(output.status.success());
+    let story = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        story.contains(
+            "if the file writes decimals with a comma (18,5), run again with --decimal-comma"
+        ),
+        "{story}"
+    );
     let report = read_report(&report_path);
     assert_eq!(report["nulls_after_cast"]["price_per_unit"], 12575);
     assert_eq!(report["rows_clean"], 0);
