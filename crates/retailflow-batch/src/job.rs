@@ -32,7 +32,7 @@ use crate::profile::profile;
 use crate::report::{Ordered, Report, RestoredCounts, ValueRulesReport};
 use crate::rules::RuledColumn;
 use crate::show::{cells, schema_tree, show};
-use crate::source::InputFile;
+use crate::source::{InputFile, TextLayout};
 use crate::spool::Spool;
 
 /// Rows per Parquet row group: bounds the writer's memory whatever the input size.
@@ -73,10 +73,8 @@ pub struct CleanOptions {
     pub show_rows: Option<usize>,
     /// A strftime date format that overrides detection.
     pub date_format: Option<String>,
-    /// The byte between the input's fields (`,` unless `--delimiter` says otherwise).
-    pub delimiter: u8,
-    /// Whether the numeric columns write decimals with a comma (`12,50`; `--decimal-comma`).
-    pub decimal_comma: bool,
+    /// How the input's text is laid out (`--delimiter`, `--decimal-comma`).
+    pub layout: TextLayout,
     /// Whether to write the step-by-step story.
     pub story: bool,
     /// Partitions (threads) for the engine; `None`: one per CPU.
@@ -97,8 +95,7 @@ impl CleanOptions {
             report: None,
             show_rows: None,
             date_format: None,
-            delimiter: b',',
-            decimal_comma: false,
+            layout: TextLayout::default(),
             story: true,
             partitions: None,
             rules: ValueRules::default(),
@@ -292,8 +289,7 @@ async fn clean_with(
     let long_rows = options.show_rows.unwrap_or(20);
 
     options.rules.validate()?;
-    let mut input = InputFile::open(&options.input, options.delimiter, &sessions.parallel).await?;
-    input.decimal_comma = options.decimal_comma;
+    let input = InputFile::open(&options.input, options.layout, &sessions.parallel).await?;
     let columns = Columns::from_headers(&input.path, input.headers.clone())?;
     let given_format = options
         .date_format
@@ -443,7 +439,7 @@ async fn clean_with(
         ))?;
         story.say("Nulls after cast (empty or junk values):\n")?;
         story.say(&counts_table("column", "nulls", &nulls_after_cast))?;
-        if !input.decimal_comma && numbers_all_null(&nulls_after_cast, learnt.rows) {
+        if !input.layout.decimal_comma && numbers_all_null(&nulls_after_cast, learnt.rows) {
             story.say(
                 "Every price_per_unit, quantity and total_spent is empty or junk: if the file \
                  writes decimals with a comma (18,5), run again with --decimal-comma.\n",

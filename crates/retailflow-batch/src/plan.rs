@@ -72,7 +72,7 @@ pub(crate) async fn read_text(
     );
     let options = CsvReadOptions::new()
         .has_header(true)
-        .delimiter(input.delimiter)
+        .delimiter(input.layout.delimiter)
         .schema(&schema)
         .file_extension("");
     let path = input.absolute.to_string_lossy().into_owned();
@@ -80,12 +80,12 @@ pub(crate) async fn read_text(
         .read_csv(path, options)
         .await
         .map_err(|e| BatchError::reading(&input.path, e))?;
-    if !input.decimal_comma {
+    if !input.layout.decimal_comma {
         return Ok(text);
     }
     // Decimals written with a comma: the numeric columns read it as a point, before anything else.
     let points = crate::cast::decimal_comma_function();
-    let columns: Vec<Expr> = columns
+    let projection: Vec<Expr> = columns
         .names
         .iter()
         .map(|name| match RuledColumn::of(name) {
@@ -93,7 +93,7 @@ pub(crate) async fn read_text(
             None => ident(name),
         })
         .collect();
-    text.select(columns)
+    text.select(projection)
         .map_err(|e| BatchError::reading(&input.path, e))
 }
 
@@ -280,7 +280,9 @@ mod tests {
         let row = "T1,C,Food,,6.5,2,,Cash,Online,2024-01-01,True";
         std::fs::write(&path, format!("{HEADER}\n{row}\n")).unwrap();
         let context = SessionContext::new_with_config(session_config(1));
-        let input = InputFile::open(&path, b',', &context).await.unwrap();
+        let input = InputFile::open(&path, crate::source::TextLayout::default(), &context)
+            .await
+            .unwrap();
         let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
         let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog()), Default::default());
         let text = read_text(&context, &input, &columns).await.unwrap();
@@ -324,7 +326,9 @@ mod tests {
         ];
         std::fs::write(&path, format!("{HEADER}\n{}\n", rows.join("\n"))).unwrap();
         let context = SessionContext::new_with_config(session_config(1));
-        let input = InputFile::open(&path, b',', &context).await.unwrap();
+        let input = InputFile::open(&path, crate::source::TextLayout::default(), &context)
+            .await
+            .unwrap();
         let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
         let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog()), Default::default());
         let text = read_text(&context, &input, &columns).await.unwrap();
@@ -396,7 +400,9 @@ mod tests {
         let path = dir.path().join("grid.csv");
         std::fs::write(&path, text).unwrap();
         let context = SessionContext::new_with_config(session_config(1));
-        let input = InputFile::open(&path, b',', &context).await.unwrap();
+        let input = InputFile::open(&path, crate::source::TextLayout::default(), &context)
+            .await
+            .unwrap();
         let columns = Columns::from_headers(&path, input.headers.clone()).unwrap();
         let frame = read_text(&context, &input, &columns).await.unwrap();
         let functions = job_functions(DateFormat::IsoDate, Arc::new(catalog), Default::default());

@@ -50,18 +50,36 @@ pub struct InputFile {
     pub size: u64,
     /// The header fields as written (byte-order mark removed, quotes resolved, not trimmed).
     pub headers: Vec<String>,
-    /// The byte between fields.
+    /// How its text is laid out.
+    pub layout: TextLayout,
+}
+
+/// How an input's text is laid out: the byte between its fields, and the decimal mark of its
+/// numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextLayout {
+    /// The byte between fields (`--delimiter`).
     pub delimiter: u8,
-    /// Whether decimals are written with a comma (`12,50`) in the numeric columns.
+    /// Whether the numeric columns write decimals with a comma, `18,5` (`--decimal-comma`).
     pub decimal_comma: bool,
 }
 
+impl Default for TextLayout {
+    /// Comma-separated, decimal points.
+    fn default() -> Self {
+        TextLayout {
+            delimiter: b',',
+            decimal_comma: false,
+        }
+    }
+}
+
 impl InputFile {
-    /// Checks `path` and reads its header row, fields separated by `delimiter`, through `context`'s
-    /// object store. Decimals are read as written with a point; see [`InputFile::decimal_comma`].
+    /// Checks `path`, laid out as `layout` says, and reads its header row through `context`'s
+    /// object store.
     pub async fn open(
         path: &Path,
-        delimiter: u8,
+        layout: TextLayout,
         context: &SessionContext,
     ) -> Result<Self, BatchError> {
         let metadata = match std::fs::metadata(path) {
@@ -80,14 +98,13 @@ impl InputFile {
         }
         let absolute = std::fs::canonicalize(path).map_err(|e| unreadable(path, &e))?;
         let (size, head) = read_head(path, &absolute, context).await?;
-        let headers = header_fields(path, &head, delimiter)?;
+        let headers = header_fields(path, &head, layout.delimiter)?;
         Ok(Self {
             path: path.to_path_buf(),
             absolute,
             size,
             headers,
-            delimiter,
-            decimal_comma: false,
+            layout,
         })
     }
 }

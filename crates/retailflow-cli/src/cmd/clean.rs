@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use retailflow_batch::source::TextLayout;
 use retailflow_batch::{CleanOptions, OutputFormat, Progress, Stage};
 
 use super::value_rules::{VALUE_RULES_HELP, ValueRulesArgs};
@@ -149,8 +150,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         report: args.report,
         show_rows: args.show,
         date_format: args.date_format,
-        delimiter: args.delimiter,
-        decimal_comma: args.decimal_comma,
+        layout: TextLayout {
+            delimiter: args.delimiter,
+            decimal_comma: args.decimal_comma,
+        },
         story: !args.quiet,
         partitions: None,
         rules: args.rules.rules()?,
