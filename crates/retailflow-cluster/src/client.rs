@@ -43,9 +43,15 @@ pub async fn remote_context(
     config: SessionConfig,
 ) -> Result<SessionContext, ClusterError> {
     scheduler_address(url)?;
+    // Ballista's adaptive planner does not recover from a lost executor whose shuffle output a
+    // later stage was reading: the map stage runs again but its new output is never attached, and
+    // the job waits forever. Its static planner runs the lost parts again and finishes. The
+    // scheduler turns round-robin repartitioning off in any case (and warns of it for each job).
     let config = config
         .with_ballista_logical_extension_codec(codec::logical())
-        .with_ballista_physical_extension_codec(codec::physical());
+        .with_ballista_physical_extension_codec(codec::physical())
+        .with_ballista_adaptive_query_planner(false)
+        .with_round_robin_repartition(false);
     let state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()

@@ -1,6 +1,7 @@
 //! `retailflow cluster scheduler` and `retailflow cluster executor`: the processes of an Apache
 //! DataFusion Ballista cluster that knows retailflow's functions.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,6 +10,8 @@ use retailflow_cluster::{ExecutorOptions, bind_scheduler, run_executor, run_sche
 
 /// Arguments of `retailflow cluster`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Each process logs warnings to stderr (an executor lost, its tasks run \
+    again); RUST_LOG=info (or debug, or a filter such as ballista_scheduler=info) shows more.")]
 pub struct Args {
     #[command(subcommand)]
     role: Role,
@@ -49,6 +52,18 @@ enum Role {
 
 /// Runs the chosen process until it is stopped.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format(|out, record| {
+            writeln!(
+                out,
+                "{} {} {}: {}",
+                chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                record.level(),
+                record.target(),
+                record.args()
+            )
+        })
+        .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -82,7 +82,11 @@ pub fn produce_receipts_to(path: &Path, flags: &[&str]) {
 /// Fails the test, showing `what` and stderr, unless `output` is a success; returns its stderr.
 pub fn succeeded(what: &str, output: &std::process::Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(output.status.success(), "{what} failed:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "{what} failed ({}):\n{stderr}",
+        output.status
+    );
     stderr
 }
 
