@@ -10,8 +10,10 @@ use retailflow_cluster::{ExecutorOptions, bind_scheduler, run_executor, run_sche
 
 /// Arguments of `retailflow cluster`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Each process logs warnings to stderr (an executor lost, its tasks run \
-    again); RUST_LOG=info (or debug, or a filter such as ballista_scheduler=info) shows more.")]
+#[command(
+    after_help = "Each process logs warnings to stderr (an executor lost, its tasks run \
+    again); RUST_LOG=info (or debug, or a filter such as ballista_scheduler=info) shows more."
+)]
 pub struct Args {
     #[command(subcommand)]
     role: Role,
