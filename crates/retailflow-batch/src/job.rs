@@ -33,7 +33,7 @@ use crate::report::{Ordered, Report, RestoredCounts, ValueRulesReport};
 use crate::rules::RuledColumn;
 use crate::show::{cells, schema_tree, show};
 use crate::source::{InputFile, TextLayout};
-use crate::spool::Spool;
+use crate::spool::{IN_MEMORY_SPOOL_MAX, Spool};
 
 /// Rows per Parquet row group: bounds the writer's memory whatever the input size.
 const ROW_GROUP_ROWS: usize = 256 * 1024;
@@ -83,6 +83,9 @@ pub struct CleanOptions {
     pub rules: ValueRules,
     /// A folder for SVG charts of the report and a self-contained `report.html`, if anywhere.
     pub plots: Option<PathBuf>,
+    /// The largest input, in bytes, whose columns pass 1 parsed wait for pass 2 in memory; a larger
+    /// one's wait on disk beside the output. Default: [`IN_MEMORY_SPOOL_MAX`].
+    pub in_memory_spool_max: u64,
 }
 
 impl CleanOptions {
@@ -100,6 +103,7 @@ impl CleanOptions {
             partitions: None,
             rules: ValueRules::default(),
             plots: None,
+            in_memory_spool_max: IN_MEMORY_SPOOL_MAX,
         }
     }
 
@@ -349,7 +353,10 @@ async fn clean_with(
     // read the file again.
     let mut spool = match &sessions.cluster {
         Some(_) => None,
-        None => Some(Spool::create(Spool::beside(&output_path))?),
+        None => Some(Spool::create(
+            Spool::beside(&output_path),
+            input.size <= options.in_memory_spool_max,
+        )?),
     };
     let learnt = profile(
         text,
@@ -826,6 +833,42 @@ fn tell_analysis(story: &mut Story<'_>, analysis: &Analysis) -> Result<(), Batch
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether the columns pass 1 parsed wait for pass 2 in memory or in a folder on disk, the job
+    /// writes the same rows and reports the same figures, and leaves no folder behind.
+    #[test]
+    fn the_spool_in_memory_or_on_disk_gives_the_same_rows_and_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("sales.csv");
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+        crate::generate::generate_csv(30_000, 11, &mut file).unwrap();
+        drop(file);
+        let run = |in_memory_spool_max: u64, name: &str| {
+            let mut options = CleanOptions::new(&input);
+            options.output = Some(dir.path().join(name));
+            options.format = OutputFormat::Csv;
+            options.story = false;
+            options.partitions = Some(3);
+            options.in_memory_spool_max = in_memory_spool_max;
+            let report = run_clean(&options, &mut std::io::sink()).unwrap();
+            let written = std::fs::read_to_string(dir.path().join(name)).unwrap();
+            let mut lines: Vec<String> = written.lines().map(String::from).collect();
+            lines.sort();
+            (report, lines)
+        };
+        let (disk_report, disk_rows) = run(0, "disk.csv");
+        let (memory_report, memory_rows) = run(u64::MAX, "memory.csv");
+        assert!(disk_report.rows_loaded == 30_000 && disk_report.rows_dropped > 0);
+        assert_eq!(disk_rows.len() as u64, disk_report.rows_clean + 1);
+        assert_eq!(memory_report, disk_report);
+        assert_eq!(memory_rows, disk_rows);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["disk.csv", "memory.csv", "sales.csv"]);
+    }
 
     #[test]
     fn numbers_all_null_only_when_every_numeric_column_is() {

@@ -40,3 +40,4 @@ pub use job::{
 };
 pub use plan::session_config;
 pub use report::Report;
+pub use spool::IN_MEMORY_SPOOL_MAX;

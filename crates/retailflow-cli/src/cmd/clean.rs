@@ -70,8 +70,9 @@ pub struct Args {
     /// Where to write the clean rows [default: <INPUT stem>_clean.parquet beside INPUT].
     ///
     /// While the job runs, the rows are written to `.<name>.partial` beside PATH and moved into place at
-    /// the end; the input as the first pass parsed it waits for the second pass in `.<name>.spool/`
-    /// beside PATH (Arrow files, about the input's size), removed when the job ends. A second run
+    /// the end; the input as the first pass parsed it waits for the second pass in memory (an input
+    /// of up to 128 MiB, held in about 1.3 times its size) or in `.<name>.spool/` beside PATH (Arrow
+    /// files, about the input's size), removed when the job ends. A second run
     /// writing the same PATH at the same time is refused: the first holds `.<name>.lock` beside it.
     #[arg(long, short, value_name = "PATH")]
     pub out: Option<PathBuf>,
@@ -158,6 +159,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         partitions: None,
         rules: args.rules.rules()?,
         plots: args.plots,
+        in_memory_spool_max: retailflow_batch::IN_MEMORY_SPOOL_MAX,
     };
 
     if let Some(url) = &args.cluster {
