@@ -90,34 +90,84 @@ impl DateFormat {
     /// Numeric fields follow C/Python `strptime`: `%Y` is 4 digits, `%y` 2 digits (69–99 → 19xx,
     /// 00–68 → 20xx), `%m` and `%d` 1 or 2 digits; the date must exist.
     pub fn parse(&self, value: &str) -> Option<i32> {
-        let bytes = value.as_bytes();
         match self {
-            DateFormat::IsoDate => {
-                let [y, m, d] = three_fields(bytes, b'-')?;
-                civil(year4(y)?, small(m)?, small(d)?)
-            }
-            DateFormat::DaySlashMonth => {
-                let [d, m, y] = three_fields(bytes, b'/')?;
-                civil(year4(y)?, small(m)?, small(d)?)
-            }
-            DateFormat::MonthSlashDay => {
-                let [m, d, y] = three_fields(bytes, b'/')?;
-                civil(year4(y)?, small(m)?, small(d)?)
-            }
-            DateFormat::DayDashMonthShortYear => {
-                let [d, m, y] = three_fields(bytes, b'-')?;
-                civil(year2(y)?, small(m)?, small(d)?)
-            }
-            DateFormat::DayDotMonth => {
-                let [d, m, y] = three_fields(bytes, b'.')?;
-                civil(year4(y)?, small(m)?, small(d)?)
-            }
             DateFormat::Custom(format) => {
                 let date = NaiveDate::parse_from_str(value, format).ok()?;
                 let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
                 i32::try_from(date.signed_duration_since(epoch).num_days()).ok()
             }
+            DateFormat::IsoDate
+            | DateFormat::DaySlashMonth
+            | DateFormat::MonthSlashDay
+            | DateFormat::DayDashMonthShortYear
+            | DateFormat::DayDotMonth => self.parse_shape(&Shape::of(value.as_bytes())?),
         }
+    }
+
+    /// The date a value of `shape` is in this format, if it fits; never for a custom format, whose
+    /// values chrono reads whole.
+    fn parse_shape(&self, shape: &Shape<'_>) -> Option<i32> {
+        let [first, second, third] = shape.fields;
+        match (self, shape.separator) {
+            (DateFormat::IsoDate, b'-') => civil(year4(first)?, small(second)?, small(third)?),
+            (DateFormat::DaySlashMonth, b'/') => {
+                civil(year4(third)?, small(second)?, small(first)?)
+            }
+            (DateFormat::MonthSlashDay, b'/') => {
+                civil(year4(third)?, small(first)?, small(second)?)
+            }
+            (DateFormat::DayDashMonthShortYear, b'-') => {
+                civil(year2(third)?, small(second)?, small(first)?)
+            }
+            (DateFormat::DayDotMonth, b'.') => civil(year4(third)?, small(second)?, small(first)?),
+            (
+                DateFormat::IsoDate
+                | DateFormat::DaySlashMonth
+                | DateFormat::MonthSlashDay
+                | DateFormat::DayDashMonthShortYear
+                | DateFormat::DayDotMonth
+                | DateFormat::Custom(_),
+                _,
+            ) => None,
+        }
+    }
+}
+
+/// A value written as three runs of digits with the same byte between them (`2024-04-08`,
+/// `8/4/2024`): the shape of every recognised format, found in one look at the value so that
+/// detection can try each format on it without reading it again. A run may be empty (no format
+/// takes an empty field).
+struct Shape<'a> {
+    separator: u8,
+    fields: [&'a [u8]; 3],
+}
+
+impl<'a> Shape<'a> {
+    fn of(bytes: &'a [u8]) -> Option<Self> {
+        let mut cuts = [0; 2];
+        let mut found = 0;
+        for (at, &byte) in bytes.iter().enumerate() {
+            if byte.is_ascii_digit() {
+                continue;
+            }
+            if found == 2 || (found == 1 && byte != bytes[cuts[0]]) {
+                return None;
+            }
+            cuts[found] = at;
+            found += 1;
+        }
+        if found != 2 {
+            return None;
+        }
+        let [first, second] = cuts;
+        Some(Self {
+            separator: bytes[first],
+            fields: [
+                &bytes[..first],
+                &bytes[first + 1..second],
+                &bytes[second + 1..],
+            ],
+        })
     }
 }
 
@@ -142,17 +192,6 @@ impl fmt::Display for DateFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.strftime())
     }
-}
-
-fn three_fields(bytes: &[u8], separator: u8) -> Option<[&[u8]; 3]> {
-    let first = bytes.iter().position(|&b| b == separator)?;
-    let rest = &bytes[first + 1..];
-    let second = rest.iter().position(|&b| b == separator)?;
-    let third = &rest[second + 1..];
-    if third.contains(&separator) {
-        return None;
-    }
-    Some([&bytes[..first], &rest[..second], third])
 }
 
 fn digits(field: &[u8], min: usize, max: usize) -> Option<u32> {
@@ -322,11 +361,58 @@ pub fn detect(formats: &[DateFormat], counts: &[MaskCount]) -> Result<Detection,
 
 /// The bit mask of `formats` that parse `value` (already trimmed and non-empty).
 pub fn mask_of(formats: &[DateFormat], value: &str) -> u32 {
+    let shape = Shape::of(value.as_bytes());
     formats
         .iter()
         .enumerate()
-        .filter(|(_, format)| format.parse(value).is_some())
+        .filter(|(_, format)| match format {
+            DateFormat::Custom(_) => format.parse(value).is_some(),
+            DateFormat::IsoDate
+            | DateFormat::DaySlashMonth
+            | DateFormat::MonthSlashDay
+            | DateFormat::DayDashMonthShortYear
+            | DateFormat::DayDotMonth => shape
+                .as_ref()
+                .is_some_and(|shape| format.parse_shape(shape).is_some()),
+        })
         .fold(0, |mask, (i, _)| mask | (1 << i))
+}
+
+/// The answers for the short values of one batch, remembered: a date column holds few distinct
+/// values (one a day), so most rows repeat a value seen a little earlier and are not parsed again.
+/// One value per slot: a value whose slot another took is worked out again.
+struct Memo<T> {
+    slots: Vec<(u128, T)>,
+}
+
+/// Slots in a [`Memo`]: 2^11.
+const MEMO_BITS: u32 = 11;
+
+impl<T: Copy + Default> Memo<T> {
+    fn new() -> Self {
+        Self {
+            slots: vec![(0, T::default()); 1 << MEMO_BITS],
+        }
+    }
+
+    /// `work(value)`, remembered for values of 1 to 15 bytes.
+    fn get(&mut self, value: &str, work: impl FnOnce(&str) -> T) -> T {
+        let bytes = value.as_bytes();
+        if bytes.is_empty() || bytes.len() > 15 {
+            return work(value);
+        }
+        // The bytes and their count: never 0, the key of an unused slot.
+        let mut packed = [0; 16];
+        packed[..bytes.len()].copy_from_slice(bytes);
+        packed[15] = bytes.len() as u8;
+        let key = u128::from_le_bytes(packed);
+        let mixed = ((key as u64) ^ ((key >> 64) as u64)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let slot = &mut self.slots[(mixed >> (64 - MEMO_BITS)) as usize];
+        if slot.0 != key {
+            *slot = (key, work(value));
+        }
+        slot.1
+    }
 }
 
 fn string_input(array: &ArrayRef) -> Result<&StringArray> {
@@ -360,11 +446,14 @@ impl ScalarUDFImpl for DateFormatMask {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let columns = columns_of(&args)?;
         let text = string_input(&columns[0])?;
+        let mut memo = Memo::new();
         let masks: UInt32Array = text
             .iter()
             .map(|value| {
-                let value = crate::cast::trim(value?);
-                (!value.is_empty()).then(|| mask_of(&self.formats, value))
+                memo.get(value?, |value| {
+                    let value = crate::cast::trim(value);
+                    (!value.is_empty()).then(|| mask_of(&self.formats, value))
+                })
             })
             .collect();
         Ok(ColumnarValue::Array(Arc::new(masks)))
@@ -416,9 +505,10 @@ impl ScalarUDFImpl for ParseDate {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let columns = columns_of(&args)?;
         let text = string_input(&columns[0])?;
+        let mut memo = Memo::new();
         let dates: Date32Array = text
             .iter()
-            .map(|value| self.format.parse(crate::cast::trim(value?)))
+            .map(|value| memo.get(value?, |value| self.format.parse(crate::cast::trim(value))))
             .collect();
         Ok(ColumnarValue::Array(Arc::new(dates) as ArrayRef))
     }
@@ -477,6 +567,101 @@ mod tests {
         assert_eq!(DaySlashMonth.parse("31/04/2024"), None);
         assert_eq!(DayDashMonthShortYear.parse("08-04-2024"), None);
         assert_eq!(DayDotMonth.parse("08.04.24"), None);
+    }
+
+    /// Each recognised format read the way it is written: split at its own separator into exactly
+    /// three fields, each all digits of the lengths it takes.
+    fn written_form(format: &DateFormat, value: &str) -> Option<i32> {
+        let (separator, year_digits, order) = match format {
+            IsoDate => ('-', 4, [0, 1, 2]),
+            DaySlashMonth => ('/', 4, [2, 1, 0]),
+            MonthSlashDay => ('/', 4, [2, 0, 1]),
+            DayDashMonthShortYear => ('-', 2, [2, 1, 0]),
+            DayDotMonth => ('.', 4, [2, 1, 0]),
+            Custom(_) => return None,
+        };
+        let fields: Vec<&str> = value.split(separator).collect();
+        let [year, month, day] = order.map(|i| fields.get(i).copied().unwrap_or(""));
+        let all_digits = |f: &str, lengths: std::ops::RangeInclusive<usize>| {
+            lengths.contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit())
+        };
+        if fields.len() != 3
+            || !all_digits(year, year_digits..=year_digits)
+            || !all_digits(month, 1..=2)
+            || !all_digits(day, 1..=2)
+        {
+            return None;
+        }
+        let year: i64 = year.parse().ok()?;
+        let year = match year_digits {
+            2 if year >= 69 => 1900 + year,
+            2 => 2000 + year,
+            _ => year,
+        };
+        civil(year, month.parse().ok()?, day.parse().ok()?)
+    }
+
+    #[test]
+    fn every_value_is_read_as_its_format_is_written() {
+        // Runs of digits (some empty, some too long) joined by separators, some mixed or foreign.
+        let mut rng = retailflow_core::rng::SeededRng::new(5);
+        let mut values: Vec<String> = Vec::new();
+        for _ in 0..200_000 {
+            let mut value = String::new();
+            let separator = ["-", "/", "."][rng.below(3) as usize];
+            for run in 0..rng.range_inclusive(1, 4) {
+                if run > 0 {
+                    value.push_str(match rng.below(10) {
+                        0 => ["x", " ", "-", "/", "."][rng.below(5) as usize],
+                        _ => separator,
+                    });
+                }
+                let digits = [0, 1, 2, 2, 2, 4, 4, 3, 5][rng.below(9) as usize];
+                for _ in 0..digits {
+                    value.push(char::from(
+                        b'0' + rng.below(if run == 0 { 3 } else { 10 }) as u8,
+                    ));
+                }
+            }
+            values.push(value);
+        }
+        let mut parsed = [0; 5];
+        for value in &values {
+            let mut mask = 0;
+            for (i, format) in RECOGNISED.iter().enumerate() {
+                let expected = written_form(format, value);
+                assert_eq!(format.parse(value), expected, "{format} on {value:?}");
+                if expected.is_some() {
+                    mask |= 1 << i;
+                    parsed[i] += 1;
+                }
+            }
+            assert_eq!(mask_of(&RECOGNISED, value), mask, "{value:?}");
+        }
+        assert!(parsed.iter().all(|&n| n > 50), "{parsed:?}");
+    }
+
+    #[test]
+    fn the_memo_answers_as_the_work_does_for_every_value() {
+        let mut memo = Memo::new();
+        let mut calls = 0;
+        let values: Vec<String> = (0..20_000)
+            .map(|i| match i % 4 {
+                0 => format!("2024-01-{:02}", i % 31 + 1),
+                1 => format!("{}", i % 5000),
+                2 => format!("a value of more than fifteen bytes {}", i % 3),
+                _ => String::new(),
+            })
+            .collect();
+        for value in &values {
+            let answer = memo.get(value, |v| {
+                calls += 1;
+                Some(v.len() as u32 * 7 + u32::from(v.bytes().last().unwrap_or(0)))
+            });
+            let expected = value.len() as u32 * 7 + u32::from(value.bytes().last().unwrap_or(0));
+            assert_eq!(answer, Some(expected), "{value:?}");
+        }
+        assert!(calls < 20_000, "repeated values are remembered");
     }
 
     #[test]

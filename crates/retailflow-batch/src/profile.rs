@@ -14,8 +14,8 @@ use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, UInt32Type};
 use datafusion::functions_aggregate::count::count_all;
-use datafusion::functions_aggregate::expr_fn::{count, sum};
-use datafusion::logical_expr::{Expr, ScalarUDF, cast as cast_expr};
+use datafusion::functions_aggregate::expr_fn::count;
+use datafusion::logical_expr::{Expr, ExprFunctionExt, ScalarUDF};
 use datafusion::prelude::{DataFrame, SessionContext, ident, lit};
 use retailflow_core::values::{Rule, ValueRules};
 
@@ -182,11 +182,11 @@ pub(crate) async fn profile(
     aggregates.extend(counted.iter().map(|n| count(ident(n.as_str()))));
     aggregates.push(count(ident(REPAIRED_TOTAL)));
     aggregates.push(count(ident(REPAIRED_QUANTITY)));
-    aggregates.push(sum(cast_expr(ident(DROPPED), DataType::Int64)));
+    let rows_where = |condition: Expr| count(lit(1_i64)).filter(condition).build();
+    aggregates.push(rows_where(ident(DROPPED))?);
     for column in &ruled {
         for code in 1..=Rule::RANGE.len() as u8 {
-            let broke = ident(verdict_name(column)).eq(lit(code));
-            aggregates.push(sum(cast_expr(broke, DataType::Int64)));
+            aggregates.push(rows_where(ident(verdict_name(column)).eq(lit(code)))?);
         }
     }
     let plan = with_dropped.aggregate(group_by, aggregates)?;

@@ -1,7 +1,7 @@
 //! The input parsed once: while pass 1 reads the CSV, every batch it parses and casts (dates
 //! excepted, as their format is not known yet) is also kept, as it goes by, for pass 2, which reads
-//! it back instead of parsing and casting the CSV a second time. An input of up to
-//! [`IN_MEMORY_SPOOL_MAX`] bytes (by default) is kept in memory, as the batches themselves (about 1.3 times the
+//! it back instead of parsing and casting the CSV a second time. By default an input of up to
+//! [`IN_MEMORY_SPOOL_MAX`] bytes is kept in memory, as the batches themselves (about 1.2 times the
 //! input's size); a larger one is written to a spool of Arrow IPC files (one per partition) in a
 //! folder beside the output, so that memory stays bounded whatever the input's size, and the
 //! folder is removed when the job ends, whatever the outcome. Pass 2 takes the batches as it reads
@@ -38,7 +38,7 @@ const SPOOL_BATCH_ROWS: usize = 4096;
 
 /// The largest input, in bytes, whose parsed columns are kept in memory between the passes by
 /// default rather than in a folder on disk: 128 MiB (about 1.4 million rows shaped like the sales
-/// file, held in about 170 MB).
+/// file, held in about 160 MB).
 pub const IN_MEMORY_SPOOL_MAX: u64 = 128 << 20;
 
 /// The spool of one job: where it keeps what each partition yields.

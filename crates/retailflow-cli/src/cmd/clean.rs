@@ -71,7 +71,7 @@ pub struct Args {
     ///
     /// While the job runs, the rows are written to `.<name>.partial` beside PATH and moved into place at
     /// the end; the input as the first pass parsed it waits for the second pass in memory (an input
-    /// of up to 128 MiB, held in about 1.3 times its size) or in `.<name>.spool/` beside PATH (Arrow
+    /// of up to 128 MiB, held in about 1.2 times its size) or in `.<name>.spool/` beside PATH (Arrow
     /// files, about the input's size), removed when the job ends. A second run
     /// writing the same PATH at the same time is refused: the first holds `.<name>.lock` beside it.
     #[arg(long, short, value_name = "PATH")]
