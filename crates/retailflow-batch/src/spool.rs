@@ -239,7 +239,7 @@ impl PartitionStream for TeePartition {
                     FileWriter::try_new(BufWriter::new(file), &self.spooled)
                         .map_err(|e| e.to_string())
                 })
-                .map(Sink::File),
+                .map(|writer| Sink::File(Box::new(writer))),
         };
         match sink {
             Ok(sink) => Box::pin(Tee {
@@ -272,7 +272,7 @@ enum Sink {
     /// In its part's `held` batches.
     Memory,
     /// In its part's file.
-    File(FileWriter<BufWriter<File>>),
+    File(Box<FileWriter<BufWriter<File>>>),
     /// Nowhere more: the input has ended.
     Finished,
 }
