@@ -9,7 +9,7 @@
 
 use std::fmt;
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use chrono::format::{Item, StrftimeItems};
@@ -378,15 +378,15 @@ pub fn mask_of(formats: &[DateFormat], value: &str) -> u32 {
         .fold(0, |mask, (i, _)| mask | (1 << i))
 }
 
-/// The answers for the short values of one batch, remembered: a date column holds few distinct
-/// values (one a day), so most rows repeat a value seen a little earlier and are not parsed again.
-/// One value per slot: a value whose slot another took is worked out again.
+/// The answers for short values, remembered: a date column holds few distinct values (one a day),
+/// so most rows repeat a value seen earlier and are not parsed again. One value per slot: a value
+/// whose slot another took is worked out again.
 struct Memo<T> {
     slots: Vec<(u128, T)>,
 }
 
-/// Slots in a [`Memo`]: 2^11.
-const MEMO_BITS: u32 = 11;
+/// Slots in a [`Memo`]: 2^12 (a few years of days, mostly each in a slot of its own).
+const MEMO_BITS: u32 = 12;
 
 impl<T: Copy + Default> Memo<T> {
     fn new() -> Self {
@@ -415,6 +415,45 @@ impl<T: Copy + Default> Memo<T> {
     }
 }
 
+/// A function's memos, kept from one batch to the next: each batch takes one (a new one when every
+/// memo is in use by another partition's batch) and gives it back. A cache only, so two functions
+/// are equal whatever their memos hold.
+struct MemoPool<T>(Mutex<Vec<Memo<T>>>);
+
+impl<T: Copy + Default> MemoPool<T> {
+    fn new() -> Self {
+        Self(Mutex::new(Vec::new()))
+    }
+
+    fn with<R>(&self, work: impl FnOnce(&mut Memo<T>) -> R) -> R {
+        let taken = self.0.lock().ok().and_then(|mut memos| memos.pop());
+        let mut memo = taken.unwrap_or_else(Memo::new);
+        let result = work(&mut memo);
+        if let Ok(mut memos) = self.0.lock() {
+            memos.push(memo);
+        }
+        result
+    }
+}
+
+impl<T> PartialEq for MemoPool<T> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<T> Eq for MemoPool<T> {}
+
+impl<T> Hash for MemoPool<T> {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+impl<T> fmt::Debug for MemoPool<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MemoPool")
+    }
+}
+
 fn string_input(array: &ArrayRef) -> Result<&StringArray> {
     array
         .as_any()
@@ -428,6 +467,7 @@ fn string_input(array: &ArrayRef) -> Result<&StringArray> {
 struct DateFormatMask {
     formats: Vec<DateFormat>,
     signature: Signature,
+    memos: MemoPool<Option<u32>>,
 }
 
 impl ScalarUDFImpl for DateFormatMask {
@@ -446,16 +486,16 @@ impl ScalarUDFImpl for DateFormatMask {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let columns = columns_of(&args)?;
         let text = string_input(&columns[0])?;
-        let mut memo = Memo::new();
-        let masks: UInt32Array = text
-            .iter()
-            .map(|value| {
-                memo.get(value?, |value| {
-                    let value = crate::cast::trim(value);
-                    (!value.is_empty()).then(|| mask_of(&self.formats, value))
+        let masks: UInt32Array = self.memos.with(|memo| {
+            text.iter()
+                .map(|value| {
+                    memo.get(value?, |value| {
+                        let value = crate::cast::trim(value);
+                        (!value.is_empty()).then(|| mask_of(&self.formats, value))
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        });
         Ok(ColumnarValue::Array(Arc::new(masks)))
     }
 }
@@ -465,6 +505,7 @@ pub fn format_mask_function(formats: Vec<DateFormat>) -> ScalarUDF {
     ScalarUDF::new_from_impl(DateFormatMask {
         formats,
         signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+        memos: MemoPool::new(),
     })
 }
 
@@ -487,6 +528,7 @@ pub(crate) fn carried_format(function: &ScalarUDF) -> Option<&DateFormat> {
 struct ParseDate {
     format: DateFormat,
     signature: Signature,
+    memos: MemoPool<Option<i32>>,
 }
 
 impl ScalarUDFImpl for ParseDate {
@@ -505,11 +547,11 @@ impl ScalarUDFImpl for ParseDate {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let columns = columns_of(&args)?;
         let text = string_input(&columns[0])?;
-        let mut memo = Memo::new();
-        let dates: Date32Array = text
-            .iter()
-            .map(|value| memo.get(value?, |value| self.format.parse(crate::cast::trim(value))))
-            .collect();
+        let dates: Date32Array = self.memos.with(|memo| {
+            text.iter()
+                .map(|value| memo.get(value?, |value| self.format.parse(crate::cast::trim(value))))
+                .collect()
+        });
         Ok(ColumnarValue::Array(Arc::new(dates) as ArrayRef))
     }
 }
@@ -519,6 +561,7 @@ pub fn parse_function(format: DateFormat) -> ScalarUDF {
     ScalarUDF::new_from_impl(ParseDate {
         format,
         signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+        memos: MemoPool::new(),
     })
 }
 

@@ -83,8 +83,8 @@ pub struct CleanOptions {
     pub rules: ValueRules,
     /// A folder for SVG charts of the report and a self-contained `report.html`, if anywhere.
     pub plots: Option<PathBuf>,
-    /// The largest input, in bytes, whose columns pass 1 parsed wait for pass 2 in memory; a larger
-    /// one's wait on disk beside the output. Default: [`IN_MEMORY_SPOOL_MAX`].
+    /// The largest input, in bytes, for which the columns pass 1 parsed wait for pass 2 in memory;
+    /// a larger input's wait on disk beside the output. Default: [`IN_MEMORY_SPOOL_MAX`].
     pub in_memory_spool_max: u64,
 }
 
