@@ -325,24 +325,6 @@ fn cluster_addresses_that_cannot_be_used_exit_2() {
     }
 }
 
-/// `clean INPUT --quiet` with `extra` arguments: its exit code and its stderr.
-fn failing_clean(input: &Path, dir: &Path, extra: &[&str]) -> (Option<i32>, String) {
-    let output = retailflow()
-        .arg("clean")
-        .arg(input)
-        .arg("--quiet")
-        .arg("--out")
-        .arg(dir.join("out.parquet"))
-        .args(extra)
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn a_job_that_fails_on_the_cluster_is_still_classified_by_who_is_at_fault() {
     let dir = tempfile::tempdir().unwrap();
@@ -360,8 +342,8 @@ fn a_job_that_fails_on_the_cluster_is_still_classified_by_who_is_at_fault() {
     }
     text.push_str("TXN_X,CUST_01,Food,Item_1_FOOD,5.0,1,5.0,Cash,Online,2024-01-01,True,extra\n");
     std::fs::write(&ragged, text).unwrap();
-    let local = failing_clean(&ragged, dir.path(), &[]);
-    let remote = failing_clean(&ragged, dir.path(), &["--cluster", &cluster.url]);
+    let local = try_clean(&ragged, dir.path(), "out", &[]);
+    let remote = try_clean(&ragged, dir.path(), "out", &["--cluster", &cluster.url]);
     assert_eq!(local.0, Some(3), "{}", local.1);
     assert!(local.1.contains("ragged.csv: malformed CSV"), "{}", local.1);
     assert_eq!(remote, local);
@@ -375,7 +357,7 @@ fn a_job_that_fails_on_the_cluster_is_still_classified_by_who_is_at_fault() {
         scheduler.kill().unwrap();
         scheduler.wait().unwrap();
     });
-    let (code, stderr) = failing_clean(&input, dir.path(), &["--cluster", &cluster.url]);
+    let (code, stderr) = try_clean(&input, dir.path(), "out", &["--cluster", &cluster.url]);
     killer.join().unwrap();
     assert_eq!(code, Some(4), "{stderr}");
     assert!(
