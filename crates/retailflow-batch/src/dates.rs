@@ -90,6 +90,11 @@ impl DateFormat {
     /// Numeric fields follow C/Python `strptime`: `%Y` is 4 digits, `%y` 2 digits (69–99 → 19xx,
     /// 00–68 → 20xx), `%m` and `%d` 1 or 2 digits; the date must exist.
     pub fn parse(&self, value: &str) -> Option<i32> {
+        self.parse_shaped(value, Shape::of(value.as_bytes()).as_ref())
+    }
+
+    /// [`DateFormat::parse`] of `value`, whose shape (if it has one) is already known.
+    fn parse_shaped(&self, value: &str, shape: Option<&Shape<'_>>) -> Option<i32> {
         match self {
             DateFormat::Custom(format) => {
                 let date = NaiveDate::parse_from_str(value, format).ok()?;
@@ -100,7 +105,7 @@ impl DateFormat {
             | DateFormat::DaySlashMonth
             | DateFormat::MonthSlashDay
             | DateFormat::DayDashMonthShortYear
-            | DateFormat::DayDotMonth => self.parse_shape(&Shape::of(value.as_bytes())?),
+            | DateFormat::DayDotMonth => self.parse_shape(shape?),
         }
     }
 
@@ -365,16 +370,7 @@ pub fn mask_of(formats: &[DateFormat], value: &str) -> u32 {
     formats
         .iter()
         .enumerate()
-        .filter(|(_, format)| match format {
-            DateFormat::Custom(_) => format.parse(value).is_some(),
-            DateFormat::IsoDate
-            | DateFormat::DaySlashMonth
-            | DateFormat::MonthSlashDay
-            | DateFormat::DayDashMonthShortYear
-            | DateFormat::DayDotMonth => shape
-                .as_ref()
-                .is_some_and(|shape| format.parse_shape(shape).is_some()),
-        })
+        .filter(|(_, format)| format.parse_shaped(value, shape.as_ref()).is_some())
         .fold(0, |mask, (i, _)| mask | (1 << i))
 }
 
