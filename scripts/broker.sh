@@ -158,11 +158,14 @@ topics_cmd() {
   kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$port" "$@"
 }
 
-# A local port nothing listens on, other than $PORT, for the controller.
+# A local port nothing listens on, other than $PORT, for the controller: one below the range the
+# kernel hands out to outgoing connections, where no client takes it before the controller binds it.
 free_port() {
-  local candidate
-  for candidate in $((PORT + 1)) $((PORT + 2)) $((PORT + 3)) $(shuf -i 20000-60000 -n 20); do
-    if [ "$candidate" -ne "$PORT" ] && [ "$candidate" -le 65535 ] && ! port_open "$candidate"; then
+  local candidate low
+  low="$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)"
+  [[ "$low" =~ ^[0-9]+$ ]] && [ "$low" -gt 21000 ] || low=32768
+  for candidate in $((PORT + 1)) $((PORT + 2)) $((PORT + 3)) $(shuf -i "20000-$((low - 1))" -n 20); do
+    if [ "$candidate" -ne "$PORT" ] && [ "$candidate" -lt "$low" ] && ! port_open "$candidate"; then
       echo "$candidate"
       return
     fi
@@ -286,6 +289,8 @@ kafka_start() {
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$PID_FILE" "$PORT_FILE"
       tail -n 20 "$LOG_FILE" >&2 || true
+      grep -q "Address already in use" "$LOG_FILE" \
+        && die "Apache Kafka could not listen on 127.0.0.1:$PORT or its controller port 127.0.0.1:$controller_port: another program took it; log: $LOG_FILE"
       die "Apache Kafka exited during start-up; log: $LOG_FILE"
     fi
     if port_open "$PORT" \

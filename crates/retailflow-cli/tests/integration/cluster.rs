@@ -3,7 +3,7 @@
 //! story of a local run, on the real file and on a generated 1M-row file; a job that fails there is
 //! still classified by who is at fault.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,7 +13,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::{ParquetReadOptions, SessionContext, ident};
 use retailflow_cluster::JobState;
 
-use crate::support::{real_sales_csv, retailflow, succeeded};
+use crate::support::{free_port, real_sales_csv, retailflow, succeeded};
 
 /// A scheduler and its executors, stopped when dropped.
 struct Cluster {
@@ -28,14 +28,6 @@ impl Drop for Cluster {
             let _ = process.wait();
         }
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start(args: &[String]) -> Child {

@@ -579,11 +579,7 @@ impl OwnBroker {
     /// Starts it, with empty topics (the project's four, `receipts` with 3 partitions).
     pub(crate) fn start() -> Self {
         let state = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = support::free_port();
         let broker = Self { state, port };
         broker.script("start");
         broker

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -41,6 +41,39 @@ pub fn real_sales_csv() -> Option<PathBuf> {
         path.display()
     );
     None
+}
+
+/// A local port nothing listens on, for a server a test starts as another process (a broker, a
+/// scheduler, an executor). It is taken below the range the kernel hands out to outgoing connections
+/// (`ip_local_port_range`): a port from `127.0.0.1:0` lies inside that range, and another test's
+/// client may take it between this check and the server's own bind.
+pub fn free_port() -> u16 {
+    const LOWEST: u32 = 20_000;
+    let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32_768);
+    if ephemeral_low > LOWEST + 1_000 {
+        let mut state = u64::from(std::process::id())
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| since.as_nanos() as u64);
+        for _ in 0..1_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let port = LOWEST + ((state >> 33) as u32) % (ephemeral_low - LOWEST);
+            let port = u16::try_from(port).expect("ports below the ephemeral range fit in u16");
+            if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                return port;
+            }
+        }
+    }
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The project's hand-made fixtures folder.
