@@ -2,7 +2,7 @@
 //! be used as given), the data inside a readable file, or retailflow itself. Every message is one line
 //! that a user can act on.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
@@ -134,6 +134,11 @@ pub enum BatchError {
     /// An invariant of the job did not hold.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Pass 2 wrote another number of rows than pass 1 counted as clean. Nothing is kept. In this
+    /// process that is retailflow's fault; on a cluster it is the cluster's (see
+    /// [`BatchError::on_cluster`]).
+    #[error("internal error: wrote {written} rows but expected {counted}")]
+    CountsDisagree { counted: u64, written: u64 },
 }
 
 impl BatchError {
@@ -160,13 +165,55 @@ impl BatchError {
             | AmbiguousDateFormat { .. }
             | MixedDateFormats { .. } => Fault::Data,
             ClusterFailed { .. } | PlotsUnwritable { .. } => Fault::Environment,
-            Engine(_) | Internal(_) => Fault::Internal,
+            Engine(_) | Internal(_) | CountsDisagree { .. } => Fault::Internal,
+        }
+    }
+
+    /// This error as raised by a job that ran on the cluster at `url` and read `input`: what the
+    /// cluster did wrong, not the input's fault, is the cluster's. Rows counted apart by the two
+    /// passes are its fault too: Ballista runs the tasks of a lost executor again, and has been seen
+    /// to count such a task's output twice in pass 1.
+    pub(crate) fn on_cluster(self, url: &str, input: &Path) -> Self {
+        let failed = |reason: String| Self::ClusterFailed {
+            url: url.to_string(),
+            reason,
+        };
+        match self {
+            Self::Engine(error) => match Self::reading(input, error) {
+                Self::Engine(DataFusionError::Execution(reason)) => failed(one_line(&reason)),
+                other => other,
+            },
+            Self::CountsDisagree { counted, written } => failed(format!(
+                "pass 1 counted {counted} clean rows but pass 2 wrote {written} (a task run again \
+                 after an executor was lost can be counted twice); nothing was kept: run the job again"
+            )),
+            Self::InputMissing { .. }
+            | Self::InputNotAFile { .. }
+            | Self::InputUnreadable { .. }
+            | Self::InputEmpty { .. }
+            | Self::NoHeader { .. }
+            | Self::MissingColumns { .. }
+            | Self::HeaderCollision { .. }
+            | Self::EmptyHeader { .. }
+            | Self::ReservedColumn { .. }
+            | Self::InvalidDateFormat { .. }
+            | Self::InvalidRules(_)
+            | Self::OutputIsInput { .. }
+            | Self::OutputUnwritable { .. }
+            | Self::OutputBusy { .. }
+            | Self::ClusterFailed { .. }
+            | Self::PlotsUnwritable { .. }
+            | Self::NotUtf8 { .. }
+            | Self::MalformedCsv { .. }
+            | Self::AmbiguousDateFormat { .. }
+            | Self::MixedDateFormats { .. }
+            | Self::Internal(_) => self,
         }
     }
 
     /// Classifies an engine error raised while reading `path`: CSV problems in the file are the data's
     /// fault, anything else is internal.
-    pub(crate) fn reading(path: &std::path::Path, error: DataFusionError) -> Self {
+    pub(crate) fn reading(path: &Path, error: DataFusionError) -> Self {
         match csv_problem(&error) {
             Some(detail) if detail.contains("invalid UTF-8") => Self::NotUtf8 {
                 path: path.to_path_buf(),
@@ -253,5 +300,37 @@ mod tests {
         );
         assert_eq!(csv_problem_in_text("CsvError(\"cut off"), None);
         assert_eq!(csv_problem_in_text("executor lost"), None);
+    }
+
+    #[test]
+    fn rows_counted_apart_are_retailflows_fault_here_and_the_clusters_on_a_cluster() {
+        let disagree = || BatchError::CountsDisagree {
+            counted: 1_285_728,
+            written: 951_622,
+        };
+        assert_eq!(disagree().fault(), Fault::Internal);
+        assert_eq!(
+            disagree().to_string(),
+            "internal error: wrote 951622 rows but expected 1285728"
+        );
+        let on_cluster = disagree().on_cluster("df://127.0.0.1:50050", Path::new("sales.csv"));
+        assert_eq!(on_cluster.fault(), Fault::Environment);
+        assert_eq!(
+            on_cluster.to_string(),
+            "the cluster at df://127.0.0.1:50050 failed the job: pass 1 counted 1285728 clean rows \
+             but pass 2 wrote 951622 (a task run again after an executor was lost can be counted \
+             twice); nothing was kept: run the job again"
+        );
+        let input = BatchError::InputMissing {
+            path: PathBuf::from("sales.csv"),
+        };
+        let input = input.on_cluster("df://127.0.0.1:50050", Path::new("sales.csv"));
+        assert_eq!(input.fault(), Fault::UserInput);
+        let lost = BatchError::Engine(DataFusionError::Execution("executor lost".into()))
+            .on_cluster("df://127.0.0.1:50050", Path::new("sales.csv"));
+        assert_eq!(
+            lost.to_string(),
+            "the cluster at df://127.0.0.1:50050 failed the job: executor lost"
+        );
     }
 }

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::error::DataFusionError;
 use datafusion::logical_expr::Expr;
 use datafusion::prelude::{
     CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, ident, lit,
@@ -263,19 +262,9 @@ pub async fn clean_on(
     progress: &dyn Progress,
 ) -> Result<Report, BatchError> {
     let result = clean_with(options, sessions, out, progress).await;
-    match (&sessions.cluster, result) {
-        (Some(url), Err(BatchError::Engine(error))) => {
-            Err(match BatchError::reading(&options.input, error) {
-                BatchError::Engine(DataFusionError::Execution(reason)) => {
-                    BatchError::ClusterFailed {
-                        url: url.clone(),
-                        reason: one_line(&reason),
-                    }
-                }
-                other => other,
-            })
-        }
-        (_, result) => result,
+    match &sessions.cluster {
+        Some(url) => result.map_err(|error| error.on_cluster(url, &options.input)),
+        None => result,
     }
 }
 
@@ -528,10 +517,10 @@ async fn clean_with(
     let output_names = plan::output_names(&columns);
     let analysis = analyse(written, &output_names).await?;
     if analysis.rows != rows_clean {
-        return Err(BatchError::Internal(format!(
-            "wrote {} rows but expected {rows_clean}",
-            analysis.rows
-        )));
+        return Err(BatchError::CountsDisagree {
+            counted: rows_clean,
+            written: analysis.rows,
+        });
     }
     if story.on {
         story.step(7, "Analyse")?;
