@@ -83,41 +83,35 @@ fn start_cluster(dir: &Path) -> Cluster {
     cluster
 }
 
-/// `clean INPUT` into `dir/NAME.*`, with `extra` arguments; its story, its paths made `NAME`-free.
-fn clean(input: &Path, dir: &Path, name: &str, extra: &[&str]) -> (String, Vec<u8>) {
-    let out = dir.join(format!("{name}.parquet"));
-    let report = dir.join(format!("{name}.json"));
-    let output = retailflow()
-        .arg("clean")
-        .arg(input)
-        .arg("--out")
-        .arg(&out)
-        .arg("--report")
-        .arg(&report)
-        .args(extra)
-        .timeout(Duration::from_secs(300))
-        .output()
-        .unwrap();
-    succeeded(&format!("clean {extra:?}"), &output);
-    let story = String::from_utf8_lossy(&output.stdout).replace(name, "NAME");
-    (story, std::fs::read(&report).unwrap())
-}
-
-/// `clean INPUT` with `extra` arguments, writing `dir/NAME.parquet` and `dir/NAME.json`: its exit
-/// code and its stderr, whether it succeeded or not.
-fn try_clean(input: &Path, dir: &Path, name: &str, extra: &[&str]) -> (Option<i32>, String) {
-    let output = retailflow()
+/// `clean INPUT` into `dir/NAME.parquet` and `dir/NAME.json`, with `extra` arguments, run to its end.
+fn run_clean(input: &Path, dir: &Path, name: &str, extra: &[&str]) -> std::process::Output {
+    retailflow()
         .arg("clean")
         .arg(input)
         .arg("--out")
         .arg(dir.join(format!("{name}.parquet")))
         .arg("--report")
         .arg(dir.join(format!("{name}.json")))
-        .arg("--quiet")
         .args(extra)
         .timeout(Duration::from_secs(300))
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// [`run_clean`], which must succeed: its story, its paths made `NAME`-free, and its report.
+fn clean(input: &Path, dir: &Path, name: &str, extra: &[&str]) -> (String, Vec<u8>) {
+    let output = run_clean(input, dir, name, extra);
+    succeeded(&format!("clean {extra:?}"), &output);
+    let story = String::from_utf8_lossy(&output.stdout).replace(name, "NAME");
+    (
+        story,
+        std::fs::read(dir.join(format!("{name}.json"))).unwrap(),
+    )
+}
+
+/// [`run_clean`] with `--quiet`, whether it succeeds or not: its exit code and its stderr.
+fn try_clean(input: &Path, dir: &Path, name: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let output = run_clean(input, dir, name, &[extra, &["--quiet"]].concat());
     (
         output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),

@@ -52,18 +52,19 @@ pub fn free_port() -> u16 {
     let ephemeral_low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
         .ok()
         .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
-        .unwrap_or(32_768);
-    if ephemeral_low > LOWEST + 1_000 {
-        let mut state = u64::from(std::process::id())
-            ^ std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |since| since.as_nanos() as u64);
-        for _ in 0..1_000 {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1_442_695_040_888_963_407);
-            let port = LOWEST + ((state >> 33) as u32) % (ephemeral_low - LOWEST);
-            let port = u16::try_from(port).expect("ports below the ephemeral range fit in u16");
+        .unwrap_or(32_768)
+        .min(u32::from(u16::MAX));
+    if let Some(span) = ephemeral_low
+        .checked_sub(LOWEST)
+        .filter(|&span| span >= 1_000)
+    {
+        // Tests that ask at the same moment start their search at different places.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.subsec_nanos());
+        let start = (nanos ^ std::process::id().wrapping_mul(7_919)) % span;
+        for step in 0..span {
+            let port = u16::try_from(LOWEST + (start + step) % span).unwrap();
             if TcpListener::bind(("127.0.0.1", port)).is_ok() {
                 return port;
             }
