@@ -307,9 +307,12 @@ fn produce_out_dash_is_standard_output_and_a_closed_pipe_ends_it_quietly() {
     let stderr = stderr_of(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("to standard output (closed by its reader)"),
+        stderr.contains("to standard output (closed by its reader; "),
         "{stderr}"
     );
+    // What the reader did not take is neither sent nor delivered.
+    assert!(stderr.contains("it did not take whole"), "{stderr}");
+    assert!(stderr.contains(", 0 delivery errors"), "{stderr}");
     assert!(!stderr.contains("error:"), "{stderr}");
 }
 

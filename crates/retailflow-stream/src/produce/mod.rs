@@ -47,7 +47,7 @@ impl Default for ProducePlan {
 /// What a produce run did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProduceSummary {
-    /// Delivery counts (a file counts every written message as delivered).
+    /// Delivery counts (a file counts a message delivered once it took the whole line).
     pub tally: DeliveryTally,
     /// How long it ran.
     pub elapsed: Duration,

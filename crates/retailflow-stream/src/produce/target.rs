@@ -2,6 +2,7 @@
 //! (one message per line, for tests and benchmarks without a broker); `-` as the file is standard
 //! output, and a reader that closes it (`| head`) ends the run early without an error.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use crate::error::StreamError;
 use crate::kafka::{DeliveryTally, KafkaWriter, WriterConfig};
+use crate::progress::thousands;
 use crate::status::StatusLog;
 use crate::stdio::is_standard_stream;
 
@@ -75,20 +77,51 @@ impl MessageTarget for KafkaTarget {
     }
 }
 
-/// Messages as lines of a JSONL file (created afresh), or of standard output.
+/// Messages as lines of a JSONL file (created afresh), or of standard output. A message counts as
+/// delivered once the file (or the pipe) has taken its last byte, not when it enters the buffer. When
+/// the reader of standard output goes away, the messages it did not take whole were not sent: they
+/// are counted apart, and named in [`MessageTarget::describe`].
 pub struct FileTarget {
     path: PathBuf,
-    out: BufWriter<Box<dyn Write + Send>>,
-    written: u64,
+    out: BufWriter<Counted>,
+    /// Messages handed to the buffer.
+    sent: u64,
+    /// Bytes handed to the buffer.
+    handed: u64,
+    /// Where each message not yet known to be taken ends, in bytes from the start, oldest first.
+    pending: VecDeque<u64>,
+    /// Messages whose every byte the file took.
+    delivered: u64,
     /// Standard output whose reader has gone.
     closed: bool,
+    /// Messages standard output's reader left behind when it went.
+    left: u64,
+}
+
+/// The file under the buffer, counting the bytes it took.
+struct Counted {
+    inner: Box<dyn Write + Send>,
+    taken: u64,
+}
+
+impl Write for Counted {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let taken = self.inner.write(bytes)?;
+        self.taken += taken as u64;
+        Ok(taken)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 impl std::fmt::Debug for FileTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileTarget")
             .field("path", &self.path)
-            .field("written", &self.written)
+            .field("sent", &self.sent)
+            .field("delivered", &self.delivered)
             .finish()
     }
 }
@@ -106,12 +139,26 @@ impl FileTarget {
                 })?,
             )
         };
-        Ok(Self {
+        Ok(Self::over(path, out, 1 << 20))
+    }
+
+    fn over(path: &Path, out: Box<dyn Write + Send>, buffer: usize) -> Self {
+        Self {
             path: path.to_path_buf(),
-            out: BufWriter::with_capacity(1 << 20, out),
-            written: 0,
+            out: BufWriter::with_capacity(
+                buffer,
+                Counted {
+                    inner: out,
+                    taken: 0,
+                },
+            ),
+            sent: 0,
+            handed: 0,
+            pending: VecDeque::new(),
+            delivered: 0,
             closed: false,
-        })
+            left: 0,
+        }
     }
 
     fn is_stdout(&self) -> bool {
@@ -129,6 +176,15 @@ impl FileTarget {
             Ok(()) => Ok(()),
         }
     }
+
+    /// Counts as delivered the messages the file has taken whole.
+    fn settle(&mut self) {
+        let taken = self.out.get_ref().taken;
+        while self.pending.front().is_some_and(|&end| end <= taken) {
+            self.pending.pop_front();
+            self.delivered += 1;
+        }
+    }
 }
 
 impl MessageTarget for FileTarget {
@@ -136,14 +192,15 @@ impl MessageTarget for FileTarget {
         if self.closed {
             return Ok(());
         }
+        self.sent += 1;
+        self.handed += payload.len() as u64 + 1;
+        self.pending.push_back(self.handed);
         let written = self
             .out
             .write_all(payload)
             .and_then(|()| self.out.write_all(b"\n"));
         self.outcome(written)?;
-        if !self.closed {
-            self.written += 1;
-        }
+        self.settle();
         Ok(())
     }
 
@@ -151,8 +208,8 @@ impl MessageTarget for FileTarget {
 
     fn tally(&self) -> DeliveryTally {
         DeliveryTally {
-            sent: self.written,
-            delivered: self.written,
+            sent: self.sent,
+            delivered: self.delivered,
             failed: 0,
             first_failure: None,
         }
@@ -163,13 +220,27 @@ impl MessageTarget for FileTarget {
             let flushed = self.out.flush();
             self.outcome(flushed)?;
         }
+        self.settle();
+        if self.closed {
+            self.left = self.pending.len() as u64;
+            self.pending.clear();
+            self.sent = self.delivered;
+        }
         Ok(self.tally())
     }
 
     fn describe(&self) -> String {
         match (self.is_stdout(), self.closed) {
             (true, false) => "standard output".to_string(),
-            (true, true) => "standard output (closed by its reader)".to_string(),
+            (true, true) => match self.left {
+                0 => "standard output (closed by its reader)".to_string(),
+                1 => "standard output (closed by its reader; 1 message it did not take whole is not counted)"
+                    .to_string(),
+                left => format!(
+                    "standard output (closed by its reader; {} messages it did not take whole are not counted)",
+                    thousands(left)
+                ),
+            },
             (false, _) => format!("file {}", self.path.display()),
         }
     }
@@ -205,12 +276,11 @@ mod tests {
 
     /// A target over a pipe, unbuffered so that every message reaches the pipe at once.
     fn target(path: &str, room: usize) -> FileTarget {
-        FileTarget {
-            path: PathBuf::from(path),
-            out: BufWriter::with_capacity(0, Box::new(Pipe { room })),
-            written: 0,
-            closed: false,
-        }
+        buffered_target(path, room, 0)
+    }
+
+    fn buffered_target(path: &str, room: usize, buffer: usize) -> FileTarget {
+        FileTarget::over(Path::new(path), Box::new(Pipe { room }), buffer)
     }
 
     #[test]
@@ -223,7 +293,38 @@ mod tests {
         out.send(None, b"{\"a\":3}").unwrap();
         let tally = out.finish().unwrap();
         assert_eq!((tally.sent, tally.delivered), (1, 1));
-        assert_eq!(out.describe(), "standard output (closed by its reader)");
+        assert_eq!(
+            out.describe(),
+            "standard output (closed by its reader; 1 message it did not take whole is not counted)"
+        );
+    }
+
+    #[test]
+    fn messages_left_in_the_buffer_when_the_reader_goes_are_not_counted_as_sent() {
+        // Each message is 8 bytes with its line end; the reader takes 20 bytes, then goes.
+        let mut out = buffered_target(crate::stdio::STANDARD_STREAM, 20, 1 << 10);
+        for value in 1..=3 {
+            out.send(None, format!("{{\"a\":{value}}}").as_bytes())
+                .unwrap();
+        }
+        assert_eq!((out.tally().sent, out.tally().delivered), (3, 0));
+        assert!(!out.gone());
+        let tally = out.finish().unwrap();
+        assert_eq!((tally.sent, tally.delivered), (2, 2));
+        assert!(out.gone());
+        assert_eq!(
+            out.describe(),
+            "standard output (closed by its reader; 1 message it did not take whole is not counted)"
+        );
+    }
+
+    #[test]
+    fn a_file_counts_a_message_delivered_once_written() {
+        let mut out = buffered_target("out.jsonl", 1 << 10, 1 << 10);
+        out.send(None, b"{}").unwrap();
+        assert_eq!((out.tally().sent, out.tally().delivered), (1, 0));
+        let tally = out.finish().unwrap();
+        assert_eq!((tally.sent, tally.delivered), (1, 1));
     }
 
     #[test]
