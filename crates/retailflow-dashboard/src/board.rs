@@ -95,7 +95,10 @@ impl NewestOfFeeds {
             match slot {
                 Slot::BigReceipt => big_receipts += 1,
                 Slot::StoreAnomaly | Slot::CashierAlert => alerts += 1,
-                _ => {}
+                Slot::TopStores
+                | Slot::PopularItems
+                | Slot::WindowSummary
+                | Slot::BoughtTogether => {}
             }
         }
         NewestOfFeeds {
@@ -109,7 +112,9 @@ impl NewestOfFeeds {
         let left_out = match slot {
             Slot::BigReceipt => &mut self.big_receipts_left_out,
             Slot::StoreAnomaly | Slot::CashierAlert => &mut self.alerts_left_out,
-            _ => return true,
+            Slot::TopStores | Slot::PopularItems | Slot::WindowSummary | Slot::BoughtTogether => {
+                return true;
+            }
         };
         if *left_out == 0 {
             return true;

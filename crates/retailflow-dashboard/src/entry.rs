@@ -68,7 +68,11 @@ impl Entry {
         let (category, receipts) = match output {
             Output::PopularItems(result) => (Some(result.category.clone()), None),
             Output::WindowSummary(result) => (None, Some(result.receipts)),
-            _ => (None, None),
+            Output::TopStores(_)
+            | Output::BigReceipt(_)
+            | Output::BoughtTogether(_)
+            | Output::StoreAnomaly(_)
+            | Output::CashierAlert(_) => (None, None),
         };
         Entry {
             slot: Slot::of(output),

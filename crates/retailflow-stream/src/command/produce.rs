@@ -116,7 +116,7 @@ impl ProduceSettings {
                 ", event times from {} at {events_per_second}/s",
                 crate::timestamp::format_rfc3339(start)
             ),
-            _ => String::new(),
+            (ProduceMode::Value, _) | (ProduceMode::Receipts, EventClock::Wall) => String::new(),
         };
         format!(
             "produce: {what} to {target}, {pace}, {until}, seed {}{clock}",

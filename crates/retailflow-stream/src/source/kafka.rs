@@ -425,7 +425,7 @@ impl Source for KafkaSource {
                     EndTarget::Remaining(remaining) => {
                         remaining.get(&partition).is_some_and(|&end| offset < end)
                     }
-                    _ => true,
+                    EndTarget::Unbounded | EndTarget::NotYetKnown => true,
                 };
                 if wanted {
                     let payload = message.payload().unwrap_or_default();
