@@ -62,6 +62,27 @@ fn read_report(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Runs `clean INPUT --out clean.parquet --report report.json --quiet EXTRA…` in `dir`, checks that
+/// it succeeded and printed nothing, and returns the report.
+fn quiet_report(dir: &Path, input: &str, extra: &[&str]) -> Value {
+    let flags = [
+        input,
+        "--out",
+        "clean.parquet",
+        "--report",
+        "report.json",
+        "--quiet",
+    ];
+    let output = clean_in(dir, &[&flags[..], extra].concat());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stdout.is_empty(), "--quiet prints nothing");
+    read_report(&dir.join("report.json"))
+}
+
 #[test]
 fn story_and_report_on_the_dirty_fixture_match_the_golden_files() {
     let dir = tempfile::tempdir().unwrap();
@@ -99,25 +120,11 @@ fn story_and_report_on_the_dirty_fixture_match_the_golden_files() {
 #[test]
 fn dirty_fixture_figures() {
     let dir = tempfile::tempdir().unwrap();
-    let report_path = dir.path().join("report.json");
-    let output = clean_in(
+    let report = quiet_report(
         dir.path(),
-        &[
-            support::fixture("dirty_sales.csv").to_str().unwrap(),
-            "--out",
-            "clean.parquet",
-            "--report",
-            report_path.to_str().unwrap(),
-            "--quiet",
-        ],
+        support::fixture("dirty_sales.csv").to_str().unwrap(),
+        &[],
     );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.stdout.is_empty(), "--quiet prints nothing");
-    let report = read_report(&report_path);
     assert_eq!(report["rows_loaded"], 28);
     assert_eq!(report["columns"].as_array().unwrap().len(), 12);
     assert_eq!(report["columns"][11], "store_notes");
@@ -345,23 +352,7 @@ fn ambiguous_dates_ask_for_date_format_which_overrides_detection() {
         "fits both %d/%m/%Y and %m/%d/%Y equally well (3 values each, none with a day over 12); choose one with --date-format '%d/%m/%Y' or --date-format '%m/%d/%Y'",
     );
 
-    let output = clean_in(
-        dir.path(),
-        &[
-            "tie.csv",
-            "--date-format",
-            "%m/%d/%Y",
-            "--report",
-            "report.json",
-            "--quiet",
-        ],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = read_report(&dir.path().join("report.json"));
+    let report = quiet_report(dir.path(), "tie.csv", &["--date-format", "%m/%d/%Y"]);
     assert_eq!(report["date_format"], "%m/%d/%Y");
     assert_eq!(report["date_format_detected"], false);
     assert_eq!(report["rows_by_month"]["1"], 1);
@@ -393,23 +384,7 @@ fn a_custom_date_format_is_checked_and_used() {
         &clean_in(dir.path(), &["slashes.csv", "--date-format", "%Y"]),
         "invalid --date-format \"%Y\"",
     );
-    let output = clean_in(
-        dir.path(),
-        &[
-            "slashes.csv",
-            "--date-format",
-            "%Y/%m/%d",
-            "--report",
-            "r.json",
-            "--quiet",
-        ],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = read_report(&dir.path().join("r.json"));
+    let report = quiet_report(dir.path(), "slashes.csv", &["--date-format", "%Y/%m/%d"]);
     assert_eq!(report["nulls_after_cast"]["transaction_date"], 1);
     assert_eq!(report["rows_by_day_of_week"]["Wednesday"], 1);
 }
@@ -518,24 +493,7 @@ fn real_file_acceptance() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let report_path = dir.path().join("report.json");
-    let output = clean_in(
-        dir.path(),
-        &[
-            input.to_str().unwrap(),
-            "--out",
-            "clean.parquet",
-            "--report",
-            report_path.to_str().unwrap(),
-            "--quiet",
-        ],
-    );
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = read_report(&report_path);
+    let report = quiet_report(dir.path(), input.to_str().unwrap(), &[]);
     assert_eq!(report["rows_loaded"], 12575);
     assert_eq!(report["rows_clean"], 11971);
     assert_eq!(report["rows_dropped"], 604);
