@@ -145,7 +145,7 @@ impl E2e {
     }
 
     /// `retailflow produce` with these arguments, to the broker; returns stderr (the progress).
-    fn retailflow_produce(&self, topic: &str, args: &[&str]) -> String {
+    fn retailflow_produce(&self, topic: &str, args: &[impl AsRef<std::ffi::OsStr>]) -> String {
         let output = support::retailflow()
             .args(["produce", "--brokers", &self.brokers, "--topic", topic])
             .args(args)
@@ -221,8 +221,7 @@ fn e2e_receipts_go_from_produce_through_the_broker_to_stream_jsonl() {
     let expected = expected_receipts(dir.path(), &flags);
     assert_eq!(expected.len(), count);
 
-    let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-    e2e.retailflow_produce(&topic, &flag_refs);
+    e2e.retailflow_produce(&topic, &flags);
 
     let out = dir.path().join("out.jsonl");
     let dlq = dir.path().join("dlq.jsonl");
@@ -436,8 +435,7 @@ fn e2e_receipts_from_produce_are_read_by_kafka_python() {
     let flags = receipt_flags(23, count);
     let expected = expected_receipts(dir.path(), &flags);
 
-    let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-    e2e.retailflow_produce(&topic, &flag_refs);
+    e2e.retailflow_produce(&topic, &flags);
 
     let summary = e2e.kafka_tool(&[
         "consume-receipts",
@@ -507,8 +505,7 @@ fn e2e_kafka_stream_killed_at_random_moments_writes_exactly_the_uninterrupted_re
     let topic = unique_topic("checkpoint");
     e2e.create_topic(&topic, 3);
     let flags = receipt_flags(23, 8_000);
-    let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-    e2e.retailflow_produce(&topic, &flag_refs);
+    e2e.retailflow_produce(&topic, &flags);
 
     let reference = wait_with_timeout(
         analytics_from_kafka(
@@ -643,74 +640,139 @@ fn wait_until(what: &str, condition: impl Fn() -> bool, context: impl Fn() -> St
     }
 }
 
+/// A broker of a test's own whose `receipts` topic holds `count` receipts, with `count` more to send
+/// once the broker has been stopped and started again, and a stream that reads through the outage.
+struct Outage {
+    broker: OwnBroker,
+    own: E2e,
+    dir: tempfile::TempDir,
+    count: usize,
+    after: Vec<String>,
+    /// Every receipt of both halves, as `produce --out` writes them.
+    expected: Vec<Value>,
+}
+
+impl Outage {
+    /// The broker, and the first `count` receipts (seed `seed`) on it; the second half uses seed
+    /// `seed + 1`.
+    fn start(e2e: &E2e, seed: u64, count: usize) -> Self {
+        let broker = OwnBroker::start();
+        let own = E2e {
+            brokers: broker.brokers(),
+            python: e2e.python.clone(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let before = receipt_flags(seed, count);
+        let after = receipt_flags(seed + 1, count);
+        let mut expected = expected_receipts(dir.path(), &before);
+        expected.extend(expected_receipts(dir.path(), &after));
+        let outage = Outage {
+            broker,
+            own,
+            dir,
+            count,
+            after,
+            expected,
+        };
+        outage.produce(&before);
+        outage
+    }
+
+    fn produce(&self, flags: &[String]) {
+        self.own.retailflow_produce("receipts", flags);
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs `retailflow stream --source kafka --brokers … ARGS` until `done()` counts the first
+    /// half, stops the broker, waits for the stream to report the outage, starts the broker again,
+    /// sends the second half, waits until `done()` counts both, and stops the stream with SIGTERM.
+    /// Checks that it ended well and read again after the outage, and returns its log.
+    fn stream_through(&self, args: &[String], done: impl Fn() -> usize) -> String {
+        let stderr_path = self.path("stream.stderr");
+        let mut stream = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
+            .args([
+                "stream",
+                "--source",
+                "kafka",
+                "--brokers",
+                &self.own.brokers,
+            ])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&stderr_path).unwrap())
+            .spawn()
+            .unwrap();
+        let stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
+
+        wait_until(
+            "the first half of the receipts",
+            || done() == self.count,
+            stderr,
+        );
+        self.broker.stop();
+        wait_until(
+            "the outage to be reported",
+            || stderr().contains("kafka: cannot read receipts"),
+            stderr,
+        );
+        // The same broker on the same data: topics, records, transactions and the group's committed
+        // offsets are still there.
+        self.broker.restart();
+        self.produce(&self.after);
+        wait_until(
+            "the receipts sent after the restart",
+            || done() == 2 * self.count,
+            stderr,
+        );
+        signal(stream.id(), "TERM");
+        let status = wait_child(&mut stream, Duration::from_secs(30));
+        let log = stderr();
+        assert!(status.success(), "{status}:\n{log}");
+        assert!(log.contains("kafka: reading receipts again"), "{log}");
+        log
+    }
+}
+
 #[test]
 fn e2e_a_stream_survives_a_broker_restart_and_reads_on_where_it_was() {
     let Some(e2e) = e2e() else { return };
-    let broker = OwnBroker::start();
-    let own = E2e {
-        brokers: broker.brokers(),
-        python: e2e.python.clone(),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let before = receipt_flags(31, 50);
-    let after = receipt_flags(32, 50);
-    let mut expected = expected_receipts(dir.path(), &before);
-    expected.extend(expected_receipts(dir.path(), &after));
-    let produce = |flags: &[String]| {
-        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        own.retailflow_produce("receipts", &flags);
-    };
-    produce(&before);
-
-    let out = dir.path().join("out.jsonl");
-    let stderr_path = dir.path().join("stream.stderr");
-    let mut stream = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
-        .args(["stream", "--source", "kafka", "--brokers", &own.brokers])
-        .args(["--topic", "receipts", "--format", "receipts"])
-        .args(["--from", "earliest", "--trigger", "200ms"])
-        .arg(format!("--output=jsonl:{}", out.display()))
-        .arg(format!(
-            "--dlq=file:{}",
-            dir.path().join("dlq.jsonl").display()
-        ))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
+    let outage = Outage::start(&e2e, 31, 50);
+    let out = outage.path("out.jsonl");
+    let args = [
+        "--topic",
+        "receipts",
+        "--format",
+        "receipts",
+        "--from",
+        "earliest",
+        "--trigger",
+        "200ms",
+    ]
+    .map(String::from);
+    let args = [
+        &args[..],
+        &[
+            format!("--output=jsonl:{}", out.display()),
+            format!("--dlq=file:{}", outage.path("dlq.jsonl").display()),
+        ],
+    ]
+    .concat();
     let written = || {
         std::fs::read_to_string(&out)
             .map(|t| t.lines().count())
             .unwrap_or(0)
     };
-    let stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
-
-    wait_until("the first 50 receipts", || written() == 50, stderr);
-    broker.stop();
-    wait_until(
-        "the outage to be reported",
-        || stderr().contains("kafka: cannot read receipts"),
-        stderr,
-    );
-    // The same broker on the same data: the group's committed offsets are still there.
-    broker.restart();
-    produce(&after);
-    wait_until(
-        "the receipts sent after the restart",
-        || written() == 100,
-        stderr,
-    );
-    signal(stream.id(), "TERM");
-    let status = wait_child(&mut stream, Duration::from_secs(30));
-    let log = stderr();
-    assert!(status.success(), "{status}:\n{log}");
+    let log = outage.stream_through(&args, written);
     assert!(log.contains("retrying in"), "{log}");
-    assert!(log.contains("kafka: reading receipts again"), "{log}");
 
     let streamed = read_jsonl(&out);
     assert_eq!(streamed.len(), 100, "each receipt once:\n{log}");
     let streamed = by_receipt_id(&streamed);
-    let expected = by_receipt_id(&expected);
+    let expected = by_receipt_id(&outage.expected);
     assert_eq!(expected.len(), 100);
     assert_eq!(
         streamed.keys().collect::<Vec<_>>(),
@@ -732,70 +794,44 @@ fn receipt_id_counts(payloads: &[String]) -> BTreeMap<String, usize> {
 #[test]
 fn e2e_a_checkpointed_kafka_output_survives_a_broker_restart_exactly_once() {
     let Some(e2e) = e2e() else { return };
-    let broker = OwnBroker::start();
-    let own = E2e {
-        brokers: broker.brokers(),
-        python: e2e.python.clone(),
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let before = receipt_flags(41, 60);
-    let after = receipt_flags(42, 60);
-    let mut expected = expected_receipts(dir.path(), &before);
-    expected.extend(expected_receipts(dir.path(), &after));
-    let produce = |flags: &[String]| {
-        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        own.retailflow_produce("receipts", &flags);
-    };
-    produce(&before);
-
-    let checkpoint = dir.path().join("checkpoint");
-    let stderr_path = dir.path().join("stream.stderr");
-    let copy = dir.path().join("copy.jsonl");
-    let mut stream = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
-        .args(["stream", "--source", "kafka", "--brokers", &own.brokers])
-        .args(["--topic", "receipts", "--group", "eos-restart"])
-        .args(["--format", "receipts", "--from", "earliest"])
-        .args(["--trigger", "200ms"])
-        .args(["--output", "kafka:analytics", "--dlq", "topic:receipts-dlq"])
-        .arg(format!("--output=jsonl:{}", copy.display()))
-        .arg("--checkpoint")
-        .arg(&checkpoint)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr_path).unwrap())
-        .spawn()
-        .unwrap();
+    let outage = Outage::start(&e2e, 41, 60);
+    let checkpoint = outage.path("checkpoint");
+    let copy = outage.path("copy.jsonl");
+    let args = [
+        "--topic",
+        "receipts",
+        "--group",
+        "eos-restart",
+        "--format",
+        "receipts",
+        "--from",
+        "earliest",
+        "--trigger",
+        "200ms",
+        "--output",
+        "kafka:analytics",
+        "--dlq",
+        "topic:receipts-dlq",
+    ]
+    .map(String::from);
+    let args = [
+        &args[..],
+        &[
+            format!("--output=jsonl:{}", copy.display()),
+            format!("--checkpoint={}", checkpoint.display()),
+        ],
+    ]
+    .concat();
     let checkpointed = || {
-        support::checkpoint_offsets(&checkpoint)
-            .values()
-            .sum::<i64>()
+        let offsets: i64 = support::checkpoint_offsets(&checkpoint).values().sum();
+        usize::try_from(offsets).unwrap_or(0)
     };
-    let stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
-
-    wait_until("the first 60 receipts", || checkpointed() == 60, stderr);
-    broker.stop();
-    wait_until(
-        "the outage to be reported",
-        || stderr().contains("kafka: cannot read receipts"),
-        stderr,
-    );
-    // The same broker on the same data: transactions, topics and offsets are still there.
-    broker.restart();
-    produce(&after);
-    wait_until(
-        "the receipts sent after the restart",
-        || checkpointed() == 120,
-        stderr,
-    );
-    signal(stream.id(), "TERM");
-    let status = wait_child(&mut stream, Duration::from_secs(30));
-    let log = stderr();
-    assert!(status.success(), "{status}:\n{log}");
-    assert!(log.contains("kafka: reading receipts again"), "{log}");
+    let log = outage.stream_through(&args, checkpointed);
 
     // Each receipt exactly once for a read-committed reader.
-    let written = receipt_id_counts(&support::read_committed(&own.brokers, "analytics"));
-    let want: BTreeMap<String, usize> = by_receipt_id(&expected)
+    let brokers = &outage.own.brokers;
+    let written = receipt_id_counts(&support::read_committed(brokers, "analytics"));
+    let want: BTreeMap<String, usize> = by_receipt_id(&outage.expected)
         .into_keys()
         .map(|id| (id, 1))
         .collect();
@@ -809,7 +845,7 @@ fn e2e_a_checkpointed_kafka_output_survives_a_broker_restart_exactly_once() {
         .collect();
     assert_eq!(receipt_id_counts(&copied), want, "{log}");
     assert_eq!(
-        support::group_offsets(&own.brokers, "eos-restart", "receipts", 3),
+        support::group_offsets(brokers, "eos-restart", "receipts", 3),
         support::checkpoint_offsets(&checkpoint),
         "{log}"
     );
@@ -832,8 +868,7 @@ impl<'a> SplitJob<'a> {
         e2e.create_topic(&topic, 6);
         e2e.create_topic(&partials, 3);
         let flags = receipt_flags(31, count);
-        let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-        e2e.retailflow_produce(&topic, &flag_refs);
+        e2e.retailflow_produce(&topic, &flags);
         SplitJob {
             e2e,
             dir,
