@@ -686,7 +686,7 @@ impl Outage {
         self.dir.path().join(name)
     }
 
-    /// Runs `retailflow stream --source kafka --brokers … ARGS` until `done()` counts the first
+    /// Runs `retailflow stream` on `receipts` from its earliest offsets, with ARGS, until `done()` counts the first
     /// half, stops the broker, waits for the stream to report the outage, starts the broker again,
     /// sends the second half, waits until `done()` counts both, and stops the stream with SIGTERM.
     /// Checks that it ended well and read again after the outage, and returns its log.
@@ -700,6 +700,8 @@ impl Outage {
                 "--brokers",
                 &self.own.brokers,
             ])
+            .args(["--topic", "receipts", "--format", "receipts"])
+            .args(["--from", "earliest", "--trigger", "200ms"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -743,24 +745,9 @@ fn e2e_a_stream_survives_a_broker_restart_and_reads_on_where_it_was() {
     let outage = Outage::start(&e2e, 31, 50);
     let out = outage.path("out.jsonl");
     let args = [
-        "--topic",
-        "receipts",
-        "--format",
-        "receipts",
-        "--from",
-        "earliest",
-        "--trigger",
-        "200ms",
-    ]
-    .map(String::from);
-    let args = [
-        &args[..],
-        &[
-            format!("--output=jsonl:{}", out.display()),
-            format!("--dlq=file:{}", outage.path("dlq.jsonl").display()),
-        ],
-    ]
-    .concat();
+        format!("--output=jsonl:{}", out.display()),
+        format!("--dlq=file:{}", outage.path("dlq.jsonl").display()),
+    ];
     let written = || {
         std::fs::read_to_string(&out)
             .map(|t| t.lines().count())
@@ -798,30 +785,12 @@ fn e2e_a_checkpointed_kafka_output_survives_a_broker_restart_exactly_once() {
     let checkpoint = outage.path("checkpoint");
     let copy = outage.path("copy.jsonl");
     let args = [
-        "--topic",
-        "receipts",
-        "--group",
-        "eos-restart",
-        "--format",
-        "receipts",
-        "--from",
-        "earliest",
-        "--trigger",
-        "200ms",
-        "--output",
-        "kafka:analytics",
-        "--dlq",
-        "topic:receipts-dlq",
-    ]
-    .map(String::from);
-    let args = [
-        &args[..],
-        &[
-            format!("--output=jsonl:{}", copy.display()),
-            format!("--checkpoint={}", checkpoint.display()),
-        ],
-    ]
-    .concat();
+        "--group=eos-restart".to_owned(),
+        "--output=kafka:analytics".to_owned(),
+        "--dlq=topic:receipts-dlq".to_owned(),
+        format!("--output=jsonl:{}", copy.display()),
+        format!("--checkpoint={}", checkpoint.display()),
+    ];
     let checkpointed = || {
         let offsets: i64 = support::checkpoint_offsets(&checkpoint).values().sum();
         usize::try_from(offsets).unwrap_or(0)
