@@ -192,14 +192,6 @@ fn run_stream_half(args: &StreamDemoArgs) -> anyhow::Result<ExitCode> {
     };
     let summary = run_stream_demo(&settings, &environment)?;
     drop(dashboard);
-    status.line(format!(
-        "demo: produced {} receipts ({} damaged: {}); the stream processed {} and dead-lettered {} ({})",
-        summary.produced.tally.sent,
-        summary.produced.malformed.total(),
-        summary.produced.malformed,
-        summary.streamed.processed,
-        summary.streamed.dead_lettered.total(),
-        summary.streamed.dead_lettered,
-    ));
+    status.line(summary.describe());
     Ok(ExitCode::SUCCESS)
 }

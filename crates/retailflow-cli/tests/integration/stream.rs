@@ -756,6 +756,7 @@ fn demo_streams_live_batches_for_a_duration() {
     assert!(stderr.contains("windowed analytics: window 2s"), "{stderr}");
     assert!(stderr.contains("demo: Kafka mock cluster at"), "{stderr}");
     assert!(stderr.contains("demo: produced"), "{stderr}");
+    assert!(stderr.contains("; the stream read "), "{stderr}");
 }
 
 #[test]

@@ -117,6 +117,40 @@ pub struct DemoSummary {
     pub streamed: RunSummary,
 }
 
+impl DemoSummary {
+    /// Receipts the broker took that the stream never read: both stop together, so what was sent
+    /// after the stream's last batch stays in the topic.
+    pub fn unread(&self) -> u64 {
+        self.produced
+            .tally
+            .delivered
+            .saturating_sub(self.streamed.messages)
+    }
+
+    /// The closing line: what was produced, what the stream made of it, and what it left unread.
+    pub fn describe(&self) -> String {
+        let mut line = format!(
+            "demo: produced {} receipts ({} damaged: {}); the stream read {}, processed {} and \
+             dead-lettered {} ({})",
+            self.produced.tally.sent,
+            self.produced.malformed.total(),
+            self.produced.malformed,
+            self.streamed.messages,
+            self.streamed.processed,
+            self.streamed.dead_lettered.total(),
+            self.streamed.dead_lettered,
+        );
+        match self.unread() {
+            0 => {}
+            1 => line.push_str("; 1 receipt sent after its last batch was left in the topic"),
+            unread => line.push_str(&format!(
+                "; {unread} receipts sent after its last batch were left in the topic"
+            )),
+        }
+        line
+    }
+}
+
 /// Runs the streaming demo until `environment.shutdown` is requested or the duration passes.
 pub fn run_stream_demo(
     settings: &DemoSettings,
@@ -206,4 +240,61 @@ pub fn run_stream_demo(
             streamed: streamed?,
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dead_letter::ReasonCounts;
+    use crate::kafka::DeliveryTally;
+    use crate::pipeline::RunEnd;
+
+    fn summary(delivered: u64, read: u64) -> DemoSummary {
+        let mut malformed = ReasonCounts::default();
+        malformed.add(retailflow_receipts::Reason::Schema);
+        DemoSummary {
+            produced: ProduceSummary {
+                tally: DeliveryTally {
+                    sent: delivered,
+                    delivered,
+                    failed: 0,
+                    first_failure: None,
+                },
+                elapsed: Duration::from_secs(5),
+                valid: delivered - 1,
+                late: 0,
+                malformed,
+                interrupted: true,
+            },
+            streamed: RunSummary {
+                batches: 3,
+                messages: read,
+                processed: read - 1,
+                dead_lettered: malformed,
+                end: RunEnd::Shutdown,
+            },
+        }
+    }
+
+    #[test]
+    fn the_closing_line_names_the_receipts_left_unread() {
+        assert_eq!(
+            summary(120, 100).describe(),
+            "demo: produced 120 receipts (1 damaged: schema 1); the stream read 100, processed 99 \
+             and dead-lettered 1 (schema 1); 20 receipts sent after its last batch were left in \
+             the topic"
+        );
+        assert_eq!(summary(101, 100).unread(), 1);
+        assert!(
+            summary(101, 100)
+                .describe()
+                .ends_with("; 1 receipt sent after its last batch was left in the topic")
+        );
+        assert_eq!(summary(100, 100).unread(), 0);
+        assert!(
+            summary(100, 100)
+                .describe()
+                .ends_with("dead-lettered 1 (schema 1)")
+        );
+    }
 }
