@@ -120,7 +120,7 @@ pub struct DemoSummary {
 impl DemoSummary {
     /// Receipts the broker took that the stream never read: both stop together, so what was sent
     /// after the stream's last batch stays in the topic.
-    pub fn unread(&self) -> u64 {
+    fn unread(&self) -> u64 {
         self.produced
             .tally
             .delivered

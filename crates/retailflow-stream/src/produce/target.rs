@@ -84,7 +84,7 @@ impl MessageTarget for KafkaTarget {
 pub struct FileTarget {
     path: PathBuf,
     out: BufWriter<Counted>,
-    /// Messages handed to the buffer.
+    /// Messages handed to the buffer; once standard output's reader has gone, those it took.
     sent: u64,
     /// Bytes handed to the buffer.
     handed: u64,
