@@ -686,10 +686,11 @@ impl Outage {
         self.dir.path().join(name)
     }
 
-    /// Runs `retailflow stream` on `receipts` from its earliest offsets, with ARGS, until `done()` counts the first
-    /// half, stops the broker, waits for the stream to report the outage, starts the broker again,
-    /// sends the second half, waits until `done()` counts both, and stops the stream with SIGTERM.
-    /// Checks that it ended well and read again after the outage, and returns its log.
+    /// Runs `retailflow stream` on `receipts` from its earliest offsets, with `args`, until `done()`
+    /// counts the first half, stops the broker, waits for the stream to report the outage, starts
+    /// the broker again, sends the second half, waits until `done()` counts both, and stops the
+    /// stream with SIGTERM. Checks that it ended well and read again after the outage, and returns
+    /// its log.
     fn stream_through(&self, args: &[String], done: impl Fn() -> usize) -> String {
         let stderr_path = self.path("stream.stderr");
         let mut stream = Command::new(assert_cmd::cargo::cargo_bin("retailflow"))
