@@ -144,9 +144,11 @@ command_for() {
   COMMAND=("${pin[@]}" "${COMMAND[@]}")
 }
 
-# 4. Each engine RUNS times; the outputs of the last run are kept for the figure check.
-for engine in $ENGINES; do
-  for run in $(seq 1 "$RUNS"); do
+# 4. Each engine RUNS times, in rounds (every engine once per round), so that a slower spell of a
+# shared machine falls on every engine alike; the outputs of the last run are kept for the figure
+# check.
+for run in $(seq 1 "$RUNS"); do
+  for engine in $ENGINES; do
     parquet="$RUN_DIR/$engine.parquet"
     report="$RUN_DIR/$engine.json"
     rm -rf "$parquet" "$report"
