@@ -225,11 +225,19 @@ command_for() {
   fi
 }
 
-# 3. Each engine, measured by the batch benchmark's helper (wall time, peak RSS of the process tree).
-for engine in $ENGINES; do
-  runs=$RUNS
-  [[ "$engine" == retailflow* || "$engine" == base-1core ]] || runs=$PEER_RUNS
-  for run in $(seq 1 "$runs"); do
+# Runs of ENGINE: RUNS for retailflow's, PEER_RUNS for the peers'.
+runs_of() {
+  if [[ "$1" == retailflow* || "$1" == base-1core ]]; then echo "$RUNS"; else echo "$PEER_RUNS"; fi
+}
+
+# 3. Each engine, measured by the batch benchmark's helper (wall time, peak RSS of the process tree),
+# in rounds (every engine that still has runs to do, once per round), so that a slower spell of a
+# shared machine falls on every engine alike.
+rounds=$(( RUNS > PEER_RUNS ? RUNS : PEER_RUNS ))
+for run in $(seq 1 "$rounds"); do
+  for engine in $ENGINES; do
+    runs=$(runs_of "$engine")
+    [ "$run" -le "$runs" ] || continue
     command_for "$engine"
     rm -rf "$OUTPUT" "$OUTPUT.dlq.jsonl"
     log "$engine run $run/$runs ($INPUT_COUNT receipts)"
@@ -246,8 +254,10 @@ for engine in $ENGINES; do
       read -r user system <"$RUN_DIR/cpu.txt"
       printf '{"engine": "%s", "user_s": %s, "system_s": %s}\n' "$engine" "$user" "$system" >>"$CPU"
     fi
+    if [ "$run" -eq "$runs" ]; then
+      printf '{"engine": "%s", "receipts": %s, "note": "%s"}\n' "$engine" "$INPUT_COUNT" "$NOTE" >>"$COUNTS"
+    fi
   done
-  printf '{"engine": "%s", "receipts": %s, "note": "%s"}\n' "$engine" "$INPUT_COUNT" "$NOTE" >>"$COUNTS"
 done
 
 # Records whether two retailflow runs wrote byte-identical results.
