@@ -84,11 +84,10 @@ impl MessageTarget for KafkaTarget {
 pub struct FileTarget {
     path: PathBuf,
     out: BufWriter<Counted>,
-    /// Messages handed to the buffer; once standard output's reader has gone, those it took.
-    sent: u64,
     /// Bytes handed to the buffer.
     handed: u64,
-    /// Where each message not yet known to be taken ends, in bytes from the start, oldest first.
+    /// Where each message sent but not yet known to be taken ends, in bytes from the start, oldest
+    /// first (cleared when standard output closes: those were not sent).
     pending: VecDeque<u64>,
     /// Messages whose every byte the file took.
     delivered: u64,
@@ -120,7 +119,7 @@ impl std::fmt::Debug for FileTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileTarget")
             .field("path", &self.path)
-            .field("sent", &self.sent)
+            .field("pending", &self.pending.len())
             .field("delivered", &self.delivered)
             .finish()
     }
@@ -152,7 +151,6 @@ impl FileTarget {
                     taken: 0,
                 },
             ),
-            sent: 0,
             handed: 0,
             pending: VecDeque::new(),
             delivered: 0,
@@ -192,7 +190,6 @@ impl MessageTarget for FileTarget {
         if self.closed {
             return Ok(());
         }
-        self.sent += 1;
         self.handed += payload.len() as u64 + 1;
         self.pending.push_back(self.handed);
         let written = self
@@ -208,7 +205,7 @@ impl MessageTarget for FileTarget {
 
     fn tally(&self) -> DeliveryTally {
         DeliveryTally {
-            sent: self.sent,
+            sent: self.delivered + self.pending.len() as u64,
             delivered: self.delivered,
             failed: 0,
             first_failure: None,
@@ -224,7 +221,6 @@ impl MessageTarget for FileTarget {
         if self.closed {
             self.left = self.pending.len() as u64;
             self.pending.clear();
-            self.sent = self.delivered;
         }
         Ok(self.tally())
     }
