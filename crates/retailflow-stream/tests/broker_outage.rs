@@ -42,6 +42,7 @@ fn a_broker_outage_is_reported_retried_and_survived_without_spinning() {
         group: "outage-test".to_string(),
         start: StartFrom::Earliest,
         until_end: false,
+        drain: None,
         format: StreamFormat::Receipts,
         dead_letters: Some(retailflow_stream::dead_letter_sink::DeadLetterSpec::File(
             dir.path().join("dead.jsonl"),

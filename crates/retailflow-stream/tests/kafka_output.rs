@@ -44,6 +44,7 @@ fn analytics_settings(
         group: "test".into(),
         start: StartFrom::Earliest,
         until_end: true,
+        drain: None,
         format: StreamFormat::Receipts,
         dead_letters: Some(DeadLetterSpec::File(dir.join("dlq.jsonl"))),
         outputs: vec![output],

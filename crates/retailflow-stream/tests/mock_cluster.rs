@@ -28,6 +28,7 @@ fn stream_settings(brokers: &str, topic: &str, output: &Path) -> StreamSettings 
         group: StreamSettings::default_group(topic),
         start: StartFrom::Earliest,
         until_end: true,
+        drain: None,
         format: StreamFormat::Receipts,
         dead_letters: None,
         outputs: vec![OutputSpec::JsonlFile(output.to_path_buf())],
@@ -47,6 +48,43 @@ fn lines(path: &Path) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+/// An open run (no `until_end`) given a drain request ends at the end offsets seen when the request
+/// was made, having read what was sent after it started, and no more.
+#[test]
+fn a_drain_request_ends_an_open_run_at_the_end_offsets_seen_then() {
+    let cluster = MockKafka::start(1).unwrap();
+    cluster.create_topic("receipts", 3).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    common::produce_receipts(&brokers, "receipts", 300, 7, 0.0, 0.0);
+
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("receipts.out.jsonl");
+    let drain = retailflow_stream::shutdown::Shutdown::new();
+    let settings = StreamSettings {
+        until_end: false,
+        drain: Some(drain.clone()),
+        ..stream_settings(&brokers, "receipts", &output)
+    };
+    let (env, status) = common::environment();
+    let summary = std::thread::scope(|scope| {
+        let run = scope.spawn(|| run_stream(&settings, &env));
+        common::produce_receipts(&brokers, "receipts", 200, 8, 0.0, 0.0);
+        drain.request();
+        run.join().unwrap()
+    })
+    .unwrap();
+    assert_eq!(summary.end, RunEnd::EndOfInput, "{}", status.text());
+    assert_eq!(summary.messages, 500);
+    assert_eq!(lines(&output).len(), 500);
+    assert!(!env.shutdown.is_requested());
+
+    // What arrives after the drain is left for the group's next run.
+    common::produce_receipts(&brokers, "receipts", 50, 9, 0.0, 0.0);
+    let rest = dir.path().join("rest.out.jsonl");
+    let next = run_stream(&stream_settings(&brokers, "receipts", &rest), &env).unwrap();
+    assert_eq!(next.messages, 50);
 }
 
 #[test]

@@ -200,6 +200,7 @@ impl Args {
                 From::Latest => StartFrom::Latest,
             },
             until_end: self.until_end,
+            drain: None,
             format,
             dead_letters: self.dlq.clone(),
             outputs: self.output.clone(),

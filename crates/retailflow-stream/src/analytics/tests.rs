@@ -33,6 +33,7 @@ fn settings(input: &std::path::Path, dir: &std::path::Path) -> StreamSettings {
         group: "test".into(),
         start: StartFrom::Earliest,
         until_end: true,
+        drain: None,
         format: StreamFormat::Receipts,
         dead_letters: Some(DeadLetterSpec::File(dir.join("dlq.jsonl"))),
         outputs: vec![OutputSpec::JsonlFile(dir.join("out.jsonl"))],

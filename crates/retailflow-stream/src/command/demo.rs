@@ -1,7 +1,7 @@
 //! The streaming half of `retailflow demo`: an in-process Kafka mock cluster, a receipts producer
 //! on its own thread (wall-clock event times, a little damage so the dead letters show), and the
-//! stream consumer printing live batches on the main thread — until the shared shutdown flag is
-//! set (Ctrl-C, or the demo's duration).
+//! stream consumer printing live batches on the main thread. Ctrl-C (or the demo's duration) stops
+//! the producer; the stream then reads on to the last receipt it sent, closes its windows and ends.
 
 use std::sync::Arc;
 use std::thread;
@@ -21,6 +21,7 @@ use crate::kafka::MockKafka;
 use crate::output::OutputSpec;
 use crate::pipeline::{Environment, PipelineConfig, RunSummary};
 use crate::produce::{ProducePlan, ProduceSummary};
+use crate::shutdown::Shutdown;
 use crate::source::{SourceSpec, StartFrom};
 
 /// The topic receipts go to in the demo.
@@ -29,6 +30,8 @@ pub const DEMO_TOPIC: &str = "receipts";
 pub const DEMO_DLQ_TOPIC: &str = "receipts-dlq";
 /// Partitions of the demo topic.
 pub const DEMO_PARTITIONS: i32 = 3;
+/// How long the stream may take, once the producer stopped, to read what it sent.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
 
 /// Settings of the streaming demo.
 #[derive(Debug, Clone)]
@@ -118,8 +121,8 @@ pub struct DemoSummary {
 }
 
 impl DemoSummary {
-    /// Receipts the broker took that the stream never read: both stop together, so what was sent
-    /// after the stream's last batch stays in the topic.
+    /// Receipts the broker took that the stream never read: none once the stream drained the topic,
+    /// but a drain cut short (a second Ctrl-C, or [`DRAIN_LIMIT`]) leaves the rest in the topic.
     fn unread(&self) -> u64 {
         self.produced
             .tally
@@ -151,7 +154,8 @@ impl DemoSummary {
     }
 }
 
-/// Runs the streaming demo until `environment.shutdown` is requested or the duration passes.
+/// Runs the streaming demo until `environment.shutdown` is requested or the duration passes, and
+/// then until the stream has read what the producer sent.
 pub fn run_stream_demo(
     settings: &DemoSettings,
     environment: &Environment,
@@ -194,6 +198,7 @@ pub fn run_stream_demo(
         out: None,
         delivery_timeout: Duration::from_secs(10),
     };
+    let drained = Shutdown::new();
     let stream_settings = StreamSettings {
         source: SourceSpec::Kafka,
         brokers,
@@ -201,6 +206,7 @@ pub fn run_stream_demo(
         group: "retailflow-demo".to_string(),
         start: StartFrom::Earliest,
         until_end: false,
+        drain: Some(drained.clone()),
         format: StreamFormat::Receipts,
         dead_letters: Some(DeadLetterSpec::Topic(DEMO_DLQ_TOPIC.to_string())),
         outputs: vec![OutputSpec::Console],
@@ -213,6 +219,15 @@ pub fn run_stream_demo(
         rules: Default::default(),
     };
 
+    // The stream runs until it has read everything the producer delivered: once the producer stops
+    // (Ctrl-C, or the duration), the stream is asked to drain, and ends at the end offsets it sees
+    // then. Its own stop flag is set only if the drain takes too long (or, at once, by a second
+    // Ctrl-C, which ends the process).
+    let stream_environment = Environment {
+        shutdown: Shutdown::new(),
+        ..environment.clone()
+    };
+    let stream_done = Shutdown::new();
     thread::scope(|scope| {
         let producer_environment = environment.clone();
         let producer = scope.spawn(move || run_produce(&produce_settings, &producer_environment));
@@ -225,15 +240,45 @@ pub fn run_stream_demo(
                 }
             });
         }
-        let streamed = match settings.analytics {
-            Some(config) => run_analytics(&stream_settings, config, environment),
-            None => run_stream(&stream_settings, environment),
+        let drainer = {
+            let (status, stream_stop, stream_done) = (
+                environment.status.clone(),
+                stream_environment.shutdown.clone(),
+                stream_done.clone(),
+            );
+            scope.spawn(move || {
+                let produced = producer.join();
+                if let Ok(Ok(summary)) = &produced {
+                    status.line(format!(
+                        "demo: the producer stopped after {} receipts; the stream reads on to the \
+                         last of them",
+                        summary.tally.delivered
+                    ));
+                }
+                drained.request();
+                if !stream_done.wait_timeout(DRAIN_LIMIT) {
+                    status.line(format!(
+                        "demo: the stream did not reach the producer's last receipt within {}; \
+                         stopping it",
+                        crate::progress::human_duration(DRAIN_LIMIT)
+                    ));
+                    stream_stop.request();
+                }
+                produced
+            })
         };
-        // However the stream ended, the producer and the timer stop with it.
+        let streamed = match settings.analytics {
+            Some(config) => run_analytics(&stream_settings, config, &stream_environment),
+            None => run_stream(&stream_settings, &stream_environment),
+        };
+        // However the stream ended, the producer, the timer and the drain stop with it.
         environment.shutdown.request();
-        let produced = producer.join().map_err(|_| StreamError::MockCluster {
-            operation: "run the demo producer".to_string(),
-            cause: rdkafka::error::KafkaError::Canceled,
+        stream_done.request();
+        let produced = drainer.join().ok().and_then(Result::ok).ok_or_else(|| {
+            StreamError::MockCluster {
+                operation: "run the demo producer".to_string(),
+                cause: rdkafka::error::KafkaError::Canceled,
+            }
         })??;
         Ok(DemoSummary {
             produced,

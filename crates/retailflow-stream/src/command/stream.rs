@@ -15,6 +15,7 @@ use crate::output::jsonl::check_writable;
 use crate::output::{KafkaResultSink, OutputSpec, RecordsStage, Sink};
 use crate::pipeline::{Environment, PipelineConfig, RunSummary};
 use crate::schema::{ReceiptFormat, ValueFormat, ValueRecord};
+use crate::shutdown::Shutdown;
 use crate::source::{FileSource, KafkaSource, KafkaSourceConfig, Source, SourceSpec, StartFrom};
 use crate::status::StatusLog;
 use crate::stdio::is_standard_stream;
@@ -50,6 +51,9 @@ pub struct StreamSettings {
     pub start: StartFrom,
     /// Stop at the end offsets seen at start (Kafka; a file always ends).
     pub until_end: bool,
+    /// Once this is requested, stop at the end offsets seen then (Kafka; see
+    /// [`KafkaSourceConfig::drain`]).
+    pub drain: Option<Shutdown>,
     /// The schema.
     pub format: StreamFormat,
     /// Dead letters; `None` picks the default (the `receipts-dlq` topic, or `<input>.dlq.jsonl`).
@@ -120,6 +124,7 @@ impl StreamSettings {
                     group: self.group.clone(),
                     start: self.start,
                     until_end: self.until_end,
+                    drain: self.drain.clone(),
                     max_message_size: self.pipeline.max_message_size,
                     resume_from: match at {
                         None => None,

@@ -4,7 +4,9 @@
 //!
 //! With `until_end` the input is bounded like Spark's `Trigger.AvailableNow`: the end offsets seen
 //! at start are the target, and the source ends once every partition reached them. Messages past
-//! them are neither handled nor committed; a later run reads them.
+//! them are neither handled nor committed; a later run reads them. A run given a drain request
+//! ([`KafkaSourceConfig::drain`]) becomes bounded the same way when the request is made, at the end
+//! offsets seen then.
 //!
 //! A broker that is down or goes away is reported on the status log and retried with back-off.
 //!
@@ -68,6 +70,10 @@ pub struct KafkaSourceConfig {
     pub start: StartFrom,
     /// Stop at the end offsets seen at start.
     pub until_end: bool,
+    /// Once this is requested, stop at the end offsets seen then (as `until_end` does with those
+    /// seen at start): the demo requests it when its producer has stopped, so that the stream reads
+    /// everything that was sent.
+    pub drain: Option<Shutdown>,
     /// Payloads over this many bytes keep only their start (they go to the dead letters).
     pub max_message_size: usize,
     /// Assign every partition to this run, starting at these offsets, instead of subscribing with
@@ -387,6 +393,15 @@ impl Source for KafkaSource {
                 return Ok(Polled::Nothing);
             }
             self.recovered();
+        }
+        if matches!(self.end, EndTarget::Unbounded)
+            && self
+                .config
+                .drain
+                .as_ref()
+                .is_some_and(Shutdown::is_requested)
+        {
+            self.end = EndTarget::NotYetKnown;
         }
         if matches!(self.end, EndTarget::NotYetKnown) {
             match self.fetch_end_target() {
