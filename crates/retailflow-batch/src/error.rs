@@ -90,6 +90,16 @@ pub enum BatchError {
         lock.display()
     )]
     OutputBusy { path: PathBuf, lock: PathBuf },
+    /// A compressed input given to a cluster, whose executors would read it as plain text.
+    #[error(
+        "{}: a cluster's executors cannot read a {compression}-compressed file (the plans they are \
+         sent do not carry the compression); decompress it first, or run without --cluster",
+        path.display()
+    )]
+    CompressedOnCluster {
+        path: PathBuf,
+        compression: &'static str,
+    },
 
     // ---- environment ----
     /// A job on a cluster failed for a reason that is not the input's (an executor or the scheduler
@@ -107,6 +117,16 @@ pub enum BatchError {
     /// The input is not well-formed CSV (e.g. a row with too many fields).
     #[error("{}: malformed CSV: {detail}", path.display())]
     MalformedCsv { path: PathBuf, detail: String },
+    /// A compressed input does not decompress.
+    #[error(
+        "{}: cannot decompress it as {compression}: {detail} (is the file cut short or damaged?)",
+        path.display()
+    )]
+    Undecompressable {
+        path: PathBuf,
+        compression: &'static str,
+        detail: String,
+    },
     /// Two date formats fit the dates equally well.
     #[error(
         "transaction_date fits both {first} and {second} equally well ({values} values each, none with a day over 12); choose one with --date-format '{first}' or --date-format '{second}'"
@@ -159,9 +179,11 @@ impl BatchError {
             | InvalidRules(_)
             | OutputIsInput { .. }
             | OutputUnwritable { .. }
-            | OutputBusy { .. } => Fault::UserInput,
+            | OutputBusy { .. }
+            | CompressedOnCluster { .. } => Fault::UserInput,
             NotUtf8 { .. }
             | MalformedCsv { .. }
+            | Undecompressable { .. }
             | AmbiguousDateFormat { .. }
             | MixedDateFormats { .. } => Fault::Data,
             ClusterFailed { .. } | PlotsUnwritable { .. } => Fault::Environment,
@@ -201,10 +223,12 @@ impl BatchError {
             | Self::OutputIsInput { .. }
             | Self::OutputUnwritable { .. }
             | Self::OutputBusy { .. }
+            | Self::CompressedOnCluster { .. }
             | Self::ClusterFailed { .. }
             | Self::PlotsUnwritable { .. }
             | Self::NotUtf8 { .. }
             | Self::MalformedCsv { .. }
+            | Self::Undecompressable { .. }
             | Self::AmbiguousDateFormat { .. }
             | Self::MixedDateFormats { .. }
             | Self::Internal(_) => self,
@@ -257,6 +281,27 @@ fn csv_problem_in_text(text: &str) -> Option<String> {
 }
 
 /// The message of the CSV reader's error somewhere in `error`'s chain, if there is one.
+/// The message of an I/O error inside `error`, if reading failed on one (a compressed input's
+/// decoder reports a damaged stream as one).
+pub(crate) fn io_problem(error: &DataFusionError) -> Option<String> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(level) = current {
+        if let Some(io) = level.downcast_ref::<std::io::Error>() {
+            return Some(one_line(&io.to_string()));
+        }
+        if let Some(ArrowError::IoError(message, _)) = level.downcast_ref::<ArrowError>() {
+            return Some(one_line(message));
+        }
+        if let Some(DataFusionError::ArrowError(inner, _)) = level.downcast_ref::<DataFusionError>()
+            && let ArrowError::IoError(message, _) = inner.as_ref()
+        {
+            return Some(one_line(message));
+        }
+        current = level.source();
+    }
+    None
+}
+
 fn csv_problem(error: &DataFusionError) -> Option<String> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(level) = current {

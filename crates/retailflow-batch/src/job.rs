@@ -31,7 +31,7 @@ use crate::profile::profile;
 use crate::report::{Ordered, Report, RestoredCounts, ValueRulesReport};
 use crate::rules::RuledColumn;
 use crate::show::{cells, schema_tree, show};
-use crate::source::{InputFile, TextLayout};
+use crate::source::{Compression, InputFile, TextLayout};
 use crate::spool::{IN_MEMORY_SPOOL_MAX, Spool};
 
 /// Rows per Parquet row group: bounds the writer's memory whatever the input size.
@@ -111,12 +111,17 @@ impl CleanOptions {
         self.plots.as_ref().map(|dir| dir.join(crate::plots::PAGE))
     }
 
-    /// Where the clean rows go: `output`, else `<input stem>_clean.<ext>` beside the input.
+    /// Where the clean rows go: `output`, else `<input stem>_clean.<ext>` beside the input (the stem
+    /// of `sales.csv.gz` is `sales`).
     pub fn output_path(&self) -> PathBuf {
         if let Some(output) = &self.output {
             return output.clone();
         }
-        let stem = self.input.file_stem().map_or_else(
+        let uncompressed = match self.input.extension().and_then(|e| e.to_str()) {
+            Some("gz" | "bz2" | "xz" | "zst") => self.input.with_extension(""),
+            _ => self.input.clone(),
+        };
+        let stem = uncompressed.file_stem().map_or_else(
             || "retail".to_string(),
             |stem| stem.to_string_lossy().into_owned(),
         );
@@ -283,6 +288,12 @@ async fn clean_with(
 
     options.rules.validate()?;
     let input = InputFile::open(&options.input, options.layout, &sessions.parallel).await?;
+    if sessions.cluster.is_some() && input.compression != Compression::None {
+        return Err(BatchError::CompressedOnCluster {
+            path: input.path.clone(),
+            compression: input.compression.name(),
+        });
+    }
     let columns = Columns::from_headers(&input.path, input.headers.clone())?;
     let given_format = options
         .date_format
@@ -344,7 +355,7 @@ async fn clean_with(
         Some(_) => None,
         None => Some(Spool::create(
             Spool::beside(&output_path),
-            input.size <= options.in_memory_spool_max,
+            input.compression.text_size_estimate(input.size) <= options.in_memory_spool_max,
         )?),
     };
     let learnt = profile(
@@ -358,7 +369,7 @@ async fn clean_with(
     .await
     .map_err(|error| match spool.as_ref().and_then(Spool::failure) {
         Some(spool_error) => spool_error,
-        None => error,
+        None => input.reading(error),
     })?;
     let (date_format, parsed_dates) = match &given_format {
         Some(format) => (format.clone(), dates::parsed_by(0, &learnt.date_masks)),
@@ -857,6 +868,59 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["disk.csv", "memory.csv", "sales.csv"]);
+    }
+
+    /// A gzip-compressed input gives the rows and report of the plain file, its default output is
+    /// named without `.csv.gz`, and one cut short is the data's fault, named as such.
+    #[test]
+    fn a_compressed_input_gives_the_plain_file_s_rows_and_report() {
+        use std::io::Write as _;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain.csv");
+        let mut text = Vec::new();
+        crate::generate::generate_csv(20_000, 5, &mut text).unwrap();
+        std::fs::write(&plain, &text).unwrap();
+        let compressed = dir.path().join("sales.csv.gz");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&text).unwrap();
+        let gzip = encoder.finish().unwrap();
+        std::fs::write(&compressed, &gzip).unwrap();
+        let run = |input: &Path, output: Option<PathBuf>| {
+            let mut options = CleanOptions::new(input);
+            options.output = output;
+            options.format = OutputFormat::Csv;
+            options.story = false;
+            options.partitions = Some(2);
+            let report = run_clean(&options, &mut std::io::sink());
+            (report, options.output_path())
+        };
+        let (plain_report, plain_out) = run(&plain, Some(dir.path().join("plain_out.csv")));
+        let (gzip_report, gzip_out) = run(&compressed, None);
+        assert_eq!(gzip_out, dir.path().join("sales_clean.csv"));
+        let plain_report = plain_report.unwrap();
+        assert!(plain_report.rows_loaded == 20_000 && plain_report.rows_dropped > 0);
+        assert_eq!(gzip_report.unwrap(), plain_report);
+        assert_eq!(
+            std::fs::read_to_string(gzip_out).unwrap(),
+            std::fs::read_to_string(plain_out).unwrap()
+        );
+
+        let cut = dir.path().join("cut.csv.gz");
+        std::fs::write(&cut, &gzip[..gzip.len() / 2]).unwrap();
+        let error = run(&cut, Some(dir.path().join("cut_out.csv")))
+            .0
+            .unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                BatchError::Undecompressable {
+                    compression: "gzip",
+                    ..
+                }
+            ),
+            "{error}"
+        );
+        assert_eq!(error.fault(), crate::Fault::Data);
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub(crate) async fn read_text(
         .has_header(true)
         .delimiter(input.layout.delimiter)
         .schema(&schema)
+        .file_compression_type(input.compression.file_compression_type())
         .file_extension("");
     let path = input.absolute.to_string_lossy().into_owned();
     let text = context

@@ -1,11 +1,13 @@
 //! The input file: checks that it can be used (exists, is a file, is not empty, has a header line of
-//! UTF-8 text) and reads its header row. DataFusion reads the rows; this module reads only the first
+//! UTF-8 text), tells whether it is compressed (gzip, bzip2, xz or zstd, by its first bytes, whatever
+//! its name) and reads its header row. DataFusion reads the rows; this module reads only the first
 //! record, so that the job can name its columns and give clear errors before any plan runs. The
 //! header is read through the session's object store at the table URL the plans scan, so a client
 //! reads it the way the engine (local, or a cluster's executors) reads the rows.
 
 use std::path::{Path, PathBuf};
 
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::object_store::{ObjectStoreExt, path::Path as StorePath};
 use datafusion::prelude::SessionContext;
@@ -52,6 +54,104 @@ pub struct InputFile {
     pub headers: Vec<String>,
     /// How its text is laid out.
     pub layout: TextLayout,
+    /// How the file is compressed.
+    pub compression: Compression,
+}
+
+/// How an input file is compressed, told by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Plain text.
+    None,
+    /// gzip (`.gz`).
+    Gzip,
+    /// bzip2 (`.bz2`).
+    Bzip2,
+    /// xz (`.xz`).
+    Xz,
+    /// Zstandard (`.zst`).
+    Zstd,
+}
+
+impl Compression {
+    /// The compression whose magic number `head` starts with.
+    pub fn detect(head: &[u8]) -> Self {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(b"BZh") {
+            Compression::Bzip2
+        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
+            Compression::Xz
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+
+    /// Its name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "plain text",
+            Compression::Gzip => "gzip",
+            Compression::Bzip2 => "bzip2",
+            Compression::Xz => "xz",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    /// The engine's name for it.
+    pub fn file_compression_type(self) -> FileCompressionType {
+        match self {
+            Compression::None => FileCompressionType::UNCOMPRESSED,
+            Compression::Gzip => FileCompressionType::GZIP,
+            Compression::Bzip2 => FileCompressionType::BZIP2,
+            Compression::Xz => FileCompressionType::XZ,
+            Compression::Zstd => FileCompressionType::ZSTD,
+        }
+    }
+
+    /// How many bytes of text a file of `size` bytes is taken to hold, to decide whether its
+    /// parsed columns fit in memory: compressed CSV of this shape is 4 to 8 times smaller, so ten
+    /// times its size errs on the side of the disk.
+    pub fn text_size_estimate(self, size: u64) -> u64 {
+        match self {
+            Compression::None => size,
+            Compression::Gzip | Compression::Bzip2 | Compression::Xz | Compression::Zstd => {
+                size.saturating_mul(10)
+            }
+        }
+    }
+
+    /// The start of the text in `head`, the first bytes of a file compressed this way: as much as
+    /// they decompress to, up to [`HEADER_LIMIT`] bytes.
+    fn text_head(self, path: &Path, head: Vec<u8>) -> Result<Vec<u8>, BatchError> {
+        if self == Compression::None {
+            return Ok(head);
+        }
+        let corrupt = |detail: String| BatchError::Undecompressable {
+            path: path.to_path_buf(),
+            compression: self.name(),
+            detail,
+        };
+        let mut reader = self
+            .file_compression_type()
+            .convert_read(std::io::Cursor::new(head))
+            .map_err(|e| corrupt(e.to_string()))?;
+        let mut text = vec![0; HEADER_LIMIT];
+        let mut filled = 0;
+        while filled < text.len() {
+            match std::io::Read::read(&mut reader, &mut text[filled..]) {
+                Ok(0) => break,
+                Ok(read) => filled += read,
+                // The first bytes of a larger file end mid-stream.
+                Err(_) if filled > 0 => break,
+                Err(error) => return Err(corrupt(error.to_string())),
+            }
+        }
+        text.truncate(filled);
+        Ok(text)
+    }
 }
 
 /// How an input's text is laid out: the byte between its fields, and the decimal mark of its
@@ -75,6 +175,22 @@ impl Default for TextLayout {
 }
 
 impl InputFile {
+    /// `error`, raised while reading this file, with a compressed file's I/O failure named as the
+    /// damaged stream it is (the decoder reports one as an I/O error).
+    pub(crate) fn reading(&self, error: BatchError) -> BatchError {
+        if self.compression != Compression::None
+            && let BatchError::Engine(engine) = &error
+            && let Some(detail) = crate::error::io_problem(engine)
+        {
+            return BatchError::Undecompressable {
+                path: self.path.clone(),
+                compression: self.compression.name(),
+                detail,
+            };
+        }
+        error
+    }
+
     /// Checks `path`, laid out as `layout` says, and reads its header row through `context`'s
     /// object store.
     pub async fn open(
@@ -98,6 +214,8 @@ impl InputFile {
         }
         let absolute = std::fs::canonicalize(path).map_err(|e| unreadable(path, &e))?;
         let (size, head) = read_head(path, &absolute, context).await?;
+        let compression = Compression::detect(&head);
+        let head = compression.text_head(path, head)?;
         let headers = header_fields(path, &head, layout.delimiter)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -105,6 +223,7 @@ impl InputFile {
             size,
             headers,
             layout,
+            compression,
         })
     }
 }
@@ -274,6 +393,58 @@ mod tests {
             parse(b"\na,b\n1,2\n"),
             Err(BatchError::NoHeader { .. })
         ));
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write as _;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    #[test]
+    fn compression_is_told_by_the_first_bytes() {
+        assert_eq!(Compression::detect(&gzip(b"a,b\n")), Compression::Gzip);
+        assert_eq!(Compression::detect(b"BZh91AY&SY"), Compression::Bzip2);
+        assert_eq!(
+            Compression::detect(b"\xFD7zXZ\x00\x00\x04"),
+            Compression::Xz
+        );
+        assert_eq!(
+            Compression::detect(b"\x28\xB5\x2F\xFD\x24"),
+            Compression::Zstd
+        );
+        assert_eq!(Compression::detect(b"a,b\n1,2\n"), Compression::None);
+        assert_eq!(Compression::detect(b""), Compression::None);
+    }
+
+    #[test]
+    fn the_header_of_a_compressed_file_is_read_from_its_first_bytes() {
+        let mut text = b"Transaction ID,Customer ID\r\n".to_vec();
+        for row in 0..50_000 {
+            text.extend_from_slice(format!("TXN_{row},CUST_{}\r\n", row % 97).as_bytes());
+        }
+        let compressed = gzip(&text);
+        let path = Path::new("in.csv.gz");
+        // Only the start of a larger file, cut mid-stream.
+        let head = compressed[..compressed.len() / 2].to_vec();
+        let head = Compression::Gzip.text_head(path, head).unwrap();
+        assert!(head.len() > 1000 && text.starts_with(&head));
+        assert_eq!(
+            header_fields(path, &head, b',').unwrap(),
+            ["Transaction ID", "Customer ID"]
+        );
+
+        let error = Compression::Gzip
+            .text_head(path, vec![0x1f, 0x8b, 0, 0, 0])
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("in.csv.gz: cannot decompress it as gzip: "),
+            "{error}"
+        );
+        assert_eq!(error.fault(), crate::Fault::Data);
     }
 
     #[test]

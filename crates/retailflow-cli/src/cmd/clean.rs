@@ -37,7 +37,8 @@ pub enum Format {
 const HOW_IT_WORKS_TEMPLATE: &str = "\
 How it works:
 Loads INPUT (a header line is required; any line ending, an optional UTF-8 BOM and quoted fields are
-fine), renames the headers to snake_case, casts every column (junk becomes null and is counted),
+fine; a file compressed with gzip, bzip2, xz or zstd is read as it is, told by its first bytes, and
+decompressed on one core, as it cannot be split), renames the headers to snake_case, casts every column (junk becomes null and is counted),
 detects the date format, builds the (category, item, price_per_unit) catalog, repairs missing
 totals, quantities, prices and items until nothing changes, drops rows still missing category,
 quantity, total_spent or price_per_unit, adds day_of_week and transaction_month, writes the clean
@@ -51,6 +52,7 @@ goes to stderr for large inputs. Columns the job does not know are kept and pass
 Examples:
   retailflow clean ../shared/data/retail_store_sales.csv
   retailflow clean sales.csv --out clean.csv --report report.json --quiet
+  retailflow clean sales.csv.gz    (writes sales_clean.parquet)
   retailflow clean sales.csv --date-format '%d/%m/%Y'
   retailflow clean sales.csv --delimiter ';' --decimal-comma
   retailflow clean sales.csv --plots charts    (then open charts/report.html)";
@@ -63,7 +65,7 @@ fn how_it_works() -> String {
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = how_it_works())]
 pub struct Args {
-    /// The retail sales CSV to clean.
+    /// The retail sales CSV to clean (plain, or compressed with gzip, bzip2, xz or zstd).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 

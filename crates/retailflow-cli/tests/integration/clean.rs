@@ -525,6 +525,37 @@ fn real_file_acceptance() {
     assert_same_report(&expected, &report, "");
 }
 
+/// The real file compressed with gzip is read as it is, told by its first bytes: the same report
+/// as the plain file, to the byte. A cluster refuses it (its executors would read the bytes as
+/// text) before it connects, as the user's to fix.
+#[test]
+fn the_real_file_compressed_with_gzip_gives_the_plain_file_s_report() {
+    use std::io::Write as _;
+    let Some(input) = support::real_sales_csv() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&std::fs::read(&input).unwrap()).unwrap();
+    std::fs::write(dir.path().join("sales.csv.gz"), encoder.finish().unwrap()).unwrap();
+    let compressed = quiet_report(dir.path(), "sales.csv.gz", &[]);
+    let plain = quiet_report(dir.path(), input.to_str().unwrap(), &[]);
+    assert_eq!(compressed, plain);
+    assert_eq!(compressed["rows_clean"], 11971);
+
+    let output = clean_in(
+        dir.path(),
+        &["sales.csv.gz", "--cluster", "df://127.0.0.1:1", "--quiet"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "error: sales.csv.gz: a cluster's executors cannot read a gzip-compressed file (the plans \
+         they are sent do not carry the compression); decompress it first, or run without \
+         --cluster\n"
+    );
+}
+
 /// The real file with `;` between its fields (it quotes none): read with `--delimiter ';'` it gives
 /// the agreed figures; read as comma-separated, the error names the separator to use. With decimal
 /// commas too (`18,5`), `--decimal-comma` gives the same figures.
