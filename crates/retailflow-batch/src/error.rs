@@ -17,9 +17,28 @@ pub enum BatchError {
     /// The input path does not exist.
     #[error("{}: no such file", path.display())]
     InputMissing { path: PathBuf },
-    /// The input path exists but is not a regular file.
+    /// The input path exists but is neither a regular file nor a folder.
     #[error("{}: not a file", path.display())]
     InputNotAFile { path: PathBuf },
+    /// The input folder holds no file to read.
+    #[error(
+        "{}: the folder holds no .csv, .tsv or .txt file (compressed or not) to read",
+        path.display()
+    )]
+    FolderEmpty { path: PathBuf },
+    /// The files of an input folder are not compressed alike.
+    #[error(
+        "{} is {other_compression} but {} is {first_compression}: every file of a folder must be \
+         compressed alike",
+        other.display(),
+        first.display()
+    )]
+    FolderMixed {
+        first: PathBuf,
+        first_compression: &'static str,
+        other: PathBuf,
+        other_compression: &'static str,
+    },
     /// The input file cannot be opened or read.
     #[error("{}: cannot read: {reason}", path.display())]
     InputUnreadable { path: PathBuf, reason: String },
@@ -117,6 +136,14 @@ pub enum BatchError {
     /// The input is not well-formed CSV (e.g. a row with too many fields).
     #[error("{}: malformed CSV: {detail}", path.display())]
     MalformedCsv { path: PathBuf, detail: String },
+    /// Two files of an input folder have different header rows.
+    #[error(
+        "{}: its header row differs from that of {}; every file of a folder must have the same \
+         columns in the same order",
+        other.display(),
+        first.display()
+    )]
+    FolderHeadersDiffer { first: PathBuf, other: PathBuf },
     /// A compressed input does not decompress.
     #[error(
         "{}: cannot decompress it as {compression}: {detail} (is the file cut short or damaged?)",
@@ -168,6 +195,8 @@ impl BatchError {
         match self {
             InputMissing { .. }
             | InputNotAFile { .. }
+            | FolderEmpty { .. }
+            | FolderMixed { .. }
             | InputUnreadable { .. }
             | InputEmpty { .. }
             | NoHeader { .. }
@@ -183,6 +212,7 @@ impl BatchError {
             | CompressedOnCluster { .. } => Fault::UserInput,
             NotUtf8 { .. }
             | MalformedCsv { .. }
+            | FolderHeadersDiffer { .. }
             | Undecompressable { .. }
             | AmbiguousDateFormat { .. }
             | MixedDateFormats { .. } => Fault::Data,
@@ -211,6 +241,9 @@ impl BatchError {
             )),
             Self::InputMissing { .. }
             | Self::InputNotAFile { .. }
+            | Self::FolderEmpty { .. }
+            | Self::FolderMixed { .. }
+            | Self::FolderHeadersDiffer { .. }
             | Self::InputUnreadable { .. }
             | Self::InputEmpty { .. }
             | Self::NoHeader { .. }

@@ -316,7 +316,11 @@ async fn clean_with(
 
     // Step 1 and 2: the file as it is, and its columns renamed.
     if story.on {
-        story.step(1, &format!("Load {}", input.path.display()))?;
+        let files = match input.files.len() {
+            1 => String::new(),
+            many => format!(" ({many} files)"),
+        };
+        story.step(1, &format!("Load {}{files}", input.path.display()))?;
         let text = plan::read_text(ordered, &input, &columns).await?;
         let first = first_rows(text, sample_rows, &input.path).await?;
         story.say(&first.render(&input.headers))?;
@@ -833,6 +837,7 @@ fn tell_analysis(story: &mut Story<'_>, analysis: &Analysis) -> Result<(), Batch
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::gzip;
 
     /// Whether the columns pass 1 parsed wait for pass 2 in memory or in a folder on disk, the job
     /// writes the same rows and reports the same figures, and leaves no folder behind.
@@ -874,26 +879,15 @@ mod tests {
     /// named without `.csv.gz`, and one cut short is the data's fault, named as such.
     #[test]
     fn a_compressed_input_gives_the_plain_file_s_rows_and_report() {
-        use std::io::Write as _;
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("plain.csv");
         let mut text = Vec::new();
         crate::generate::generate_csv(20_000, 5, &mut text).unwrap();
         std::fs::write(&plain, &text).unwrap();
         let compressed = dir.path().join("sales.csv.gz");
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        encoder.write_all(&text).unwrap();
-        let gzip = encoder.finish().unwrap();
+        let gzip = gzip(&text);
         std::fs::write(&compressed, &gzip).unwrap();
-        let run = |input: &Path, output: Option<PathBuf>| {
-            let mut options = CleanOptions::new(input);
-            options.output = output;
-            options.format = OutputFormat::Csv;
-            options.story = false;
-            options.partitions = Some(2);
-            let report = run_clean(&options, &mut std::io::sink());
-            (report, options.output_path())
-        };
+        let run = clean_to_csv;
         let (plain_report, plain_out) = run(&plain, Some(dir.path().join("plain_out.csv")));
         let (gzip_report, gzip_out) = run(&compressed, None);
         assert_eq!(gzip_out, dir.path().join("sales_clean.csv"));
@@ -921,6 +915,101 @@ mod tests {
             "{error}"
         );
         assert_eq!(error.fault(), crate::Fault::Data);
+    }
+
+    /// A folder of files with one header row is read as the rows of all of them (hidden files,
+    /// Spark's markers and other names left out): the whole file's report and rows. Files whose
+    /// headers or compression differ, and a folder with nothing to read, are refused.
+    #[test]
+    fn a_folder_of_files_gives_the_rows_and_report_of_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut text = Vec::new();
+        crate::generate::generate_csv(20_000, 9, &mut text).unwrap();
+        let whole = dir.path().join("whole.csv");
+        std::fs::write(&whole, &text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let (header, rows) = text.split_once('\n').unwrap();
+        let rows: Vec<&str> = rows.lines().collect();
+        let folder = dir.path().join("sales");
+        std::fs::create_dir(&folder).unwrap();
+        for (n, part) in rows.chunks(7_000).enumerate() {
+            let file = folder.join(format!("part-{n}.csv"));
+            std::fs::write(file, format!("{header}\n{}\n", part.join("\n"))).unwrap();
+        }
+        std::fs::write(folder.join("_SUCCESS"), "").unwrap();
+        std::fs::write(folder.join(".part-0.csv.crc"), "junk").unwrap();
+        std::fs::write(folder.join("notes.md"), "not, a, sales file").unwrap();
+        let sorted = |path: &Path| {
+            let mut lines: Vec<String> = std::fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .map(String::from)
+                .collect();
+            lines.sort();
+            lines
+        };
+        let (whole_report, whole_out) =
+            clean_to_csv(&whole, Some(dir.path().join("whole_out.csv")));
+        let (folder_report, folder_out) = clean_to_csv(&folder, None);
+        assert_eq!(folder_out, dir.path().join("sales_clean.csv"));
+        let whole_report = whole_report.unwrap();
+        assert_eq!(whole_report.rows_loaded, 20_000);
+        assert_eq!(folder_report.unwrap(), whole_report);
+        assert_eq!(sorted(&folder_out), sorted(&whole_out));
+        let mut options = CleanOptions::new(&folder);
+        options.output = Some(dir.path().join("told.parquet"));
+        let mut story = Vec::new();
+        run_clean(&options, &mut story).unwrap();
+        let story = String::from_utf8(story).unwrap();
+        assert!(
+            story.contains(&format!(
+                "== Step 1. Load {} (3 files) ==",
+                folder.display()
+            )),
+            "{story}"
+        );
+
+        let refused = |folder: &Path| clean_to_csv(folder, Some(dir.path().join("refused.csv"))).0;
+        std::fs::write(folder.join("part-3.csv"), header.replace("Item", "Product")).unwrap();
+        let error = refused(&folder).unwrap_err();
+        assert!(
+            matches!(&error, BatchError::FolderHeadersDiffer { first, other }
+                if first.ends_with("part-0.csv") && other.ends_with("part-3.csv")),
+            "{error}"
+        );
+        assert_eq!(error.fault(), crate::Fault::Data);
+        std::fs::remove_file(folder.join("part-3.csv")).unwrap();
+        std::fs::write(folder.join("part-3.csv.gz"), gzip(header.as_bytes())).unwrap();
+        let error = refused(&folder).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "{} is gzip but {} is plain text: every file of a folder must be compressed alike",
+                folder.join("part-3.csv.gz").display(),
+                folder.join("part-0.csv").display()
+            )
+        );
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        std::fs::write(empty.join("notes.md"), "").unwrap();
+        let error = refused(&empty).unwrap_err();
+        assert!(matches!(error, BatchError::FolderEmpty { .. }), "{error}");
+        assert_eq!(error.fault(), crate::Fault::UserInput);
+    }
+
+    /// Runs the job on `input` without its story, writing CSV to `output` (else the default
+    /// path), over two partitions: the report, and where the rows went.
+    fn clean_to_csv(
+        input: &Path,
+        output: Option<PathBuf>,
+    ) -> (Result<Report, BatchError>, PathBuf) {
+        let mut options = CleanOptions::new(input);
+        options.output = output;
+        options.format = OutputFormat::Csv;
+        options.story = false;
+        options.partitions = Some(2);
+        let report = run_clean(&options, &mut std::io::sink());
+        (report, options.output_path())
     }
 
     #[test]

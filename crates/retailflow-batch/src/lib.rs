@@ -31,6 +31,8 @@ pub mod rules;
 pub mod show;
 pub mod source;
 mod spool;
+#[cfg(test)]
+mod test_support;
 pub mod udf;
 
 pub use error::{BatchError, Fault};

@@ -33,7 +33,8 @@ pub(crate) fn check_output(output: &Path, input: &InputFile) -> Result<(), Batch
     let file_name = output
         .file_name()
         .ok_or_else(|| unwritable("not a file name".into()))?;
-    if parent.join(file_name) == input.absolute {
+    let target = parent.join(file_name);
+    if target == input.absolute || input.files.contains(&target) {
         return Err(BatchError::OutputIsInput {
             path: output.to_path_buf(),
         });

@@ -76,9 +76,13 @@ pub(crate) async fn read_text(
         .schema(&schema)
         .file_compression_type(input.compression.file_compression_type())
         .file_extension("");
-    let path = input.absolute.to_string_lossy().into_owned();
+    let paths: Vec<String> = input
+        .files
+        .iter()
+        .map(|file| file.to_string_lossy().into_owned())
+        .collect();
     let text = context
-        .read_csv(path, options)
+        .read_csv(paths, options)
         .await
         .map_err(|e| BatchError::reading(&input.path, e))?;
     if !input.layout.decimal_comma {

@@ -1,5 +1,5 @@
-//! The input file: checks that it can be used (exists, is a file, is not empty, has a header line of
-//! UTF-8 text), tells whether it is compressed (gzip, bzip2, xz or zstd, by its first bytes, whatever
+//! The input: checks that it can be used (exists, is a file or a folder of them, is not empty, has a
+//! header line of UTF-8 text, the same in every file of a folder), tells whether it is compressed (gzip, bzip2, xz or zstd, by its first bytes, whatever
 //! its name) and reads its header row. DataFusion reads the rows; this module reads only the first
 //! record, so that the job can name its columns and give clear errors before any plan runs. The
 //! header is read through the session's object store at the table URL the plans scan, so a client
@@ -41,20 +41,24 @@ pub fn parse_delimiter(text: &str) -> Result<u8, String> {
     Ok(byte)
 }
 
-/// A checked input file and its header row.
+/// A checked input, a file or a folder of files with the same header row, and that header row.
 #[derive(Debug, Clone)]
 pub struct InputFile {
     /// The path as the user gave it (for messages).
     pub path: PathBuf,
     /// The absolute path (for the engine).
     pub absolute: PathBuf,
-    /// The file size in bytes.
+    /// The files read, absolute: the input itself, or those of a folder (see [`is_data_file`]), in
+    /// name order.
+    pub files: Vec<PathBuf>,
+    /// The size in bytes (of every file, for a folder).
     pub size: u64,
-    /// The header fields as written (byte-order mark removed, quotes resolved, not trimmed).
+    /// The header fields as written (byte-order mark removed, quotes resolved, not trimmed), the
+    /// same in every file of a folder.
     pub headers: Vec<String>,
     /// How its text is laid out.
     pub layout: TextLayout,
-    /// How the file is compressed.
+    /// How the file is compressed (every file of a folder alike).
     pub compression: Compression,
 }
 
@@ -207,25 +211,111 @@ impl InputFile {
             }
             Err(error) => return Err(unreadable(path, &error)),
         };
-        if !metadata.is_file() {
+        let absolute = std::fs::canonicalize(path).map_err(|e| unreadable(path, &e))?;
+        let delimiter = layout.delimiter;
+        let (files, size, compression, headers) = if metadata.is_dir() {
+            read_folder(path, &absolute, delimiter, context).await?
+        } else if metadata.is_file() {
+            let (size, compression, headers) =
+                read_header(path, &absolute, delimiter, context).await?;
+            (vec![absolute.clone()], size, compression, headers)
+        } else {
             return Err(BatchError::InputNotAFile {
                 path: path.to_path_buf(),
             });
-        }
-        let absolute = std::fs::canonicalize(path).map_err(|e| unreadable(path, &e))?;
-        let (size, head) = read_head(path, &absolute, context).await?;
-        let compression = Compression::detect(&head);
-        let head = compression.text_head(path, head)?;
-        let headers = header_fields(path, &head, layout.delimiter)?;
+        };
         Ok(Self {
             path: path.to_path_buf(),
             absolute,
+            files,
             size,
             headers,
             layout,
             compression,
         })
     }
+}
+
+/// Whether a file of a folder is one to read: not hidden (`.` or `_` first, as Spark's markers
+/// are), named `.csv`, `.tsv` or `.txt`, compressed or not (`sales.csv.gz`).
+fn is_data_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    if name.starts_with('.') || name.starts_with('_') {
+        return false;
+    }
+    let name = name.to_ascii_lowercase();
+    let name = [".gz", ".bz2", ".xz", ".zst"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+        .unwrap_or(&name);
+    [".csv", ".tsv", ".txt"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
+}
+
+/// The files of the folder `path` (at `absolute`) to read, in name order, with their total size,
+/// their compression and header row, which every file must share.
+async fn read_folder(
+    path: &Path,
+    absolute: &Path,
+    delimiter: u8,
+    context: &SessionContext,
+) -> Result<(Vec<PathBuf>, u64, Compression, Vec<String>), BatchError> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(absolute)
+        .map_err(|e| unreadable(path, &e))?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|file| file.is_file() && is_data_file(file))
+        .collect();
+    files.sort();
+    let mut total = 0;
+    let mut first: Option<(PathBuf, Compression, Vec<String>)> = None;
+    for file in &files {
+        let shown = path.join(file.file_name().unwrap_or_default());
+        let (size, compression, headers) = read_header(&shown, file, delimiter, context).await?;
+        total += size;
+        match &first {
+            None => first = Some((shown, compression, headers)),
+            Some((first_file, first_compression, first_headers)) => {
+                if compression != *first_compression {
+                    return Err(BatchError::FolderMixed {
+                        first: first_file.clone(),
+                        first_compression: first_compression.name(),
+                        other: shown,
+                        other_compression: compression.name(),
+                    });
+                }
+                if headers != *first_headers {
+                    return Err(BatchError::FolderHeadersDiffer {
+                        first: first_file.clone(),
+                        other: shown,
+                    });
+                }
+            }
+        }
+    }
+    match first {
+        Some((_, compression, headers)) => Ok((files, total, compression, headers)),
+        None => Err(BatchError::FolderEmpty {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// The size, compression and header row of the file `path` (at `absolute`).
+async fn read_header(
+    path: &Path,
+    absolute: &Path,
+    delimiter: u8,
+    context: &SessionContext,
+) -> Result<(u64, Compression, Vec<String>), BatchError> {
+    let (size, head) = read_head(path, absolute, context).await?;
+    let compression = Compression::detect(&head);
+    let head = compression.text_head(path, head)?;
+    let headers = header_fields(path, &head, delimiter)?;
+    Ok((size, compression, headers))
 }
 
 /// The size of the file at `absolute` and its first bytes (at most [`HEADER_LIMIT`]), read from
@@ -342,6 +432,7 @@ pub(crate) fn header_fields(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::gzip;
 
     fn parse(bytes: &[u8]) -> Result<Vec<String>, BatchError> {
         header_fields(Path::new("in.csv"), bytes, b',')
@@ -393,13 +484,6 @@ mod tests {
             parse(b"\na,b\n1,2\n"),
             Err(BatchError::NoHeader { .. })
         ));
-    }
-
-    fn gzip(bytes: &[u8]) -> Vec<u8> {
-        use std::io::Write as _;
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        encoder.write_all(bytes).unwrap();
-        encoder.finish().unwrap()
     }
 
     #[test]

@@ -38,7 +38,8 @@ const HOW_IT_WORKS_TEMPLATE: &str = "\
 How it works:
 Loads INPUT (a header line is required; any line ending, an optional UTF-8 BOM and quoted fields are
 fine; a file compressed with gzip, bzip2, xz or zstd is read as it is, told by its first bytes, and
-decompressed on one core, as it cannot be split), renames the headers to snake_case, casts every column (junk becomes null and is counted),
+decompressed on one core, as it cannot be split; a folder is read as the rows of all its .csv, .tsv
+and .txt files, which must share one header row), renames the headers to snake_case, casts every column (junk becomes null and is counted),
 detects the date format, builds the (category, item, price_per_unit) catalog, repairs missing
 totals, quantities, prices and items until nothing changes, drops rows still missing category,
 quantity, total_spent or price_per_unit, adds day_of_week and transaction_month, writes the clean
@@ -53,6 +54,7 @@ Examples:
   retailflow clean ../shared/data/retail_store_sales.csv
   retailflow clean sales.csv --out clean.csv --report report.json --quiet
   retailflow clean sales.csv.gz    (writes sales_clean.parquet)
+  retailflow clean exports/        (every .csv in exports/; writes exports_clean.parquet)
   retailflow clean sales.csv --date-format '%d/%m/%Y'
   retailflow clean sales.csv --delimiter ';' --decimal-comma
   retailflow clean sales.csv --plots charts    (then open charts/report.html)";
@@ -65,7 +67,9 @@ fn how_it_works() -> String {
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = how_it_works())]
 pub struct Args {
-    /// The retail sales CSV to clean (plain, or compressed with gzip, bzip2, xz or zstd).
+    /// The retail sales CSV to clean (plain, or compressed with gzip, bzip2, xz or zstd), or a folder
+    /// of them with the same header row: its .csv, .tsv and .txt files, hidden ones (`.`, `_`)
+    /// left out.
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
