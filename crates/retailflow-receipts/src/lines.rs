@@ -2,9 +2,13 @@
 //! windows alike: a line ends in `\n` or `\r\n` (the last one needs neither), and a line too long
 //! for the size limit is not held in memory: only its start is kept and the rest skipped, its
 //! real size still measured, so that both refuse it as `too_large` the same way. A UTF-8 byte order
-//! mark at the start of a file is not part of its first line.
+//! mark at the start of a file is not part of its first line. A gzip-compressed file (told by its
+//! first bytes, whatever its name) is read as the text it holds ([`open_text`]), its byte offsets
+//! counted in that text.
 
-use std::io::{BufRead, Read};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
 
 /// What [`read_line`] read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +61,86 @@ pub fn read_line(
     }))
 }
 
+/// The first bytes of a gzip stream.
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+
+/// The first bytes of the compressions that are not read, with their names.
+const OTHER_COMPRESSIONS: [(&[u8], &str); 3] = [
+    (b"BZh", "bzip2"),
+    (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz"),
+    (&[0x28, 0xb5, 0x2f, 0xfd], "zstd"),
+];
+
+/// A file of messages opened as text.
+pub struct Text {
+    /// Its text, from the offset asked for.
+    pub reader: Box<dyn Read + Send>,
+    /// Whether the file is gzip-compressed.
+    pub gzip: bool,
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Text").field("gzip", &self.gzip).finish()
+    }
+}
+
+/// Opens the file at `path` as text, `offset` bytes into that text: a plain file is sought there, a
+/// gzip-compressed one decompressed up to there. A file compressed another way (bzip2, xz, zstd) is
+/// refused as invalid data, naming the compression.
+pub fn open_text(path: &Path, offset: u64) -> std::io::Result<Text> {
+    let mut file = File::open(path)?;
+    let mut magic = [0; 6];
+    let mut seen = 0;
+    while seen < magic.len() {
+        match file.read(&mut magic[seen..])? {
+            0 => break,
+            read => seen += read,
+        }
+    }
+    let magic = &magic[..seen];
+    if let Some((_, name)) = OTHER_COMPRESSIONS
+        .iter()
+        .find(|(start, _)| magic.starts_with(start))
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "it is compressed with {name}; of compressed files only gzip is read: decompress it first"
+            ),
+        ));
+    }
+    if magic.starts_with(GZIP_MAGIC) {
+        file.seek(SeekFrom::Start(0))?;
+        let mut reader: Box<dyn Read + Send> =
+            Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
+        let skipped = std::io::copy(&mut (&mut reader).take(offset), &mut std::io::sink())?;
+        if skipped < offset {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("its text ends at byte {skipped}, before byte {offset}"),
+            ));
+        }
+        return Ok(Text { reader, gzip: true });
+    }
+    file.seek(SeekFrom::Start(offset))?;
+    Ok(Text {
+        reader: Box::new(file),
+        gzip: false,
+    })
+}
+
+/// The length in bytes of the text of the file at `path`: its size, or for a gzip-compressed file
+/// the size of what it decompresses to (read through once).
+pub fn text_length(path: &Path) -> std::io::Result<u64> {
+    let mut text = open_text(path, 0)?;
+    if text.gzip {
+        std::io::copy(&mut text.reader, &mut std::io::sink())
+    } else {
+        Ok(std::fs::metadata(path)?.len())
+    }
+}
+
 /// The UTF-8 byte order mark some editors write at the start of a file.
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
@@ -95,9 +179,49 @@ fn skip_line(reader: &mut impl BufRead) -> std::io::Result<(usize, bool)> {
 
 #[cfg(test)]
 mod tests {
-    use std::io::BufReader;
+    use std::io::{BufReader, Write as _};
 
     use super::*;
+
+    #[test]
+    fn a_gzip_file_is_read_as_its_text_from_any_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("receipts.jsonl.gz");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(b"one\ntwo\n").unwrap();
+        std::fs::write(&path, encoder.finish().unwrap()).unwrap();
+        let read_from = |offset| {
+            let mut text = open_text(&path, offset).unwrap();
+            assert!(text.gzip);
+            let mut read = String::new();
+            text.reader.read_to_string(&mut read).unwrap();
+            read
+        };
+        assert_eq!(read_from(0), "one\ntwo\n");
+        assert_eq!(read_from(4), "two\n");
+        assert_eq!(read_from(8), "");
+        assert_eq!(text_length(&path).unwrap(), 8);
+        let past = open_text(&path, 9).unwrap_err();
+        assert_eq!(past.kind(), std::io::ErrorKind::UnexpectedEof);
+
+        let plain = dir.path().join("receipts.jsonl");
+        std::fs::write(&plain, b"one\ntwo\n").unwrap();
+        let mut text = open_text(&plain, 4).unwrap();
+        assert!(!text.gzip);
+        let mut read = String::new();
+        text.reader.read_to_string(&mut read).unwrap();
+        assert_eq!(read, "two\n");
+        assert_eq!(text_length(&plain).unwrap(), 8);
+
+        let xz = dir.path().join("receipts.jsonl.xz");
+        std::fs::write(&xz, b"\xFD7zXZ\x00\x00\x04").unwrap();
+        let refused = open_text(&xz, 0).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(
+            refused.to_string(),
+            "it is compressed with xz; of compressed files only gzip is read: decompress it first"
+        );
+    }
 
     /// Every line of `input` as (kept bytes, what was read), through a small buffer so that long
     /// lines span several fills.

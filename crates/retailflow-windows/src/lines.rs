@@ -1,13 +1,13 @@
 //! The receipts file line by line, as the stream's file source splits it: lines end in `\n` or
 //! `\r\n`, the last one needs no newline, and lines are numbered from 1. A line over the size
 //! limit is not kept in memory: it is skipped and only its size is recorded, so the caller refuses
-//! it as `too_large` exactly as the stream does.
+//! it as `too_large` exactly as the stream does. A gzip-compressed file is read as the text it
+//! holds, as the stream reads it.
 
-use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use retailflow_receipts::lines::{read_line, skip_byte_order_mark};
+use retailflow_receipts::lines::{open_text, read_line, skip_byte_order_mark};
 
 use crate::WindowsError;
 
@@ -27,13 +27,21 @@ pub(crate) struct Line<'a> {
 }
 
 /// Reads a file line by line.
-#[derive(Debug)]
 pub(crate) struct Lines {
     path: PathBuf,
-    reader: BufReader<File>,
+    reader: BufReader<Box<dyn Read + Send>>,
     max_message_size: usize,
     number: i64,
     line: Vec<u8>,
+}
+
+impl std::fmt::Debug for Lines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lines")
+            .field("path", &self.path)
+            .field("number", &self.number)
+            .finish()
+    }
 }
 
 impl Lines {
@@ -43,11 +51,11 @@ impl Lines {
             path: path.to_path_buf(),
             cause,
         };
-        let file = File::open(path).map_err(open_error)?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
+        if std::fs::metadata(path).is_ok_and(|m| m.is_dir()) {
             return Err(open_error(std::io::Error::other("it is a directory")));
         }
-        let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+        let text = open_text(path, 0).map_err(open_error)?;
+        let mut reader = BufReader::with_capacity(READ_BUFFER, text.reader);
         skip_byte_order_mark(&mut reader).map_err(|cause| WindowsError::Read {
             path: path.to_path_buf(),
             cause,

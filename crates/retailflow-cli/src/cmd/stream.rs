@@ -63,8 +63,9 @@ pub struct Args {
     /// Where to start when the group has no committed offset.
     #[arg(long, value_enum, default_value_t = From::Latest)]
     from: From,
-    /// `kafka`, or `file:PATH.jsonl` (one message per line; ends at the end of the file); `file:-`
-    /// reads standard input (one part, no --checkpoint).
+    /// `kafka`, or `file:PATH.jsonl` (one message per line; ends at the end of the file; a
+    /// gzip-compressed file is read as the text it holds); `file:-` reads standard input (one part,
+    /// no --checkpoint).
     #[arg(long, default_value = "kafka", value_parser = source_arg)]
     source: SourceSpec,
     /// Micro-batch interval, e.g. `1s`, `500ms`.

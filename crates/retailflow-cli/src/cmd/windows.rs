@@ -42,7 +42,8 @@ fn how_it_works() -> String {
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = how_it_works())]
 pub struct Args {
-    /// The receipts JSONL file (one receipt per line, as `retailflow produce --out` writes).
+    /// The receipts JSONL file (one receipt per line, as `retailflow produce --out` writes), plain
+    /// or gzip-compressed.
     #[arg(value_name = "INPUT")]
     input: PathBuf,
     #[command(flatten)]

@@ -164,20 +164,35 @@ fn batch_results(input: &Path, slide: &str, windows: usize, out: &Path) -> Vec<S
 /// (slide, windows expected): 300 s of event time from a 10 s boundary, 10 s windows.
 const WINDOWINGS: [(&str, usize); 2] = [("10s", 30), ("2s", 154)];
 
+/// The file plain and compressed with gzip: the stream and the batch windows read either as the
+/// same receipts.
 #[test]
 fn stream_from_the_file_and_batch_windows_agree() {
+    use std::io::Write as _;
     let dir = tempfile::tempdir().unwrap();
     let input = produce_file(dir.path());
+    let compressed = dir.path().join("receipts.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(&std::fs::read(&input).unwrap()).unwrap();
+    std::fs::write(&compressed, encoder.finish().unwrap()).unwrap();
     for (slide, windows) in WINDOWINGS {
         let path = |name: &str| dir.path().join(format!("{name}-{slide}.jsonl"));
         let batch = batch_results(&input, slide, windows, &path("batch"));
-        stream_from_file(&input, slide, &path("file"), &path("file-dlq"));
-        assert_no_dead_letters("stream from the file", &path("file-dlq"));
-        assert_same(
-            &format!("slide {slide}: stream from the file vs batch"),
-            &support::sorted_lines(&path("file")),
-            &batch,
+        assert_eq!(
+            batch_results(&compressed, slide, windows, &path("batch-gz")),
+            batch,
+            "slide {slide}: the batch windows of the compressed file"
         );
+        for (file, name) in [(&input, "file"), (&compressed, "file-gz")] {
+            let dlq = path(&format!("{name}-dlq"));
+            stream_from_file(file, slide, &path(name), &dlq);
+            assert_no_dead_letters("stream from the file", &dlq);
+            assert_same(
+                &format!("slide {slide}: stream from {} vs batch", file.display()),
+                &support::sorted_lines(&path(name)),
+                &batch,
+            );
+        }
     }
 }
 

@@ -13,12 +13,15 @@
 //! is partition 0 alone. The parts depend on the file's size only, never on how many workers read
 //! it, so neither do the results.
 //!
+//! **Compressed files.** A gzip-compressed file is read as the text it holds (see
+//! [`retailflow_receipts::lines::open_text`]): the same parts, offsets and results as the file
+//! decompressed.
+//!
 //! **Standard input.** The path `-` reads standard input (`produce --out - | stream --source
 //! file:-`): one part, as its size is not known beforehand, and no resuming, as it cannot be read
 //! again from a position.
 
-use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
@@ -30,7 +33,7 @@ use crate::error::StreamError;
 use crate::message::{MessageBatch, MessageMeta, Positions};
 use crate::source::{Polled, Source};
 use crate::stdio::is_standard_stream;
-use retailflow_receipts::lines::{read_line, skip_byte_order_mark};
+use retailflow_receipts::lines::{open_text, read_line, skip_byte_order_mark, text_length};
 
 /// Bytes in one block of a file (see the module docs).
 pub const FILE_BLOCK: u64 = 8 << 20;
@@ -268,18 +271,19 @@ fn open_stdin(path: &Path, byte_offset: u64) -> Result<(Box<dyn Read + Send>, u6
     Ok((Box::new(std::io::stdin()), 1))
 }
 
-/// The file at `byte_offset`, and the parts it is read as.
+/// The file's text at `byte_offset`, and the parts it is read as. A gzip-compressed file is read
+/// as the text it holds: its parts and offsets are those of that text, so it gives the results of
+/// the file decompressed (at the cost of decompressing it once more to measure it).
 fn open_file(path: &Path, byte_offset: u64) -> Result<(Box<dyn Read + Send>, u64), StreamError> {
     let open_error = |source| StreamError::OpenInput {
         path: path.to_path_buf(),
         source,
     };
-    let mut file = File::open(path).map_err(open_error)?;
-    let metadata = file.metadata().map_err(open_error)?;
+    let metadata = std::fs::metadata(path).map_err(open_error)?;
     if metadata.is_dir() {
         return Err(open_error(std::io::Error::other("it is a directory")));
     }
-    let length = metadata.len();
+    let length = text_length(path).map_err(open_error)?;
     if length < byte_offset {
         return Err(StreamError::ResumeOutput {
             path: path.to_path_buf(),
@@ -289,12 +293,11 @@ fn open_file(path: &Path, byte_offset: u64) -> Result<(Box<dyn Read + Send>, u64
             ),
         });
     }
-    file.seek(SeekFrom::Start(byte_offset))
-        .map_err(|source| StreamError::ReadInput {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok((Box::new(file), file_parts(length)))
+    let text = open_text(path, byte_offset).map_err(|source| StreamError::ReadInput {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok((text.reader, file_parts(length)))
 }
 
 /// The reading thread's side: splits the file into lines, keeping only the start of a line over
@@ -434,15 +437,27 @@ mod tests {
         assert_eq!(messages[1].0, vec![b'b'; 11]);
     }
 
+    /// Plain or gzip-compressed: the same messages, positions and resumptions, in the text's bytes.
     #[test]
     fn resuming_at_every_checkpoint_position_reads_the_rest() {
         // Behind a byte order mark, which is not part of the first line but counts in its bytes.
         let mut content = b"\xEF\xBB\xBFone\r\n\n".to_vec();
         content.extend(std::iter::repeat_n(b'x', 50));
         content.extend(b"\nlast");
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&content).unwrap();
+        let compressed = encoder.finish().unwrap();
+        for stored in [&content, &compressed] {
+            resume_everywhere(&content, stored);
+        }
+    }
+
+    /// Reads `stored` (holding the text `content`) from every checkpoint position it passes.
+    fn resume_everywhere(content: &[u8], stored: &[u8]) {
         let mut file = tempfile::NamedTempFile::new().unwrap();
-        file.write_all(&content).unwrap();
-        let whole = read_all(&content, 20);
+        file.write_all(stored).unwrap();
+        let whole = read_all(stored, 20);
+        assert_eq!(whole, read_all(content, 20));
         assert_eq!((whole[0].0.as_slice(), whole[0].1.size), (&b"one"[..], 3));
         let mut source = FileSource::open(file.path(), 20).unwrap();
         let mut batch = MessageBatch::new();
