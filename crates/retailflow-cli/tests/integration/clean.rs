@@ -242,9 +242,15 @@ fn missing_file_is_a_one_line_error() {
 }
 
 #[test]
-fn a_folder_is_not_an_input() {
+fn a_folder_without_csv_files_is_a_one_line_error() {
     let dir = tempfile::tempdir().unwrap();
-    assert_one_line_error(&clean_in(dir.path(), &["."]), "not a file");
+    std::fs::write(dir.path().join("notes.md"), "not, a, sales file").unwrap();
+    let output = clean_in(dir.path(), &["."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_one_line_error(
+        &output,
+        ".: the folder holds no .csv, .tsv or .txt file (compressed or not) to read",
+    );
 }
 
 #[test]
