@@ -1,6 +1,6 @@
 //! The input: checks that it can be used (exists, is a file or a folder of them, is not empty, has a
-//! header line of UTF-8 text, the same in every file of a folder), tells whether it is compressed (gzip, bzip2, xz or zstd, by its first bytes, whatever
-//! its name) and reads its header row. DataFusion reads the rows; this module reads only the first
+//! header line of UTF-8 text, the same in every file of a folder), tells whether it is compressed
+//! (gzip, bzip2, xz or zstd, by its first bytes, whatever its name) and reads its header row. DataFusion reads the rows; this module reads only the first
 //! record, so that the job can name its columns and give clear errors before any plan runs. The
 //! header is read through the session's object store at the table URL the plans scan, so a client
 //! reads it the way the engine (local, or a cluster's executors) reads the rows.
@@ -79,7 +79,7 @@ pub enum Compression {
 
 impl Compression {
     /// The compression whose magic number `head` starts with.
-    pub fn detect(head: &[u8]) -> Self {
+    pub(crate) fn detect(head: &[u8]) -> Self {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
         } else if head.starts_with(b"BZh") {
@@ -94,7 +94,7 @@ impl Compression {
     }
 
     /// Its name, for messages.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Compression::None => "plain text",
             Compression::Gzip => "gzip",
@@ -105,7 +105,7 @@ impl Compression {
     }
 
     /// The engine's name for it.
-    pub fn file_compression_type(self) -> FileCompressionType {
+    pub(crate) fn file_compression_type(self) -> FileCompressionType {
         match self {
             Compression::None => FileCompressionType::UNCOMPRESSED,
             Compression::Gzip => FileCompressionType::GZIP,
@@ -118,7 +118,7 @@ impl Compression {
     /// How many bytes of text a file of `size` bytes is taken to hold, to decide whether its
     /// parsed columns fit in memory: compressed CSV of this shape is 4 to 8 times smaller, so ten
     /// times its size errs on the side of the disk.
-    pub fn text_size_estimate(self, size: u64) -> u64 {
+    pub(crate) fn text_size_estimate(self, size: u64) -> u64 {
         match self {
             Compression::None => size,
             Compression::Gzip | Compression::Bzip2 | Compression::Xz | Compression::Zstd => {
@@ -263,12 +263,13 @@ async fn read_folder(
     delimiter: u8,
     context: &SessionContext,
 ) -> Result<(Vec<PathBuf>, u64, Compression, Vec<String>), BatchError> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(absolute)
-        .map_err(|e| unreadable(path, &e))?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|file| file.is_file() && is_data_file(file))
-        .collect();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(absolute).map_err(|e| unreadable(path, &e))? {
+        let file = entry.map_err(|e| unreadable(path, &e))?.path();
+        if file.is_file() && is_data_file(&file) {
+            files.push(file);
+        }
+    }
     files.sort();
     let mut total = 0;
     let mut first: Option<(PathBuf, Compression, Vec<String>)> = None;

@@ -106,7 +106,8 @@ pub fn open_text(path: &Path, offset: u64) -> std::io::Result<Text> {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!(
-                "it is compressed with {name}; of compressed files only gzip is read: decompress it first"
+                "it is {name}-compressed, and of compressed files only gzip ones are read: decompress \
+                 it first"
             ),
         ));
     }
@@ -219,7 +220,8 @@ mod tests {
         assert_eq!(refused.kind(), std::io::ErrorKind::InvalidData);
         assert_eq!(
             refused.to_string(),
-            "it is compressed with xz; of compressed files only gzip is read: decompress it first"
+            "it is xz-compressed, and of compressed files only gzip ones are read: decompress it \
+             first"
         );
     }
 
