@@ -119,6 +119,13 @@ pub enum BatchError {
         path: PathBuf,
         compression: &'static str,
     },
+    /// Compressed CSV output asked of a cluster, whose executors would write it uncompressed.
+    #[error(
+        "{}: a cluster's executors cannot write gzip-compressed CSV (the plans they are sent do not \
+         carry the compression); write plain CSV or Parquet, or run without --cluster",
+        path.display()
+    )]
+    CompressedOutputOnCluster { path: PathBuf },
 
     // ---- environment ----
     /// A job on a cluster failed for a reason that is not the input's (an executor or the scheduler
@@ -209,7 +216,8 @@ impl BatchError {
             | OutputIsInput { .. }
             | OutputUnwritable { .. }
             | OutputBusy { .. }
-            | CompressedOnCluster { .. } => Fault::UserInput,
+            | CompressedOnCluster { .. }
+            | CompressedOutputOnCluster { .. } => Fault::UserInput,
             NotUtf8 { .. }
             | MalformedCsv { .. }
             | FolderHeadersDiffer { .. }
@@ -257,6 +265,7 @@ impl BatchError {
             | Self::OutputUnwritable { .. }
             | Self::OutputBusy { .. }
             | Self::CompressedOnCluster { .. }
+            | Self::CompressedOutputOnCluster { .. }
             | Self::ClusterFailed { .. }
             | Self::PlotsUnwritable { .. }
             | Self::NotUtf8 { .. }

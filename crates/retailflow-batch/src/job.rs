@@ -10,6 +10,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::common::config::{CsvOptions, ParquetColumnOptions, TableParquetOptions};
 use datafusion::dataframe::DataFrameWriteOptions;
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::logical_expr::Expr;
 use datafusion::prelude::{
     CsvReadOptions, DataFrame, ParquetReadOptions, SessionContext, ident, lit,
@@ -45,6 +46,8 @@ pub enum OutputFormat {
     Parquet,
     /// CSV with a header line.
     Csv,
+    /// CSV with a header line, compressed with gzip.
+    CsvGzip,
 }
 
 impl OutputFormat {
@@ -53,6 +56,15 @@ impl OutputFormat {
         match self {
             OutputFormat::Parquet => "parquet",
             OutputFormat::Csv => "csv",
+            OutputFormat::CsvGzip => "csv.gz",
+        }
+    }
+
+    /// How CSV output is compressed.
+    fn csv_compression(self) -> FileCompressionType {
+        match self {
+            OutputFormat::Parquet | OutputFormat::Csv => FileCompressionType::UNCOMPRESSED,
+            OutputFormat::CsvGzip => FileCompressionType::GZIP,
         }
     }
 }
@@ -294,13 +306,16 @@ async fn clean_with(
             compression: input.compression.name(),
         });
     }
+    let output_path = options.output_path();
+    if sessions.cluster.is_some() && options.format == OutputFormat::CsvGzip {
+        return Err(BatchError::CompressedOutputOnCluster { path: output_path });
+    }
     let columns = Columns::from_headers(&input.path, input.headers.clone())?;
     let given_format = options
         .date_format
         .as_deref()
         .map(DateFormat::from_user)
         .transpose()?;
-    let output_path = options.output_path();
     check_output(&output_path, &input)?;
     if let Some(report) = &options.report {
         check_output(report, &input)?;
@@ -646,9 +661,10 @@ async fn write_rows(
                 .insert("transaction_id".into(), plain);
             rows.write_parquet(&target, options, Some(parquet)).await
         }
-        OutputFormat::Csv => {
+        OutputFormat::Csv | OutputFormat::CsvGzip => {
             let csv = CsvOptions {
                 has_header: Some(true),
+                compression: *format.csv_compression().get_variant(),
                 ..CsvOptions::default()
             };
             rows.write_csv(&target, options, Some(csv)).await
@@ -678,10 +694,11 @@ async fn read_written(
                 .read_parquet(target, ParquetReadOptions::new().file_extension(""))
                 .await?
         }
-        OutputFormat::Csv => {
+        OutputFormat::Csv | OutputFormat::CsvGzip => {
             let options = CsvReadOptions::new()
                 .has_header(true)
                 .schema(schema)
+                .file_compression_type(format.csv_compression())
                 .file_extension("");
             context.read_csv(target, options).await?
         }
@@ -995,6 +1012,32 @@ mod tests {
         let error = refused(&empty).unwrap_err();
         assert!(matches!(error, BatchError::FolderEmpty { .. }), "{error}");
         assert_eq!(error.fault(), crate::Fault::UserInput);
+    }
+
+    /// Gzip-compressed CSV output holds the plain CSV output's text, and the report is the same.
+    #[test]
+    fn csv_output_can_be_compressed_with_gzip() {
+        use std::io::Read as _;
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("sales.csv");
+        let mut text = Vec::new();
+        crate::generate::generate_csv(5_000, 3, &mut text).unwrap();
+        std::fs::write(&input, &text).unwrap();
+        let (plain_report, plain_out) = clean_to_csv(&input, Some(dir.path().join("out.csv")));
+        let mut options = CleanOptions::new(&input);
+        options.format = OutputFormat::CsvGzip;
+        options.story = false;
+        options.partitions = Some(2);
+        assert_eq!(options.output_path(), dir.path().join("sales_clean.csv.gz"));
+        let report = run_clean(&options, &mut std::io::sink()).unwrap();
+        assert_eq!(report, plain_report.unwrap());
+        let compressed = std::fs::read(options.output_path()).unwrap();
+        assert!(compressed.starts_with(&[0x1f, 0x8b]));
+        let mut written = String::new();
+        flate2::read::MultiGzDecoder::new(&compressed[..])
+            .read_to_string(&mut written)
+            .unwrap();
+        assert_eq!(written, std::fs::read_to_string(plain_out).unwrap());
     }
 
     /// Runs the job on `input` without its story, writing CSV to `output` (else the default

@@ -83,7 +83,8 @@ pub struct Args {
     #[arg(long, short, value_name = "PATH")]
     pub out: Option<PathBuf>,
 
-    /// Output format [default: parquet, or csv when --out ends in .csv].
+    /// Output format [default: parquet, or csv when --out ends in .csv, gzip-compressed when it
+    /// ends in .csv.gz (with csv, any .gz name is compressed)].
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<Format>,
 
@@ -138,16 +139,19 @@ pub struct Args {
 
 /// Runs `retailflow clean`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let out_name = args
+        .out
+        .as_ref()
+        .and_then(|p| p.file_name())
+        .map(|name| name.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let gzip = out_name.ends_with(".gz");
     let format = match args.format {
+        Some(Format::Csv) if gzip => OutputFormat::CsvGzip,
         Some(Format::Csv) => OutputFormat::Csv,
         Some(Format::Parquet) => OutputFormat::Parquet,
-        None if args
-            .out
-            .as_ref()
-            .is_some_and(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"))) =>
-        {
-            OutputFormat::Csv
-        }
+        None if out_name.ends_with(".csv.gz") => OutputFormat::CsvGzip,
+        None if out_name.ends_with(".csv") => OutputFormat::Csv,
         None => OutputFormat::Parquet,
     };
     let options = CleanOptions {

@@ -533,7 +533,8 @@ fn real_file_acceptance() {
 
 /// The real file compressed with gzip is read as it is, told by its first bytes: the same report
 /// as the plain file, to the byte. A cluster refuses it (its executors would read the bytes as
-/// text) before it connects, as the user's to fix.
+/// text) before it connects, as the user's to fix; so too gzip-compressed CSV output, which a
+/// local run writes.
 #[test]
 fn the_real_file_compressed_with_gzip_gives_the_plain_file_s_report() {
     use std::io::Write as _;
@@ -559,6 +560,44 @@ fn the_real_file_compressed_with_gzip_gives_the_plain_file_s_report() {
         "error: sales.csv.gz: a cluster's executors cannot read a gzip-compressed file (the plans \
          they are sent do not carry the compression); decompress it first, or run without \
          --cluster\n"
+    );
+
+    // Output named .csv.gz is gzip-compressed CSV; a cluster refuses to write it, before it
+    // connects.
+    let output = clean_in(
+        dir.path(),
+        &["sales.csv.gz", "--out", "clean.csv.gz", "--quiet"],
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written = std::fs::read(dir.path().join("clean.csv.gz")).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&written[..]), &mut text)
+        .unwrap();
+    assert!(
+        text.starts_with("transaction_id,customer_id,category,"),
+        "{text:.200}"
+    );
+    assert_eq!(text.lines().count(), 11971 + 1);
+    let output = clean_in(
+        dir.path(),
+        &[
+            input.to_str().unwrap(),
+            "--out",
+            "c.csv.gz",
+            "--cluster",
+            "df://127.0.0.1:1",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .starts_with("error: c.csv.gz: a cluster's executors cannot write gzip-compressed CSV"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
     );
 }
 
