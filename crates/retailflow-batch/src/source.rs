@@ -236,6 +236,27 @@ impl InputFile {
     }
 }
 
+/// The bytes of the input at `path` as stored: a file's size, or the sizes of the files of a
+/// folder that a job reads, added up; 0 if it cannot be told (the job reports why).
+pub fn input_bytes(path: &Path) -> u64 {
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return 0;
+    };
+    if !metadata.is_dir() {
+        return metadata.len();
+    }
+    std::fs::read_dir(path).map_or(0, |entries| {
+        entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|file| is_data_file(file))
+            .filter_map(|file| std::fs::metadata(file).ok())
+            .filter(std::fs::Metadata::is_file)
+            .map(|metadata| metadata.len())
+            .sum()
+    })
+}
+
 /// Whether a file of a folder is one to read: not hidden (`.` or `_` first, as Spark's markers
 /// are), named `.csv`, `.tsv` or `.txt`, compressed or not (`sales.csv.gz`).
 fn is_data_file(path: &Path) -> bool {
@@ -530,6 +551,19 @@ mod tests {
             "{error}"
         );
         assert_eq!(error.fault(), crate::Fault::Data);
+    }
+
+    #[test]
+    fn input_bytes_add_up_the_files_a_folder_is_read_as() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.csv"), [b'x'; 100]).unwrap();
+        std::fs::write(dir.path().join("b.csv.gz"), [b'x'; 20]).unwrap();
+        std::fs::write(dir.path().join("_SUCCESS"), [b'x'; 7]).unwrap();
+        std::fs::write(dir.path().join("notes.md"), [b'x'; 5]).unwrap();
+        std::fs::create_dir(dir.path().join("c.csv")).unwrap();
+        assert_eq!(input_bytes(dir.path()), 120);
+        assert_eq!(input_bytes(&dir.path().join("a.csv")), 100);
+        assert_eq!(input_bytes(&dir.path().join("missing.csv")), 0);
     }
 
     #[test]

@@ -175,7 +175,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(url) = &args.cluster {
         return run_on_cluster(&options, url);
     }
-    let size = std::fs::metadata(&options.input).map_or(0, |m| m.len());
+    let size = retailflow_batch::source::input_bytes(&options.input);
     let progress = (std::io::stderr().is_terminal() && size >= PROGRESS_MIN_BYTES)
         .then(|| BarProgress::local(size));
     let stdout = std::io::stdout();
@@ -215,7 +215,7 @@ fn run_on_cluster(options: &CleanOptions, url: &str) -> anyhow::Result<ExitCode>
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = runtime.block_on(async {
-        let input_bytes = std::fs::metadata(&options.input).map_or(0, |m| m.len());
+        let input_bytes = retailflow_batch::source::input_bytes(&options.input);
         let partitions = retailflow_cluster::cluster_partitions(
             input_bytes,
             retailflow_batch::partitions(options),
