@@ -898,9 +898,7 @@ mod tests {
     fn a_compressed_input_gives_the_plain_file_s_rows_and_report() {
         let dir = tempfile::tempdir().unwrap();
         let plain = dir.path().join("plain.csv");
-        let mut text = Vec::new();
-        crate::generate::generate_csv(20_000, 5, &mut text).unwrap();
-        std::fs::write(&plain, &text).unwrap();
+        let text = sales_file(&plain, 20_000, 5);
         let compressed = dir.path().join("sales.csv.gz");
         let gzip = gzip(&text);
         std::fs::write(&compressed, &gzip).unwrap();
@@ -940,10 +938,8 @@ mod tests {
     #[test]
     fn a_folder_of_files_gives_the_rows_and_report_of_the_whole_file() {
         let dir = tempfile::tempdir().unwrap();
-        let mut text = Vec::new();
-        crate::generate::generate_csv(20_000, 9, &mut text).unwrap();
         let whole = dir.path().join("whole.csv");
-        std::fs::write(&whole, &text).unwrap();
+        let text = sales_file(&whole, 20_000, 9);
         let text = String::from_utf8(text).unwrap();
         let (header, rows) = text.split_once('\n').unwrap();
         let rows: Vec<&str> = rows.lines().collect();
@@ -1020,9 +1016,7 @@ mod tests {
         use std::io::Read as _;
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("sales.csv");
-        let mut text = Vec::new();
-        crate::generate::generate_csv(5_000, 3, &mut text).unwrap();
-        std::fs::write(&input, &text).unwrap();
+        sales_file(&input, 5_000, 3);
         let (plain_report, plain_out) = clean_to_csv(&input, Some(dir.path().join("out.csv")));
         let mut options = CleanOptions::new(&input);
         options.format = OutputFormat::CsvGzip;
@@ -1038,6 +1032,14 @@ mod tests {
             .read_to_string(&mut written)
             .unwrap();
         assert_eq!(written, std::fs::read_to_string(plain_out).unwrap());
+    }
+
+    /// Writes a generated sales file of `rows` rows from `seed` at `path`; returns its text.
+    fn sales_file(path: &Path, rows: u64, seed: u64) -> Vec<u8> {
+        let mut text = Vec::new();
+        crate::generate::generate_csv(rows, seed, &mut text).unwrap();
+        std::fs::write(path, &text).unwrap();
+        text
     }
 
     /// Runs the job on `input` without its story, writing CSV to `output` (else the default
