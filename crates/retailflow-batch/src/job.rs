@@ -129,9 +129,15 @@ impl CleanOptions {
         if let Some(output) = &self.output {
             return output.clone();
         }
-        let uncompressed = match self.input.extension().and_then(|e| e.to_str()) {
-            Some("gz" | "bz2" | "xz" | "zst") => self.input.with_extension(""),
-            _ => self.input.clone(),
+        let compressed = self
+            .input
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| Compression::EXTENSIONS.contains(&e));
+        let uncompressed = if compressed {
+            self.input.with_extension("")
+        } else {
+            self.input.clone()
         };
         let stem = uncompressed.file_stem().map_or_else(
             || "retail".to_string(),
@@ -902,9 +908,9 @@ mod tests {
         let compressed = dir.path().join("sales.csv.gz");
         let gzip = gzip(&text);
         std::fs::write(&compressed, &gzip).unwrap();
-        let run = clean_to_csv;
-        let (plain_report, plain_out) = run(&plain, Some(dir.path().join("plain_out.csv")));
-        let (gzip_report, gzip_out) = run(&compressed, None);
+        let (plain_report, plain_out) =
+            clean_to_csv(&plain, Some(dir.path().join("plain_out.csv")));
+        let (gzip_report, gzip_out) = clean_to_csv(&compressed, None);
         assert_eq!(gzip_out, dir.path().join("sales_clean.csv"));
         let plain_report = plain_report.unwrap();
         assert!(plain_report.rows_loaded == 20_000 && plain_report.rows_dropped > 0);
@@ -916,7 +922,7 @@ mod tests {
 
         let cut = dir.path().join("cut.csv.gz");
         std::fs::write(&cut, &gzip[..gzip.len() / 2]).unwrap();
-        let error = run(&cut, Some(dir.path().join("cut_out.csv")))
+        let error = clean_to_csv(&cut, Some(dir.path().join("cut_out.csv")))
             .0
             .unwrap_err();
         assert!(

@@ -78,6 +78,9 @@ pub enum Compression {
 }
 
 impl Compression {
+    /// The file name extensions of the compressions, without the dot.
+    pub(crate) const EXTENSIONS: [&str; 4] = ["gz", "bz2", "xz", "zst"];
+
     /// The compression whose magic number `head` starts with.
     pub(crate) fn detect(head: &[u8]) -> Self {
         if head.starts_with(&[0x1f, 0x8b]) {
@@ -267,9 +270,9 @@ fn is_data_file(path: &Path) -> bool {
         return false;
     }
     let name = name.to_ascii_lowercase();
-    let name = [".gz", ".bz2", ".xz", ".zst"]
+    let name = Compression::EXTENSIONS
         .iter()
-        .find_map(|suffix| name.strip_suffix(suffix))
+        .find_map(|extension| name.strip_suffix(extension)?.strip_suffix('.'))
         .unwrap_or(&name);
     [".csv", ".tsv", ".txt"]
         .iter()
