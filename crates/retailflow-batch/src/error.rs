@@ -156,7 +156,7 @@ pub enum BatchError {
         "{}: cannot decompress it as {compression}: {detail} (is the file cut short or damaged?)",
         path.display()
     )]
-    Undecompressable {
+    Undecompressible {
         path: PathBuf,
         compression: &'static str,
         detail: String,
@@ -221,7 +221,7 @@ impl BatchError {
             NotUtf8 { .. }
             | MalformedCsv { .. }
             | FolderHeadersDiffer { .. }
-            | Undecompressable { .. }
+            | Undecompressible { .. }
             | AmbiguousDateFormat { .. }
             | MixedDateFormats { .. } => Fault::Data,
             ClusterFailed { .. } | PlotsUnwritable { .. } => Fault::Environment,
@@ -270,7 +270,7 @@ impl BatchError {
             | Self::PlotsUnwritable { .. }
             | Self::NotUtf8 { .. }
             | Self::MalformedCsv { .. }
-            | Self::Undecompressable { .. }
+            | Self::Undecompressible { .. }
             | Self::AmbiguousDateFormat { .. }
             | Self::MixedDateFormats { .. }
             | Self::Internal(_) => self,

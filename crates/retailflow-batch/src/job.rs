@@ -928,7 +928,7 @@ mod tests {
         assert!(
             matches!(
                 &error,
-                BatchError::Undecompressable {
+                BatchError::Undecompressible {
                     compression: "gzip",
                     ..
                 }

@@ -136,7 +136,7 @@ impl Compression {
         if self == Compression::None {
             return Ok(head);
         }
-        let corrupt = |detail: String| BatchError::Undecompressable {
+        let corrupt = |detail: String| BatchError::Undecompressible {
             path: path.to_path_buf(),
             compression: self.name(),
             detail,
@@ -189,7 +189,7 @@ impl InputFile {
             && let BatchError::Engine(engine) = &error
             && let Some(detail) = crate::error::io_problem(engine)
         {
-            return BatchError::Undecompressable {
+            return BatchError::Undecompressible {
                 path: self.path.clone(),
                 compression: self.compression.name(),
                 detail,
