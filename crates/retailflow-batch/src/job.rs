@@ -32,7 +32,7 @@ use crate::profile::profile;
 use crate::report::{Ordered, Report, RestoredCounts, ValueRulesReport};
 use crate::rules::RuledColumn;
 use crate::show::{cells, schema_tree, show};
-use crate::source::{Compression, InputFile, TextLayout};
+use crate::source::{Compression, CompressionExt, InputFile, TextLayout};
 use crate::spool::{IN_MEMORY_SPOOL_MAX, Spool};
 
 /// Rows per Parquet row group: bounds the writer's memory whatever the input size.

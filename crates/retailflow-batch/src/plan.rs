@@ -19,7 +19,7 @@ use crate::features::FeatureFunctions;
 use crate::headers::Columns;
 use crate::repair::RepairFunctions;
 use crate::rules::RuledColumn;
-use crate::source::InputFile;
+use crate::source::{CompressionExt, InputFile};
 
 /// Hidden column: total_spent after rule 1.
 pub(crate) const REPAIRED_TOTAL: &str = "__rf_total_spent";

@@ -11,6 +11,7 @@ use datafusion::datasource::file_format::file_compression_type::FileCompressionT
 use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::object_store::{ObjectStoreExt, path::Path as StorePath};
 use datafusion::prelude::SessionContext;
+pub use retailflow_core::compression::Compression;
 
 use crate::error::BatchError;
 
@@ -62,53 +63,20 @@ pub struct InputFile {
     pub compression: Compression,
 }
 
-/// How an input file is compressed, told by its first bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    /// Plain text.
-    None,
-    /// gzip (`.gz`).
-    Gzip,
-    /// bzip2 (`.bz2`).
-    Bzip2,
-    /// xz (`.xz`).
-    Xz,
-    /// Zstandard (`.zst`).
-    Zstd,
+/// What the batch job does with a compression: the engine's decoder for it, and how much text a
+/// compressed file is taken to hold.
+pub(crate) trait CompressionExt {
+    /// The engine's name for it.
+    fn file_compression_type(self) -> FileCompressionType;
+    /// How many bytes of text a file of `size` bytes is taken to hold.
+    fn text_size_estimate(self, size: u64) -> u64;
+    /// The start of the text in `head`, the first bytes of a file compressed this way.
+    fn text_head(self, path: &Path, head: Vec<u8>) -> Result<Vec<u8>, BatchError>;
 }
 
-impl Compression {
-    /// The file name extensions of the compressions, without the dot.
-    pub(crate) const EXTENSIONS: [&str; 4] = ["gz", "bz2", "xz", "zst"];
-
-    /// The compression whose magic number `head` starts with.
-    pub(crate) fn detect(head: &[u8]) -> Self {
-        if head.starts_with(&[0x1f, 0x8b]) {
-            Compression::Gzip
-        } else if head.starts_with(b"BZh") {
-            Compression::Bzip2
-        } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
-            Compression::Xz
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Compression::Zstd
-        } else {
-            Compression::None
-        }
-    }
-
-    /// Its name, for messages.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Compression::None => "plain text",
-            Compression::Gzip => "gzip",
-            Compression::Bzip2 => "bzip2",
-            Compression::Xz => "xz",
-            Compression::Zstd => "zstd",
-        }
-    }
-
+impl CompressionExt for Compression {
     /// The engine's name for it.
-    pub(crate) fn file_compression_type(self) -> FileCompressionType {
+    fn file_compression_type(self) -> FileCompressionType {
         match self {
             Compression::None => FileCompressionType::UNCOMPRESSED,
             Compression::Gzip => FileCompressionType::GZIP,
@@ -121,7 +89,7 @@ impl Compression {
     /// How many bytes of text a file of `size` bytes is taken to hold, to decide whether its
     /// parsed columns fit in memory: compressed CSV of this shape is 4 to 8 times smaller, so ten
     /// times its size errs on the side of the disk.
-    pub(crate) fn text_size_estimate(self, size: u64) -> u64 {
+    fn text_size_estimate(self, size: u64) -> u64 {
         match self {
             Compression::None => size,
             Compression::Gzip | Compression::Bzip2 | Compression::Xz | Compression::Zstd => {
@@ -248,16 +216,26 @@ pub fn input_bytes(path: &Path) -> u64 {
     if !metadata.is_dir() {
         return metadata.len();
     }
-    std::fs::read_dir(path).map_or(0, |entries| {
-        entries
-            .filter_map(Result::ok)
-            .map(|entry| entry.path())
-            .filter(|file| is_data_file(file))
+    folder_files(path).map_or(0, |files| {
+        files
+            .iter()
             .filter_map(|file| std::fs::metadata(file).ok())
-            .filter(std::fs::Metadata::is_file)
             .map(|metadata| metadata.len())
             .sum()
     })
+}
+
+/// The files of the folder at `path` that a job reads (see [`is_data_file`]), in name order.
+fn folder_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path)? {
+        let file = entry?.path();
+        if file.is_file() && is_data_file(&file) {
+            files.push(file);
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// Whether a file of a folder is one to read: not hidden (`.` or `_` first, as Spark's markers
@@ -287,14 +265,7 @@ async fn read_folder(
     delimiter: u8,
     context: &SessionContext,
 ) -> Result<(Vec<PathBuf>, u64, Compression, Vec<String>), BatchError> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(absolute).map_err(|e| unreadable(path, &e))? {
-        let file = entry.map_err(|e| unreadable(path, &e))?.path();
-        if file.is_file() && is_data_file(&file) {
-            files.push(file);
-        }
-    }
-    files.sort();
+    let files = folder_files(absolute).map_err(|e| unreadable(path, &e))?;
     let mut total = 0;
     let mut first: Option<(PathBuf, Compression, Vec<String>)> = None;
     for file in &files {
@@ -509,22 +480,6 @@ mod tests {
             parse(b"\na,b\n1,2\n"),
             Err(BatchError::NoHeader { .. })
         ));
-    }
-
-    #[test]
-    fn compression_is_told_by_the_first_bytes() {
-        assert_eq!(Compression::detect(&gzip(b"a,b\n")), Compression::Gzip);
-        assert_eq!(Compression::detect(b"BZh91AY&SY"), Compression::Bzip2);
-        assert_eq!(
-            Compression::detect(b"\xFD7zXZ\x00\x00\x04"),
-            Compression::Xz
-        );
-        assert_eq!(
-            Compression::detect(b"\x28\xB5\x2F\xFD\x24"),
-            Compression::Zstd
-        );
-        assert_eq!(Compression::detect(b"a,b\n1,2\n"), Compression::None);
-        assert_eq!(Compression::detect(b""), Compression::None);
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
+use retailflow_core::compression::Compression;
+
 /// What [`read_line`] read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineRead {
@@ -61,16 +63,6 @@ pub fn read_line(
     }))
 }
 
-/// The first bytes of a gzip stream.
-const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
-
-/// The first bytes of the compressions that are not read, with their names.
-const OTHER_COMPRESSIONS: [(&[u8], &str); 3] = [
-    (b"BZh", "bzip2"),
-    (&[0xfd, b'7', b'z', b'X', b'Z', 0x00], "xz"),
-    (&[0x28, 0xb5, 0x2f, 0xfd], "zstd"),
-];
-
 /// A file of messages opened as text.
 pub struct Text {
     /// Its text, from the offset asked for.
@@ -90,7 +82,7 @@ impl std::fmt::Debug for Text {
 /// refused as invalid data, naming the compression.
 pub fn open_text(path: &Path, offset: u64) -> std::io::Result<Text> {
     let mut file = File::open(path)?;
-    let mut magic = [0; 6];
+    let mut magic = [0; Compression::MAGIC_BYTES];
     let mut seen = 0;
     while seen < magic.len() {
         match file.read(&mut magic[seen..])? {
@@ -98,31 +90,31 @@ pub fn open_text(path: &Path, offset: u64) -> std::io::Result<Text> {
             read => seen += read,
         }
     }
-    let magic = &magic[..seen];
-    if let Some((_, name)) = OTHER_COMPRESSIONS
-        .iter()
-        .find(|(start, _)| magic.starts_with(start))
-    {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!(
-                "it is {name}-compressed, and of compressed files only gzip ones are read: decompress \
-                 it first"
-            ),
-        ));
-    }
-    if magic.starts_with(GZIP_MAGIC) {
-        file.seek(SeekFrom::Start(0))?;
-        let mut reader: Box<dyn Read + Send> =
-            Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
-        let skipped = std::io::copy(&mut (&mut reader).take(offset), &mut std::io::sink())?;
-        if skipped < offset {
+    match Compression::detect(&magic[..seen]) {
+        Compression::None => {}
+        Compression::Gzip => {
+            file.seek(SeekFrom::Start(0))?;
+            let mut reader: Box<dyn Read + Send> =
+                Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)));
+            let skipped = std::io::copy(&mut (&mut reader).take(offset), &mut std::io::sink())?;
+            if skipped < offset {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!("its text ends at byte {skipped}, before byte {offset}"),
+                ));
+            }
+            return Ok(Text { reader, gzip: true });
+        }
+        other @ (Compression::Bzip2 | Compression::Xz | Compression::Zstd) => {
             return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                format!("its text ends at byte {skipped}, before byte {offset}"),
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "it is {}-compressed, and of compressed files only gzip ones are read: \
+                     decompress it first",
+                    other.name()
+                ),
             ));
         }
-        return Ok(Text { reader, gzip: true });
     }
     file.seek(SeekFrom::Start(offset))?;
     Ok(Text {
